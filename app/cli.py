@@ -1,0 +1,233 @@
+"""The `webcare` command (DESIGN §4): serve, worker, migrate, user add, token create/revoke."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import secrets
+import signal
+import sys
+
+from app.config import ConfigError, Settings, SourceConfig, load_config
+
+log = logging.getLogger("webcare")
+DEMO_USER = "demo"
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def _setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonFormatter() if settings.log_format == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
+
+
+def _context(*, demo: bool = False):
+    from app.context import AppContext
+    from app.db import Database
+
+    settings = Settings()
+    config = load_config(settings.config_path())
+    try:
+        _ = config.sla_policy  # opening hours and holidays are checked now, not at the first mention
+    except ValueError as exc:
+        raise ConfigError(f"{settings.config_path()}: [sla]: {exc}") from None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ctx = AppContext(settings=settings, config=config, db=Database(settings.resolved_database_url()),
+                     secret_key=settings.resolved_secret_key(), demo=demo)
+    if demo and not any(s.kind == "demo" for s in config.sources):
+        ctx.extra_sources.append(SourceConfig(name="demo", kind="demo"))
+    return ctx
+
+
+def _migrate(ctx) -> None:
+    from app.migrate import upgrade
+
+    upgrade(ctx.db.url)
+
+
+async def _ensure_demo_login(ctx) -> str:
+    """A `demo` admin with a fresh password each start, printed for the person trying it out."""
+    from app import auth
+
+    password = secrets.token_urlsafe(12)
+    async with ctx.db.write() as session:
+        user = await auth.user_by_name(session, DEMO_USER)
+        if user is None:
+            await auth.create_user(session, DEMO_USER, password, "admin", display_name="Demo User")
+        else:
+            user.password_hash = auth.hash_password(password)
+    await ctx.db.dispose()
+    return password
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    ctx = _context(demo=args.demo)
+    if not args.no_migrate:
+        _migrate(ctx)
+    if args.demo:
+        password = asyncio.run(_ensure_demo_login(ctx))
+        url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
+        print(f"\n  Webcare Monitor demo: open {url}\n  Log in as '{DEMO_USER}' with password '{password}'\n",
+              flush=True)
+    app = create_app(ctx, run_worker=not args.no_worker)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from app.events import EventHub
+    from app.worker import Worker
+
+    ctx = _context()
+    if not args.no_migrate:
+        _migrate(ctx)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        ctx.hub = EventHub(ctx.db)
+        try:
+            await Worker(ctx).run_forever(stop)
+        finally:
+            await ctx.db.dispose()
+
+    log.info("worker started")
+    asyncio.run(run())
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    _migrate(_context())
+    print("database is up to date")
+    return 0
+
+
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise ConfigError("the passwords differ")
+    return first
+
+
+def cmd_user_add(args) -> int:
+    from app import auth
+
+    ctx = _context()
+    password = _read_password(args)
+
+    async def run() -> None:
+        async with ctx.db.write() as session:
+            await auth.create_user(session, args.username, password, args.role, display_name=args.name)
+        await ctx.db.dispose()
+
+    asyncio.run(run())
+    print(f"user {args.username!r} added with role {args.role}")
+    return 0
+
+
+async def _with_user(ctx, username: str, action):
+    from app import auth
+
+    try:
+        async with ctx.db.write() as session:
+            user = await auth.user_by_name(session, username)
+            if user is None:
+                raise auth.AuthError(f"no user named {username!r}")
+            return await action(session, user)
+    finally:
+        await ctx.db.dispose()
+
+
+def cmd_token_create(args) -> int:
+    from app import auth
+
+    token = asyncio.run(_with_user(_context(), args.username, auth.create_token))
+    print("New API token (shown once; send it as 'Authorization: Bearer <token>'):", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def cmd_token_revoke(args) -> int:
+    from app import auth
+
+    count = asyncio.run(_with_user(_context(), args.username,
+                                   lambda session, user: auth.revoke_tokens(session, user, args.prefix)))
+    print(f"revoked {count} token(s) of {args.username!r}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="webcare", description="Webcare Monitor")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="web app with the in-process worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="add a labelled demo source and print a login")
+    serve.add_argument("--no-worker", action="store_true", help="web only; run `webcare worker` elsewhere")
+    serve.add_argument("--no-migrate", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="connectors, alerts and timers only")
+    worker.add_argument("--no-migrate", action="store_true")
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="add a user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=("responder", "lead", "admin"))
+    add.add_argument("--name", help="display name (initials sign replies)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=cmd_user_add)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    create = token.add_parser("create", help="print a new API token for a user")
+    create.add_argument("username")
+    create.set_defaults(func=cmd_token_create)
+    revoke = token.add_parser("revoke", help="revoke a user's tokens")
+    revoke.add_argument("username")
+    revoke.add_argument("--prefix", help="only the token starting with this (see `token create` output)")
+    revoke.set_defaults(func=cmd_token_revoke)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(Settings())
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"webcare: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from app.auth import AuthError
+
+        if isinstance(exc, AuthError):
+            print(f"webcare: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

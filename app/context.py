@@ -1,0 +1,54 @@
+"""Everything a running process holds once: settings, config, database, event hub."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from app import sla
+from app.config import Config, Settings, SourceConfig
+from app.db import Database
+from app.events import EventHub
+from app.ingest import IngestContext, SourceRef
+from app.models import utcnow
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    config: Config
+    db: Database
+    secret_key: str
+    hub: EventHub | None = None
+    clock: Callable[[], datetime] = utcnow
+    demo: bool = False
+    extra_sources: list[SourceConfig] = field(default_factory=list)
+
+    @property
+    def policy(self) -> sla.SlaPolicy:
+        return self.config.sla_policy
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def sources(self) -> list[SourceConfig]:
+        return [*self.config.sources, *self.extra_sources]
+
+    def source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.sources() if s.name == name), None)
+
+    def ingest_context(self, source: SourceConfig) -> IngestContext:
+        from app.enrich import enrich_default
+
+        return IngestContext(policy=self.policy,
+                             own_accounts=frozenset(a.lower() for a in self.config.brand.own_accounts),
+                             enrich=enrich_default, exclude_terms=source.exclude_terms,
+                             mute_authors=frozenset(a.lower() for a in source.mute_authors))
+
+    @staticmethod
+    def source_ref(source: SourceConfig) -> SourceRef:
+        return SourceRef(name=source.name, kind=source.kind)
+
+    def secret(self, env_name: str | None) -> str | None:
+        return os.environ.get(env_name) if env_name else None

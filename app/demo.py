@@ -1,0 +1,48 @@
+"""The demo source: realistic Dutch and English mentions, clearly labelled "demo".
+
+On its first run it posts a backlog whose ages show green, amber and red at once; after that
+a new mention every few seconds. Everything goes through the normal ingest path."""
+from __future__ import annotations
+
+import random
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from connectors.base import NewMention
+
+DATA_FILE = Path(__file__).parent / "data" / "demo.toml"
+CHANNELS = ("mastodon", "bluesky", "reddit", "x")
+# Minutes ago for the first backlog: red, red, amber, amber, green...
+BACKLOG_AGES = (95, 68, 52, 47, 33, 21, 12, 6, 2)
+
+
+@cache
+def _library() -> dict:
+    return tomllib.loads(DATA_FILE.read_text(encoding="utf-8"))
+
+
+@dataclass
+class DemoFeed:
+    brand: str
+    rng: random.Random
+
+    def _one(self, seq: int, posted_at: datetime) -> NewMention:
+        lib = _library()
+        sample = self.rng.choice(lib["mention"])
+        author = self.rng.choice(lib["author"])
+        channel = self.rng.choice(CHANNELS)
+        return NewMention(
+            external_id=f"demo-{seq}-{self.rng.randrange(16**8):08x}", posted_at=posted_at,
+            author=author["handle"], author_name=author["name"],
+            text=sample["text"].replace("{brand}", self.brand), language=sample["language"],
+            channel=channel, followers=self.rng.choice((12, 85, 240, 1300, 25000)))
+
+    def backlog(self, now: datetime) -> list[NewMention]:
+        return [self._one(i, now - timedelta(minutes=m, seconds=self.rng.randrange(60)))
+                for i, m in enumerate(BACKLOG_AGES)]
+
+    def next(self, seq: int, now: datetime) -> NewMention:
+        return self._one(seq, now - timedelta(seconds=self.rng.randrange(5, 90)))

@@ -1,0 +1,238 @@
+"""The one way mentions enter the database, for every connector and the push route.
+
+A batch and the source's new cursor are written in one transaction together with their event
+rows. The unique key on (channel, external_id) absorbs overlap and redelivery, so a crash
+before commit just means the batch is fetched again: nothing lost, nothing twice.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app import sla
+from app.db import Database
+from app.enrich import Enrichment, enrich_default
+from app.events import emit_many
+from app.models import Mention, SourceState, utcnow
+from app.sanitize import clean_text, html_to_text, safe_url
+from connectors.base import NewMention
+
+# SQLite allows 32766 bound parameters per statement; a mention row binds about 30.
+INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """What ingest needs to know about the source that brought a batch."""
+
+    name: str
+    kind: str
+
+    @property
+    def default_channel(self) -> str:
+        # Push sources name their own channel per item, defaulting to the source name.
+        return self.name if self.kind in ("webhook", "demo") else self.kind
+
+
+@dataclass
+class IngestContext:
+    policy: sla.SlaPolicy
+    own_accounts: frozenset[str] = frozenset()
+    enrich: Callable[..., Enrichment] = enrich_default
+    exclude_terms: tuple[str, ...] = ()
+    mute_authors: frozenset[str] = frozenset()
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    filtered: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+def _is_own(m: NewMention, own: frozenset[str]) -> bool:
+    return m.outbound or m.author.lower() in own
+
+
+def _row(m: NewMention, source: SourceRef, ctx: IngestContext, now: datetime,
+         backfill_before: datetime | None) -> dict[str, Any]:
+    if m.posted_at.tzinfo is None:
+        raise ValueError(f"{m.external_id}: posted_at must be timezone-aware")
+    text = html_to_text(m.html) if m.html is not None else clean_text(m.text or "")
+    outbound = _is_own(m, ctx.own_accounts)
+    enrichment = ctx.enrich(text=text, language_tag=m.language, followers=m.followers)
+    backfill = not outbound and backfill_before is not None and m.posted_at < backfill_before
+    return {
+        "source": source.name,
+        "channel": m.channel or source.default_channel,
+        "external_id": m.external_id,
+        "direction": "outbound" if outbound else "inbound",
+        "url": safe_url(m.url),
+        "author": m.author,
+        "author_name": m.author_name,
+        "text": text,
+        "language": enrichment.language,
+        "category": enrichment.category,
+        "urgency": enrichment.urgency,
+        "urgency_reasons": list(enrichment.urgency_reasons),
+        "followers": m.followers,
+        "visibility": m.visibility,
+        "in_reply_to": m.in_reply_to,
+        "posted_at": m.posted_at,
+        "fetched_at": now,
+        "due_at": None if outbound else sla.due_at(m.posted_at, ctx.policy),
+        "warning_at": None if outbound else sla.warning_at(m.posted_at, ctx.policy),
+        "backfill": backfill,
+        "removed": m.deleted,
+        "edited_at": m.edited_at,
+        "status": "answered" if outbound else "open",
+    }
+
+
+def _filtered_out(m: NewMention, ctx: IngestContext) -> bool:
+    if m.author.lower() in ctx.mute_authors:
+        return True
+    body = (m.text or m.html or "").lower()
+    return any(term.lower() in body for term in ctx.exclude_terms)
+
+
+def _insert_ignoring_duplicates(dialect: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Mention).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
+    stmt = _insert_ignoring_duplicates(session.bind.dialect.name).returning(
+        Mention.id, Mention.channel, Mention.external_id)
+    inserted: list[tuple[int, str, str]] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start:start + INSERT_CHUNK]
+        inserted.extend(tuple(r) for r in (await session.execute(stmt.values(chunk))).all())
+    return inserted
+
+
+async def _apply_updates(session: AsyncSession, batch: Sequence[NewMention], channel_of) -> list[int]:
+    """Edits and deletions of posts we already hold (the same external id seen again)."""
+    changed: list[int] = []
+    for m in batch:
+        if not (m.deleted or m.edited_at):
+            continue
+        values: dict[str, Any] = {"removed": True} if m.deleted else {
+            "text": html_to_text(m.html) if m.html is not None else clean_text(m.text or ""),
+            "edited_at": m.edited_at}
+        cond = and_(Mention.channel == channel_of(m), Mention.external_id == m.external_id)
+        if not m.deleted:
+            cond = and_(cond, or_(Mention.edited_at.is_(None), Mention.edited_at < m.edited_at))
+        result = await session.execute(update(Mention).where(cond).values(**values).returning(Mention.id))
+        changed.extend(result.scalars())
+    return changed
+
+
+async def _link_conversations(session: AsyncSession, ids: list[int], policy: sla.SlaPolicy) -> list[int]:
+    """Thread new rows onto what they answer; our own reply closes the mention it answers.
+
+    Returns the ids of mentions closed by a reply the team made in the channel's own app."""
+    if not ids:
+        return []
+    new_rows = (await session.exec(select(Mention).where(Mention.id.in_(ids), Mention.in_reply_to.is_not(None)))).scalars().all()
+    if not new_rows:
+        return []
+    keys = {(r.channel, r.in_reply_to) for r in new_rows}
+    parents = {(p.channel, p.external_id): p for p in (await session.exec(
+        select(Mention).where(tuple_(Mention.channel, Mention.external_id).in_(list(keys))))).scalars()}
+    closed: list[int] = []
+    for row in new_rows:
+        parent = parents.get((row.channel, row.in_reply_to))
+        if parent is None:
+            continue
+        row.conversation_id = parent.conversation_id or parent.id
+        if row.direction == "outbound" and parent.direction == "inbound" and parent.status in ("open", "claimed"):
+            parent.status = "answered"
+            parent.answered_at = row.posted_at
+            parent.answered_by = f"{row.author} (in {row.channel})"
+            parent.first_response_seconds = sla.first_response_seconds(parent.posted_at, row.posted_at, policy)
+            parent.within_target = parent.first_response_seconds <= policy.target_minutes * 60
+            parent.claimed_by = None
+            closed.append(parent.id)
+    await session.flush()
+    return closed
+
+
+async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[NewMention],
+                      ctx: IngestContext, *, now: datetime | None = None,
+                      backfill_before: datetime | None = None) -> IngestResult:
+    """Insert a batch inside the caller's transaction and write its events."""
+    now = now or utcnow()
+    kept = [m for m in batch if not _filtered_out(m, ctx)]
+    rows = [_row(m, source, ctx, now, backfill_before) for m in kept]
+    inserted = await _insert(session, rows)
+    inserted_keys = {(channel, ext) for _, channel, ext in inserted}
+    ids = [i for i, _, _ in inserted]
+
+    def channel_of(m: NewMention) -> str:
+        return m.channel or source.default_channel
+
+    redelivered = [m for m in kept if (channel_of(m), m.external_id) not in inserted_keys]
+    updated = await _apply_updates(session, redelivered, channel_of)
+    closed = await _link_conversations(session, ids, ctx.policy)
+
+    by_key = {(r["channel"], r["external_id"]): r for r in rows}
+    events = []
+    for mention_id, channel, ext in inserted:
+        row = by_key[(channel, ext)]
+        if row["direction"] == "inbound":
+            events.append(("mention.created", mention_id, source.name,
+                           {"id": mention_id, "external_id": ext, "status": "open", "channel": channel,
+                            "source": source.name, "backfill": row["backfill"]}))
+    for mention_id in set(updated) | set(closed):
+        m = await session.get(Mention, mention_id)
+        events.append(("mention.updated", mention_id, source.name,
+                       {"id": m.id, "external_id": m.external_id, "status": m.status,
+                        "channel": m.channel, "source": m.source, "removed": m.removed}))
+    await emit_many(session, events)
+    return IngestResult(accepted=len(inserted), duplicates=len(kept) - len(inserted),
+                        filtered=len(batch) - len(kept), ids=ids)
+
+
+async def save_cursor(session: AsyncSession, source: SourceRef, cursor: dict[str, Any] | None, *,
+                      now: datetime, fetched: int, skipped: int = 0, reads: int = 0) -> None:
+    state = await session.get(SourceState, source.name)
+    if state is None:
+        state = SourceState(source=source.name, kind=source.kind, created_at=now)
+        session.add(state)
+    if cursor is not None:
+        state.cursor = cursor
+    state.last_poll_at = state.last_success_at = now
+    state.last_error = None
+    state.consecutive_failures = 0
+    state.down_since = None
+    state.fetched_total += fetched
+    state.skipped_total += skipped
+    state.reads_total += reads
+    await session.flush()
+
+
+async def ingest_batch(db: Database, source: SourceRef, batch: Sequence[NewMention], ctx: IngestContext,
+                       *, cursor: dict[str, Any] | None = None, skipped: int = 0, reads: int = 0,
+                       first_poll: bool = False, backfill_hours: int | None = None,
+                       now: datetime | None = None) -> IngestResult:
+    """Batch, cursor and events in one transaction (the crash rule of DESIGN §5).
+
+    On a source's first poll, items older than the target are marked `backfill`."""
+    now = now or utcnow()
+    backfill_before = now - timedelta(minutes=ctx.policy.target_minutes) if first_poll else None
+    if first_poll and backfill_hours is not None:
+        oldest = now - timedelta(hours=backfill_hours)
+        batch = [m for m in batch if m.posted_at >= oldest]
+    async with db.write() as session:
+        result = await store_batch(session, source, batch, ctx, now=now, backfill_before=backfill_before)
+        await save_cursor(session, source, cursor, now=now, fetched=len(batch), skipped=skipped, reads=reads)
+    return result

@@ -1,0 +1,214 @@
+"""Tables. Every timestamp is timezone-aware UTC (stored naive-UTC on SQLite, see UTCDateTime)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no timezone type and would hand back naive values; storing naive UTC keeps the
+    text sortable, so `ORDER BY due_at` is right there too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(nullable: bool = True, index: bool = False, **kw: Any):
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kw)
+
+
+MENTION_STATUSES = ("open", "claimed", "answered", "dismissed")
+DISMISS_REASONS = ("spam", "not_relevant", "duplicate", "no_reply_needed", "covered")
+ROLES = ("responder", "lead", "admin")
+
+
+class Mention(SQLModel, table=True):
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_mentions_channel_external_id"),
+        Index("ix_mentions_queue", "status", "due_at"),
+        Index("ix_mentions_author", "channel", "author", "posted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    channel: str
+    external_id: str
+    direction: str = "inbound"  # inbound | outbound (the brand's own posts)
+    url: str | None = None
+    author: str
+    author_name: str | None = None
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = None
+    category: str | None = None
+    urgency: int = 0
+    urgency_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    followers: int | None = None
+    visibility: str | None = None
+    in_reply_to: str | None = Field(default=None, index=True)
+    conversation_id: int | None = Field(default=None, index=True)
+    posted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    fetched_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    due_at: datetime | None = _ts()
+    warning_at: datetime | None = _ts()
+    backfill: bool = False
+    removed: bool = False
+    edited_at: datetime | None = _ts()
+    status: str = "open"
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _ts()
+    claim_expires_at: datetime | None = _ts()
+    answered_at: datetime | None = _ts()
+    answered_by: str | None = None
+    first_response_seconds: int | None = None
+    within_target: bool | None = None
+    dismissed_at: datetime | None = _ts()
+    dismissed_by: str | None = None
+    dismiss_reason: str | None = None
+
+
+class Reply(SQLModel, table=True):
+    __tablename__ = "replies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    author: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # recorded: answered outside the tool | pending: to post | posted | unknown: verify by hand | failed
+    state: str = "recorded"
+    idempotency_key: str | None = Field(default=None, unique=True)
+    remote_id: str | None = None
+    remote_url: str | None = None
+    elsewhere_url: str | None = None
+    error: str | None = None
+
+
+class SourceState(SQLModel, table=True):
+    __tablename__ = "source_state"
+
+    source: str = Field(primary_key=True)
+    kind: str
+    cursor: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_poll_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    last_error: str | None = None
+    last_error_at: datetime | None = _ts()
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = _ts()
+    fetched_total: int = 0
+    skipped_total: int = 0
+    reads_total: int = 0
+    down_since: datetime | None = _ts()
+
+
+class Event(SQLModel, table=True):
+    """The change stream: one row per state change, written in the same transaction.
+    Its id is the SSE `id:` and a reconnecting client's Last-Event-ID."""
+
+    __tablename__ = "events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    type: str
+    mention_id: int | None = Field(default=None, index=True)
+    source: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebhookReceipt(SQLModel, table=True):
+    """A push delivery we answered; a replayed `webhook-id` gets the same answer."""
+
+    __tablename__ = "webhook_receipts"
+
+    source: str = Field(primary_key=True)
+    webhook_id: str = Field(primary_key=True)
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    display_name: str | None = None
+    password_hash: str
+    role: str = "responder"
+    language: str | None = None  # UI language; None: from the browser
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    disabled: bool = False
+
+    @property
+    def initials(self) -> str:
+        parts = (self.display_name or self.username).replace(".", " ").replace("-", " ").split()
+        return "".join(p[0] for p in parts[:3]).upper() or self.username[:2].upper()
+
+
+class AuthSession(SQLModel, table=True):
+    """Server-side login session; the cookie holds a random token, we keep its SHA-256."""
+
+    __tablename__ = "auth_sessions"
+
+    token_hash: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = _ts()
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(unique=True, index=True)
+    prefix: str  # first characters, so people can tell their tokens apart
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True)  # "username|client address"
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    success: bool = False
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    actor: str
+    action: str
+    mention_id: int | None = Field(default=None, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,158 @@
+"""HTML pages: login, the live queue, a mention, and the fragments the page refreshes."""
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+
+from app import actions, auth, i18n
+from app.deps import Ctx, PageUser
+from app.health import source_health
+from app.queue import QueueFilters, list_queue, mention_detail, oldest_open
+from app.web import render
+
+router = APIRouter()
+LOGIN_CSRF_COOKIE = "webcare_login_csrf"
+PAGE_SIZE = 100
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: never let the login form redirect to another host.
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None, error: str | None = None):
+    i18n.set_language(i18n.choose_language(None, request.headers.get("accept-language")))
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, "login.html", next=_safe_next(next), error=error, login_csrf=token)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, ctx: Ctx, username: Annotated[str, Form()], password: Annotated[str, Form()],
+                csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
+    i18n.set_language(i18n.choose_language(None, request.headers.get("accept-language")))
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not cookie or not secrets.compare_digest(cookie, csrf_token):
+        return render(request, "login.html", status_code=403, next=_safe_next(next), login_csrf=cookie or "",
+                      error=i18n.gettext("Your login form expired. Please try again."))
+    now = ctx.now()
+    key = auth.throttle_key(username, _client(request))
+    async with ctx.db.write() as session:
+        wait = await auth.retry_after_seconds(session, key, now)
+        if wait:
+            response = render(request, "login.html", status_code=429, next=_safe_next(next), login_csrf=cookie,
+                              error=i18n.gettext("Too many failed attempts. Try again in a few minutes."))
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user = await auth.user_by_name(session, username.strip())
+        ok = auth.verify_password(password, user.password_hash if user and not user.disabled else None)
+        await auth.record_attempt(session, key, ok, now)
+        if ok:
+            token, _ = await auth.start_session(session, user, now)
+            actions.audit(session, user.username, "login", None, now, client=_client(request))
+    if not ok:
+        return render(request, "login.html", status_code=401, next=_safe_next(next), login_csrf=cookie,
+                      error=i18n.gettext("Unknown username or wrong password."))
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(auth.SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", max_age=int(auth.SESSION_MAX_AGE.total_seconds()))
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(ctx: Ctx, user: PageUser):
+    async with ctx.db.write() as session:
+        await auth.end_session(session, user.session_hash, ctx.now())
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE)
+    return response
+
+
+async def _queue_context(ctx, filters: QueueFilters) -> dict:
+    now = ctx.now()
+    async with ctx.db.read() as session:
+        queue = await list_queue(session, filters, now, ctx.policy, limit=PAGE_SIZE)
+        oldest = await oldest_open(session)
+        sources = await source_health(session, ctx.sources(), now)
+    return {"queue": queue, "now": now, "sources": sources, "filters": filters,
+            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}
+
+
+def _filters(channel: str | None, sla_state: str | None, category: str | None, language: str | None) -> QueueFilters:
+    return QueueFilters(channel=channel or None, sla_state=sla_state or None, category=category or None,
+                        language=language or None)
+
+
+@router.get("/")
+async def dashboard(request: Request, ctx: Ctx, user: PageUser, channel: str | None = None,
+                    sla_state: str | None = None, category: str | None = None, language: str | None = None):
+    return render(request, "dashboard.html", **await _queue_context(ctx, _filters(channel, sla_state, category, language)))
+
+
+@router.get("/partials/queue")
+async def queue_partial(request: Request, ctx: Ctx, user: PageUser, channel: str | None = None,
+                        sla_state: str | None = None, category: str | None = None, language: str | None = None):
+    return render(request, "partials/queue.html", **await _queue_context(ctx, _filters(channel, sla_state, category, language)))
+
+
+@router.get("/mentions/{mention_id}")
+async def mention_page(request: Request, mention_id: int, ctx: Ctx, user: PageUser, error: str | None = None):
+    async with ctx.db.read() as session:
+        view = await mention_detail(session, mention_id, ctx.now(), ctx.policy)
+    if view is None:
+        raise HTTPException(404, "no such mention")
+    return render(request, "mention.html", m=view, now=ctx.now(), error=error)
+
+
+async def _form_action(ctx, mention_id: int, action, *args, back: str, **kwargs) -> Response:
+    try:
+        async with ctx.db.write() as session:
+            await action(session, mention_id, *args, **kwargs)
+    except actions.ActionError as exc:
+        return RedirectResponse(f"/mentions/{mention_id}?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/mentions/{mention_id}/claim")
+async def claim_form(mention_id: int, ctx: Ctx, user: PageUser):
+    return await _form_action(ctx, mention_id, actions.claim, user, ctx.now(),
+                              ctx.config.replies.claim_idle_minutes, back=f"/mentions/{mention_id}")
+
+
+@router.post("/mentions/{mention_id}/release")
+async def release_form(mention_id: int, ctx: Ctx, user: PageUser):
+    return await _form_action(ctx, mention_id, actions.release, user, ctx.now(), back="/")
+
+
+@router.post("/mentions/{mention_id}/dismiss")
+async def dismiss_form(mention_id: int, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
+    return await _form_action(ctx, mention_id, actions.dismiss, user, ctx.now(), reason, back="/")
+
+
+@router.post("/mentions/{mention_id}/reply")
+async def reply_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[str, Form()],
+                     elsewhere_url: Annotated[str, Form()] = ""):
+    return await _form_action(ctx, mention_id, actions.reply, user, ctx.now(), ctx.policy, text,
+                              post=False, elsewhere_url=elsewhere_url or None, back="/")
+
+
+@router.post("/settings/language")
+async def set_language(ctx: Ctx, user: PageUser, language: Annotated[str, Form()], next: Annotated[str, Form()] = "/"):
+    from app.models import User
+
+    async with ctx.db.write() as session:
+        db_user = await session.get(User, user.user.id)
+        db_user.language = language if language in i18n.UI_LANGUAGES else None
+    return RedirectResponse(_safe_next(next), status_code=303)

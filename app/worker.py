@@ -1,0 +1,99 @@
+"""Background work: sources, timers. Runs inside `webcare serve` or alone as `webcare worker`.
+
+Every job takes ids, opens its own sessions and writes its events with its changes, so a web
+process on another machine sees the same stream."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from sqlalchemy import select, update
+
+from app.actions import audit
+from app.context import AppContext
+from app.demo import DemoFeed
+from app.events import emit_many, mention_event_data
+from app.ingest import ingest_batch
+from app.models import Mention, SourceState
+
+log = logging.getLogger(__name__)
+DEMO_PACE_SECONDS = (4.0, 10.0)
+CLAIM_SWEEP_SECONDS = 15.0
+
+
+class Worker:
+    def __init__(self, ctx: AppContext, rng: random.Random | None = None):
+        self.ctx = ctx
+        self.rng = rng or random.Random()
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._every(CLAIM_SWEEP_SECONDS, self.expire_claims), name="claims"))
+        for source in self.ctx.sources():
+            if source.kind == "demo" and source.enabled:
+                self._tasks.append(asyncio.create_task(self._demo(source), name=f"source:{source.name}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    async def _every(self, seconds: float, job) -> None:
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background job %s failed; it runs again in %ss", job.__name__, seconds)
+            await asyncio.sleep(seconds)
+
+    async def expire_claims(self) -> int:
+        """Claims idle past `claim_idle_minutes` go back to the queue, visibly for everyone."""
+        now = self.ctx.now()
+        async with self.ctx.db.write() as session:
+            expired = (await session.exec(select(Mention).where(
+                Mention.status == "claimed", Mention.claim_expires_at <= now))).scalars().all()
+            if not expired:
+                return 0
+            ids = [m.id for m in expired]
+            await session.execute(update(Mention).where(Mention.id.in_(ids), Mention.status == "claimed",
+                                                        Mention.claim_expires_at <= now)
+                                  .values(status="open", claimed_by=None, claimed_at=None, claim_expires_at=None)
+                                  .execution_options(synchronize_session=False))
+            events = []
+            for m in expired:
+                audit(session, "system", "claim_expired", m.id, now, holder=m.claimed_by)
+                await session.refresh(m)
+                events.append(("mention.updated", m.id, m.source, mention_event_data(m, action="claim_expired")))
+            await emit_many(session, events)
+        return len(ids)
+
+    async def _demo(self, source) -> None:
+        feed = DemoFeed(brand=self.ctx.config.brand.name, rng=self.rng)
+        ref, ingest_ctx = self.ctx.source_ref(source), self.ctx.ingest_context(source)
+        async with self.ctx.db.read() as session:
+            state = await session.get(SourceState, source.name)
+        seq = (state.cursor or {}).get("seq", 0) if state else 0
+        if state is None:
+            backlog = feed.backlog(self.ctx.now())
+            seq = len(backlog)
+            await ingest_batch(self.ctx.db, ref, backlog, ingest_ctx, cursor={"seq": seq})
+        while True:
+            await asyncio.sleep(self.rng.uniform(*DEMO_PACE_SECONDS))
+            seq += 1
+            try:
+                await ingest_batch(self.ctx.db, ref, [feed.next(seq, self.ctx.now())], ingest_ctx, cursor={"seq": seq})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("demo source failed to store a mention")

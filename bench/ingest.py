@@ -1,0 +1,98 @@
+"""Ingest throughput: the app's ingest path against plain sqlite3, measured in the same run.
+
+Both sides write the same rows in the same batch size with one commit per batch and an
+insert-or-ignore on (channel, external_id). The ratio (app / plain) is what matters on a
+noisy machine; the issue's target is >= 0.25.
+
+    .venv/bin/python bench/ingest.py [--rows 100000] [--batch 500]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from app.db import Database
+from app.ingest import IngestContext, SourceRef, ingest_batch
+from app.migrate import upgrade
+from app.sla import SlaPolicy
+from connectors.base import NewMention
+
+START = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+
+
+def make_batches(rows: int, batch: int) -> list[list[NewMention]]:
+    mentions = [NewMention(external_id=f"ext-{i}", posted_at=START + timedelta(seconds=i), author=f"user{i % 997}",
+                           text=f"Mijn pakket {i} is nog steeds niet bezorgd, wat is er aan de hand?",
+                           channel="mastodon", language="nl") for i in range(rows)]
+    return [mentions[i:i + batch] for i in range(0, rows, batch)]
+
+
+async def run_app(path: Path, batches) -> float:
+    url = f"sqlite+aiosqlite:///{path}"
+    await asyncio.to_thread(upgrade, url)
+    db = Database(url)
+    ctx = IngestContext(policy=SlaPolicy())
+    source = SourceRef(name="bench", kind="mastodon")
+    started = time.perf_counter()
+    for n, batch in enumerate(batches):
+        await ingest_batch(db, source, batch, ctx, cursor={"n": n}, now=START)
+    elapsed = time.perf_counter() - started
+    await db.dispose()
+    return elapsed
+
+
+def run_plain(path: Path, batches) -> float:
+    """The floor: the same rows, same table shape and unique key, one transaction per batch."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE mentions (id INTEGER PRIMARY KEY, source TEXT, channel TEXT, external_id TEXT, "
+                 "author TEXT, text TEXT, language TEXT, posted_at TEXT, due_at TEXT, status TEXT, "
+                 "UNIQUE(channel, external_id))")
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, type TEXT, mention_id INTEGER, data TEXT)")
+    conn.execute("CREATE TABLE cursor (source TEXT PRIMARY KEY, cursor TEXT)")
+    started = time.perf_counter()
+    for n, batch in enumerate(batches):
+        conn.execute("BEGIN IMMEDIATE")
+        ids = []
+        for m in batch:
+            cur = conn.execute(
+                "INSERT INTO mentions (source, channel, external_id, author, text, language, posted_at, due_at, status) "
+                "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
+                ("bench", m.channel, m.external_id, m.author, m.text, m.language, m.posted_at.isoformat(),
+                 (m.posted_at + timedelta(hours=1)).isoformat(), "open"))
+            ids.extend(r[0] for r in cur.fetchall())
+        conn.executemany("INSERT INTO events (type, mention_id, data) VALUES (?,?,?)",
+                         [("mention.created", i, json.dumps({"id": i})) for i in ids])
+        conn.execute("INSERT INTO cursor VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET cursor=excluded.cursor",
+                     ("bench", json.dumps({"n": n})))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+    batches = make_batches(args.rows, args.batch)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = run_plain(Path(tmp) / "plain.db", batches)
+        app = asyncio.run(run_app(Path(tmp) / "app.db", batches))
+    plain_rate, app_rate = args.rows / plain, args.rows / app
+    print(f"rows={args.rows} batch={args.batch}")
+    print(f"plain sqlite3 : {plain_rate:10.0f} mentions/s ({plain:.2f} s)")
+    print(f"webcare ingest: {app_rate:10.0f} mentions/s ({app:.2f} s)")
+    print(f"ratio app/plain: {app_rate / plain_rate:.2f} (target >= 0.25)")
+
+
+if __name__ == "__main__":
+    main()

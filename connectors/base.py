@@ -1,0 +1,119 @@
+"""The one small contract between channel connectors and the app.
+
+A connector turns a channel's API into `NewMention` values and a new cursor. It knows nothing
+of the database or of FastAPI: the app's ingest writes a batch and its cursor in one
+transaction, so a crash before commit simply refetches (DESIGN §5, crash rule).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+
+@dataclass(frozen=True)
+class NewMention:
+    """One post as a connector saw it. Exactly one of `text` (plain) or `html` is set."""
+
+    external_id: str
+    posted_at: datetime  # timezone-aware
+    author: str
+    text: str | None = None
+    html: str | None = None
+    author_name: str | None = None
+    url: str | None = None
+    language: str | None = None  # the channel's own language tag, when it has one
+    channel: str | None = None  # None: the source's channel kind (push sources: the source name)
+    in_reply_to: str | None = None  # external id of the post this answers, same channel
+    followers: int | None = None
+    visibility: str | None = None  # mastodon: public | unlisted | private | direct
+    outbound: bool = False  # posted by one of the brand's own accounts
+    edited_at: datetime | None = None
+    deleted: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A batch of mentions plus the cursor to store with it (JSON-serialisable)."""
+
+    mentions: list[NewMention]
+    cursor: dict[str, Any] | None
+    skipped: int = 0  # malformed items passed over, counted for source health
+    more: bool = False  # another page is ready right away
+    reads: int = 0  # paid reads spent (X), for cost visibility
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a connector can do, declared once so the app and the UI can ask."""
+
+    can_reply: bool
+    text_limit: int | None  # in graphemes; None: no practical limit
+    credentials: tuple[str, ...] = ()  # config keys naming secrets it needs (e.g. "token_env")
+    has_idempotency_key: bool = False  # the channel deduplicates replies by a key we send
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    """A reply the app wants posted. The app stores `idempotency_key` before the first try."""
+
+    in_reply_to: str  # external id of the mention answered
+    text: str
+    idempotency_key: str
+    in_reply_to_url: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PostedReply:
+    external_id: str
+    url: str | None = None
+
+
+class ConnectorError(Exception):
+    """Base for failures the scheduler handles; `reason` is shown to people as is."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AuthFailed(ConnectorError):
+    """401/403: credentials wrong or missing. The source turns unhealthy until fixed."""
+
+
+class RateLimited(ConnectorError):
+    """429 or quota spent: no request before `retry_at` (timezone-aware UTC)."""
+
+    def __init__(self, reason: str, retry_at: datetime):
+        super().__init__(reason)
+        self.retry_at = retry_at
+
+
+class TemporaryFailure(ConnectorError):
+    """5xx, timeouts, connection errors: back off and try again."""
+
+    def __init__(self, reason: str, retry_at: datetime | None = None):
+        super().__init__(reason)
+        self.retry_at = retry_at
+
+
+class ReplyUnknown(ConnectorError):
+    """The channel may or may not have stored the reply and there is no way to know:
+    the app marks it "unknown — verify" rather than post twice."""
+
+
+class Connector(Protocol):
+    """One channel. Constructed with its source config and an injected httpx.AsyncClient."""
+
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
+        """The next batch after `cursor` (None: first poll; `since` bounds the backfill)."""
+        ...
+
+    async def reply(self, request: ReplyRequest) -> PostedReply:
+        """Post a reply; raise ConnectorError subclasses on failure."""
+        ...

@@ -1,0 +1,199 @@
+"""Shared fixtures: a fresh migrated database per test (SQLite, and PostgreSQL when
+WEBCARE_TEST_DATABASE_URL names a server), an app context, HTTP clients and a live server.
+
+Databases are copied from a template migrated once per run, so each test starts clean in
+milliseconds. Nothing touches a developer's own database."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+
+from app import auth
+from app.config import Config, Settings, load_config
+from app.context import AppContext
+from app.db import Database
+from app.main import create_app
+from app.migrate import upgrade
+
+PG_ENV = "WEBCARE_TEST_DATABASE_URL"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PUSH_SECRET = "whsec_" + base64.b64encode(b"webcare-test-push-secret-32bytes").decode()
+PUSH_SECRET_ENV = "WEBCARE_TEST_PUSH_SECRET"
+DEFAULT_TOML = f"""
+[sla]
+target_minutes = 60
+warning_minutes = 45
+timezone = "Europe/Amsterdam"
+
+[[sources]]
+name = "push"
+kind = "webhook"
+secret_env = "{PUSH_SECRET_ENV}"
+"""
+
+
+def need_or_skip(reason: str) -> None:
+    """Under CI a missing capability is a failure, never a silent skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this must run)")
+    pytest.skip(reason)
+
+
+# --- database templates -------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get(PG_ENV)
+
+
+async def _pg_exec(admin_url: str, *statements: str) -> None:
+    import asyncpg
+
+    dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def pg_url_for(admin_url: str, name: str) -> str:
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    admin = _pg_admin_url()
+    if not admin:
+        yield None
+        return
+    name = f"webcare_tpl_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_exec(admin, f'CREATE DATABASE "{name}"'))
+    upgrade(pg_url_for(admin, name))
+    yield name
+    asyncio.run(_pg_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path, sqlite_template) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "webcare.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    admin = _pg_admin_url()
+    if not admin:
+        need_or_skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)")
+    template = request.getfixturevalue("pg_template")
+    name = f"webcare_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_exec(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield pg_url_for(admin, name)
+    asyncio.run(_pg_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template) -> str:
+    """SQLite only, for tests whose subject is not the database."""
+    path = tmp_path / "webcare.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+# --- app context and clients --------------------------------------------------------------
+
+class Clock:
+    """A controllable clock: `now()` is fixed until moved."""
+
+    def __init__(self, start: datetime | None = None):
+        self.value = start or datetime.now(timezone.utc).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.value
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.value += timedelta(**delta)
+
+
+def make_config(tmp_path: Path, toml: str = DEFAULT_TOML) -> Config:
+    path = tmp_path / "webcare.toml"
+    path.write_text(toml)
+    return load_config(path)
+
+
+@pytest.fixture
+def push_secret(monkeypatch) -> str:
+    monkeypatch.setenv(PUSH_SECRET_ENV, PUSH_SECRET)
+    return PUSH_SECRET
+
+
+@pytest_asyncio.fixture
+async def ctx(db_url, tmp_path, push_secret) -> AsyncIterator[AppContext]:
+    context = AppContext(settings=Settings(data_dir=tmp_path), config=make_config(tmp_path),
+                         db=Database(db_url), secret_key="x" * 40)
+    yield context
+    await context.db.dispose()
+
+
+@pytest_asyncio.fixture
+async def app_client(ctx) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over ASGITransport (no streaming); the lifespan runs as in production."""
+    app = create_app(ctx)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            yield client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest_asyncio.fixture
+async def live_server(ctx) -> AsyncIterator[str]:
+    """A real uvicorn on a spare port (httpx's ASGI transport does not stream)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.025)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await asyncio.wait_for(task, 15)
+
+
+async def add_user(ctx: AppContext, username: str, role: str = "responder",
+                   password: str = "correct-horse-battery") -> str:
+    """Create a user and return a fresh API token for them."""
+    async with ctx.db.write() as session:
+        user = await auth.create_user(session, username, password, role)
+        return await auth.create_token(session, user)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,42 @@
+"""The `webcare` command as users and tools run it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+WEBCARE = str(Path(sys.executable).parent / "webcare")
+
+
+def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCARE_")}
+    env.update(WEBCARE_DATA_DIR=str(tmp_path), WEBCARE_SECRET_KEY="s" * 40)
+    return subprocess.run([WEBCARE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+
+def test_migrate_user_add_and_tokens(tmp_path):
+    assert run(tmp_path, "migrate").returncode == 0
+    assert (tmp_path / "webcare.db").exists()
+    added = run(tmp_path, "user", "add", "anna", "--role", "lead", "--password-stdin", stdin="a-long-password\n")
+    assert added.returncode == 0, added.stderr
+    dup = run(tmp_path, "user", "add", "anna", "--role", "lead", "--password-stdin", stdin="a-long-password\n")
+    assert dup.returncode == 1 and "exists" in dup.stderr and "Traceback" not in dup.stderr
+    short = run(tmp_path, "user", "add", "bob", "--role", "responder", "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "too short" in short.stderr
+    token = run(tmp_path, "token", "create", "anna")
+    assert token.returncode == 0 and token.stdout.strip().startswith("wct_") and len(token.stdout.strip()) > 30
+    assert run(tmp_path, "token", "create", "nobody").returncode == 1
+    revoked = run(tmp_path, "token", "revoke", "anna")
+    assert revoked.returncode == 0 and "revoked 1" in revoked.stdout
+
+
+def test_token_is_stored_as_a_hash_only(tmp_path):
+    import sqlite3
+
+    run(tmp_path, "migrate")
+    run(tmp_path, "user", "add", "anna", "--role", "admin", "--password-stdin", stdin="a-long-password\n")
+    token = run(tmp_path, "token", "create", "anna").stdout.strip()
+    with sqlite3.connect(tmp_path / "webcare.db") as conn:
+        dump = "\n".join(conn.iterdump())
+    assert token not in dump and "a-long-password" not in dump

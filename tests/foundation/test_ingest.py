@@ -1,0 +1,132 @@
+"""The ingest function every connector uses: exactly once, crash-safe, outbound, threads."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from app import ingest
+from app.ingest import IngestContext, SourceRef, ingest_batch
+from app.models import Event, Mention, SourceState
+from app.sla import SlaPolicy
+from connectors.base import NewMention
+
+pytestmark = pytest.mark.asyncio
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+SOURCE = SourceRef(name="masto", kind="mastodon")
+
+
+def batch(*ids: str, minutes_ago: int = 5, **kw) -> list[NewMention]:
+    return [NewMention(external_id=i, posted_at=NOW - timedelta(minutes=minutes_ago), author="klant@x",
+                       text=f"bericht {i}", **kw) for i in ids]
+
+
+@pytest.fixture
+def ictx() -> IngestContext:
+    return IngestContext(policy=SlaPolicy(), own_accounts=frozenset({"brand@mastodon.social"}))
+
+
+async def counts(ctx) -> tuple[int, int, dict | None]:
+    async with ctx.db.read() as s:
+        mentions = (await s.exec(select(func.count()).select_from(Mention))).scalar_one()
+        events = (await s.exec(select(func.count()).select_from(Event))).scalar_one()
+        state = await s.get(SourceState, SOURCE.name)
+        return mentions, events, state.cursor if state else None
+
+
+async def test_same_batch_twice_stores_it_once(ctx, ictx):
+    first = await ingest_batch(ctx.db, SOURCE, batch("1", "2", "3"), ictx, cursor={"min_id": "3"}, now=NOW)
+    second = await ingest_batch(ctx.db, SOURCE, batch("1", "2", "3"), ictx, cursor={"min_id": "3"}, now=NOW)
+    assert (first.accepted, first.duplicates) == (3, 0)
+    assert (second.accepted, second.duplicates) == (0, 3)
+    assert await counts(ctx) == (3, 3, {"min_id": "3"})
+
+
+async def test_duplicates_inside_one_batch_are_absorbed(ctx, ictx):
+    result = await ingest_batch(ctx.db, SOURCE, batch("1", "1", "2"), ictx, now=NOW)
+    assert (result.accepted, result.duplicates) == (2, 1)
+
+
+async def test_fault_after_insert_leaves_rows_and_cursor_unchanged(ctx, ictx, monkeypatch):
+    await ingest_batch(ctx.db, SOURCE, batch("1"), ictx, cursor={"min_id": "1"}, now=NOW)
+    before = await counts(ctx)
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("power cut after INSERT, before commit")
+
+    monkeypatch.setattr(ingest, "save_cursor", crash)
+    with pytest.raises(RuntimeError):
+        await ingest_batch(ctx.db, SOURCE, batch("2", "3", "4"), ictx, cursor={"min_id": "4"}, now=NOW)
+    assert await counts(ctx) == before
+
+    monkeypatch.undo()
+    rerun = await ingest_batch(ctx.db, SOURCE, batch("2", "3", "4"), ictx, cursor={"min_id": "4"}, now=NOW)
+    assert rerun.accepted == 3
+    assert await counts(ctx) == (4, 4, {"min_id": "4"})
+
+
+async def test_brand_posts_are_outbound_and_not_queued(ctx, ictx):
+    own = NewMention(external_id="o1", posted_at=NOW, author="Brand@mastodon.social", text="Wij helpen graag")
+    await ingest_batch(ctx.db, SOURCE, [own], ictx, now=NOW)
+    async with ctx.db.read() as s:
+        row = (await s.exec(select(Mention))).scalars().one()
+        events = (await s.exec(select(func.count()).select_from(Event))).scalar_one()
+    assert row.direction == "outbound" and row.due_at is None and events == 0
+
+
+async def test_reply_made_in_the_channel_app_closes_the_mention(ctx, ictx):
+    await ingest_batch(ctx.db, SOURCE, batch("q1", minutes_ago=30), ictx, now=NOW)
+    answer = NewMention(external_id="a1", posted_at=NOW - timedelta(minutes=10), author="brand@mastodon.social",
+                        text="Sorry! We kijken mee.", in_reply_to="q1")
+    await ingest_batch(ctx.db, SOURCE, [answer], ictx, now=NOW)
+    async with ctx.db.read() as s:
+        q = (await s.exec(select(Mention).where(Mention.external_id == "q1"))).scalars().one()
+        a = (await s.exec(select(Mention).where(Mention.external_id == "a1"))).scalars().one()
+    assert q.status == "answered" and q.first_response_seconds == 20 * 60 and q.within_target
+    assert a.conversation_id == q.id
+
+
+async def test_customer_answer_to_our_reply_is_a_new_open_mention_in_the_thread(ctx, ictx):
+    await ingest_batch(ctx.db, SOURCE, batch("q1", minutes_ago=30), ictx, now=NOW)
+    ours = NewMention(external_id="a1", posted_at=NOW - timedelta(minutes=20), author="brand@mastodon.social",
+                      text="Kunt u uw ordernummer sturen?", in_reply_to="q1")
+    theirs = NewMention(external_id="c1", posted_at=NOW - timedelta(minutes=5), author="klant@x",
+                        text="Het is 12345", in_reply_to="a1")
+    await ingest_batch(ctx.db, SOURCE, [ours], ictx, now=NOW)
+    await ingest_batch(ctx.db, SOURCE, [theirs], ictx, now=NOW)
+    async with ctx.db.read() as s:
+        rows = {m.external_id: m for m in (await s.exec(select(Mention))).scalars()}
+    assert rows["c1"].status == "open" and rows["c1"].conversation_id == rows["q1"].id
+    assert rows["c1"].due_at == rows["c1"].posted_at + timedelta(hours=1)
+
+
+async def test_first_poll_marks_old_items_backfill_and_drops_beyond_backfill_hours(ctx, ictx):
+    old = batch("old", minutes_ago=90)
+    ancient = batch("ancient", minutes_ago=60 * 30)
+    fresh = batch("fresh", minutes_ago=10)
+    await ingest_batch(ctx.db, SOURCE, old + ancient + fresh, ictx, first_poll=True, backfill_hours=24, now=NOW)
+    async with ctx.db.read() as s:
+        rows = {m.external_id: m for m in (await s.exec(select(Mention))).scalars()}
+    assert set(rows) == {"old", "fresh"}
+    assert rows["old"].backfill and not rows["fresh"].backfill
+
+
+async def test_edits_update_text_and_deletions_mark_removed(ctx, ictx):
+    await ingest_batch(ctx.db, SOURCE, batch("e1", "d1"), ictx, now=NOW)
+    edited = NewMention(external_id="e1", posted_at=NOW - timedelta(minutes=5), author="klant@x",
+                        html="<p>nieuwe tekst</p>", edited_at=NOW)
+    deleted = NewMention(external_id="d1", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="", deleted=True)
+    await ingest_batch(ctx.db, SOURCE, [edited, deleted], ictx, now=NOW)
+    async with ctx.db.read() as s:
+        rows = {m.external_id: m for m in (await s.exec(select(Mention))).scalars()}
+    assert rows["e1"].text == "nieuwe tekst" and rows["d1"].removed
+
+
+async def test_exclude_terms_and_muted_authors_are_filtered(ctx):
+    ictx = IngestContext(policy=SlaPolicy(), exclude_terms=("vacature",), mute_authors=frozenset({"bot@x"}))
+    items = [NewMention(external_id="1", posted_at=NOW, author="bot@x", text="hallo"),
+             NewMention(external_id="2", posted_at=NOW, author="a", text="Nieuwe VACATURE bij ons"),
+             NewMention(external_id="3", posted_at=NOW, author="a", text="Pakket kwijt")]
+    result = await ingest_batch(ctx.db, SOURCE, items, ictx, now=NOW)
+    assert (result.accepted, result.filtered) == (1, 2)
