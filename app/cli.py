@@ -85,7 +85,9 @@ def cmd_serve(args) -> int:
         print(f"\n  Webcare Monitor demo: open {url}\n  Log in as '{DEMO_USER}' with password '{password}'\n",
               flush=True)
     app = create_app(ctx, run_worker=not args.no_worker)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)
+    # Open event streams never end on their own: give them a few seconds on shutdown.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True,
+                timeout_graceful_shutdown=5)
     return 0
 
 

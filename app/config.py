@@ -215,26 +215,19 @@ class Config(_Strict):
         return policy_from_config(self.sla)
 
 
-def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
-    """`[sla].target_minutes` / `[[sources]] #2 (name = "push").kind` from a pydantic loc."""
-    loc = list(error["loc"])
+def _describe(loc: tuple, data: dict[str, Any]) -> str:
+    """`[sla].target_minutes`, `[[sources]] #2 (name = 'push').kind` from a pydantic location."""
     parts: list[str] = []
-    node: Any = data
-    while loc:
-        key = loc.pop(0)
-        if isinstance(key, int) and parts:
-            name = node[key].get("name") if isinstance(node, list) and key < len(node) and isinstance(node[key], dict) else None
-            parts[-1] = f"[[{parts[-1].strip('[]')}]] #{key + 1}" + (f" (name = {name!r})" if name else "")
-        elif not parts:
+    for i, key in enumerate(loc):
+        if i == 0:
             parts.append(f"[{key}]")
+        elif i == 1 and isinstance(key, int) and isinstance(data.get(loc[0]), list):
+            table = data[loc[0]][key] if key < len(data[loc[0]]) else {}
+            name = table.get("name") if isinstance(table, dict) else None
+            parts[0] = f"[[{loc[0]}]] #{key + 1}" + (f" (name = {name!r})" if name else "")
         else:
-            parts.append(f".{key}")
-        node = node[key] if isinstance(node, (dict, list)) and _has(node, key) else None
+            parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
     return "".join(parts) or "(top level)"
-
-
-def _has(node: Any, key: Any) -> bool:
-    return (isinstance(node, dict) and key in node) or (isinstance(node, list) and isinstance(key, int) and key < len(node))
 
 
 def load_config(path: Path | None) -> Config:
@@ -255,5 +248,5 @@ def load_config(path: Path | None) -> Config:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
-            lines.append(f"  {_describe(err, data)}: {msg}")
+            lines.append(f"  {_describe(tuple(err['loc']), data)}: {msg}")
         raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(lines)) from None

@@ -118,22 +118,35 @@ class EventHub:
                     queue.get_nowait()
                 queue.put_nowait(None)
 
-    async def subscribe(self, last_event_id: int | None) -> AsyncIterator[StreamEvent]:
-        """Events after `last_event_id` (None: only new ones), replayed from the table first."""
+    def subscribe(self, last_event_id: int | None) -> "Subscription":
+        """Events after `last_event_id` (None: only new ones); close() when done."""
         queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue(maxsize=5000)
-        self._subscribers.add(queue)
-        try:
-            sent = self.last_id if last_event_id is None else last_event_id
-            if last_event_id is not None:
-                for event in await events_after(self.db, last_event_id):
-                    yield event
-                    sent = event.id
-            while True:
-                event = await queue.get()
-                if event is None:
-                    return
-                if event.id > sent:
-                    sent = event.id
-                    yield event
-        finally:
-            self._subscribers.discard(queue)
+        self._subscribers.add(queue)  # before the replay query, so nothing falls in between
+        return Subscription(self, queue, self.last_id if last_event_id is None else last_event_id,
+                            replay=last_event_id is not None)
+
+
+class Subscription:
+    def __init__(self, hub: EventHub, queue: asyncio.Queue, after: int, replay: bool):
+        self._hub, self._queue, self.sent, self._replay = hub, queue, after, replay
+
+    async def backlog(self) -> list[StreamEvent]:
+        """What happened since the client's Last-Event-ID, read from the table."""
+        if not self._replay:
+            return []
+        events = await events_after(self._hub.db, self.sent)
+        if events:
+            self.sent = events[-1].id
+        return events
+
+    async def next(self) -> StreamEvent | None:
+        """The next new event; None when the hub closed this subscription (client must reconnect)."""
+        while True:
+            event = await self._queue.get()
+            if event is None or event.id > self.sent:
+                if event is not None:
+                    self.sent = event.id
+                return event
+
+    def close(self) -> None:
+        self._hub._subscribers.discard(self._queue)

@@ -17,16 +17,11 @@ def _iso(value: datetime | None) -> str | None:
 
 def health_view(source: SourceConfig, state: SourceState | None, now: datetime) -> dict[str, Any]:
     last_ok = state.last_success_at if state else None
-    started = state.created_at if state else None
-    quiet_since = last_ok or started
-    down = (source.kind != "webhook" and quiet_since is not None
-            and now - quiet_since > timedelta(minutes=source.down_after_minutes))
-    if state is None:
-        status = "waiting"
-    elif state.consecutive_failures and (down or state.last_error):
-        status = "down" if down else "failing"
-    else:
-        status = "down" if down else "ok"
+    quiet_since = last_ok or (state.created_at if state else None)
+    # Computed here too, so a source whose worker died still shows as down.
+    quiet_too_long = (source.kind not in ("webhook", "demo") and quiet_since is not None
+                      and now - quiet_since > timedelta(minutes=source.down_after_minutes))
+    status = "down" if quiet_too_long else (state.health if state else "waiting")
     return {
         "name": source.name, "kind": source.kind, "status": status,
         "last_success_at": _iso(last_ok), "last_error": state.last_error if state else None,

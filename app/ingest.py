@@ -206,7 +206,8 @@ async def save_cursor(session: AsyncSession, source: SourceRef, cursor: dict[str
                       now: datetime, fetched: int, skipped: int = 0, reads: int = 0) -> None:
     state = await session.get(SourceState, source.name)
     if state is None:
-        state = SourceState(source=source.name, kind=source.kind, created_at=now)
+        state = SourceState(source=source.name, kind=source.kind, created_at=now, health="waiting",
+                            fetched_total=0, skipped_total=0, reads_total=0, consecutive_failures=0)
         session.add(state)
     if cursor is not None:
         state.cursor = cursor
@@ -214,6 +215,9 @@ async def save_cursor(session: AsyncSession, source: SourceRef, cursor: dict[str
     state.last_error = None
     state.consecutive_failures = 0
     state.down_since = None
+    if state.health != "ok":
+        state.health = "ok"
+        await emit_many(session, [("source.health", None, source.name, {"source": source.name, "status": "ok"})])
     state.fetched_total += fetched
     state.skipped_total += skipped
     state.reads_total += reads

@@ -123,6 +123,10 @@ class SourceState(SQLModel, table=True):
     skipped_total: int = 0
     reads_total: int = 0
     down_since: datetime | None = _ts()
+    health: str = "waiting"  # waiting | ok | failing | down: changes raise source.health events
+    # A lease so that several workers never poll one source at the same time.
+    lease_owner: str | None = None
+    lease_until: datetime | None = _ts()
 
 
 class Event(SQLModel, table=True):

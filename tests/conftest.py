@@ -176,7 +176,7 @@ async def live_server(ctx) -> AsyncIterator[str]:
     """A real uvicorn on a spare port (httpx's ASGI transport does not stream)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+                                           lifespan="on", timeout_graceful_shutdown=2))
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:

@@ -91,10 +91,10 @@ async def push(source_name: str, request: Request, ctx: Ctx):
     if body is None:
         return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
     try:
-        Webhook(secret).verify(body, dict(request.headers))
+        Webhook(secret).verify(body, dict(request.headers), json_parse=False)
     except WebhookVerificationError as exc:
         return _error(401, f"bad or stale signature: {exc}")
-    except Exception:  # a malformed secret or header must not turn into a 500 with a traceback
+    except Exception:  # a malformed signature header must not turn into a 500 with a traceback
         return _error(401, "bad or stale signature")
     webhook_id = request.headers["webhook-id"]
 

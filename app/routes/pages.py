@@ -73,8 +73,9 @@ async def login(request: Request, ctx: Ctx, username: Annotated[str, Form()], pa
 
 @router.post("/logout")
 async def logout(ctx: Ctx, user: PageUser):
-    async with ctx.db.write() as session:
-        await auth.end_session(session, user.session_hash, ctx.now())
+    if user.session_hash:  # a bearer token has no session to end
+        async with ctx.db.write() as session:
+            await auth.end_session(session, user.session_hash, ctx.now())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE)
     return response

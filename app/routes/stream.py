@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from app.deps import ApiUser, Ctx
+from app.events import Subscription
 
 router = APIRouter()
 HEARTBEAT_SECONDS = 15.0
@@ -19,31 +20,28 @@ def _last_event_id(request: Request) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
-async def _stream(request: Request, events: AsyncIterator) -> AsyncIterator[str]:
-    yield f"retry: {RETRY_MS}\n: connected\n\n"
-    iterator = events.__aiter__()
-    pending = asyncio.ensure_future(iterator.__anext__())
+async def _stream(request: Request, subscription: Subscription) -> AsyncIterator[str]:
     try:
+        yield f"retry: {RETRY_MS}\n: connected\n\n"
+        for event in await subscription.backlog():
+            yield event.sse()
         while True:
-            done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
-            if await request.is_disconnected():
-                return
-            if not done:
+            try:
+                event = await asyncio.wait_for(subscription.next(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    return
                 yield ": keep-alive\n\n"  # keeps proxies from closing an idle stream
                 continue
-            try:
-                event = pending.result()
-            except StopAsyncIteration:
+            if event is None:
                 return
             yield event.sse()
-            pending = asyncio.ensure_future(iterator.__anext__())
     finally:
-        pending.cancel()
-        await iterator.aclose()
+        subscription.close()
 
 
 @router.get("/api/events")
 async def events(request: Request, ctx: Ctx, user: ApiUser):
-    stream = ctx.hub.subscribe(_last_event_id(request))
-    return StreamingResponse(_stream(request, stream), media_type="text/event-stream",
+    subscription = ctx.hub.subscribe(_last_event_id(request))
+    return StreamingResponse(_stream(request, subscription), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

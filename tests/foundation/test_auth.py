@@ -18,11 +18,13 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "
 SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push"}
 
 
-def all_routes(app) -> list[tuple[str, str]]:
+def all_routes(app, prefix: str = "") -> list[tuple[str, str]]:
     routes = []
     for route in app.routes:
         if isinstance(route, APIRoute):
-            routes += [(m, route.path) for m in sorted(route.methods) if m != "HEAD"]
+            routes += [(m, prefix + route.path) for m in sorted(route.methods) if m != "HEAD"]
+        elif hasattr(route, "original_router"):  # FastAPI's included routers, newer versions
+            routes += all_routes(route.original_router, prefix + route.include_context.prefix)
         else:
             assert isinstance(route, Mount) and route.path == "/static", f"unexpected route {route}"
     return routes

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.asyncio
 
 
 async def read_events(client: httpx.AsyncClient, token: str, *, want: int, last_event_id: int | None = None,
-                      timeout: float = 15.0, started: asyncio.Event | None = None) -> list[dict]:
-    """Collect `want` SSE events (id, event, data) from /api/events."""
+                      timeout: float = 15.0, started: asyncio.Event | None = None,
+                      types: tuple[str, ...] = ("mention.created", "mention.updated")) -> list[dict]:
+    """Collect `want` SSE events (id, event, data) of the given types from /api/events."""
     headers = bearer(token)
     if last_event_id is not None:
         headers["Last-Event-ID"] = str(last_event_id)
@@ -41,7 +42,8 @@ async def read_events(client: httpx.AsyncClient, token: str, *, want: int, last_
                 elif line.startswith("data: "):
                     current["data"] = json.loads(line[6:])
                 elif line == "" and "id" in current:
-                    events.append(dict(current))
+                    if current.get("event") in types:
+                        events.append(dict(current))
                     current.clear()
                     if len(events) >= want:
                         return

@@ -30,7 +30,8 @@ def ictx() -> IngestContext:
 async def counts(ctx) -> tuple[int, int, dict | None]:
     async with ctx.db.read() as s:
         mentions = (await s.exec(select(func.count()).select_from(Mention))).scalar_one()
-        events = (await s.exec(select(func.count()).select_from(Event))).scalar_one()
+        events = (await s.exec(select(func.count()).select_from(Event)
+                               .where(Event.type == "mention.created"))).scalar_one()
         state = await s.get(SourceState, SOURCE.name)
         return mentions, events, state.cursor if state else None
 
@@ -71,7 +72,8 @@ async def test_brand_posts_are_outbound_and_not_queued(ctx, ictx):
     await ingest_batch(ctx.db, SOURCE, [own], ictx, now=NOW)
     async with ctx.db.read() as s:
         row = (await s.exec(select(Mention))).scalars().one()
-        events = (await s.exec(select(func.count()).select_from(Event))).scalar_one()
+        events = (await s.exec(select(func.count()).select_from(Event)
+                               .where(Event.type == "mention.created"))).scalar_one()
     assert row.direction == "outbound" and row.due_at is None and events == 0
 
 

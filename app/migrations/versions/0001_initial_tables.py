@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:40:17.691040
+Create Date: 2026-11-23 01:49:47.124804
 """
 from typing import Sequence, Union
 
@@ -119,6 +119,9 @@ def upgrade() -> None:
     sa.Column('skipped_total', sa.Integer(), nullable=False),
     sa.Column('reads_total', sa.Integer(), nullable=False),
     sa.Column('down_since', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('health', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('lease_owner', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('lease_until', app.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('source')
     )
     op.create_table('users',

@@ -1,0 +1,60 @@
+"""Text helpers shared by language detection, classification and the tone check.
+
+`fold` keeps every character in place (same length as the input), so a regex matched on the
+folded text gives offsets that are valid in the original reply."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+MENTION_RE = re.compile(r"(?<!\w)@[\w.\-]+(?:@[\w.\-]+)?")  # @brand and @user@server
+HASHTAG_RE = re.compile(r"(?<!\w)#(\w+)")
+EMOJI_RE = re.compile(
+    "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]+"
+)
+WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")  # letters/digits; keeps "e-mail", "it's"
+SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*", re.UNICODE)
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return base if len(base) == 1 else ch
+
+
+def fold(text: str) -> str:
+    """Drop accents ("vóór" → "voor") and straighten quotes, one character for one."""
+    return "".join(_fold_char(ch) for ch in text.translate(_QUOTES))
+
+
+def split_hashtag(tag: str) -> str:
+    """"#ZiggoStoring" → "Ziggo Storing"; an all-lowercase tag stays one word."""
+    return _CAMEL_RE.sub(" ", tag).replace("_", " ")
+
+
+def strip_noise(text: str) -> str:
+    """Text without URLs, @mentions and emoji; hashtags become their (split) words."""
+    text = URL_RE.sub(" ", text)
+    text = MENTION_RE.sub(" ", text)
+    text = HASHTAG_RE.sub(lambda m: " " + split_hashtag(m.group(1)) + " ", text)
+    text = EMOJI_RE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def words(text: str) -> list[str]:
+    """Folded, lowercased word tokens."""
+    return [w.replace("’", "'") for w in WORD_RE.findall(fold(text).lower())]
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences in `text`, leading blanks excluded."""
+    spans = []
+    for m in SENTENCE_RE.finditer(text):
+        start = m.start() + (len(m.group()) - len(m.group().lstrip()))
+        if m.group().strip():
+            spans.append((start, m.end()))
+    return spans
