@@ -123,7 +123,7 @@ class SlaSection(_Strict):
 
 
 class BrandSection(_Strict):
-    name: str = "Our brand"
+    name: str = "Acme"
     own_accounts: tuple[str, ...] = ()
     signature: str = "^{initials}"
 
@@ -173,6 +173,14 @@ class SourceConfig(BaseModel):
             else:
                 resolved[key] = value
         return resolved
+
+
+    def connector_settings(self, own_accounts: tuple[str, ...] = (),
+                           environ: dict[str, str] | None = None) -> dict[str, Any]:
+        """The plain mapping a connector is built from: common keys, kind keys with secrets
+        resolved, and the brand's own accounts (their posts are outbound)."""
+        common = self.model_dump(exclude_none=True, exclude=set(self.model_extra or {}))
+        return {**common, **self.resolved_options(environ), "own_accounts": list(own_accounts)}
 
 
 class AlertConfig(_Strict):

@@ -29,9 +29,9 @@ class DemoFeed:
     brand: str
     rng: random.Random
 
-    def _one(self, seq: int, posted_at: datetime) -> NewMention:
+    def _one(self, seq: int, posted_at: datetime, sample: dict | None = None) -> NewMention:
         lib = _library()
-        sample = self.rng.choice(lib["mention"])
+        sample = sample or self.rng.choice(lib["mention"])
         author = self.rng.choice(lib["author"])
         channel = self.rng.choice(CHANNELS)
         return NewMention(
@@ -41,8 +41,9 @@ class DemoFeed:
             channel=channel, followers=self.rng.choice((12, 85, 240, 1300, 25000)))
 
     def backlog(self, now: datetime) -> list[NewMention]:
-        return [self._one(i, now - timedelta(minutes=m, seconds=self.rng.randrange(60)))
-                for i, m in enumerate(BACKLOG_AGES)]
+        samples = self.rng.sample(_library()["mention"], len(BACKLOG_AGES))  # no repeats on screen
+        return [self._one(i, now - timedelta(minutes=m, seconds=self.rng.randrange(60)), sample)
+                for i, (m, sample) in enumerate(zip(BACKLOG_AGES, samples))]
 
     def next(self, seq: int, now: datetime) -> NewMention:
         return self._one(seq, now - timedelta(seconds=self.rng.randrange(5, 90)))

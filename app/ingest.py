@@ -19,14 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import sla
 from app.db import Database
 from app.enrich import Enrichment, enrich_default
-from app.events import emit_many
+from app.events import emit_many, emit_mentions_created, mention_event_data
 from app.models import Mention, SourceState, utcnow
 from app.sanitize import clean_text, html_to_text, safe_url
 from connectors.base import NewMention
-
-# SQLite allows 32766 bound parameters per statement; a mention row binds about 30.
-INSERT_CHUNK = 500
-
 
 @dataclass(frozen=True)
 class SourceRef:
@@ -106,17 +102,22 @@ def _filtered_out(m: NewMention, ctx: IngestContext) -> bool:
 
 def _insert_ignoring_duplicates(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(Mention).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    table = Mention.__table__
+    return (insert(table).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(table.c.id, table.c.channel, table.c.external_id))
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
-    stmt = _insert_ignoring_duplicates(session.bind.dialect.name).returning(
-        Mention.id, Mention.channel, Mention.external_id)
-    inserted: list[tuple[int, str, str]] = []
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start:start + INSERT_CHUNK]
-        inserted.extend(tuple(r) for r in (await session.execute(stmt.values(chunk))).all())
-    return inserted
+    """Insert-or-ignore; returns (id, channel, external_id) of the rows actually inserted.
+
+    Executemany with RETURNING lets SQLAlchemy batch the rows ("insertmanyvalues") with one
+    cached statement, instead of compiling a fresh multi-row VALUES clause per batch."""
+    if not rows:
+        return []
+    stmt = _insert_ignoring_duplicates(session.bind.dialect.name)
+    connection = await session.connection()
+    result = await connection.execute(stmt, rows)
+    return [tuple(r) for r in result.all()]
 
 
 async def _apply_updates(session: AsyncSession, batch: Sequence[NewMention], channel_of) -> list[int]:
@@ -137,14 +138,13 @@ async def _apply_updates(session: AsyncSession, batch: Sequence[NewMention], cha
 
 
 async def _link_conversations(session: AsyncSession, ids: list[int], policy: sla.SlaPolicy) -> list[int]:
-    """Thread new rows onto what they answer; our own reply closes the mention it answers.
+    """Thread new rows (`ids`: those answering another post) onto what they answer; our own
+    reply closes the mention it answers.
 
     Returns the ids of mentions closed by a reply the team made in the channel's own app."""
     if not ids:
         return []
-    new_rows = (await session.exec(select(Mention).where(Mention.id.in_(ids), Mention.in_reply_to.is_not(None)))).scalars().all()
-    if not new_rows:
-        return []
+    new_rows = (await session.exec(select(Mention).where(Mention.id.in_(ids)))).scalars().all()
     keys = {(r.channel, r.in_reply_to) for r in new_rows}
     parents = {(p.channel, p.external_id): p for p in (await session.exec(
         select(Mention).where(tuple_(Mention.channel, Mention.external_id).in_(list(keys))))).scalars()}
@@ -182,22 +182,15 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
 
     redelivered = [m for m in kept if (channel_of(m), m.external_id) not in inserted_keys]
     updated = await _apply_updates(session, redelivered, channel_of)
-    closed = await _link_conversations(session, ids, ctx.policy)
+    threaded = {(r["channel"], r["external_id"]) for r in rows if r["in_reply_to"]}
+    closed = await _link_conversations(session, [i for i, ch, ext in inserted if (ch, ext) in threaded], ctx.policy)
 
-    by_key = {(r["channel"], r["external_id"]): r for r in rows}
-    events = []
-    for mention_id, channel, ext in inserted:
-        row = by_key[(channel, ext)]
-        if row["direction"] == "inbound":
-            events.append(("mention.created", mention_id, source.name,
-                           {"id": mention_id, "external_id": ext, "status": "open", "channel": channel,
-                            "source": source.name, "backfill": row["backfill"]}))
-    for mention_id in set(updated) | set(closed):
+    await emit_mentions_created(session, ids)
+    changed = []
+    for mention_id in sorted(set(updated) | set(closed)):
         m = await session.get(Mention, mention_id)
-        events.append(("mention.updated", mention_id, source.name,
-                       {"id": m.id, "external_id": m.external_id, "status": m.status,
-                        "channel": m.channel, "source": m.source, "removed": m.removed}))
-    await emit_many(session, events)
+        changed.append(("mention.updated", mention_id, source.name, mention_event_data(m, removed=m.removed)))
+    await emit_many(session, changed)
     return IngestResult(accepted=len(inserted), duplicates=len(kept) - len(inserted),
                         filtered=len(batch) - len(kept), ids=ids)
 

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -191,4 +190,18 @@ async def check_source_down(ctx: AppContext, now: datetime) -> list[str]:
     return newly_down
 
 
-ConnectorFactory = Callable[[SourceConfig, httpx.AsyncClient], Connector]
+async def record_source_error(ctx: AppContext, source: SourceConfig, reason: str) -> None:
+    """A source that cannot even start (bad settings, missing secret): unhealthy, with why."""
+    now = ctx.now()
+    async with ctx.db.write() as session:
+        state = await session.get(SourceState, source.name)
+        if state is None:
+            state = SourceState(source=source.name, kind=source.kind, created_at=now, health="waiting",
+                                fetched_total=0, skipped_total=0, reads_total=0, consecutive_failures=0)
+            session.add(state)
+        state.last_error, state.last_error_at = reason, now
+        state.consecutive_failures += 1
+        if state.health != "failing":
+            state.health = "failing"
+            await emit(session, "source.health", source=source.name,
+                       data={"source": source.name, "status": "failing", "reason": reason})

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import random
 
+import httpx
 from sqlalchemy import select, update
 
 from app.actions import audit
@@ -16,10 +17,14 @@ from app.demo import DemoFeed
 from app.events import emit_many, mention_event_data
 from app.ingest import ingest_batch
 from app.models import Mention, SourceState
+from app.scheduler import SourceRunner, check_source_down, record_source_error
+from connectors.registry import CONNECTORS, build_connector
 
 log = logging.getLogger(__name__)
 DEMO_PACE_SECONDS = (4.0, 10.0)
 CLAIM_SWEEP_SECONDS = 15.0
+SOURCE_DOWN_CHECK_SECONDS = 60.0
+USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
 
 
 class Worker:
@@ -27,18 +32,44 @@ class Worker:
         self.ctx = ctx
         self.rng = rng or random.Random()
         self._tasks: list[asyncio.Task] = []
+        self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._every(CLAIM_SWEEP_SECONDS, self.expire_claims), name="claims"))
+        self._spawn("claims", self._every(CLAIM_SWEEP_SECONDS, self.expire_claims))
+        self._spawn("source-down", self._every(SOURCE_DOWN_CHECK_SECONDS, self.check_sources_down))
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0),
+                                         headers={"User-Agent": USER_AGENT}, follow_redirects=True)
         for source in self.ctx.sources():
-            if source.kind == "demo" and source.enabled:
-                self._tasks.append(asyncio.create_task(self._demo(source), name=f"source:{source.name}"))
+            if not source.enabled:
+                continue
+            if source.kind == "demo":
+                self._spawn(f"source:{source.name}", self._demo(source))
+            elif source.kind in CONNECTORS:
+                self._spawn(f"source:{source.name}", self._poll(source))
+
+    def _spawn(self, name: str, job) -> None:
+        self._tasks.append(asyncio.create_task(job, name=name))
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self._client:
+            await self._client.aclose()
+
+    async def _poll(self, source) -> None:
+        settings = source.connector_settings(self.ctx.config.brand.own_accounts)
+        try:
+            connector = build_connector(settings, self._client)
+        except (ValueError, KeyError) as exc:
+            # A source that cannot start shows why on the dashboard instead of crashing the worker.
+            await record_source_error(self.ctx, source, f"configuration: {exc}")
+            return
+        await SourceRunner(self.ctx, source, connector, rng=self.rng).run()
+
+    async def check_sources_down(self) -> list[str]:
+        return await check_source_down(self.ctx, self.ctx.now())
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         await self.start()

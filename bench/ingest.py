@@ -48,30 +48,35 @@ async def run_app(path: Path, batches) -> float:
 
 
 def run_plain(path: Path, batches) -> float:
-    """The floor: the same rows, same table shape and unique key, one transaction per batch."""
+    """The floor: plain sqlite3 on the same migrated schema (same indexes), the same column
+    values, one transaction per batch holding the rows, their events and the cursor."""
+    upgrade(f"sqlite+aiosqlite:///{path}")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE mentions (id INTEGER PRIMARY KEY, source TEXT, channel TEXT, external_id TEXT, "
-                 "author TEXT, text TEXT, language TEXT, posted_at TEXT, due_at TEXT, status TEXT, "
-                 "UNIQUE(channel, external_id))")
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, type TEXT, mention_id INTEGER, data TEXT)")
-    conn.execute("CREATE TABLE cursor (source TEXT PRIMARY KEY, cursor TEXT)")
+    conn.execute("INSERT INTO source_state (source, kind, created_at, fetched_total, skipped_total, reads_total, "
+                 "consecutive_failures, health) VALUES ('bench', 'mastodon', '2026-11-02 08:00:00', 0, 0, 0, 0, 'ok')")
+    stamp = START.replace(tzinfo=None).isoformat(sep=" ")
     started = time.perf_counter()
     for n, batch in enumerate(batches):
         conn.execute("BEGIN IMMEDIATE")
         ids = []
         for m in batch:
+            posted = m.posted_at.replace(tzinfo=None)
             cur = conn.execute(
-                "INSERT INTO mentions (source, channel, external_id, author, text, language, posted_at, due_at, status) "
-                "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
-                ("bench", m.channel, m.external_id, m.author, m.text, m.language, m.posted_at.isoformat(),
-                 (m.posted_at + timedelta(hours=1)).isoformat(), "open"))
-            ids.extend(r[0] for r in cur.fetchall())
-        conn.executemany("INSERT INTO events (type, mention_id, data) VALUES (?,?,?)",
-                         [("mention.created", i, json.dumps({"id": i})) for i in ids])
-        conn.execute("INSERT INTO cursor VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET cursor=excluded.cursor",
-                     ("bench", json.dumps({"n": n})))
+                "INSERT INTO mentions (source, channel, external_id, direction, author, text, language, urgency, "
+                "urgency_reasons, posted_at, fetched_at, due_at, warning_at, backfill, removed, status) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id, external_id",
+                ("bench", m.channel, m.external_id, "inbound", m.author, m.text, m.language, 0, "[]",
+                 posted.isoformat(sep=" "), stamp, (posted + timedelta(hours=1)).isoformat(sep=" "),
+                 (posted + timedelta(minutes=45)).isoformat(sep=" "), 0, 0, "open"))
+            ids.extend(cur.fetchall())
+        conn.executemany("INSERT INTO events (created_at, type, mention_id, source, data) VALUES (?,?,?,?,?)",
+                         [(stamp, "mention.created", i, "bench",
+                           json.dumps({"id": i, "external_id": e, "status": "open", "channel": "mastodon"}))
+                          for i, e in ids])
+        conn.execute("UPDATE source_state SET cursor = ?, last_success_at = ?, fetched_total = fetched_total + ? "
+                     "WHERE source = 'bench'", (json.dumps({"n": n}), stamp, len(batch)))
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .datafiles import load, supported
@@ -35,7 +35,11 @@ class _Lexicon:
     pronouns: frozenset[str]
     question_openers: TermList
     not_questions: TermList
+    no_mark_needed: frozenset[str]
+    not_typos: TermList
+    negators: frozenset[str]
     normal_weight: int
+    strong_weight: int
 
 
 @lru_cache(maxsize=None)
@@ -63,7 +67,11 @@ def _lexicon(language: str) -> _Lexicon:
         pronouns=frozenset(q["pronouns"]),
         question_openers=TermList.from_data([{"strong": q["openers"]}], weights),
         not_questions=TermList.from_data([{"strong": q["not_questions"]}], weights),
+        no_mark_needed=frozenset(q["no_mark_needed"]),
+        not_typos=TermList.from_data([{"strong": own["fuzzy"]["not_typos"]}], weights),
+        negators=frozenset(own["negation"]["negators"]),
         normal_weight=weights["normal"],
+        strong_weight=weights["strong"],
     )
 
 
@@ -80,36 +88,52 @@ def classify(
     `followers`/`reach_threshold` give the `reach` reason; `repeat` is the caller's knowledge
     that the same author wrote in before (within 7 days). Unknown languages use English."""
     lex = _lexicon(supported(language))
-    doc = Doc.of(text)
+    doc = Doc.of(text, not_typos=lex.not_typos)
     reasons = _urgency_reasons(text, doc, lex, followers, reach_threshold, repeat)
     weights = load("terms", "common")["urgency"]["weights"]
     return Classification(_category(doc, lex), reasons, sum(weights[r] for r in reasons))
 
 
 def _category(doc: Doc, lex: _Lexicon) -> str:
-    scores = {name: terms.score(doc) for name, terms in lex.categories.items()}
+    # Topic words (weight "weak") appear in questions and praise too: a category needs at
+    # least one normal or strong term, then all its terms count.
+    scores = {name: terms.score(doc) if terms.score(doc, min_weight=lex.normal_weight) else 0
+              for name, terms in lex.categories.items()}
     best = max(scores, key=lambda name: scores[name])   # ties: first in the data file
-    negative = lex.negative.score(doc)
-    # Only real complaint signals count: topic words (weak) appear in questions and praise too.
-    complaint = negative + max(terms.score(doc, min_weight=lex.normal_weight)
-                               for terms in lex.categories.values())
+    praise, negated_praise = _praise_score(doc, lex)
+    negative = lex.negative.score(doc) + negated_praise
 
-    praise = lex.praise.score(doc)
-    if praise and praise > scores[best] + negative:
+    # Praise beats complaint words unless sarcasm/complaint cues say otherwise.
+    if praise and (praise > scores[best] + negative or (not negative and praise >= scores[best])):
         return "praise"
-    if complaint == 0 and _is_question(doc, lex):
+    # A question may name a topic ("is there a discount on broadband?") but no strong
+    # complaint term ("is er een storing?") and no complaint cue.
+    strong = max(t.score(doc, min_weight=lex.strong_weight) for t in lex.categories.values())
+    if not strong and not negative and _is_question(doc, lex):
         return "question"
     return best if scores[best] > 0 else "other"
 
 
+def _praise_score(doc: Doc, lex: _Lexicon) -> tuple[int, int]:
+    """(praise, negated praise): "not impressed" / "niet blij" turn praise into a complaint
+    cue. Needs at least one normal or strong praise term, like a category."""
+    masked = tuple("" if any(t in lex.negators for t in doc.tokens[max(0, i - 2):i]) else tok
+                   for i, tok in enumerate(doc.tokens))
+    plain = replace(doc, tokens=masked)
+    praise = lex.praise.score(plain) if lex.praise.score(plain, min_weight=lex.normal_weight) else 0
+    return praise, lex.praise.score(doc) - lex.praise.score(plain)
+
+
 def _is_question(doc: Doc, lex: _Lexicon) -> bool:
-    """A question mark and a question's opening (interrogative, or verb + pronoun), or an
-    opener like "vraagje:"; "waarom …?" is left to the complaint categories."""
+    """A question mark and a question's opening (interrogative, or verb + pronoun), a
+    wh-word opening, or an opener like "vraagje:"; "waarom …?" is left to the complaints."""
     if not doc.tokens or lex.not_questions.hits(_head(doc)):
         return False
     if lex.question_openers.hits(_head(doc)):
         return True
     first, second = doc.tokens[0], doc.tokens[1] if len(doc.tokens) > 1 else ""
+    if first in lex.no_mark_needed:   # "what time does the store open" needs no "?"
+        return True
     opens_like_question = first in lex.interrogatives or second in lex.pronouns
     return opens_like_question and "?" in doc.raw
 

@@ -1,8 +1,10 @@
 """Weighted term lists and a matcher for them (syntax documented in app/data/terms/common.toml).
 
 Matching works on folded, lowercased words, so "Vóór" and "voor" are the same word. Typos are
-tolerated where it is cheap: single words of FUZZY_MIN_LETTERS or more match at one edit
-(substitution, insertion, deletion or swap of neighbours), stems on their leading letters."""
+tolerated where it is cheap: words of FUZZY_MIN_LETTERS or more match at one edit
+(substitution, insertion, deletion or swap of neighbours), stems on their leading letters.
+Real words one edit away from a term ("shopping" vs "shipping") are listed per language as
+`not_typos` and only ever match exactly."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -11,8 +13,8 @@ from dataclasses import dataclass, field
 from .text import HASHTAG_RE, MENTION_RE, fold, split_hashtag, strip_noise, words
 
 GAP = "..."
-MAX_GAP_WORDS = 3
-FUZZY_MIN_LETTERS = 5
+MAX_GAP_WORDS = 6
+FUZZY_MIN_LETTERS = 6
 COMPOUND_MIN_LETTERS = 4
 
 
@@ -59,11 +61,12 @@ class Word:
                 return True
             # typo in a stem: compare the token's first letters, allowing one edit
             n = len(core)
-            return fuzzy and n >= FUZZY_MIN_LETTERS and any(
+            return fuzzy and n >= FUZZY_MIN_LETTERS and len(token) >= n - 1 and any(
                 len(token) >= k and within_one_edit(token[:k], core) for k in (n - 1, n, n + 1))
         if token == core:
             return True
-        return fuzzy and len(core) >= FUZZY_MIN_LETTERS and within_one_edit(token, core)
+        return (fuzzy and min(len(core), len(token)) >= FUZZY_MIN_LETTERS
+                and within_one_edit(token, core))
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,16 @@ class Doc:
     compounds: tuple[str, ...]   # hashtag bodies and @handles, searched for terms inside them
     hashtags: frozenset[str]
     raw: str
+    exact_only: frozenset[str] = frozenset()   # tokens that are real words, not typos
 
     @classmethod
-    def of(cls, text: str) -> Doc:
+    def of(cls, text: str, *, not_typos: TermList | None = None) -> Doc:
         tags = [fold(t).lower() for t in HASHTAG_RE.findall(text)]
         handles = [m.group().lstrip("@").split("@")[0] for m in MENTION_RE.finditer(text)]
         compounds = [w for h in handles for w in words(split_hashtag(h))] + tags
-        return cls(tuple(words(strip_noise(text))), tuple(compounds), frozenset(tags),
-                   fold(text).lower())
+        tokens = tuple(words(strip_noise(text)))
+        exact = frozenset(t for t in tokens if not_typos and not_typos.matches_exactly(t))
+        return cls(tokens, tuple(compounds), frozenset(tags), fold(text).lower(), exact)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,13 +157,20 @@ class TermList:
             return term.hashtag in doc.hashtags
         single = term.single
         if single is not None:
-            if any(self._token_matches(single, t) for t in doc.tokens):
+            if any(self._token_matches(single, t, fuzzy=t not in doc.exact_only)
+                   for t in doc.tokens):
                 return True
             return len(single.core) >= COMPOUND_MIN_LETTERS and any(
                 single.core in c for c in doc.compounds)
         return _phrase_in(term, doc.tokens)
 
-    def _token_matches(self, word: Word, token: str) -> bool:
+    def matches_exactly(self, token: str) -> bool:
+        """Whether a single-word term matches `token` without typo tolerance."""
+        return any(t.single is not None and t.single.matches(token) for t, _ in self.terms)
+
+    def _token_matches(self, word: Word, token: str, *, fuzzy: bool) -> bool:
+        if not fuzzy:
+            return word.matches(token)
         key = (word, token)
         hit = self._cache.get(key)
         if hit is None:
