@@ -157,3 +157,10 @@ async def set_language(ctx: Ctx, user: PageUser, language: Annotated[str, Form()
         db_user = await session.get(User, user.user.id)
         db_user.language = language if language in i18n.UI_LANGUAGES else None
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/sources")
+async def sources_page(request: Request, ctx: Ctx, user: PageUser):
+    async with ctx.db.read() as session:
+        sources = await source_health(session, ctx.sources(), ctx.now())
+    return render(request, "sources.html", sources=sources)

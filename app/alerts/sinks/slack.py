@@ -58,10 +58,9 @@ class SlackSink(Sink):
         if quote := excerpt(alert):
             blocks.append({"type": "section", "text": _plain(quote, SECTION_CHARS)})
         details = [f"{label}: {value}" for label, value in facts(alert)]
-        blocks.append({"type": "context", "elements": [_plain("  ·  ".join(details), 2000)] if details else []
-                       + [] or [_plain(reference(alert.dedupe_key), 200)]})
-        if details:
-            blocks[-1]["elements"].append(_plain(reference(alert.dedupe_key), 200))
+        elements = [_plain("  ·  ".join(details), 2000)] if details else []
+        elements.append(_plain(reference(alert.dedupe_key), 200))
+        blocks.append({"type": "context", "elements": elements})
         blocks.append({"type": "divider"})
         return blocks
 
