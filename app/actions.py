@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import sla
 from app.auth import Principal
 from app.events import emit, mention_event_data
-from app.models import DISMISS_REASONS, AuditEntry, Mention, Reply
+from app.models import DISMISS_REASONS, AuditEntry, FollowUp, Mention, Note, Reply
 from app.sanitize import clean_text, safe_url
 
 
@@ -92,11 +92,9 @@ async def release(session: AsyncSession, mention_id: int, who: Principal, now: d
     return await _finish(session, mention_id, who, "release", now)
 
 
-async def reply(session: AsyncSession, mention_id: int, who: Principal, now: datetime, policy: sla.SlaPolicy,
-                text: str, *, post: bool, elsewhere_url: str | None = None) -> ReplyOutcome:
-    text = clean_text(text)
-    if not text:
-        raise ActionError(422, "the reply text is empty")
+async def mark_answered(session: AsyncSession, mention_id: int, who: Principal, now: datetime,
+                        policy: sla.SlaPolicy, reply_row: Reply) -> ReplyOutcome:
+    """The mention is answered now: record the first-response time (SLA seconds)."""
     m = await session.get(Mention, mention_id)
     if m is None or m.direction != "inbound":
         raise ActionError(404, "no such mention")
@@ -108,13 +106,23 @@ async def reply(session: AsyncSession, mention_id: int, who: Principal, now: dat
          "claim_expires_at": None, "first_response_seconds": seconds, "within_target": within})
     if not ok:
         raise await _why_refused(session, mention_id, now, who.username)
-    record = Reply(mention_id=mention_id, author=who.username, text=text, created_at=now,
-                   state="pending" if post else "recorded", elsewhere_url=safe_url(elsewhere_url))
-    session.add(record)
-    await session.flush()
-    m = await _finish(session, mention_id, who, "reply", now, reply_id=record.id, post=post,
+    if reply_row.id is None:
+        session.add(reply_row)
+        await session.flush()
+    m = await _finish(session, mention_id, who, "reply", now, reply_id=reply_row.id, state=reply_row.state,
                       first_response_seconds=seconds)
-    return ReplyOutcome(mention=m, reply=record, first_response_seconds=seconds, within_target=within)
+    return ReplyOutcome(mention=m, reply=reply_row, first_response_seconds=seconds, within_target=within)
+
+
+async def reply(session: AsyncSession, mention_id: int, who: Principal, now: datetime, policy: sla.SlaPolicy,
+                text: str, *, post: bool = False, elsewhere_url: str | None = None) -> ReplyOutcome:
+    """Record a reply made outside this tool (the channel's own app), optionally with its link."""
+    text = clean_text(text)
+    if not text:
+        raise ActionError(422, "the reply text is empty")
+    record = Reply(mention_id=mention_id, author=who.username, text=text, created_at=now,
+                   state="recorded", elsewhere_url=safe_url(elsewhere_url))
+    return await mark_answered(session, mention_id, who, now, policy, record)
 
 
 async def dismiss(session: AsyncSession, mention_id: int, who: Principal, now: datetime, reason: str) -> Mention:
@@ -128,3 +136,67 @@ async def dismiss(session: AsyncSession, mention_id: int, who: Principal, now: d
     if not ok:
         raise await _why_refused(session, mention_id, now, who.username)
     return await _finish(session, mention_id, who, "dismiss", now, reason=reason)
+
+
+async def assign(session: AsyncSession, mention_id: int, who: Principal, now: datetime, idle_minutes: int,
+                 username: str) -> Mention:
+    """A lead hands a mention to a person (taking it over from whoever held it)."""
+    from app.auth import user_by_name
+
+    if not who.has_role("lead"):
+        raise ActionError(403, "assigning needs the lead role")
+    target = await user_by_name(session, username)
+    if target is None or target.disabled:
+        raise ActionError(422, f"no active user named {username!r}")
+    ok = await _conditional_update(
+        session, mention_id, and_(Mention.status.in_(("open", "claimed")), Mention.direction == "inbound"),
+        {"status": "claimed", "claimed_by": target.username, "claimed_at": now,
+         "claim_expires_at": now + timedelta(minutes=idle_minutes)})
+    if not ok:
+        raise await _why_refused(session, mention_id, now, who.username)
+    return await _finish(session, mention_id, who, "assign", now, to=target.username)
+
+
+async def add_note(session: AsyncSession, mention_id: int, who: Principal, now: datetime, text: str) -> Note:
+    text = clean_text(text)
+    if not text:
+        raise ActionError(422, "the note is empty")
+    m = await session.get(Mention, mention_id)
+    if m is None:
+        raise ActionError(404, "no such mention")
+    note = Note(mention_id=mention_id, author=who.username, text=text, created_at=now)
+    session.add(note)
+    await session.flush()
+    await _finish(session, mention_id, who, "note", now, note_id=note.id)
+    return note
+
+
+async def promise_follow_up(session: AsyncSession, mention_id: int, who: Principal, now: datetime,
+                            due_at: datetime, note: str | None) -> FollowUp:
+    if due_at.tzinfo is None:
+        raise ActionError(422, "due_at needs a timezone (ISO 8601 with offset)")
+    if due_at <= now:
+        raise ActionError(422, "due_at must be in the future")
+    m = await session.get(Mention, mention_id)
+    if m is None or m.direction != "inbound":
+        raise ActionError(404, "no such mention")
+    follow_up = FollowUp(mention_id=mention_id, created_by=who.username, note=clean_text(note or "") or None,
+                         created_at=now, due_at=due_at)
+    session.add(follow_up)
+    await session.flush()
+    await _finish(session, mention_id, who, "follow_up", now, follow_up_id=follow_up.id, due_at=due_at.isoformat())
+    return follow_up
+
+
+async def complete_follow_up(session: AsyncSession, follow_up_id: int, who: Principal, now: datetime) -> FollowUp:
+    """Done: kept when before the promised moment, missed after it (recorded either way)."""
+    follow_up = await session.get(FollowUp, follow_up_id)
+    if follow_up is None:
+        raise ActionError(404, "no such follow-up")
+    if follow_up.state != "pending":
+        raise ActionError(409, f"this follow-up is already {follow_up.state}")
+    follow_up.state = "kept" if now <= follow_up.due_at else "missed"
+    follow_up.done_at, follow_up.done_by = now, who.username
+    await _finish(session, follow_up.mention_id, who, "follow_up_done", now, follow_up_id=follow_up.id,
+                  state=follow_up.state)
+    return follow_up

@@ -108,7 +108,7 @@ def cmd_worker(args) -> int:
         try:
             await Worker(ctx).run_forever(stop)
         finally:
-            await ctx.db.dispose()
+            await ctx.close()
 
     log.info("worker started")
     asyncio.run(run())

@@ -6,12 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+import httpx
+
 from app import sla
 from app.config import Config, Settings, SourceConfig
 from app.db import Database
 from app.events import EventHub
 from app.ingest import IngestContext, SourceRef
 from app.models import utcnow
+
+USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
 
 
 @dataclass
@@ -24,6 +28,20 @@ class AppContext:
     clock: Callable[[], datetime] = utcnow
     demo: bool = False
     extra_sources: list[SourceConfig] = field(default_factory=list)
+    _http: httpx.AsyncClient | None = None
+
+    def http(self) -> httpx.AsyncClient:
+        """One outgoing HTTP client per process (connection pooling), made on first use."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True,
+                                           headers={"User-Agent": USER_AGENT})
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        await self.db.dispose()
 
     @property
     def policy(self) -> sla.SlaPolicy:

@@ -74,7 +74,8 @@ async def page_user(request: Request, ctx: Ctx) -> Principal:
 def role(minimum: str, *, page: bool = False):
     base = page_user if page else api_user
 
-    async def dependency(principal: Annotated[Principal, Depends(base)]) -> Principal:
+    # A default, not Annotated: with postponed annotations FastAPI could not see the closure's `base`.
+    async def dependency(principal: Principal = Depends(base)) -> Principal:
         if not principal.has_role(minimum):
             raise HTTPException(403, f"this needs the {minimum} role")
         return principal

@@ -39,7 +39,7 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
             if worker:
                 await worker.stop()
             await ctx.hub.stop()
-            await ctx.db.dispose()
+            await ctx.close()
 
     app = FastAPI(title="Webcare Monitor", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx

@@ -68,6 +68,8 @@ class Mention(SQLModel, table=True):
     followers: int | None = None
     visibility: str | None = None
     in_reply_to: str | None = Field(default=None, index=True)
+    # What the connector needs to answer this post later (local ids, cids, thread root).
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     conversation_id: int | None = Field(default=None, index=True)
     posted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     fetched_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -111,7 +113,7 @@ class SourceState(SQLModel, table=True):
 
     source: str = Field(primary_key=True)
     kind: str
-    cursor: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    cursor: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_poll_at: datetime | None = _ts()
     last_success_at: datetime | None = _ts()
@@ -216,3 +218,53 @@ class AuditEntry(SQLModel, table=True):
     action: str
     mention_id: int | None = Field(default=None, index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Note(SQLModel, table=True):
+    """An internal note on a mention, for handover; never sent to the customer."""
+
+    __tablename__ = "notes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    author: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+FOLLOW_UP_STATES = ("pending", "kept", "missed")
+
+
+class FollowUp(SQLModel, table=True):
+    """A moment we promised the customer to come back. Kept when done before it passes."""
+
+    __tablename__ = "follow_ups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    created_by: str
+    note: str | None = None
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    state: str = Field(default="pending", index=True)
+    done_at: datetime | None = _ts()
+    done_by: str | None = None
+    alerted_at: datetime | None = _ts()  # follow_up_due raised (once)
+
+
+class SavedText(SQLModel, table=True):
+    """Openers and saved replies added by leads in the UI, next to the shipped library."""
+
+    __tablename__ = "saved_texts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = "opener"  # opener | saved_reply
+    language: str
+    category: str | None = None  # None: any category
+    tone: str = "formal"
+    title: str | None = None
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    active: bool = True

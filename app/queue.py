@@ -13,7 +13,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
-from app.models import Mention, Reply
+from app.followups import follow_up_view
+from app.models import FollowUp, Mention, Note, Reply
 
 OPEN_STATUSES = ("open", "claimed")
 SLA_STATES = ("ok", "warning", "breached")
@@ -116,5 +117,18 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime, 
                             for t in thread]
     replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id).order_by(Reply.created_at))).scalars().all()
     view["replies"] = [{"id": r.id, "author": r.author, "text": r.text, "created_at": r.created_at.isoformat(),
-                        "state": r.state, "url": r.remote_url or r.elsewhere_url} for r in replies]
+                        "state": r.state, "url": r.remote_url or r.elsewhere_url, "error": r.error}
+                       for r in replies]
+    notes = (await session.exec(select(Note).where(Note.mention_id == m.id).order_by(Note.created_at))).scalars()
+    view["notes"] = [{"id": n.id, "author": n.author, "text": n.text, "created_at": n.created_at.isoformat()}
+                     for n in notes]
+    follow_ups = (await session.exec(select(FollowUp).where(FollowUp.mention_id == m.id)
+                                     .order_by(FollowUp.due_at))).scalars()
+    view["follow_ups"] = [follow_up_view(f, now) for f in follow_ups]
+    earlier = (await session.exec(select(Mention).where(
+        Mention.channel == m.channel, Mention.author == m.author, Mention.id != m.id,
+        Mention.direction == "inbound", or_(Mention.conversation_id.is_(None), Mention.conversation_id != root))
+        .order_by(Mention.posted_at.desc()).limit(10))).scalars()
+    view["author_history"] = [{"id": e.id, "text": e.text, "posted_at": e.posted_at.isoformat(), "status": e.status,
+                               "category": e.category} for e in earlier]
     return view

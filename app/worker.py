@@ -8,13 +8,13 @@ import asyncio
 import logging
 import random
 
-import httpx
 from sqlalchemy import select, update
 
 from app.actions import audit
 from app.context import AppContext
 from app.demo import DemoFeed
 from app.events import emit_many, mention_event_data
+from app.followups import raise_due_follow_ups
 from app.ingest import ingest_batch
 from app.models import Mention, SourceState
 from app.scheduler import SourceRunner, check_source_down, record_source_error
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 DEMO_PACE_SECONDS = (4.0, 10.0)
 CLAIM_SWEEP_SECONDS = 15.0
 SOURCE_DOWN_CHECK_SECONDS = 60.0
-USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
+FOLLOW_UP_CHECK_SECONDS = 30.0
 
 
 class Worker:
@@ -32,13 +32,11 @@ class Worker:
         self.ctx = ctx
         self.rng = rng or random.Random()
         self._tasks: list[asyncio.Task] = []
-        self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
         self._spawn("claims", self._every(CLAIM_SWEEP_SECONDS, self.expire_claims))
         self._spawn("source-down", self._every(SOURCE_DOWN_CHECK_SECONDS, self.check_sources_down))
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0),
-                                         headers={"User-Agent": USER_AGENT}, follow_redirects=True)
+        self._spawn("follow-ups", self._every(FOLLOW_UP_CHECK_SECONDS, self.check_follow_ups))
         for source in self.ctx.sources():
             if not source.enabled:
                 continue
@@ -55,18 +53,20 @@ class Worker:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        if self._client:
-            await self._client.aclose()
 
     async def _poll(self, source) -> None:
         settings = source.connector_settings(self.ctx.config.brand.own_accounts)
         try:
-            connector = build_connector(settings, self._client)
+            connector = build_connector(settings, self.ctx.http())
         except (ValueError, KeyError) as exc:
             # A source that cannot start shows why on the dashboard instead of crashing the worker.
             await record_source_error(self.ctx, source, f"configuration: {exc}")
             return
         await SourceRunner(self.ctx, source, connector, rng=self.rng).run()
+
+    async def check_follow_ups(self) -> list[int]:
+        async with self.ctx.db.write() as session:
+            return await raise_due_follow_ups(session, self.ctx.now())
 
     async def check_sources_down(self) -> list[str]:
         return await check_source_down(self.ctx, self.ctx.now())

@@ -4,11 +4,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from app import actions
-from app.deps import ApiUser, Ctx
+from app.deps import ApiUser, Ctx, Lead
+from app.followups import follow_up_view, list_follow_ups
 from app.queue import QueueFilters, list_queue, mention_detail
+from app.replying import send_reply
 
 router = APIRouter(prefix="/api")
 
@@ -19,8 +21,29 @@ class ReplyIn(BaseModel):
     elsewhere_url: str | None = Field(None, max_length=2048)
 
 
+DismissReason = Literal["spam", "not_relevant", "duplicate", "no_reply_needed", "covered"]
+
+
 class DismissIn(BaseModel):
-    reason: Literal["spam", "not_relevant", "duplicate", "no_reply_needed", "covered"]
+    reason: DismissReason
+
+
+class BulkDismissIn(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=500)
+    reason: DismissReason
+
+
+class AssignIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class FollowUpIn(BaseModel):
+    due_at: AwareDatetime
+    note: str | None = Field(None, max_length=2000)
 
 
 @router.get("/queue")
@@ -74,13 +97,60 @@ async def dismiss(mention_id: int, body: DismissIn, ctx: Ctx, user: ApiUser):
     return _state(await _run(ctx, actions.dismiss, mention_id, user, ctx.now(), body.reason))
 
 
+@router.post("/mentions/dismiss")
+async def dismiss_many(body: BulkDismissIn, ctx: Ctx, user: ApiUser):
+    """Bulk dismiss: each mention on its own (one refusal does not undo the others)."""
+    dismissed, refused = [], []
+    for mention_id in body.ids:
+        try:
+            async with ctx.db.write() as session:
+                await actions.dismiss(session, mention_id, user, ctx.now(), body.reason)
+            dismissed.append(mention_id)
+        except actions.ActionError as exc:
+            refused.append({"id": mention_id, "status": exc.status, "detail": exc.message})
+    return {"dismissed": dismissed, "refused": refused}
+
+
 @router.post("/mentions/{mention_id}/reply")
 async def reply(mention_id: int, body: ReplyIn, ctx: Ctx, user: ApiUser):
-    outcome = await _run(ctx, actions.reply, mention_id, user, ctx.now(), ctx.policy, body.text,
-                         post=body.post, elsewhere_url=body.elsewhere_url)
-    posted = None
-    if outcome.reply.remote_id:
-        posted = {"id": outcome.reply.remote_id, "url": outcome.reply.remote_url}
-    return {"status": outcome.mention.status, "first_response_seconds": outcome.first_response_seconds,
-            "within_target": outcome.within_target, "posted": posted, "reply_id": outcome.reply.id,
-            "reply_state": outcome.reply.state}
+    try:
+        result = await send_reply(ctx, ctx.http(), mention_id, user, body.text, post=body.post,
+                                  elsewhere_url=body.elsewhere_url)
+    except actions.ActionError as exc:
+        raise HTTPException(exc.status, exc.message) from None
+    r = result.reply
+    posted = {"id": r.remote_id, "url": r.remote_url} if r.remote_id else None
+    return {"status": result.status, "first_response_seconds": result.first_response_seconds,
+            "within_target": result.within_target, "posted": posted, "reply_id": r.id, "reply_state": r.state}
+
+
+@router.post("/mentions/{mention_id}/assign")
+async def assign(mention_id: int, body: AssignIn, ctx: Ctx, user: Lead):
+    return _state(await _run(ctx, actions.assign, mention_id, user, ctx.now(),
+                             ctx.config.replies.claim_idle_minutes, body.username))
+
+
+@router.post("/mentions/{mention_id}/note", status_code=201)
+async def note(mention_id: int, body: NoteIn, ctx: Ctx, user: ApiUser):
+    created = await _run(ctx, actions.add_note, mention_id, user, ctx.now(), body.text)
+    return {"id": created.id, "mention_id": mention_id, "author": created.author, "text": created.text,
+            "created_at": created.created_at.isoformat()}
+
+
+@router.post("/mentions/{mention_id}/follow-up", status_code=201)
+async def follow_up(mention_id: int, body: FollowUpIn, ctx: Ctx, user: ApiUser):
+    created = await _run(ctx, actions.promise_follow_up, mention_id, user, ctx.now(), body.due_at, body.note)
+    return follow_up_view(created, ctx.now())
+
+
+@router.get("/follow-ups")
+async def follow_ups(ctx: Ctx, user: ApiUser, state: Literal["pending", "kept", "missed"] = "pending",
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100):
+    async with ctx.db.read() as session:
+        items = await list_follow_ups(session, state, limit)
+    return {"items": [follow_up_view(f, ctx.now()) for f in items]}
+
+
+@router.post("/follow-ups/{follow_up_id}/done")
+async def follow_up_done(follow_up_id: int, ctx: Ctx, user: ApiUser):
+    return follow_up_view(await _run(ctx, actions.complete_follow_up, follow_up_id, user, ctx.now()), ctx.now())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:49:47.124804
+Create Date: 2026-11-23 02:06:43.999864
 """
 from typing import Sequence, Union
 
@@ -74,6 +74,7 @@ def upgrade() -> None:
     sa.Column('followers', sa.Integer(), nullable=True),
     sa.Column('visibility', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('in_reply_to', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('conversation_id', sa.Integer(), nullable=True),
     sa.Column('posted_at', app.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('fetched_at', app.models.UTCDateTime(timezone=True), nullable=False),
@@ -104,10 +105,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_mentions_queue', ['status', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_mentions_source'), ['source'], unique=False)
 
+    op.create_table('saved_texts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('language', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('tone', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('source_state',
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('cursor', sa.JSON(), nullable=True),
+    sa.Column('cursor', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_poll_at', app.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_success_at', app.models.UTCDateTime(timezone=True), nullable=True),
@@ -177,6 +192,37 @@ def upgrade() -> None:
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auth_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('follow_ups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mention_id', sa.Integer(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('done_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('alerted_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['mention_id'], ['mentions.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_ups_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_ups_mention_id'), ['mention_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_ups_state'), ['state'], unique=False)
+
+    op.create_table('notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mention_id', sa.Integer(), nullable=False),
+    sa.Column('author', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['mention_id'], ['mentions.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notes_mention_id'), ['mention_id'], unique=False)
+
     op.create_table('replies',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mention_id', sa.Integer(), nullable=False),
@@ -205,6 +251,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_replies_mention_id'))
 
     op.drop_table('replies')
+    with op.batch_alter_table('notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notes_mention_id'))
+
+    op.drop_table('notes')
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_ups_state'))
+        batch_op.drop_index(batch_op.f('ix_follow_ups_mention_id'))
+        batch_op.drop_index(batch_op.f('ix_follow_ups_due_at'))
+
+    op.drop_table('follow_ups')
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auth_sessions_user_id'))
 
@@ -223,6 +279,7 @@ def downgrade() -> None:
 
     op.drop_table('users')
     op.drop_table('source_state')
+    op.drop_table('saved_texts')
     with op.batch_alter_table('mentions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mentions_source'))
         batch_op.drop_index('ix_mentions_queue')
