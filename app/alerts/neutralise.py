@@ -26,7 +26,9 @@ _ANGLE_OPEN = re.compile(r"<(?=\S)")
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the characters
 # Discord's and Mattermost's markdown give meaning to (emphasis, code, spoilers, quotes,
 # headings, lists, links, masked links).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|>\[\]()#+\-!<])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|>\[\]()!<])")
+# Headings, list bullets and numbered lists only mean something at the start of a line.
+_MARKDOWN_LINE_START = re.compile(r"(?m)^(\s*\d*)([#+\-.)])")
 # Google Chat text formatting markers (no escape syntax exists, so break them instead).
 _GCHAT_FORMAT = re.compile(r"([*_~`])")
 
@@ -53,7 +55,9 @@ def slack_plain(text: str) -> str:
 
 def markdown(text: str) -> str:
     """For Discord and Mattermost markdown: backslash-escape markup, then defuse mentions."""
-    return defuse_mentions(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    escaped = _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return defuse_mentions(escaped)
 
 
 def teams(text: str) -> str:

@@ -89,16 +89,15 @@ class QuietHours:
         return candidate.astimezone(UTC)
 
 
-def is_muted(alert: Alert, quiet_hours: str | QuietHours | None, timezone: str | ZoneInfo | None = None,
-             now: datetime | None = None) -> bool:
-    """Whether quiet hours hold this alert back now. Breaches are never muted."""
+def is_muted(alert: Alert, quiet_hours: str | QuietHours | None, timezone: str | ZoneInfo,
+             now: datetime) -> bool:
+    """Whether quiet hours ("22:00-07:00" in the team's `timezone`) hold this alert back now.
+
+    Breaches are never muted; see MUTABLE_KINDS for the rest.
+    """
     if quiet_hours is None or alert.kind not in MUTABLE_KINDS:
         return False
-    if now is None:
-        raise ValueError("now is required")
     if isinstance(quiet_hours, str):
-        if timezone is None:
-            raise ValueError("a timezone is required with quiet hours given as text")
         quiet_hours = QuietHours.parse(quiet_hours, timezone)
     return quiet_hours.contains(now)
 

@@ -229,8 +229,11 @@ class Sink(ABC):
         """
         request = self.render(group, now=now)
         try:
-            response = await client.request(request.method, url, content=request.body,
-                                            headers=dict(request.headers), params=dict(request.params) or None)
+            # Merged, not passed as `params=`: httpx would replace the hook URL's own query
+            # (Google Chat's `key` and `token` live there).
+            target = httpx.URL(url).copy_merge_params(dict(request.params))
+            response = await client.request(request.method, target, content=request.body,
+                                            headers=dict(request.headers))
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             return Permanent(f"invalid hook URL ({type(exc).__name__})")
         except httpx.TimeoutException as exc:

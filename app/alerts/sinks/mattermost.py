@@ -47,7 +47,7 @@ class MattermostSink(Sink):
         if links:
             parts.append(" · ".join(links))
         attachment: dict[str, Any] = {
-            "fallback": neutralise.defuse_mentions(f"{alert.title}: {alert.summary}"),
+            "fallback": neutralise.markdown(f"{alert.title}: {alert.summary}"),
             "color": f"#{KIND_COLOURS[alert.kind]:06X}",
             "title": neutralise.defuse_mentions(alert.title),
             "text": "\n\n".join(parts),

@@ -52,7 +52,10 @@ class SlackSink(Sink):
         links = [_link(alert.link, OPEN_LABEL)] if alert.link else []
         if alert.mention and (post := safe_url(alert.mention.url)):
             links.append(_link(post, POST_LABEL))
-        heading = f"*{neutralise.slack(alert.title)}*\n{neutralise.slack(alert.summary)}"
+        # Cut before escaping so an entity is never split; the second cut only bites on
+        # pathological input (escaping can grow text fivefold).
+        heading = (f"*{neutralise.slack(truncate(alert.title, HEADER_CHARS))}*\n"
+                   f"{neutralise.slack(truncate(alert.summary, 1000))}")
         text = truncate(heading, SECTION_CHARS - 400) + ("\n" + "  ·  ".join(links) if links else "")
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}]
         if quote := excerpt(alert):

@@ -47,7 +47,8 @@ class TeamsSink(Sink):
             body.append(self._alert_container(alert))
         if more := more_line(omitted):
             body.append(_text_block(more, isSubtle=True))
-        body.append(_text_block(reference(group.dedupe_key), size="Small", isSubtle=True))
+        if len(group) > 1:      # a single alert's container already carries its key
+            body.append(_text_block(reference(group.dedupe_key), size="Small", isSubtle=True))
         card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": CARD_VERSION,
                                 "msteams": {"width": "Full"}, "body": body}
         if group.lead.link:

@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from app.alerts.model import Alert, AlertGroup
@@ -62,7 +62,8 @@ class WebhookSink(Sink):
 
     def to_request(self, payload: Any, group: AlertGroup, now: datetime) -> OutgoingRequest:
         timestamp = int(now.timestamp())
-        body = OutgoingRequest.json({"type": payload["type"], "timestamp": now.isoformat(), "data": payload["data"]}).body
+        body = OutgoingRequest.json({"type": payload["type"], "timestamp": now.astimezone(UTC).isoformat(),
+                                     "data": payload["data"]}).body
         msg_id = group.dedupe_key
         return OutgoingRequest(body, {"content-type": "application/json", "webhook-id": msg_id,
                                       "webhook-timestamp": str(timestamp),
