@@ -186,3 +186,8 @@ async def record_attempt(session: AsyncSession, key: str, success: bool, now: da
 
 async def count_users(session: AsyncSession) -> int:
     return (await session.exec(select(func.count()).select_from(User))).scalar_one()
+
+
+async def active_usernames(session: AsyncSession) -> list[str]:
+    return list((await session.exec(select(User.username).where(User.disabled.is_(False))
+                                    .order_by(User.username))).scalars())

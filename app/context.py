@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -11,6 +12,7 @@ import httpx
 from app import sla
 from app.config import Config, Settings, SourceConfig
 from app.db import Database
+from app.enrich import enrich_default
 from app.events import EventHub
 from app.ingest import IngestContext, SourceRef
 from app.models import utcnow
@@ -57,11 +59,10 @@ class AppContext:
         return next((s for s in self.sources() if s.name == name), None)
 
     def ingest_context(self, source: SourceConfig) -> IngestContext:
-        from app.enrich import enrich_default
-
         return IngestContext(policy=self.policy,
                              own_accounts=frozenset(a.lower() for a in self.config.brand.own_accounts),
-                             enrich=enrich_default, exclude_terms=source.exclude_terms,
+                             enrich=partial(enrich_default, languages=self.config.app.languages),
+                             exclude_terms=source.exclude_terms,
                              mute_authors=frozenset(a.lower() for a in source.mute_authors))
 
     @staticmethod

@@ -1,7 +1,15 @@
 """Classification at ingest: language, category and urgency, stored with the mention."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from app.replies.classify import classify
+from app.replies.language import detect_language
+
+# Followers from which a complaint counts as "large reach" (an urgency reason).
+REACH_THRESHOLD = 10_000
+DEFAULT_LANGUAGES = ("nl", "en", "de", "fr")
 
 
 @dataclass(frozen=True)
@@ -12,5 +20,9 @@ class Enrichment:
     urgency_reasons: tuple[str, ...] = ()
 
 
-def enrich_default(*, text: str, language_tag: str | None, followers: int | None) -> Enrichment:
-    return Enrichment(language=(language_tag or "").split("-")[0].lower() or None, category=None)
+def enrich_default(*, text: str, language_tag: str | None, followers: int | None, repeat: bool = False,
+                   languages: Sequence[str] = DEFAULT_LANGUAGES) -> Enrichment:
+    language = detect_language(text, tag=language_tag, allowed=languages)
+    found = classify(text, language, followers=followers, reach_threshold=REACH_THRESHOLD, repeat=repeat)
+    return Enrichment(language=language, category=found.category, urgency=found.urgency,
+                      urgency_reasons=tuple(found.urgency_reasons))

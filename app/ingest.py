@@ -24,6 +24,9 @@ from app.models import Mention, SourceState, utcnow
 from app.sanitize import clean_text, html_to_text, safe_url
 from connectors.base import NewMention
 
+REPEAT_WINDOW = timedelta(days=7)
+
+
 @dataclass(frozen=True)
 class SourceRef:
     """What ingest needs to know about the source that brought a batch."""
@@ -59,12 +62,12 @@ def _is_own(m: NewMention, own: frozenset[str]) -> bool:
 
 
 def _row(m: NewMention, source: SourceRef, ctx: IngestContext, now: datetime,
-         backfill_before: datetime | None) -> dict[str, Any]:
+         backfill_before: datetime | None, repeat: bool) -> dict[str, Any]:
     if m.posted_at.tzinfo is None:
         raise ValueError(f"{m.external_id}: posted_at must be timezone-aware")
     text = html_to_text(m.html) if m.html is not None else clean_text(m.text or "")
     outbound = _is_own(m, ctx.own_accounts)
-    enrichment = ctx.enrich(text=text, language_tag=m.language, followers=m.followers)
+    enrichment = ctx.enrich(text=text, language_tag=m.language, followers=m.followers, repeat=repeat)
     backfill = not outbound and backfill_before is not None and m.posted_at < backfill_before
     return {
         "source": source.name,
@@ -121,6 +124,28 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tup
     return [tuple(r) for r in result.all()]
 
 
+async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], source: SourceRef) -> set[tuple[str, str]]:
+    """Keys of posts whose author wrote to us before within REPEAT_WINDOW: repeated contacts
+    about the same problem point at a structural cause, and the customer is waiting again."""
+    if not batch:
+        return set()
+    def channel(m: NewMention) -> str:
+        return m.channel or source.default_channel
+    authors = {(channel(m), m.author) for m in batch}
+    since = min(m.posted_at for m in batch) - REPEAT_WINDOW
+    earlier: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+    rows = await session.execute(select(Mention.channel, Mention.author, Mention.posted_at, Mention.external_id).where(
+        tuple_(Mention.channel, Mention.author).in_(list(authors)), Mention.posted_at >= since,
+        Mention.direction == "inbound"))
+    for ch, author, posted_at, ext in rows:
+        earlier.setdefault((ch, author), []).append((posted_at, ext))
+    for m in batch:
+        earlier.setdefault((channel(m), m.author), []).append((m.posted_at, m.external_id))
+    return {(channel(m), m.external_id) for m in batch
+            if any(m.posted_at - REPEAT_WINDOW <= at < m.posted_at and ext != m.external_id
+                   for at, ext in earlier[(channel(m), m.author)])}
+
+
 async def _apply_updates(session: AsyncSession, batch: Sequence[NewMention], channel_of) -> list[int]:
     """Edits and deletions of posts we already hold (the same external id seen again)."""
     changed: list[int] = []
@@ -173,7 +198,9 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
     """Insert a batch inside the caller's transaction and write its events."""
     now = now or utcnow()
     kept = [m for m in batch if not _filtered_out(m, ctx)]
-    rows = [_row(m, source, ctx, now, backfill_before) for m in kept]
+    repeats = await _repeat_contacts(session, kept, source)
+    rows = [_row(m, source, ctx, now, backfill_before, (m.channel or source.default_channel, m.external_id) in repeats)
+            for m in kept]
     inserted = await _insert(session, rows)
     inserted_keys = {(channel, ext) for _, channel, ext in inserted}
     ids = [i for i, _, _ in inserted]

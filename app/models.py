@@ -268,3 +268,50 @@ class SavedText(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     active: bool = True
+
+
+OUTBOX_STATES = ("pending", "sent", "dead", "muted")
+
+
+class AlertOutbox(SQLModel, table=True):
+    """One alert for one sink. The unique (sink, dedupe_key) makes "one alert per mention per
+    event" hold across restarts and any number of workers; the row is the persistent outbox."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (UniqueConstraint("sink", "dedupe_key", name="uq_alert_outbox_sink_key"),
+                      Index("ix_alert_outbox_due", "state", "next_attempt_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    sink: str
+    kind: str  # warning | breached | source_down | follow_up_due | spike | resolved | test
+    dedupe_key: str
+    mention_id: int | None = Field(default=None, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    attempts: int = 0
+    state: str = "pending"
+    last_error: str | None = None
+    sent_at: datetime | None = _ts()
+
+
+class SinkState(SQLModel, table=True):
+    """Health of one `[[alerts]]` sink; a sink that answered "gone" is disabled with the reason."""
+
+    __tablename__ = "sink_state"
+
+    sink: str = Field(primary_key=True)
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = _ts()
+    last_delivery_at: datetime | None = _ts()
+    last_error: str | None = None
+    last_error_at: datetime | None = _ts()
+
+
+class Cursor(SQLModel, table=True):
+    """A named position in the events table for a background reader (e.g. the alert planner)."""
+
+    __tablename__ = "cursors"
+
+    name: str = Field(primary_key=True)
+    last_event_id: int = 0

@@ -66,6 +66,9 @@
         var fresh = doc.getElementById("live-inner");
         var current = document.getElementById("live-inner");
         if (fresh && current) {
+          // Keep what the responder ticked for bulk dismiss across the refresh.
+          var picked = new Set(Array.from(current.querySelectorAll("input.pick:checked")).map(function (el) { return el.value; }));
+          fresh.querySelectorAll("input.pick").forEach(function (el) { el.checked = picked.has(el.value); });
           current.replaceWith(document.importNode(fresh, true));
           loadedAt = Date.now();
           tick();

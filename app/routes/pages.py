@@ -2,16 +2,23 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app import actions, auth, i18n
+from app.auth import active_usernames
 from app.deps import Ctx, PageUser
 from app.health import source_health
 from app.queue import QueueFilters, list_queue, mention_detail, oldest_open
+from app.models import Mention
+from app.replying import capabilities_for, send_reply
+from app.routes.compose import signature_for
+from app.saved_texts import openers_for_mention
 from app.web import render
 
 router = APIRouter()
@@ -109,12 +116,20 @@ async def queue_partial(request: Request, ctx: Ctx, user: PageUser, channel: str
 
 
 @router.get("/mentions/{mention_id}")
-async def mention_page(request: Request, mention_id: int, ctx: Ctx, user: PageUser, error: str | None = None):
+async def mention_page(request: Request, mention_id: int, ctx: Ctx, user: PageUser, error: str | None = None,
+                       tone: str | None = None):
+    tone = tone if tone in ("formal", "informal") else ctx.config.replies.default_tone
     async with ctx.db.read() as session:
         view = await mention_detail(session, mention_id, ctx.now(), ctx.policy)
-    if view is None:
-        raise HTTPException(404, "no such mention")
-    return render(request, "mention.html", m=view, now=ctx.now(), error=error)
+        if view is None:
+            raise HTTPException(404, "no such mention")
+        mention = await session.get(Mention, mention_id)
+        openers = await openers_for_mention(session, mention, tone, signature=signature_for(ctx, user))
+        users = await active_usernames(session) if user.has_role("lead") else []
+    capabilities = capabilities_for(ctx, mention)
+    return render(request, "mention.html", m=view, now=ctx.now(), error=error, openers=openers["openers"],
+                  tone=tone, can_post=capabilities is not None, text_limit=capabilities and capabilities.text_limit,
+                  private=mention.visibility in ("direct", "private"), users=users, is_lead=user.has_role("lead"))
 
 
 async def _form_action(ctx, mention_id: int, action, *args, back: str, **kwargs) -> Response:
@@ -144,9 +159,61 @@ async def dismiss_form(mention_id: int, ctx: Ctx, user: PageUser, reason: Annota
 
 @router.post("/mentions/{mention_id}/reply")
 async def reply_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[str, Form()],
-                     elsewhere_url: Annotated[str, Form()] = ""):
-    return await _form_action(ctx, mention_id, actions.reply, user, ctx.now(), ctx.policy, text,
-                              post=False, elsewhere_url=elsewhere_url or None, back="/")
+                     elsewhere_url: Annotated[str, Form()] = "", post: Annotated[str, Form()] = ""):
+    try:
+        await send_reply(ctx, ctx.http(), mention_id, user, text, post=post == "1",
+                         elsewhere_url=elsewhere_url or None)
+    except actions.ActionError as exc:
+        return RedirectResponse(f"/mentions/{mention_id}?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/mentions/{mention_id}/note")
+async def note_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[str, Form()]):
+    return await _form_action(ctx, mention_id, actions.add_note, user, ctx.now(), text,
+                              back=f"/mentions/{mention_id}")
+
+
+@router.post("/mentions/{mention_id}/assign")
+async def assign_form(mention_id: int, ctx: Ctx, user: PageUser, username: Annotated[str, Form()]):
+    return await _form_action(ctx, mention_id, actions.assign, user, ctx.now(),
+                              ctx.config.replies.claim_idle_minutes, username, back=f"/mentions/{mention_id}")
+
+
+@router.post("/mentions/{mention_id}/follow-up")
+async def follow_up_form(mention_id: int, ctx: Ctx, user: PageUser, due_at: Annotated[str, Form()],
+                         note: Annotated[str, Form()] = ""):
+    try:
+        # A datetime-local field has no zone: it is the team's local time.
+        due = datetime.fromisoformat(due_at)
+        due = due.replace(tzinfo=ZoneInfo(ctx.config.sla.timezone)) if due.tzinfo is None else due
+    except ValueError:
+        return RedirectResponse(f"/mentions/{mention_id}?error={quote('not a date and time')}", status_code=303)
+    return await _form_action(ctx, mention_id, actions.promise_follow_up, user, ctx.now(), due, note or None,
+                              back=f"/mentions/{mention_id}")
+
+
+@router.post("/follow-ups/{follow_up_id}/done")
+async def follow_up_done_form(follow_up_id: int, ctx: Ctx, user: PageUser, back: Annotated[str, Form()] = "/"):
+    try:
+        async with ctx.db.write() as session:
+            await actions.complete_follow_up(session, follow_up_id, user, ctx.now())
+    except actions.ActionError:
+        pass  # already done by someone else: the page shows the current state
+    return RedirectResponse(_safe_next(back), status_code=303)
+
+
+@router.post("/dismiss")
+async def bulk_dismiss_form(request: Request, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
+    form = await request.form()
+    for raw_id in form.getlist("ids"):
+        if str(raw_id).isdigit():
+            try:
+                async with ctx.db.write() as session:
+                    await actions.dismiss(session, int(raw_id), user, ctx.now(), reason)
+            except actions.ActionError:
+                continue  # held by someone else or already handled: the live queue shows it
+    return RedirectResponse("/", status_code=303)
 
 
 @router.post("/settings/language")
