@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from .datafiles import load, supported
 from .terms import Doc, TermList
+from .text import strip_noise
 
 CATEGORIES = ("delivery", "billing", "outage", "product", "service", "account", "praise",
               "question", "other")
@@ -95,33 +96,37 @@ def classify(
 
 
 def _category(doc: Doc, lex: _Lexicon) -> str:
-    # Topic words (weight "weak") appear in questions and praise too: a category needs at
-    # least one normal or strong term, then all its terms count.
-    scores = {name: terms.score(doc) if terms.score(doc, min_weight=lex.normal_weight) else 0
-              for name, terms in lex.categories.items()}
+    found = {name: terms.hits(doc) for name, terms in lex.categories.items()}
+    scores = {name: _score(hits, lex.normal_weight) for name, hits in found.items()}
     best = max(scores, key=lambda name: scores[name])   # ties: first in the data file
     praise, negated_praise = _praise_score(doc, lex)
-    negative = lex.negative.score(doc) + negated_praise
+    negative = sum(lex.negative.hits(doc).values()) + negated_praise
 
     # Praise beats complaint words unless sarcasm/complaint cues say otherwise.
     if praise and (praise > scores[best] + negative or (not negative and praise >= scores[best])):
         return "praise"
     # A question may name a topic ("is there a discount on broadband?") but no strong
     # complaint term ("is er een storing?") and no complaint cue.
-    strong = max(t.score(doc, min_weight=lex.strong_weight) for t in lex.categories.values())
+    strong = any(w >= lex.strong_weight for hits in found.values() for w in hits.values())
     if not strong and not negative and _is_question(doc, lex):
         return "question"
     return best if scores[best] > 0 else "other"
 
 
+def _score(hits: dict[str, int], decisive_weight: int) -> int:
+    """Topic words (weight "weak") appear in questions and praise too: a score needs at least
+    one term of `decisive_weight` or more, then all terms found count."""
+    return sum(hits.values()) if any(w >= decisive_weight for w in hits.values()) else 0
+
+
 def _praise_score(doc: Doc, lex: _Lexicon) -> tuple[int, int]:
     """(praise, negated praise): "not impressed" / "niet blij" turn praise into a complaint
-    cue. Needs at least one normal or strong praise term, like a category."""
+    cue."""
     masked = tuple("" if any(t in lex.negators for t in doc.tokens[max(0, i - 2):i]) else tok
                    for i, tok in enumerate(doc.tokens))
-    plain = replace(doc, tokens=masked)
-    praise = lex.praise.score(plain) if lex.praise.score(plain, min_weight=lex.normal_weight) else 0
-    return praise, lex.praise.score(doc) - lex.praise.score(plain)
+    all_hits = lex.praise.hits(doc)
+    plain_hits = lex.praise.hits(replace(doc, tokens=masked))
+    return _score(plain_hits, lex.normal_weight), sum(all_hits.values()) - sum(plain_hits.values())
 
 
 def _is_question(doc: Doc, lex: _Lexicon) -> bool:
@@ -162,7 +167,6 @@ def _sounds_angry(text: str) -> bool:
     anger = load("terms", "common")["anger"]
     if any(e in text for e in anger["emoji"]) or re.search(anger["exclamations"], text):
         return True
-    from .text import strip_noise   # local: only needed on this path
     plain = strip_noise(text)
     shouted = [w for w in re.findall(r"[^\W\d_]+", plain)
                if len(w) >= anger["caps_word_letters"] and w.isupper()]

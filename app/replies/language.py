@@ -8,7 +8,7 @@ from .text import strip_noise
 
 DEFAULT_ALLOWED = ("nl", "en", "de", "fr")
 #: Below this many letters a statistical guess is noise: fall back to the team's language.
-MIN_LETTERS = 4
+MIN_LETTERS = 8
 
 _identifier = None
 _lock = threading.Lock()
@@ -42,7 +42,7 @@ def detect_language(
     """ISO 639-1 code of `text`, always one of `allowed`.
 
     The channel's tag wins when it is one of `allowed`. Otherwise URLs, @mentions, emoji and
-    the '#' of hashtags are stripped and py3langid picks the likeliest allowed language (we
+    hashtags are stripped and py3langid picks the likeliest allowed language (we
     rank all languages rather than restricting the shared model, so callers with different
     `allowed` never interfere). Posts with almost no letters get `default` (else the first
     allowed language: the team's main language)."""
@@ -57,7 +57,7 @@ def detect_language(
     if tagged in allowed:
         return tagged
 
-    cleaned = strip_noise(text)
+    cleaned = strip_noise(text, keep_hashtags=False)
     if sum(ch.isalpha() for ch in cleaned) < MIN_LETTERS:
         return fallback
     for language, _score in _get_identifier().rank(cleaned):

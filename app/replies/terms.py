@@ -136,7 +136,8 @@ class TermList:
                     raise ValueError(f"unknown weight level {level!r}")
                 for raw in items:
                     term = Term.parse(raw)
-                    terms[term.text] = (term, max(weights[level], terms.get(term.text, (term, 0))[1]))
+                    previous = terms.get(term.text, (term, 0))[1]
+                    terms[term.text] = (term, max(weights[level], previous))
         return cls(tuple(terms.values()))
 
     def hits(self, doc: Doc) -> dict[str, int]:

@@ -36,18 +36,20 @@ def split_hashtag(tag: str) -> str:
     return _CAMEL_RE.sub(" ", tag).replace("_", " ")
 
 
-def strip_noise(text: str) -> str:
-    """Text without URLs, @mentions and emoji; hashtags become their (split) words."""
+def strip_noise(text: str, *, keep_hashtags: bool = True) -> str:
+    """Text without URLs, @mentions and emoji; hashtags become their (split) words, or go
+    too (`keep_hashtags=False`: "#fail" says nothing about the language of a Dutch post)."""
     text = URL_RE.sub(" ", text)
     text = MENTION_RE.sub(" ", text)
-    text = HASHTAG_RE.sub(lambda m: " " + split_hashtag(m.group(1)) + " ", text)
+    text = HASHTAG_RE.sub(lambda m: " " + split_hashtag(m.group(1)) + " " if keep_hashtags
+                          else " ", text)
     text = EMOJI_RE.sub(" ", text)
     return " ".join(text.split())
 
 
 def words(text: str) -> list[str]:
     """Folded, lowercased word tokens."""
-    return [w.replace("’", "'") for w in WORD_RE.findall(fold(text).lower())]
+    return WORD_RE.findall(fold(text).lower())
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

@@ -1,0 +1,72 @@
+"""The term syntax of app/data/terms/ (documented in common.toml)."""
+import pytest
+
+from app.replies.terms import Doc, TermList, within_one_edit
+
+WEIGHTS = {"strong": 3, "normal": 2, "weak": 1}
+
+
+def hits(terms: list[str], text: str, not_typos: list[str] = ()) -> set[str]:
+    term_list = TermList.from_data([{"strong": terms}], WEIGHTS)
+    guard = TermList.from_data([{"strong": list(not_typos)}], WEIGHTS)
+    return set(term_list.hits(Doc.of(text, not_typos=guard)))
+
+
+@pytest.mark.parametrize(("term", "text", "found"), [
+    ("factuur", "Mijn factuur klopt niet", True),
+    ("factuur", "Mijn facturen kloppen niet", False),
+    ("bezorg*", "De bezorger was te laat", True),
+    ("*storing", "Weer een stroomstoring", True),
+    ("*kwaliteit*", "kwaliteitsproblemen", True),
+    ("geen internet", "Al uren geen internet hier", True),
+    ("geen internet", "internet geen probleem", False),
+    ("rekent ... aan", "Proximus rekent mij nog altijd die optie aan", True),
+    ("#not", "Super service #not", True),
+    ("#not", "Nottingham is not my city", False),
+    ("😡", "Belachelijk 😡", True),
+    ("voor", "vóór vandaag", True),            # accents are folded away
+    ("klantendienst", "De KLANTENDIENST belt niet", True),
+])
+def test_syntax(term, text, found):
+    assert bool(hits([term], text)) is found
+
+
+def test_words_inside_hashtags_and_handles():
+    assert hits(["bestelling*"], "Nog niks #waarblijftmijnbestelling") == {"bestelling*"}
+    assert hits(["storing*"], "Weer dit #ZiggoStoring") == {"storing*"}   # camelCase split
+    assert hits(["parcel*"], "@DHLParcel_UK where is it") == {"parcel*"}
+    assert hits(["ups"], "@GroupsNL help") == set()   # 3-letter terms only match whole words
+
+
+@pytest.mark.parametrize(("term", "typo"), [
+    ("klantenservice", "klantenserivce"),   # swapped letters
+    ("geblokkeerd", "geblokeerd"),          # missing letter
+    ("delivery", "delivry"),
+    ("bezorg*", "bezrging"),                # typo in a stem
+])
+def test_one_typo_is_tolerated_on_longer_words(term, typo):
+    assert hits([term], f"mijn {typo} probleem") == {term}
+
+
+def test_short_words_and_listed_real_words_need_exact_matches():
+    assert hits(["pakje"], "een pakjr") == set()                      # under six letters
+    assert hits(["shipping"], "went shopping") == {"shipping"}        # one edit away …
+    assert hits(["shipping"], "went shopping", not_typos=["shopping"]) == set()   # … unless listed
+
+
+def test_within_one_edit():
+    assert within_one_edit("abcdef", "abcdef")
+    assert within_one_edit("abcdef", "abdcef")
+    assert within_one_edit("abcdef", "abcdf")
+    assert not within_one_edit("abcdef", "badcef")
+    assert not within_one_edit("abc", "abcde")
+
+
+def test_heaviest_weight_wins_for_a_term_listed_twice():
+    term_list = TermList.from_data([{"weak": ["pakket"]}, {"strong": ["pakket"]}], WEIGHTS)
+    assert term_list.score(Doc.of("mijn pakket")) == 3
+
+
+def test_unknown_weight_level_is_refused():
+    with pytest.raises(ValueError):
+        TermList.from_data([{"huge": ["x"]}], WEIGHTS)
