@@ -69,6 +69,7 @@ def _row(m: NewMention, source: SourceRef, ctx: IngestContext, now: datetime,
     outbound = _is_own(m, ctx.own_accounts)
     enrichment = ctx.enrich(text=text, language_tag=m.language, followers=m.followers, repeat=repeat)
     backfill = not outbound and backfill_before is not None and m.posted_at < backfill_before
+    due = None if outbound else sla.due_at(m.posted_at, ctx.policy)
     return {
         "source": source.name,
         "channel": m.channel or source.default_channel,
@@ -88,7 +89,8 @@ def _row(m: NewMention, source: SourceRef, ctx: IngestContext, now: datetime,
         "raw": m.raw or None,
         "posted_at": m.posted_at,
         "fetched_at": now,
-        "due_at": None if outbound else sla.due_at(m.posted_at, ctx.policy),
+        "due_at": due,
+        "due_minute": None if due is None else int(due.timestamp() // 60),
         "warning_at": None if outbound else sla.warning_at(m.posted_at, ctx.policy),
         "backfill": backfill,
         "removed": m.deleted,

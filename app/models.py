@@ -75,6 +75,9 @@ class Mention(SQLModel, table=True):
     fetched_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     due_at: datetime | None = _ts()
     warning_at: datetime | None = _ts()
+    # Whole minutes since the epoch of due_at: urgency orders mentions due in the same minute,
+    # and never overrides the clock.
+    due_minute: int | None = None
     backfill: bool = False
     removed: bool = False
     edited_at: datetime | None = _ts()

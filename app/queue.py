@@ -76,7 +76,7 @@ async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime
                      *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     conds = _conditions(filters, now)
     rows = (await session.exec(select(Mention).where(*conds)
-                               .order_by(Mention.due_at, Mention.urgency.desc(), Mention.id)
+                               .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
                                .limit(limit).offset(offset))).scalars().all()
     total = (await session.exec(select(func.count()).select_from(Mention).where(*conds))).scalar_one()
     return {"items": [mention_view(m, now, policy) for m in rows], "total": total,

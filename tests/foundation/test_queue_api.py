@@ -125,3 +125,20 @@ async def test_claim_race_on_separate_connections_has_exactly_one_winner(live_se
         for c in clients:
             await c.aclose()
     assert sorted(codes) == [200] + [409] * 5
+
+
+async def test_urgency_orders_only_within_the_same_due_minute(app_client, ctx):
+    from datetime import datetime, timedelta, timezone
+
+    base = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=20)
+    calm = {"external_id": "calm", "posted_at": (base + timedelta(seconds=5)).isoformat(), "author": "a",
+            "text": "Mijn pakket is nog niet binnen"}
+    angry = {"external_id": "angry", "posted_at": (base + timedelta(seconds=40)).isoformat(), "author": "b",
+             "text": "BELACHELIJK!!! Ik ga mijn abonnement OPZEGGEN, pakket weer niet bezorgd 😡"}
+    earlier = {"external_id": "earlier", "posted_at": (base - timedelta(minutes=3)).isoformat(), "author": "c",
+               "text": "Waar blijft mijn bestelling"}
+    await push(app_client, [calm, angry, earlier])
+    token = await add_user(ctx, "ordering")
+    items = (await app_client.get("/api/queue", headers=bearer(token))).json()["items"]
+    assert [i["external_id"] for i in items] == ["earlier", "angry", "calm"]
+    assert "cancel" in items[1]["urgency_reasons"]

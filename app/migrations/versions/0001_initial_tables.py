@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 02:09:37.585295
+Create Date: 2026-11-23 02:19:49.572214
 """
 from typing import Sequence, Union
 
@@ -105,6 +105,7 @@ def upgrade() -> None:
     sa.Column('fetched_at', app.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', app.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('warning_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_minute', sa.Integer(), nullable=True),
     sa.Column('backfill', sa.Boolean(), nullable=False),
     sa.Column('removed', sa.Boolean(), nullable=False),
     sa.Column('edited_at', app.models.UTCDateTime(timezone=True), nullable=True),
