@@ -172,7 +172,10 @@ async def _link_conversations(session: AsyncSession, ids: list[int], policy: sla
     Returns the ids of mentions closed by a reply the team made in the channel's own app."""
     if not ids:
         return []
-    new_rows = (await session.exec(select(Mention).where(Mention.id.in_(ids)))).scalars().all()
+    # Oldest first: a reply and the answer to it can arrive in one batch, and the answer must
+    # find its parent already threaded.
+    new_rows = (await session.exec(select(Mention).where(Mention.id.in_(ids))
+                                   .order_by(Mention.posted_at, Mention.id))).scalars().all()
     keys = {(r.channel, r.in_reply_to) for r in new_rows}
     parents = {(p.channel, p.external_id): p for p in (await session.exec(
         select(Mention).where(tuple_(Mention.channel, Mention.external_id).in_(list(keys))))).scalars()}

@@ -117,3 +117,8 @@ class Connector(Protocol):
     async def reply(self, request: ReplyRequest) -> PostedReply:
         """Post a reply; raise ConnectorError subclasses on failure."""
         ...
+
+
+class ReplyNotAllowed(ConnectorError):
+    """The channel must not be answered publicly here (a direct or private post, a DM) or
+    the reply breaks a channel rule (too long). Retrying cannot help; a person decides."""

@@ -1,0 +1,314 @@
+"""Reddit: new posts matching a search, and new comments in the brand's subreddits.
+
+API: https://www.reddit.com/dev/api (listings, /api/comment) and
+https://github.com/reddit-archive/reddit/wiki/OAuth2 (tokens). OAuth is required and so is a
+descriptive User-Agent ("<platform>:<app id>:<version> (by /u/<name>)"); default agents are
+throttled hard. Listings are newest first; we re-read the first page each poll and stop paging
+once we reach the stored watermark, because `before=` breaks when its anchor is deleted.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+
+import httpx
+
+from connectors.base import (AuthFailed, Capabilities, ConnectorError, FetchResult, NewMention, PostedReply,
+                             RateLimited, ReplyNotAllowed, ReplyRequest, TemporaryFailure)
+from connectors.http import (LostAnswer, http_base_url, json_body, post_without_key, quota_reset, raise_for_status,
+                             send, utcnow)
+from connectors.options import optional_str, required_str, str_list
+
+API_BASE = "https://oauth.reddit.com"
+AUTH_BASE = "https://www.reddit.com"  # tokens are issued here, not on the oauth host
+WEB_BASE = "https://www.reddit.com"
+TEXT_LIMIT = 10_000
+PAGE_SIZE = 100
+MAX_PAGES = 10  # per listing and poll: 1000 new items a minute would be a different product
+OVERLAP = timedelta(minutes=10)  # search results can surface late; re-offer this window
+TOKEN_MARGIN = timedelta(seconds=60)  # renew before expiry, never with a request in flight
+_FULLNAME = re.compile(r"^t[13]_[0-9a-z]+$")
+_WAIT = re.compile(r"(\d+)\s*(second|minute)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RedditConfig:
+    client_id: str
+    client_secret: str
+    user_agent: str
+    query: str | None = None
+    subreddits: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = None
+    api_base: str = API_BASE
+    auth_base: str = AUTH_BASE
+
+    @classmethod
+    def from_source(cls, source: Mapping[str, Any]) -> "RedditConfig":
+        name = f"reddit source {source.get('name')!r}"
+        user_agent = optional_str(source, "user_agent", kind="reddit")
+        if not user_agent or user_agent.lower().startswith(("python", "httpx", "curl", "mozilla")):
+            # Reddit throttles generic agents and bans disguised ones; refuse to start instead.
+            raise ValueError(f"{name}: user_agent must describe the app, e.g. "
+                             "'server:webcare-monitor:1.0 (by /u/acme_care)'")
+        subreddits = tuple(sub.removeprefix("/").removeprefix("r/")
+                           for sub in str_list(source, "subreddits", kind="reddit"))
+        query = optional_str(source, "query", kind="reddit")
+        if not query and not subreddits:
+            raise ValueError(f"{name}: set a query, subreddits, or both")
+        username = optional_str(source, "username", kind="reddit")
+        password = optional_str(source, "password", kind="reddit")
+        if bool(username) != bool(password):
+            raise ValueError(f"{name}: username and password go together (a script app); leave both out "
+                             "for read-only app access")
+        base = http_base_url(source["base_url"], kind="reddit") if source.get("base_url") else None
+        return cls(client_id=required_str(source, "client_id", kind="reddit"),
+                   client_secret=required_str(source, "client_secret", kind="reddit"),
+                   user_agent=user_agent, query=query, subreddits=subreddits, username=username,
+                   password=password, api_base=base or API_BASE, auth_base=base or AUTH_BASE)
+
+    @property
+    def can_post(self) -> bool:
+        return self.username is not None
+
+
+def thing_to_mention(child: Mapping[str, Any], brand: str | None) -> NewMention:
+    """One listing child (t3 post or t1 comment) → NewMention. Raises on a malformed item."""
+    kind, data = child["kind"], child["data"]
+    fullname = data["name"]
+    if not _FULLNAME.match(fullname):
+        raise ValueError(f"not a post or comment fullname: {fullname!r}")
+    text = _body(kind, data)
+    author = data["author"]
+    return NewMention(
+        external_id=fullname,
+        posted_at=datetime.fromtimestamp(float(data["created_utc"]), timezone.utc),
+        author=author,
+        text=text,
+        url=WEB_BASE + data["permalink"] if data.get("permalink") else None,
+        in_reply_to=data["parent_id"] if kind == "t1" else None,
+        outbound=bool(brand) and author.lower() == brand.lower(),
+        edited_at=_edited(data),
+        # Deleted by the author, or removed by a moderator: Reddit leaves this placeholder.
+        deleted=text.rsplit("\n\n", 1)[-1] in ("[deleted]", "[removed]"),
+        raw={"subreddit": data.get("subreddit")},
+    )
+
+
+def _body(kind: str, data: Mapping[str, Any]) -> str:
+    """What the customer typed: the markdown source reads as plain text (links stay visible),
+    and with raw_json=1 it comes without &amp;-escaping. HTML they typed is words on Reddit."""
+    if kind == "t1":
+        return data["body"]
+    return "\n\n".join(part for part in (data["title"], data.get("selftext") or "") if part)
+
+
+def _data(child: Any) -> Mapping[str, Any]:
+    data = child.get("data") if isinstance(child, Mapping) else None
+    return data if isinstance(data, Mapping) else {}
+
+
+def _created(data: Mapping[str, Any]) -> float | None:
+    try:
+        return float(data["created_utc"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _edited(data: Mapping[str, Any]) -> datetime | None:
+    edited = data.get("edited")  # False, or when (very old posts: plain True)
+    if isinstance(edited, bool) or not isinstance(edited, (int, float)):
+        return None
+    return datetime.fromtimestamp(float(edited), timezone.utc)
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+class RedditConnector:
+    kind: ClassVar[str] = "reddit"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        can_reply=True, text_limit=TEXT_LIMIT, credentials=("client_id_env", "client_secret_env"))
+
+    def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
+                 now: Callable[[], datetime] = utcnow):
+        self.config = RedditConfig.from_source(source)
+        self.client = client
+        self.now = now
+        self._token: str | None = None
+        self._token_expires: datetime | None = None
+        self._quota_reset: datetime | None = None  # set when X-Ratelimit-Remaining hit 0
+
+    # --- fetching -------------------------------------------------------------------------
+
+    def _listings(self) -> dict[str, tuple[str, dict[str, str]]]:
+        """Cursor key → (path, params): the search, and new comments of the subreddits."""
+        listings: dict[str, tuple[str, dict[str, str]]] = {}
+        subs = "+".join(self.config.subreddits)
+        if self.config.query:
+            params = {"q": self.config.query, "sort": "new", "type": "link"}
+            if subs:
+                listings["search"] = (f"/r/{subs}/search", {**params, "restrict_sr": "on"})
+            else:
+                listings["search"] = ("/search", params)
+        if subs:
+            listings["comments"] = (f"/r/{subs}/comments", {})
+        return listings
+
+    async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
+        cursor = dict(cursor or {})
+        mentions: dict[str, NewMention] = {}
+        skipped = 0
+        for key, (path, params) in self._listings().items():
+            children, cursor[key] = await self._read_listing(path, params, cursor.get(key), since)
+            for child in children:
+                if not isinstance(child, Mapping) or child.get("kind") not in ("t1", "t3"):
+                    continue
+                try:
+                    mention = thing_to_mention(child, self.config.username)
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    skipped += 1
+                    continue
+                mentions.setdefault(mention.external_id, mention)
+        return FetchResult(mentions=list(mentions.values()), cursor=cursor, skipped=skipped)
+
+    async def _read_listing(self, path: str, params: dict[str, str], mark: Mapping[str, Any] | None,
+                            since: datetime | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Children newer than the stored mark (minus OVERLAP), paging back until we reach it.
+        Returns them with the new mark: the newest fullname and its created_utc."""
+        if mark:
+            floor, newest_name = float(mark["created_utc"]) - OVERLAP.total_seconds(), mark.get("fullname")
+        else:  # first poll: the backfill window, or only the first page
+            floor, newest_name = (since.timestamp() if since else None), None
+        kept: list[dict[str, Any]] = []
+        top = dict(mark) if mark else None
+        after = None
+        for _ in range(MAX_PAGES):
+            children, after = await self._get_listing(path, {**params, "limit": str(PAGE_SIZE), "raw_json": "1",
+                                                             **({"after": after} if after else {})})
+            reached = floor is None or not children  # no mark and no backfill: the first page only
+            for child in children:
+                data = _data(child)
+                created = _created(data)
+                if created is None:
+                    kept.append(child)  # malformed: passed on to be counted as skipped
+                    continue
+                if top is None or created > float(top["created_utc"]):
+                    top = {"fullname": data.get("name"), "created_utc": created}
+                if floor is not None and created < floor:
+                    reached = True
+                    continue
+                reached = reached or (newest_name is not None and data.get("name") == newest_name)
+                kept.append(child)
+            if reached or not after:
+                break
+        return kept, top
+
+    # --- replying -------------------------------------------------------------------------
+
+    async def reply(self, request: ReplyRequest) -> PostedReply:
+        if not self.config.can_post:
+            raise ReplyNotAllowed("replying on Reddit needs the brand account: set username_env and "
+                                  "password_env (a script app)")
+        if not _FULLNAME.match(request.in_reply_to):
+            raise ReplyNotAllowed(f"cannot reply to {request.in_reply_to!r}: not a Reddit post or comment")
+        if len(request.text) > TEXT_LIMIT:
+            raise ReplyNotAllowed(f"reply is {len(request.text)} characters; Reddit allows {TEXT_LIMIT}")
+        # Reddit has no idempotency key: a lost answer is checked against the brand's comments.
+        return await post_without_key(lambda: self._post_comment(request), lambda: self.find_reply(request))
+
+    async def _post_comment(self, request: ReplyRequest) -> PostedReply:
+        body = await self._request("POST", "/api/comment", data={
+            "api_type": "json", "thing_id": request.in_reply_to, "text": request.text}, unconfirmed=True)
+        answer = body.get("json") if isinstance(body, dict) else None
+        if not isinstance(answer, dict):
+            raise LostAnswer("Reddit answered /api/comment without a result")
+        errors = answer.get("errors") or []
+        if errors:
+            code, message = errors[0][0], errors[0][1] if len(errors[0]) > 1 else ""
+            if code == "RATELIMIT":
+                raise RateLimited(f"Reddit: {message}", self._ratelimit_retry_at(message))
+            raise ConnectorError(f"Reddit refused the reply: {code} {message}".strip())
+        return self._posted(answer["data"]["things"][0]["data"])
+
+    async def find_reply(self, request: ReplyRequest) -> PostedReply | None:
+        """Our reply among the brand's newest comments (same parent, same text), if it is there."""
+        children, _ = await self._get_listing(f"/user/{self.config.username}/comments",
+                                              {"sort": "new", "limit": str(PAGE_SIZE), "raw_json": "1"})
+        for child in children:
+            data = _data(child)
+            if data.get("parent_id") == request.in_reply_to and _same_text(data.get("body") or "", request.text):
+                return self._posted(data)
+        return None
+
+    @staticmethod
+    def _posted(data: Mapping[str, Any]) -> PostedReply:
+        permalink = data.get("permalink")
+        return PostedReply(external_id=data["name"], url=WEB_BASE + permalink if permalink else None)
+
+    def _ratelimit_retry_at(self, message: str) -> datetime:
+        # "you are doing that too much. try again in 3 minutes." is all Reddit tells.
+        match = _WAIT.search(message or "")
+        seconds = 60
+        if match:
+            seconds = int(match.group(1)) * (60 if match.group(2).lower() == "minute" else 1)
+        return self.now() + timedelta(seconds=seconds)
+
+    # --- HTTP: token, quota, errors ---------------------------------------------------------
+
+    async def _token_header(self) -> dict[str, str]:
+        now = self.now()
+        if self._token is None or self._token_expires is None or now >= self._token_expires - TOKEN_MARGIN:
+            await self._new_token()
+        return {"Authorization": f"bearer {self._token}"}
+
+    async def _new_token(self) -> None:
+        form = ({"grant_type": "password", "username": self.config.username, "password": self.config.password}
+                if self.config.can_post else {"grant_type": "client_credentials"})
+        response = await send(self.client, "POST", f"{self.config.auth_base}/api/v1/access_token",
+                              channel="Reddit", data=form, auth=(self.config.client_id, self.config.client_secret),
+                              headers={"User-Agent": self.config.user_agent})
+        if response.status_code == 401:
+            raise AuthFailed("Reddit rejected the client_id/client_secret (401 from /api/v1/access_token)")
+        raise_for_status(response, channel="Reddit", now=self.now())
+        body = json_body(response, channel="Reddit")
+        if not isinstance(body, dict) or "access_token" not in body:
+            # A wrong password is a 200 with {"error": "invalid_grant"}.
+            error = body.get("error") if isinstance(body, dict) else None
+            raise AuthFailed(f"Reddit refused the login: {error or 'no access_token'} "
+                             "(check username/password and that the app is a script app)")
+        self._token = body["access_token"]
+        self._token_expires = self.now() + timedelta(seconds=int(body.get("expires_in", 3600)))
+
+    async def _get_listing(self, path: str, params: dict[str, str]) -> tuple[list[Any], str | None]:
+        """A Listing's children and its `after`; anything else is a passing problem."""
+        body = await self._request("GET", path, params=params)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("children"), list):
+            raise TemporaryFailure(f"Reddit answered {path} with something that is not a listing")
+        return data["children"], data.get("after")
+
+    async def _request(self, method: str, path: str, *, unconfirmed: bool = False, **kwargs: Any) -> dict[str, Any]:
+        """One API call with the token, honouring the request quota; a 401 renews the token once
+        (tokens can be revoked before they expire)."""
+        if self._quota_reset and self.now() < self._quota_reset:
+            raise RateLimited("Reddit request quota used up", self._quota_reset)
+        for attempt in range(2):
+            headers = {"User-Agent": self.config.user_agent, **(await self._token_header())}
+            response = await send(self.client, method, self.config.api_base + path, channel="Reddit",
+                                  headers=headers, unconfirmed=unconfirmed, **kwargs)
+            self._quota_reset = quota_reset(response, self.now())
+            if response.status_code == 401 and attempt == 0:
+                self._token = None
+                continue
+            break
+        if response.status_code == 401:
+            raise AuthFailed("Reddit answered 401 with a fresh token: check the app's credentials")
+        if unconfirmed and response.status_code >= 500:
+            raise LostAnswer(f"Reddit answered {response.status_code}")
+        raise_for_status(response, channel="Reddit", now=self.now())
+        return json_body(response, channel="Reddit")

@@ -1,0 +1,69 @@
+"""The project checks itself: every connector is registered, satisfies the Protocol, and has a
+test module that runs the conformance suite against its fake."""
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+import connectors
+from connectors.base import Capabilities
+from connectors.registry import CONNECTORS, build_connector, connector_class
+from tests.connectors.conformance import ConnectorConformance
+
+TESTS = Path(__file__).parent
+
+
+def connector_classes_in_package() -> dict[str, type]:
+    """kind -> class for every class in connectors/ that looks like a connector."""
+    found: dict[str, type] = {}
+    for module_info in pkgutil.iter_modules(connectors.__path__):
+        module = importlib.import_module(f"connectors.{module_info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (cls.__module__ == module.__name__ and isinstance(getattr(cls, "kind", None), str)
+                    and callable(getattr(cls, "fetch", None))):
+                found[cls.kind] = cls
+    return found
+
+
+def test_every_connector_in_the_package_is_registered() -> None:
+    unregistered = set(connector_classes_in_package()) - set(CONNECTORS)
+    assert not unregistered, f"add to connectors/registry.py CONNECTORS: {sorted(unregistered)}"
+
+
+@pytest.mark.parametrize("kind", sorted(CONNECTORS))
+def test_registered_class_satisfies_the_protocol(kind) -> None:
+    cls = connector_class(kind)
+    assert cls.kind == kind
+    assert isinstance(cls.capabilities, Capabilities)
+    assert inspect.iscoroutinefunction(cls.fetch) and inspect.iscoroutinefunction(cls.reply)
+    assert list(inspect.signature(cls.__init__).parameters)[1:3] == ["source", "client"]
+    assert "since" in inspect.signature(cls.fetch).parameters
+
+
+@pytest.mark.parametrize("kind", sorted(CONNECTORS))
+def test_registered_kind_has_a_conformance_test_module(kind) -> None:
+    path = TESTS / f"test_{kind}.py"
+    assert path.exists(), f"{path.relative_to(TESTS.parent.parent)} is missing: every connector needs one"
+    module = importlib.import_module(f"tests.connectors.test_{kind}")
+    suites = [cls for _, cls in inspect.getmembers(module, inspect.isclass)
+              if issubclass(cls, ConnectorConformance) and cls is not ConnectorConformance
+              and cls.__name__.startswith("Test")]
+    assert suites, f"tests/connectors/test_{kind}.py must define a Test… subclass of ConnectorConformance"
+
+
+def test_unknown_kind_names_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="mastodon"):
+        connector_class("myspace")
+
+
+@pytest.mark.asyncio
+async def test_build_connector_passes_source_and_client() -> None:
+    async with httpx.AsyncClient() as client:
+        connector = build_connector({"name": "m", "kind": "mastodon", "base_url": "https://social.example",
+                                     "hashtags": ["acme"]}, client)
+    assert connector.kind == "mastodon" and connector.client is client
