@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import sla
 from app.db import Database
 from app.enrich import Enrichment, enrich_default
+from app.failpoints import failpoint
 from app.events import emit_many, emit_mentions_created, mention_event_data
 from app.models import Mention, SourceState, utcnow
 from app.sanitize import clean_text, html_to_text, safe_url
@@ -265,4 +266,5 @@ async def ingest_batch(db: Database, source: SourceRef, batch: Sequence[NewMenti
     async with db.write() as session:
         result = await store_batch(session, source, batch, ctx, now=now, backfill_before=backfill_before)
         await save_cursor(session, source, cursor, now=now, fetched=len(batch), skipped=skipped, reads=reads)
+        failpoint("ingest-before-commit")
     return result
