@@ -20,6 +20,13 @@ from app.models import utcnow
 USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
 
 
+def query_terms(source: SourceConfig) -> tuple[str, ...]:
+    """The words of a keyword search (`query`, or Mastodon's `search`), quotes and operators left out."""
+    query = source.options.get("query") or source.options.get("search") or ""
+    words = [w.strip('"()').lower() for w in str(query).split()]
+    return tuple(w for w in words if w and w not in ("or", "and", "not") and not w.startswith(("-", "from:", "lang:")))
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -63,7 +70,8 @@ class AppContext:
                              own_accounts=frozenset(a.lower() for a in self.config.brand.own_accounts),
                              enrich=partial(enrich_default, languages=self.config.app.languages),
                              exclude_terms=source.exclude_terms,
-                             mute_authors=frozenset(a.lower() for a in source.mute_authors))
+                             mute_authors=frozenset(a.lower() for a in source.mute_authors),
+                             query_terms=query_terms(source), min_terms=source.min_terms)
 
     @staticmethod
     def source_ref(source: SourceConfig) -> SourceRef:

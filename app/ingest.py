@@ -48,6 +48,9 @@ class IngestContext:
     enrich: Callable[..., Enrichment] = enrich_default
     exclude_terms: tuple[str, ...] = ()
     mute_authors: frozenset[str] = frozenset()
+    # Keyword searches: a post must contain at least `min_terms` of these words.
+    query_terms: tuple[str, ...] = ()
+    min_terms: int = 1
 
 
 @dataclass
@@ -104,7 +107,11 @@ def _filtered_out(m: NewMention, ctx: IngestContext) -> bool:
     if m.author.lower() in ctx.mute_authors:
         return True
     body = (m.text or m.html or "").lower()
-    return any(term.lower() in body for term in ctx.exclude_terms)
+    if any(term.lower() in body for term in ctx.exclude_terms):
+        return True
+    if ctx.min_terms > 1 and ctx.query_terms:
+        return sum(term in body for term in ctx.query_terms) < ctx.min_terms
+    return False
 
 
 def _insert_ignoring_duplicates(dialect: str):

@@ -44,6 +44,9 @@ class Worker:
                 self._spawn(f"source:{source.name}", self._demo(source))
             elif source.kind in CONNECTORS:
                 self._spawn(f"source:{source.name}", self._poll(source))
+            elif source.kind != "webhook":
+                self._spawn(f"source:{source.name}", record_source_error(
+                    self.ctx, source, f"no connector for kind {source.kind!r} in this version"))
 
     def _spawn(self, name: str, job) -> None:
         self._tasks.append(asyncio.create_task(job, name=name))

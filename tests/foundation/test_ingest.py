@@ -132,3 +132,19 @@ async def test_exclude_terms_and_muted_authors_are_filtered(ctx):
              NewMention(external_id="3", posted_at=NOW, author="a", text="Pakket kwijt")]
     result = await ingest_batch(ctx.db, SOURCE, items, ictx, now=NOW)
     assert (result.accepted, result.filtered) == (1, 2)
+
+
+async def test_keyword_searches_need_min_terms(ctx):
+    ictx = IngestContext(policy=SlaPolicy(), query_terms=("acme", "storing"), min_terms=2)
+    items = [NewMention(external_id="1", posted_at=NOW, author="a", text="Storing bij Acme in Utrecht"),
+             NewMention(external_id="2", posted_at=NOW, author="a", text="Acme heeft mooie schoenen")]
+    result = await ingest_batch(ctx.db, SOURCE, items, ictx, now=NOW)
+    assert (result.accepted, result.filtered) == (1, 1)
+
+
+async def test_query_terms_leave_operators_out():
+    from app.config import SourceConfig
+    from app.context import query_terms
+
+    source = SourceConfig(name="x1", kind="x", query='acme (storing OR outage) -is:retweet lang:nl "geen internet"')
+    assert query_terms(source) == ("acme", "storing", "outage", "geen", "internet")
