@@ -37,11 +37,10 @@
     counter.classList.toggle("over", limit > 0 && n > limit);
   }
 
-  function localInputValue(iso) {
-    var d = new Date(iso);
-    var pad = function (x) { return String(x).padStart(2, "0"); };
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
-  }
+  // Suggestions come in the team's timezone ("2026-11-23T16:00:00+01:00") and the form reads
+  // its field in that timezone too, so the wall-clock part is used as is, whatever the
+  // browser's own timezone.
+  function teamWallClock(iso) { return iso.slice(0, 16); }
 
   function render(result) {
     findingsList.replaceChildren();
@@ -63,8 +62,8 @@
       var b = document.createElement("button");
       b.type = "button";
       b.className = "suggestion";
-      b.textContent = new Date(iso).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
-      b.addEventListener("click", function () { dueInput.value = localInputValue(iso); });
+      b.textContent = teamWallClock(iso).replace("T", " ");
+      b.addEventListener("click", function () { dueInput.value = teamWallClock(iso); });
       suggestions.append(b);
     });
   }
