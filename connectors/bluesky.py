@@ -30,7 +30,8 @@ from connectors.base import (
     ReplyRequest,
     TemporaryFailure,
 )
-from connectors.http import QuotaGuard, http_base_url, json_body, raise_for_status, send, utcnow, xrpc_error
+from connectors.http import (QuotaGuard, http_base_url, json_body, parse_timestamp, raise_for_status, send, utcnow,
+                             xrpc_error)
 from connectors.options import optional_str, required_str, str_list
 
 DEFAULT_BASE_URL = "https://bsky.social"  # the entryway; it proxies app.bsky.* to the AppView
@@ -91,17 +92,6 @@ def record_key(idempotency_key: str) -> str:
 
 # --- parsing ---------------------------------------------------------------------------------------
 
-def parse_datetime(value: Any) -> datetime | None:
-    """An atproto datetime (RFC 3339 with a zone) as aware UTC; None when missing or naive."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else None
-
-
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -119,8 +109,8 @@ def strong_ref(value: Any) -> dict[str, str] | None:
 def sort_at(item: Mapping[str, Any]) -> datetime | None:
     """When the post counts as posted: createdAt, but never later than the network saw it
     (a client clock ahead of time must not start an SLA in the future)."""
-    created = parse_datetime((item.get("record") or {}).get("createdAt"))
-    indexed = parse_datetime(item.get("indexedAt"))
+    created = parse_timestamp((item.get("record") or {}).get("createdAt"))
+    indexed = parse_timestamp(item.get("indexedAt"))
     if created is None:
         return None
     return min(created, indexed) if indexed else created
@@ -240,7 +230,7 @@ class BlueskyConnector:
         posts = body.get("posts") if isinstance(body.get("posts"), list) else []
         mentions, skipped = self._mentions(posts)
         times = [t for t in (sort_at(p) for p in posts if isinstance(p, dict)) if t]
-        newest = max([*times, *([parse_datetime(state["newest"])] if state.get("newest") else [])], default=None)
+        newest = max([*times, *([parse_timestamp(state["newest"])] if state.get("newest") else [])], default=None)
         # Without a lower bound (first poll, no backfill window) the first page is all we take.
         if body.get("cursor") and posts and lower:
             return mentions, skipped, {"since": lower, "page": body["cursor"],
@@ -253,7 +243,7 @@ class BlueskyConnector:
         """Newest first; page back until the watermark (the newest notification of the last
         pass) or, on the first poll, until `since`."""
         mark = state.get("watermark")
-        floor = parse_datetime(state.get("floor")) or since
+        floor = parse_timestamp(state.get("floor")) or since
         params: dict[str, Any] = {"reasons": list(NOTIFICATION_REASONS), "limit": PAGE_SIZE}
         if state.get("page"):
             params["cursor"] = state["page"]
@@ -280,9 +270,9 @@ class BlueskyConnector:
     def _at_or_below(item: Any, mark: Mapping[str, Any] | None, floor: datetime | None) -> bool:
         if not isinstance(item, dict):
             return False
-        indexed = parse_datetime(item.get("indexedAt"))
+        indexed = parse_timestamp(item.get("indexedAt"))
         if mark:
-            mark_time = parse_datetime(mark.get("indexed_at"))
+            mark_time = parse_timestamp(mark.get("indexed_at"))
             if item.get("uri") == mark.get("uri") or (indexed and mark_time and indexed < mark_time):
                 return True
         return bool(floor and indexed and indexed < floor)
@@ -388,7 +378,7 @@ class BlueskyConnector:
 
 
 def _watermark(item: Any) -> dict[str, Any] | None:
-    if isinstance(item, dict) and isinstance(item.get("uri"), str) and parse_datetime(item.get("indexedAt")):
+    if isinstance(item, dict) and isinstance(item.get("uri"), str) and parse_timestamp(item.get("indexedAt")):
         return {"uri": item["uri"], "indexed_at": item["indexedAt"]}
     return None
 

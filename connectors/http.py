@@ -60,6 +60,18 @@ def parse_reset(value: str | None, now: datetime) -> datetime | None:
     return now + timedelta(seconds=max(0.0, number))
 
 
+def parse_timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 / RFC 3339 timestamp with a zone, as aware UTC; None when missing, naive or bad
+    (a post whose time we cannot know must not start an SLA clock at a guessed moment)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else None
+
+
 def _parse_date(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))

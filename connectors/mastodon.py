@@ -30,7 +30,7 @@ from connectors.base import (
     ReplyNotAllowed,
     ReplyRequest,
 )
-from connectors.http import QuotaGuard, http_base_url, json_body, raise_for_status, send, utcnow
+from connectors.http import QuotaGuard, http_base_url, json_body, parse_timestamp, raise_for_status, send, utcnow
 from connectors.options import optional_str, required_str, str_list
 
 TEXT_LIMIT = 500
@@ -99,16 +99,6 @@ def snowflake_for(moment: datetime) -> str:
     """The smallest status id at `moment`: Mastodon ids are milliseconds << 16 (plus a
     sequence), so `min_id` can start a backfill at a date."""
     return str(int(moment.timestamp() * 1000) << 16)
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else None
 
 
 class MastodonConnector:
@@ -190,7 +180,7 @@ class MastodonConnector:
         if not isinstance(status, dict):
             return None
         account = status.get("account")
-        posted_at = parse_time(status.get("created_at"))
+        posted_at = parse_timestamp(status.get("created_at"))
         uri, status_id = status.get("uri"), _str_or_none(status.get("id"))
         if not (isinstance(account, dict) and account.get("acct") and posted_at and uri and status_id):
             return None
@@ -209,7 +199,7 @@ class MastodonConnector:
             followers=account.get("followers_count") if isinstance(account.get("followers_count"), int) else None,
             visibility=status.get("visibility"),
             outbound=self._is_own(account, acct),
-            edited_at=parse_time(status.get("edited_at")),
+            edited_at=parse_timestamp(status.get("edited_at")),
             raw={"id": status_id, "in_reply_to_id": _str_or_none(status.get("in_reply_to_id")),
                  "account_id": _str_or_none(account.get("id")), "acct": acct,
                  "visibility": status.get("visibility"), "stream": stream_key},

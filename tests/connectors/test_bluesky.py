@@ -15,7 +15,7 @@ from connectors.bluesky import (
     TID_ALPHABET,
     BlueskyConfig,
     BlueskyConnector,
-    parse_datetime,
+    parse_timestamp,
     record_key,
 )
 from tests.connectors.conformance import ConnectorConformance, fetch_all, ids, serve
@@ -108,8 +108,8 @@ async def test_search_pages_back_to_since_then_moves_the_watermark(fake, connect
     pages = calls(fake, "app.bsky.feed.searchPosts")
     assert [p.get("cursor") for p in pages] == [None, "100", "200"]
     assert all(p["sort"] == "latest" and p["since"] for p in pages)
-    newest = max(parse_datetime(fake.posts[u]["indexedAt"]) for u in posted)
-    assert parse_datetime(cursor["search"]["since"]) == newest - SEARCH_OVERLAP
+    newest = max(parse_timestamp(fake.posts[u]["indexedAt"]) for u in posted)
+    assert parse_timestamp(cursor["search"]["since"]) == newest - SEARCH_OVERLAP
     assert cursor["search"]["page"] is None
 
 
@@ -163,7 +163,7 @@ async def test_future_created_at_is_clamped_to_indexed_at(fake, connector) -> No
     post = fake.post(fake.customers[2], f"{QUERY} klok loopt voor")
     post["record"]["createdAt"] = "2099-01-01T00:00:00.000Z"
     [mention] = [m for m in (await connector.fetch(None)).mentions if m.external_id == post["uri"]]
-    assert mention.posted_at == parse_datetime(post["indexedAt"])
+    assert mention.posted_at == parse_timestamp(post["indexedAt"])
 
 
 # --- notifications -------------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ async def test_reply_creates_a_threaded_record_keyed_by_the_idempotency_key(fake
     reply = record["value"]["reply"]
     assert reply["parent"] == {"uri": mention.external_id, "cid": mention.raw["cid"]}
     assert reply["root"] == {"uri": top["uri"], "cid": top["cid"]}
-    assert parse_datetime(record["value"]["createdAt"]) is not None
+    assert parse_timestamp(record["value"]["createdAt"]) is not None
 
 
 @pytest.mark.asyncio
