@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any
 
 from .datafiles import load, supported
-from .terms import Doc, TermList
+from .terms import Doc, TermList, TermLists
 from .text import strip_noise
 
 CATEGORIES = ("delivery", "billing", "outage", "product", "service", "account", "praise",
@@ -41,6 +42,18 @@ class _Lexicon:
     negators: frozenset[str]
     normal_weight: int
     strong_weight: int
+    #: categories, praise, negative, cancel and swear searched in one pass per post
+    matcher: TermLists = field(init=False, repr=False, compare=False)
+    #: not_questions and question_openers, searched in a post's first words
+    head_matcher: TermLists = field(init=False, repr=False, compare=False)
+    urgency_weights: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lists = (*self.categories.values(), self.praise, self.negative, self.cancel, self.swear)
+        object.__setattr__(self, "matcher", TermLists(lists))
+        object.__setattr__(self, "head_matcher",
+                           TermLists((self.not_questions, self.question_openers)))
+        object.__setattr__(self, "urgency_weights", load("terms", "common")["urgency"]["weights"])
 
 
 @lru_cache(maxsize=None)
@@ -89,25 +102,31 @@ def classify(
     `followers`/`reach_threshold` give the `reach` reason; `repeat` is the caller's knowledge
     that the same author wrote in before (within 7 days). Unknown languages use English."""
     lex = _lexicon(supported(language))
-    doc = Doc.of(text, not_typos=lex.not_typos)
-    reasons = _urgency_reasons(text, doc, lex, followers, reach_threshold, repeat)
-    weights = load("terms", "common")["urgency"]["weights"]
-    return Classification(_category(doc, lex), reasons, sum(weights[r] for r in reasons))
+    plain = strip_noise(text)
+    doc = Doc.build(text, plain, not_typos=lex.not_typos)
+    found = lex.matcher.hits(doc)
+    n = len(lex.categories)
+    reasons = _urgency_reasons(text, plain, found[n + 2], found[n + 3], followers,
+                               reach_threshold, repeat)
+    weights = lex.urgency_weights
+    return Classification(_category(doc, lex, found), reasons, sum(weights[r] for r in reasons))
 
 
-def _category(doc: Doc, lex: _Lexicon) -> str:
-    found = {name: terms.hits(doc) for name, terms in lex.categories.items()}
-    scores = {name: _score(hits, lex.normal_weight) for name, hits in found.items()}
+def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
+    """`found`: the hits of lex.matcher (categories in order, praise, negative, …)."""
+    n = len(lex.categories)
+    normal_weight = lex.normal_weight
+    scores = {name: _score(hits, normal_weight) for name, hits in zip(lex.categories, found)}
     best = max(scores, key=lambda name: scores[name])   # ties: first in the data file
-    praise, negated_praise = _praise_score(doc, lex)
-    negative = sum(lex.negative.hits(doc).values()) + negated_praise
+    praise, negated_praise = _praise_score(doc, lex, found[n])
+    negative = sum(found[n + 1].values()) + negated_praise
 
     # Praise beats complaint words unless sarcasm/complaint cues say otherwise.
     if praise and (praise > scores[best] + negative or (not negative and praise >= scores[best])):
         return "praise"
     # A question may name a topic ("is there a discount on broadband?") but no strong
     # complaint term ("is er een storing?") and no complaint cue.
-    strong = any(w >= lex.strong_weight for hits in found.values() for w in hits.values())
+    strong = any(hits and max(hits.values()) >= lex.strong_weight for hits in found[:n])
     if not strong and not negative and _is_question(doc, lex):
         return "question"
     return best if scores[best] > 0 else "other"
@@ -116,25 +135,33 @@ def _category(doc: Doc, lex: _Lexicon) -> str:
 def _score(hits: dict[str, int], decisive_weight: int) -> int:
     """Topic words (weight "weak") appear in questions and praise too: a score needs at least
     one term of `decisive_weight` or more, then all terms found count."""
-    return sum(hits.values()) if any(w >= decisive_weight for w in hits.values()) else 0
+    if not hits:
+        return 0
+    weights = hits.values()
+    return sum(weights) if max(weights) >= decisive_weight else 0
 
 
-def _praise_score(doc: Doc, lex: _Lexicon) -> tuple[int, int]:
+def _praise_score(doc: Doc, lex: _Lexicon, all_hits: dict[str, int]) -> tuple[int, int]:
     """(praise, negated praise): "not impressed" / "niet blij" turn praise into a complaint
-    cue."""
-    masked = tuple("" if any(t in lex.negators for t in doc.tokens[max(0, i - 2):i]) else tok
-                   for i, tok in enumerate(doc.tokens))
-    all_hits = lex.praise.hits(doc)
-    plain_hits = lex.praise.hits(replace(doc, tokens=masked))
+    cue. `all_hits`: lex.praise.hits(doc)."""
+    if not all_hits or lex.negators.isdisjoint(doc.tokens):
+        plain_hits = all_hits   # nothing to mask, or nothing a mask could remove
+    else:
+        masked = tuple("" if any(t in lex.negators for t in doc.tokens[max(0, i - 2):i])
+                       else tok for i, tok in enumerate(doc.tokens))
+        plain_hits = lex.praise.hits(replace(doc, tokens=masked))
     return _score(plain_hits, lex.normal_weight), sum(all_hits.values()) - sum(plain_hits.values())
 
 
 def _is_question(doc: Doc, lex: _Lexicon) -> bool:
     """A question mark and a question's opening (interrogative, or verb + pronoun), a
     wh-word opening, or an opener like "vraagje:"; "waarom …?" is left to the complaints."""
-    if not doc.tokens or lex.not_questions.hits(_head(doc)):
+    if not doc.tokens:
         return False
-    if lex.question_openers.hits(_head(doc)):
+    not_question, opener = lex.head_matcher.hits(_head(doc))
+    if not_question:
+        return False
+    if opener:
         return True
     first, second = doc.tokens[0], doc.tokens[1] if len(doc.tokens) > 1 else ""
     if first in lex.no_mark_needed:   # "what time does the store open" needs no "?"
@@ -148,12 +175,14 @@ def _head(doc: Doc) -> Doc:
     return Doc(doc.tokens[:3], (), frozenset(), " ".join(doc.tokens[:3]))
 
 
-def _urgency_reasons(text: str, doc: Doc, lex: _Lexicon, followers: int | None,
-                     reach_threshold: int | None, repeat: bool) -> list[str]:
+def _urgency_reasons(text: str, plain: str, cancel: dict[str, int], swear: dict[str, int],
+                     followers: int | None, reach_threshold: int | None,
+                     repeat: bool) -> list[str]:
+    """`plain`: strip_noise(text); `cancel`/`swear`: the hits of those lists."""
     reasons = []
-    if lex.cancel.hits(doc):
+    if cancel:
         reasons.append("cancel")
-    if lex.swear.hits(doc) or _sounds_angry(text):
+    if swear or _sounds_angry(text, plain):
         reasons.append("anger")
     if followers is not None and reach_threshold is not None and followers >= reach_threshold:
         reasons.append("reach")
@@ -162,16 +191,44 @@ def _urgency_reasons(text: str, doc: Doc, lex: _Lexicon, followers: int | None,
     return reasons
 
 
-def _sounds_angry(text: str) -> bool:
-    """Angry emoji, "!!" or shouting in capitals (URLs, @handles and #tags excluded)."""
-    anger = load("terms", "common")["anger"]
-    if any(e in text for e in anger["emoji"]) or re.search(anger["exclamations"], text):
+@lru_cache(maxsize=1)
+def _anger() -> dict[str, Any]:
+    anger = dict(load("terms", "common")["anger"])
+    anger["exclamations_re"] = re.compile(anger["exclamations"])
+    anger["ascii_emoji"] = [e for e in anger["emoji"] if e.isascii()]
+    return anger
+
+
+_WORD_LETTERS_RE = re.compile(r"[^\W\d_]+")
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ASCII_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+def _sounds_angry(text: str, plain: str | None = None) -> bool:
+    """Angry emoji, "!!" or shouting in capitals (URLs, @handles and #tags excluded).
+    `plain`: strip_noise(text) when the caller has it."""
+    anger = _anger()
+    emoji = anger["ascii_emoji"] if text.isascii() else anger["emoji"]
+    if any(e in text for e in emoji) or anger["exclamations_re"].search(text):
         return True
-    plain = strip_noise(text)
-    shouted = [w for w in re.findall(r"[^\W\d_]+", plain)
-               if len(w) >= anger["caps_word_letters"] and w.isupper()]
-    if len(shouted) >= anger["caps_min_words"]:
-        return True
-    letters = [ch for ch in plain if ch.isalpha()]
-    return (len(letters) >= anger["caps_min_letters"]
-            and sum(ch.isupper() for ch in letters) / len(letters) >= anger["caps_ratio"])
+    if plain is None:
+        plain = strip_noise(text)
+    # Letters and capitals among them: ASCII ones counted in bulk (there, isalpha() is A-Z and
+    # a-z, isupper() A-Z), the other characters one by one.
+    data = plain.encode("ascii", "ignore")
+    letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+    upper = len(data) - len(data.translate(None, _ASCII_UPPER))
+    ascii_only = len(data) == len(plain)
+    if not ascii_only:
+        for ch in _NON_ASCII_RE.findall(plain):
+            if ch.isalpha():
+                letters += 1
+                upper += ch.isupper()
+    # In ASCII text a shouted word is all A-Z: too few capitals rule the shouting out.
+    if not ascii_only or upper >= anger["caps_min_words"] * anger["caps_word_letters"]:
+        shouted = [w for w in _WORD_LETTERS_RE.findall(plain)
+                   if len(w) >= anger["caps_word_letters"] and w.isupper()]
+        if len(shouted) >= anger["caps_min_words"]:
+            return True
+    return letters >= anger["caps_min_letters"] and upper / letters >= anger["caps_ratio"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .text import HASHTAG_RE, MENTION_RE, fold, split_hashtag, strip_noise, words
 
@@ -111,19 +112,47 @@ class Doc:
 
     @classmethod
     def of(cls, text: str, *, not_typos: TermList | None = None) -> Doc:
-        tags = [fold(t).lower() for t in HASHTAG_RE.findall(text)]
-        handles = [m.group().lstrip("@").split("@")[0] for m in MENTION_RE.finditer(text)]
-        compounds = [w for h in handles for w in words(split_hashtag(h))] + tags
-        tokens = tuple(words(strip_noise(text)))
-        exact = frozenset(t for t in tokens if not_typos and not_typos.matches_exactly(t))
+        return cls.build(text, strip_noise(text), not_typos=not_typos)
+
+    @classmethod
+    def build(cls, text: str, plain: str, *, not_typos: TermList | None = None) -> Doc:
+        """`Doc.of(text)` for a caller that already has `plain` = strip_noise(text)."""
+        if "#" in text:
+            tags = [fold(t).lower() for t in HASHTAG_RE.findall(text)]
+        else:
+            tags = []
+        if "@" in text:
+            compounds = [w for m in MENTION_RE.finditer(text)
+                         for w in _handle_words(m.group())] + tags
+        else:
+            compounds = tags
+        tokens = tuple(words(plain))
+        if not_typos is None:
+            exact = frozenset()
+        else:
+            cache = not_typos._index.exact_cache
+            exact = frozenset(t for t in tokens
+                              if (cache.get(t) or not_typos._index.token_entry(t, False))[0])
         return cls(tokens, tuple(compounds), frozenset(tags), fold(text).lower(), exact)
+
+
+@lru_cache(maxsize=4096)
+def _handle_words(mention: str) -> tuple[str, ...]:
+    """"@DHLParcel_NL" / "@user@server" → the handle's words ("dhl", "parcel", "nl")."""
+    return tuple(words(split_hashtag(mention.lstrip("@").split("@")[0])))
 
 
 @dataclass(frozen=True, eq=False)
 class TermList:
-    """Terms with weights; `score(doc)` sums the weights of the distinct terms found."""
+    """Terms with weights; `score(doc)` sums the weights of the distinct terms found.
+
+    The terms are indexed once (see `_Index`): finding them in a post costs a dictionary
+    look-up per token, not a comparison per term and token."""
     terms: tuple[tuple[Term, int], ...]
-    _cache: dict = field(default_factory=dict, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)   # unused; the index caches per token
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", _Index((self.terms,)))
 
     @classmethod
     def from_data(cls, sections: Iterable[Mapping[str, list[str]]],
@@ -141,57 +170,268 @@ class TermList:
         return cls(tuple(terms.values()))
 
     def hits(self, doc: Doc) -> dict[str, int]:
-        """The terms found in `doc` with their weights."""
-        found = {}
-        for term, weight in self.terms:
-            if self._found(term, doc):
-                found[term.text] = weight
-        return found
+        """The terms found in `doc` with their weights (in the order of the list)."""
+        found = self._index.found(doc)
+        if not found:
+            return {}
+        terms = self.terms
+        return {terms[i][0].text: terms[i][1] for i in sorted(found)}
 
     def score(self, doc: Doc, *, min_weight: int = 0) -> int:
         return sum(w for w in self.hits(doc).values() if w >= min_weight)
 
-    def _found(self, term: Term, doc: Doc) -> bool:
-        if term.symbol is not None:
-            return term.symbol in doc.raw
-        if term.hashtag is not None:
-            return term.hashtag in doc.hashtags
-        single = term.single
-        if single is not None:
-            if any(self._token_matches(single, t, fuzzy=t not in doc.exact_only)
-                   for t in doc.tokens):
-                return True
-            return len(single.core) >= COMPOUND_MIN_LETTERS and any(
-                single.core in c for c in doc.compounds)
-        return _phrase_in(term, doc.tokens)
-
     def matches_exactly(self, token: str) -> bool:
         """Whether a single-word term matches `token` without typo tolerance."""
-        return any(t.single is not None and t.single.matches(token) for t, _ in self.terms)
-
-    def _token_matches(self, word: Word, token: str, *, fuzzy: bool) -> bool:
-        if not fuzzy:
-            return word.matches(token)
-        key = (word, token)
-        hit = self._cache.get(key)
-        if hit is None:
-            if len(self._cache) > 50_000:   # bounded: tokens of a long-running process
-                self._cache.clear()
-            hit = self._cache[key] = word.matches(token, fuzzy=True)
-        return hit
+        return bool(self._index.token_entry(token, False)[0])
 
 
-def _phrase_in(term: Term, tokens: tuple[str, ...]) -> bool:
-    first, rest = term.words[0], list(zip(term.words[1:], term.gaps[1:]))
+class TermLists:
+    """Several term lists searched in one pass: `hits(doc)` gives, per list, what that list's
+    own `hits(doc)` gives, at the cost of one look-up per token for all lists together."""
 
-    def follows(pos: int, k: int) -> bool:
-        if k == len(rest):
+    def __init__(self, lists: Iterable[TermList]) -> None:
+        self.lists = tuple(lists)
+        self._index = _Index(tuple(tl.terms for tl in self.lists))
+        self._owner = [n for n, tl in enumerate(self.lists) for _ in tl.terms]
+        self._text = [term.text for tl in self.lists for term, _ in tl.terms]
+        self._weight = [weight for tl in self.lists for _, weight in tl.terms]
+
+    def hits(self, doc: Doc) -> list[dict[str, int]]:
+        found = [{} for _ in self.lists]
+        owner, text, weight = self._owner, self._text, self._weight
+        for g in sorted(self._index.found(doc)):
+            found[owner[g]][text[g]] = weight[g]
+        return found
+
+
+_NOTHING: tuple = ((), ())
+_CACHE_LIMIT = 50_000   # bounded: tokens of a long-running process
+
+
+def _deletions(s: str) -> set[str]:
+    """`s` and every string one deletion away from it (the symmetric-deletion keys)."""
+    keys = {s[:i] + s[i + 1:] for i in range(len(s))}
+    keys.add(s)
+    return keys
+
+
+class _Index:
+    """The terms of one list, indexed for look-up by token.
+
+    * plain single words: a dict of cores (exact hits);
+    * `stem*` / `*head`: dicts of cores, looked up with the token's prefixes / suffixes of the
+      cores' lengths; `*part*` (rare) linearly;
+    * typos: cores of FUZZY_MIN_LETTERS or more are indexed under themselves and their
+      1-deletions. Two words within one edit (substitution, insertion, deletion or swap of
+      neighbours) always share such a key, so the candidates are a superset of the answer and
+      `within_one_edit` decides, exactly as the plain comparison would;
+    * phrases: by their first word (exact for plain words, linearly for wildcards);
+    * symbols: in the raw text (non-ASCII ones skipped for ASCII texts); hashtags: a dict.
+
+    Per token the result (term numbers hit, phrases starting there) is cached, separately
+    with and without typo tolerance; so are the terms found inside each compound."""
+
+    def __init__(self, lists: tuple[tuple[tuple[Term, int], ...], ...]) -> None:
+        """`lists`: the terms of one or more lists; a term is numbered by its position in
+        all lists together."""
+        terms = [entry for one_list in lists for entry in one_list]
+        self.symbols: list[tuple[str, int]] = []
+        self.ascii_symbols: list[tuple[str, int]] = []
+        self.hashtags: dict[str, list[int]] = {}
+        self.exact: dict[str, list[int]] = {}
+        self.prefix: dict[str, list[int]] = {}
+        self.suffix: dict[str, list[int]] = {}
+        self.infix: list[tuple[str, int]] = []
+        self.fuzzy_plain: dict[str, list[tuple[str, int]]] = {}
+        self.fuzzy_stem: dict[str, list[tuple[str, int]]] = {}
+        self.compound_cores: list[tuple[str, int]] = []
+        self.phrase_first: dict[str, list[int]] = {}
+        self.phrase_first_any: list[tuple[Word, int]] = []
+        self.phrases: dict[int, Term] = {}
+        self.phrase_rest: dict[int, tuple[str, ...] | None] = {}
+        stem_lengths: set[int] = set()
+        for i, (term, _weight) in enumerate(terms):
+            if term.symbol is not None:
+                self.symbols.append((term.symbol, i))
+                if term.symbol.isascii():
+                    self.ascii_symbols.append((term.symbol, i))
+                continue
+            if term.hashtag is not None:
+                self.hashtags.setdefault(term.hashtag, []).append(i)
+                continue
+            single = term.single
+            if single is None:
+                self.phrases[i] = term
+                plain = not any(w.any_start or w.any_end for w in term.words) and not any(term.gaps)
+                # consecutive plain words: the following tokens must equal the other cores
+                self.phrase_rest[i] = tuple(w.core for w in term.words[1:]) if plain else None
+                first = term.words[0]
+                if first.any_start or first.any_end:
+                    self.phrase_first_any.append((first, i))
+                else:
+                    self.phrase_first.setdefault(first.core, []).append(i)
+                continue
+            core = single.core
+            if len(core) >= COMPOUND_MIN_LETTERS:
+                self.compound_cores.append((core, i))
+            if single.any_start and single.any_end:
+                self.infix.append((core, i))
+            elif single.any_start:
+                self.suffix.setdefault(core, []).append(i)
+            elif single.any_end:
+                self.prefix.setdefault(core, []).append(i)
+                if len(core) >= FUZZY_MIN_LETTERS:
+                    stem_lengths.update((len(core) - 1, len(core), len(core) + 1))
+                    for key in _deletions(core):
+                        self.fuzzy_stem.setdefault(key, []).append((core, i))
+            else:
+                self.exact.setdefault(core, []).append(i)
+                if len(core) >= FUZZY_MIN_LETTERS:
+                    for key in _deletions(core):
+                        self.fuzzy_plain.setdefault(key, []).append((core, i))
+        self.compound_index: dict[str, list[int]] = {}
+        for core, i in self.compound_cores:
+            self.compound_index.setdefault(core, []).append(i)
+        self.compound_lengths = sorted({len(c) for c in self.compound_index})
+        self.prefix_lengths = sorted({len(c) for c in self.prefix})
+        self.suffix_lengths = sorted({len(c) for c in self.suffix})
+        self.stem_lengths = sorted(stem_lengths)
+        self.has_tokens = bool(self.exact or self.prefix or self.suffix or self.infix
+                               or self.phrases)
+        self.fuzzy_cache: dict[str, tuple] = {}
+        self.exact_cache: dict[str, tuple] = {}
+        self.compound_cache: dict[str, tuple[int, ...]] = {}
+
+    # -- per token -------------------------------------------------------------------------
+
+    def token_entry(self, token: str, fuzzy: bool) -> tuple:
+        """(single-word terms matching `token`, phrases whose first word matches it)."""
+        cache = self.fuzzy_cache if fuzzy else self.exact_cache
+        entry = cache.get(token)
+        if entry is None:
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()
+            entry = cache[token] = self._compute(token, fuzzy)
+        return entry
+
+    def _compute(self, token: str, fuzzy: bool) -> tuple:
+        if not self.has_tokens:
+            return _NOTHING
+        found: set[int] = set()
+        n = len(token)
+        found.update(self.exact.get(token, ()))
+        prefix = self.prefix
+        for length in self.prefix_lengths:
+            if length > n:
+                break
+            found.update(prefix.get(token[:length], ()))
+        suffix = self.suffix
+        for length in self.suffix_lengths:
+            if length > n:
+                break
+            found.update(suffix.get(token[n - length:], ()))
+        for core, i in self.infix:
+            if core in token:
+                found.add(i)
+        if fuzzy:
+            if n >= FUZZY_MIN_LETTERS and self.fuzzy_plain:
+                for key in _deletions(token):
+                    for core, i in self.fuzzy_plain.get(key, ()):
+                        if i not in found and within_one_edit(token, core):
+                            found.add(i)
+            if self.fuzzy_stem:
+                # typo in a stem: the token's first k letters, k within one of the stem's length
+                for k in self.stem_lengths:
+                    if k > n:
+                        break
+                    head = token[:k]
+                    for key in _deletions(head):
+                        for core, i in self.fuzzy_stem.get(key, ()):
+                            if i not in found and within_one_edit(head, core):
+                                found.add(i)
+        first = list(self.phrase_first.get(token, ()))
+        for word, i in self.phrase_first_any:
+            if word.matches(token):
+                first.append(i)
+        if not found and not first:
+            return _NOTHING
+        # phrases starting here: (number, the other cores or None, 1 + their count)
+        starts = tuple((i, self.phrase_rest[i], len(self.phrases[i].words)) for i in first)
+        return tuple(sorted(found)), starts
+
+    def compound_entry(self, compound: str) -> tuple[int, ...]:
+        """Single-word terms of COMPOUND_MIN_LETTERS or more letters inside `compound`."""
+        entry = self.compound_cache.get(compound)
+        if entry is None:
+            if len(self.compound_cache) > _CACHE_LIMIT:
+                self.compound_cache.clear()
+            # `core in compound` for every core: the compound's slices of the cores' lengths
+            index, found = self.compound_index, set()
+            size = len(compound)
+            for length in self.compound_lengths:
+                if length > size:
+                    break
+                for start in range(size - length + 1):
+                    hit = index.get(compound[start:start + length])
+                    if hit:
+                        found.update(hit)
+            entry = self.compound_cache[compound] = tuple(sorted(found))
+        return entry
+
+    # -- per document ----------------------------------------------------------------------
+
+    def found(self, doc: Doc) -> set[int]:
+        """Numbers of the terms found in `doc`."""
+        found: set[int] = set()
+        raw = doc.raw
+        for symbol, i in (self.ascii_symbols if raw.isascii() else self.symbols):
+            if symbol in raw:
+                found.add(i)
+        if self.hashtags:
+            for tag in doc.hashtags:
+                found.update(self.hashtags.get(tag, ()))
+        if self.has_tokens:
+            tokens = doc.tokens
+            self.found_in_tokens(tokens if type(tokens) is tuple else tuple(tokens),
+                                 doc.exact_only, found)
+        if self.compound_cores:
+            for compound in doc.compounds:
+                found.update(self.compound_entry(compound))
+        return found
+
+    def found_in_tokens(self, tokens: tuple[str, ...], exact_only: frozenset[str],
+                        found: set[int]) -> None:
+        fuzzy_cache, exact_cache = self.fuzzy_cache, self.exact_cache
+        for pos, token in enumerate(tokens):
+            if exact_only and token in exact_only:
+                entry = exact_cache.get(token) or self.token_entry(token, False)
+            else:
+                entry = fuzzy_cache.get(token) or self.token_entry(token, True)
+            singles, starts = entry
+            if singles:
+                found.update(singles)
+            for i, rest, size in starts:
+                if i in found:
+                    continue
+                if rest is not None:
+                    if tokens[pos + 1:pos + size] == rest:
+                        found.add(i)
+                elif _phrase_from(self.phrases[i], tokens, pos):
+                    found.add(i)
+
+
+def _phrase_from(term: Term, tokens: tuple[str, ...], pos: int) -> bool:
+    """Whether `term` (a phrase whose first word matches tokens[pos]) continues from there."""
+    rest = len(term.words)
+    words_, gaps, count = term.words, term.gaps, len(tokens)
+
+    def follows(at: int, k: int) -> bool:
+        if k == rest:
             return True
-        word, gap = rest[k]
-        for j in range(pos + 1, min(len(tokens), pos + 2 + (MAX_GAP_WORDS if gap else 0))):
+        word = words_[k]
+        for j in range(at + 1, min(count, at + 2 + (MAX_GAP_WORDS if gaps[k] else 0))):
             if word.matches(tokens[j]) and follows(j, k + 1):
                 return True
         return False
 
-    return any(first.matches(t) and follows(i, 0) for i, t in enumerate(tokens))
-
+    return follows(pos, 1)
