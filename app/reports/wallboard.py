@@ -1,0 +1,40 @@
+"""The wallboard's live figures: what the team on the floor needs at a glance."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import SourceConfig
+from app.health import source_health
+from app.models import AuditEntry
+from app.queue import QueueFilters, mention_view, oldest_open, sla_counts
+from app.reports.metrics import sla_report
+from app.reports.period import today
+from app.sla import SlaPolicy
+
+ACTIVE_WINDOW = timedelta(minutes=30)
+ACTIVE_ACTIONS = ("claim", "reply")  # claimed something or replied
+
+
+async def active_responders(session: AsyncSession, now: datetime) -> list[str]:
+    rows = await session.execute(select(AuditEntry.actor).distinct().where(
+        AuditEntry.at >= now - ACTIVE_WINDOW, AuditEntry.action.in_(ACTIVE_ACTIONS)).order_by(AuditEntry.actor))
+    return list(rows.scalars())
+
+
+async def wallboard_view(session: AsyncSession, now: datetime, policy: SlaPolicy,
+                         sources: list[SourceConfig]) -> dict[str, Any]:
+    counts = await sla_counts(session, QueueFilters(), now)
+    oldest = await oldest_open(session)
+    figures = (await sla_report(session, today(policy.timezone, now), now)).overall
+    health = await source_health(session, sources, now)
+    return {
+        "counts": counts, "open_total": sum(counts.values()),
+        "oldest": mention_view(oldest, now, policy) if oldest else None,
+        "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None,
+        "today": figures, "active": await active_responders(session, now),
+        "sources_down": [s for s in health if s["status"] in ("down", "failing")],
+    }
