@@ -194,6 +194,22 @@ class AlertConfig(_Strict):
     categories: tuple[str, ...] = ()
     quiet_hours: str | None = None
     repeat_minutes: int | None = Field(None, gt=0)
+    thread_by: Literal["mention", "event"] | None = None  # googlechat only; default "mention"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_format(cls, value: str | None) -> str | None:
+        from app.alerts.policy import QuietHours
+
+        if value is not None:
+            QuietHours.parse(value, "UTC")  # the format only; the team's zone applies when used
+        return value
+
+    @model_validator(mode="after")
+    def _thread_by_for_googlechat(self) -> "AlertConfig":
+        if self.thread_by is not None and self.kind != "googlechat":
+            raise ValueError("thread_by applies to kind = \"googlechat\" only")
+        return self
 
 
 class Config(_Strict):

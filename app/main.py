@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.context import AppContext
 from app.deps import LoginRequired
 from app.events import EventHub
-from app.routes import api, compose, ingest, ops, pages, stream
+from app.routes import alerts_admin, api, compose, ingest, ops, pages, reports, stream
 from app.web import STATIC_DIR, build_templates
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
     app.state.ctx = ctx
     app.state.templates = build_templates()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (ops, ingest, api, compose, stream, pages):
+    for module in (ops, ingest, api, compose, stream, reports, alerts_admin, pages):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -11,6 +11,9 @@ import random
 from sqlalchemy import select, update
 
 from app.actions import audit
+from app.alerts.dispatcher import Dispatcher
+from app.alerts.planner import AlertPlanner
+from app.alerts.spikes import check_spikes
 from app.context import AppContext
 from app.demo import DemoFeed
 from app.events import emit_many, mention_event_data
@@ -25,6 +28,7 @@ DEMO_PACE_SECONDS = (4.0, 10.0)
 CLAIM_SWEEP_SECONDS = 15.0
 SOURCE_DOWN_CHECK_SECONDS = 60.0
 FOLLOW_UP_CHECK_SECONDS = 30.0
+ALERT_PLAN_SECONDS, ALERT_SEND_SECONDS, SPIKE_CHECK_SECONDS = 15.0, 5.0, 60.0
 
 
 class Worker:
@@ -37,6 +41,9 @@ class Worker:
         self._spawn("claims", self._every(CLAIM_SWEEP_SECONDS, self.expire_claims))
         self._spawn("source-down", self._every(SOURCE_DOWN_CHECK_SECONDS, self.check_sources_down))
         self._spawn("follow-ups", self._every(FOLLOW_UP_CHECK_SECONDS, self.check_follow_ups))
+        self._spawn("alert-planner", self._every(ALERT_PLAN_SECONDS, AlertPlanner(self.ctx).plan))
+        self._spawn("alert-dispatcher", self._every(ALERT_SEND_SECONDS, Dispatcher(self.ctx, self.rng).dispatch))
+        self._spawn("spikes", self._every(SPIKE_CHECK_SECONDS, self.check_spikes))
         for source in self.ctx.sources():
             if not source.enabled:
                 continue
@@ -70,6 +77,9 @@ class Worker:
     async def check_follow_ups(self) -> list[int]:
         async with self.ctx.db.write() as session:
             return await raise_due_follow_ups(session, self.ctx.now())
+
+    async def check_spikes(self) -> list:
+        return await check_spikes(self.ctx)
 
     async def check_sources_down(self) -> list[str]:
         return await check_source_down(self.ctx, self.ctx.now())

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.asyncio
 # The only routes anyone may call without a login or token (DESIGN §4, issue 2 point 11).
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
           ("POST", "/api/ingest/{source_name}")}
-SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1"}
+SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1", "sink_name": "team-chat"}
 
 
 def all_routes(app, prefix: str = "") -> list[tuple[str, str]]:

@@ -1,0 +1,128 @@
+"""The alert pipeline against the real receiving server: a configured app context on a
+controlled clock, a planner and a dispatcher called directly (no sleeping), and helpers to
+ingest mentions and read the outbox."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import re
+
+import pytest_asyncio
+from sqlalchemy import select, update
+
+from app import actions, auth
+from app.alerts.dispatcher import Dispatcher
+from app.alerts.planner import AlertPlanner
+from app.context import AppContext
+from app.ingest import ingest_batch
+from app.models import AlertOutbox, Mention, SinkState
+from connectors.base import NewMention
+from tests.alerts.receiver import WEBHOOK_SECRET, Receiver, Received
+from tests.conftest import PUSH_SECRET_ENV, Clock, add_user, make_config
+
+# 09:00 in Amsterdam on a Monday: outside any quiet hours used here.
+START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+SECRET_ENV = "WEBCARE_TEST_ALERT_SECRET"
+
+
+def sink_toml(name: str, kind: str, **options) -> str:
+    lines = [f'[[alerts]]\nname = "{name}"\nkind = "{kind}"\nurl_env = "{url_env(name)}"']
+    if kind == "webhook":
+        lines.append(f'secret_env = "{SECRET_ENV}"')
+    for key, value in options.items():
+        rendered = (f'[{", ".join(repr(v).replace(chr(39), chr(34)) for v in value)}]'
+                    if isinstance(value, (list, tuple)) else f'"{value}"' if isinstance(value, str) else value)
+        lines.append(f"{key} = {rendered}")
+    return "\n".join(lines) + "\n"
+
+
+def url_env(name: str) -> str:
+    return f"WEBCARE_TEST_ALERT_URL_{name.upper().replace('-', '_')}"
+
+
+@dataclass
+class Alerting:
+    """One team's alerting: config, clock, receiver, and the two background jobs."""
+    ctx: AppContext
+    clock: Clock
+    receiver: Receiver
+    planner: AlertPlanner = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.restart()
+
+    def restart(self) -> None:
+        """A new worker process over the same database: nothing kept in memory."""
+        self.planner, self.dispatcher = AlertPlanner(self.ctx), Dispatcher(self.ctx)
+
+    async def ingest(self, *external_ids: str, posted_at: datetime | None = None, first_poll: bool = False,
+                     category: str | None = None, **fields) -> list[int]:
+        source = self.ctx.source("push")
+        batch = [NewMention(external_id=e, posted_at=posted_at or self.clock(), author=fields.pop("author", "klant"),
+                            text=fields.pop("text", "Mijn pakket is niet aangekomen"), **fields)
+                 for e in external_ids]
+        result = await ingest_batch(self.ctx.db, self.ctx.source_ref(source), batch,
+                                    self.ctx.ingest_context(source), now=self.clock(), first_poll=first_poll,
+                                    backfill_hours=48)
+        if category is not None:   # explicit, rather than depending on the classifier's word lists
+            async with self.ctx.db.write() as session:
+                await session.execute(update(Mention).where(Mention.id.in_(result.ids)).values(category=category))
+        return result.ids
+
+    async def tick(self, **advance) -> None:
+        """Move the clock, then run both jobs once, as the worker would."""
+        self.clock.advance(**advance)
+        await self.planner.plan()
+        await self.dispatcher.dispatch()
+
+    async def rows(self, sink: str | None = None) -> list[AlertOutbox]:
+        async with self.ctx.db.read() as session:
+            query = select(AlertOutbox).order_by(AlertOutbox.id)
+            if sink:
+                query = query.where(AlertOutbox.sink == sink)
+            return list((await session.exec(query)).scalars().all())
+
+    async def sink_state(self, sink: str) -> SinkState | None:
+        async with self.ctx.db.read() as session:
+            return await session.get(SinkState, sink)
+
+    def got(self, hook: str) -> list[Received]:
+        return self.receiver.for_hook(hook)
+
+    def keys(self, hook: str) -> list[list[str]]:
+        """The alert dedupe keys in each message a hook received (refs printed in the body)."""
+        refs = (set(re.findall(r"ref: ([a-z_]+:[\w:.-]+)", r.body.decode())) for r in self.got(hook))
+        return [sorted(k for k in keys if not k.startswith("group:")) for keys in refs]
+
+    async def answer(self, mention_id: int, who: str = "anna") -> None:
+        token = await add_user(self.ctx, who)
+        async with self.ctx.db.write() as session:
+            principal = await auth.principal_from_token(session, token, self.clock())
+            await actions.reply(session, mention_id, principal, self.clock(), self.ctx.policy, "Sorry, we kijken!")
+
+
+@pytest_asyncio.fixture
+async def alerting(ctx, tmp_path, monkeypatch, receiver, client) -> AsyncIterator[Callable[..., Alerting]]:
+    """`alerting(sink_toml(...), ...)` configures the sinks (hooks named after the sinks)."""
+    def configure(*sinks: str, start: datetime = START, extra_toml: str = "", sla_toml: str = "") -> Alerting:
+        toml = (f'[app]\npublic_url = "https://webcare.example.org"\n\n'
+                f'[sla]\ntarget_minutes = 60\nwarning_minutes = 45\ntimezone = "Europe/Amsterdam"\n{sla_toml}\n'
+                f'[[sources]]\nname = "push"\nkind = "webhook"\nsecret_env = "{PUSH_SECRET_ENV}"\n\n'
+                + extra_toml + "\n".join(sinks))
+        ctx.config = make_config(tmp_path, toml)
+        for sink in ctx.config.alerts:
+            monkeypatch.setenv(url_env(sink.name), receiver.url(sink.kind, hook=sink.name))
+        monkeypatch.setenv(SECRET_ENV, WEBHOOK_SECRET)
+        ctx.clock = Clock(start)
+        ctx._http = client     # a short read timeout, so the hanging reply times out quickly
+        return Alerting(ctx, ctx.clock, receiver)
+
+    yield configure
+    ctx._http = None           # the `client` fixture closes it
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)
