@@ -125,6 +125,29 @@ async def test_edits_update_text_and_deletions_mark_removed(ctx, ictx):
     assert rows["e1"].text == "nieuwe tekst" and rows["d1"].removed
 
 
+def post(ext: str, author: str, days_ago: float) -> NewMention:
+    return NewMention(external_id=ext, posted_at=NOW - timedelta(days=days_ago), author=author, text="weer kapot")
+
+
+async def repeat_flags(ctx) -> dict[str, bool]:
+    async with ctx.db.read() as s:
+        return {m.external_id: "repeat" in m.urgency_reasons for m in (await s.exec(select(Mention))).scalars()}
+
+
+async def test_repeat_contact_is_another_post_by_the_author_within_seven_days(ctx, ictx):
+    # Stored earlier: one post 11 days back and one 3 days back (8 days apart: no repeat).
+    await ingest_batch(ctx.db, SOURCE, [post("old", "anna", 11), post("a1", "anna", 3), post("b1", "bob", 9)],
+                       ictx, now=NOW)
+    # One batch: anna again (3 days after a1), bob twice (the second one repeats the first
+    # of the same batch), carl once, and a redelivery of a1 that must not count itself.
+    await ingest_batch(ctx.db, SOURCE, [post("a2", "anna", 0.1), post("b2", "bob", 1), post("b3", "bob", 0.5),
+                                        post("c1", "carl", 0.2), post("a1", "anna", 3)], ictx, now=NOW)
+    # A late arrival older than everything stored of its author counts nothing before it.
+    await ingest_batch(ctx.db, SOURCE, [post("c0", "carl", 2)], ictx, now=NOW)
+    assert await repeat_flags(ctx) == {"old": False, "a1": False, "b1": False, "a2": True, "b2": False,
+                                       "b3": True, "c1": False, "c0": False}
+
+
 async def test_exclude_terms_and_muted_authors_are_filtered(ctx):
     ictx = IngestContext(policy=SlaPolicy(), exclude_terms=("vacature",), mute_authors=frozenset({"bot@x"}))
     items = [NewMention(external_id="1", posted_at=NOW, author="bot@x", text="hallo"),
