@@ -16,15 +16,14 @@ from app.enrich import enrich_default
 from app.events import EventHub
 from app.ingest import IngestContext, SourceRef
 from app.models import utcnow
+from connectors.options import query_words
 
 USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
 
 
 def query_terms(source: SourceConfig) -> tuple[str, ...]:
     """The words of a keyword search (`query`, or Mastodon's `search`), quotes and operators left out."""
-    query = source.options.get("query") or source.options.get("search") or ""
-    words = [w.strip('"()').lower() for w in str(query).split()]
-    return tuple(w for w in words if w and w not in ("or", "and", "not") and not w.startswith(("-", "from:", "lang:")))
+    return query_words(source.options.get("query") or source.options.get("search"))
 
 
 @dataclass

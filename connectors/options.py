@@ -31,3 +31,11 @@ def str_list(source: Mapping[str, Any], key: str, *, kind: str) -> tuple[str, ..
     if isinstance(value, str) or not all(isinstance(item, str) for item in value):
         raise ValueError(f"{_where(source, kind)}: {key} must be a list of strings")
     return tuple(item.strip() for item in value if item.strip())
+
+
+def query_words(query: str | None) -> tuple[str, ...]:
+    """The words of a keyword query, lowercased, with quotes, boolean operators, exclusions
+    (`-word`) and search filters (`from:`, `lang:`) left out. Shared by the app's `min_terms`
+    filter and connectors that must match words themselves (a firehose has no search)."""
+    words = [w.strip('"()').lower() for w in str(query or "").split()]
+    return tuple(w for w in words if w and w not in ("or", "and", "not") and not w.startswith(("-", "from:", "lang:")))

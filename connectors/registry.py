@@ -18,6 +18,7 @@ from connectors.base import Connector
 CONNECTORS: dict[str, str] = {
     "mastodon": "connectors.mastodon:MastodonConnector",
     "bluesky": "connectors.bluesky:BlueskyConnector",
+    "jetstream": "connectors.jetstream:JetstreamConnector",
     "reddit": "connectors.reddit:RedditConnector",
     "rss": "connectors.rss:RssConnector",
     "x": "connectors.x:XConnector",
