@@ -170,16 +170,21 @@ async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], s
 
 
 async def _apply_updates(session: AsyncSession, batch: Sequence[NewMention], channel_of) -> list[int]:
-    """Edits and deletions of posts we already hold (the same external id seen again)."""
+    """Edits and deletions of posts we already hold (the same external id seen again).
+    Returns the ids that changed: a deletion seen twice or an edit not newer changes nothing."""
     changed: list[int] = []
     for m in batch:
         if not (m.deleted or m.edited_at):
             continue
-        values: dict[str, Any] = {"removed": True} if m.deleted else {
-            "text": html_to_text(m.html) if m.html is not None else clean_text(m.text or ""),
-            "edited_at": m.edited_at}
         cond = and_(Mention.channel == channel_of(m), Mention.external_id == m.external_id)
-        if not m.deleted:
+        if m.deleted:
+            values: dict[str, Any] = {"removed": True}
+            cond = and_(cond, Mention.removed.is_(False))
+        else:
+            values = {"text": html_to_text(m.html) if m.html is not None else clean_text(m.text or ""),
+                      "edited_at": m.edited_at}
+            if m.raw:  # e.g. a new Bluesky cid: replies must reference the current version
+                values["raw"] = m.raw
             cond = and_(cond, or_(Mention.edited_at.is_(None), Mention.edited_at < m.edited_at))
         result = await session.execute(update(Mention).where(cond).values(**values).returning(Mention.id))
         changed.extend(result.scalars())
@@ -240,13 +245,28 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
     closed = await _link_conversations(session, [i for i, ch, ext in inserted if (ch, ext) in threaded], ctx.policy)
 
     await emit_mentions_created(session, ids)
-    changed = []
-    for mention_id in sorted(set(updated) | set(closed)):
-        m = await session.get(Mention, mention_id)
-        changed.append(("mention.updated", mention_id, source.name, mention_event_data(m, removed=m.removed)))
-    await emit_many(session, changed)
+    await _emit_updated(session, source, set(updated) | set(closed))
     return IngestResult(accepted=len(inserted), duplicates=len(kept) - len(inserted),
                         filtered=len(batch) - len(kept), ids=ids)
+
+
+async def _emit_updated(session: AsyncSession, source: SourceRef, mention_ids: set[int]) -> None:
+    events = []
+    for mention_id in sorted(mention_ids):
+        m = await session.get(Mention, mention_id, populate_existing=True)
+        events.append(("mention.updated", mention_id, source.name, mention_event_data(m, removed=m.removed)))
+    await emit_many(session, events)
+
+
+async def apply_changes(db: Database, source: SourceRef, changes: Sequence[NewMention]) -> list[int]:
+    """Edits and deletions found by looking posts up again (a connector's `verify`), with their
+    events, in one transaction. Nothing is inserted, no filter applies (the posts are ours
+    already) and the source's cursor and counters stay as they are. Returns the changed ids;
+    a removed mention leaves the queue, and the event tells every open dashboard."""
+    async with db.write() as session:
+        changed = await _apply_updates(session, changes, lambda m: m.channel or source.default_channel)
+        await _emit_updated(session, source, set(changed))
+    return changed
 
 
 async def save_cursor(session: AsyncSession, source: SourceRef, cursor: dict[str, Any] | None, *,

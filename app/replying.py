@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import grapheme
 import httpx
 from sqlalchemy import select
 
@@ -56,8 +55,9 @@ def check_postable(mention: Mention, text: str, capabilities: Capabilities) -> N
     if mention.visibility in PRIVATE_VISIBILITIES:
         raise ActionError(422, f"this post is {mention.visibility}: never answer it publicly; "
                                "move the conversation to a direct message")
-    if capabilities.text_limit and grapheme.length(text) > capabilities.text_limit:
-        raise ActionError(422, f"the reply is {grapheme.length(text)} characters; "
+    length = capabilities.counter.length(text)  # the channel's own counting (X: weighted)
+    if capabilities.text_limit and length > capabilities.text_limit:
+        raise ActionError(422, f"the reply is {length} characters; "
                                f"{mention.channel} allows {capabilities.text_limit}")
 
 

@@ -21,7 +21,8 @@ from app.context import AppContext
 from app.events import emit
 from app.ingest import ingest_batch
 from app.models import SourceState
-from connectors.base import AuthFailed, Connector, ConnectorError, RateLimited, TemporaryFailure
+from app.recheck import Rechecker
+from connectors.base import AuthFailed, Connector, ConnectorError, RateLimited, TemporaryFailure, can_verify
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class SourceRunner:
         self.rng = rng or random.Random()
         self.owner = owner or uuid.uuid4().hex
         self.ref = ctx.source_ref(source)
+        self.rechecker = Rechecker(ctx, source, connector) if can_verify(connector) else None
 
     async def _ensure_state(self) -> None:
         insert = pg_insert if self.ctx.db.engine.dialect.name == "postgresql" else sqlite_insert
@@ -102,6 +104,9 @@ class SourceRunner:
                 cursor = result.cursor if result.cursor is not None else cursor
                 if not result.more:
                     break
+            # Edits and deletions, in the same turn: one lease, one rate-limit budget.
+            if self.rechecker and self.rechecker.due(self.ctx.now()):
+                await asyncio.wait_for(self.rechecker.run(), FETCH_TIMEOUT_SECONDS)
         except RateLimited as exc:
             return await self._failed(exc.reason, exc.retry_at, count=False,
                                       shown=f"{exc.reason}: rate limited until {self._local(exc.retry_at)}")

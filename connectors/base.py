@@ -6,9 +6,12 @@ transaction, so a crash before commit simply refetches (DESIGN §5, crash rule).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+
+from connectors.textlength import GRAPHEMES, TextCounter
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,30 @@ class Capabilities:
     """What a connector can do, declared once so the app and the UI can ask."""
 
     can_reply: bool
-    text_limit: int | None  # in graphemes; None: no practical limit
+    text_limit: int | None  # in `counter` units (graphemes unless said); None: no practical limit
     credentials: tuple[str, ...] = ()  # config keys naming secrets it needs (e.g. "token_env")
     has_idempotency_key: bool = False  # the channel deduplicates replies by a key we send
+    counter: TextCounter = GRAPHEMES  # how the channel measures text_limit (X: weighted)
+    # Posts `verify` re-checks per call (0: no verify). Timelines never show a deletion, so a
+    # connector that can look posts up again says how many one run may cost.
+    verify_batch: int = 0
+
+
+@dataclass(frozen=True)
+class KnownPost:
+    """A post the app holds and asks a connector to look up again (see `Verifying`)."""
+
+    external_id: str
+    posted_at: datetime
+    author: str
+    text: str  # as stored (plain text)
+    edited_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as the connector stored it
+
+    def gone(self) -> NewMention:
+        """This post as deleted: ingest marks it removed, which takes it off the queue."""
+        return NewMention(external_id=self.external_id, posted_at=self.posted_at, author=self.author,
+                          text=self.text, deleted=True)
 
 
 @dataclass(frozen=True)
@@ -117,6 +141,20 @@ class Connector(Protocol):
     async def reply(self, request: ReplyRequest) -> PostedReply:
         """Post a reply; raise ConnectorError subclasses on failure."""
         ...
+
+
+class Verifying(Connector, Protocol):
+    """Optional: a connector whose `capabilities.verify_batch` > 0 also re-checks posts."""
+
+    async def verify(self, posts: Sequence[KnownPost]) -> list[NewMention]:
+        """The changes among `posts` (at most `verify_batch`): a deleted one as a NewMention
+        with `deleted=True`, an edited one with its new text and `edited_at`. Unchanged posts
+        are left out. Errors as for `fetch`."""
+        ...
+
+
+def can_verify(connector: Connector) -> bool:
+    return type(connector).capabilities.verify_batch > 0 and callable(getattr(connector, "verify", None))
 
 
 class ReplyNotAllowed(ConnectorError):

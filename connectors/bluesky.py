@@ -11,8 +11,8 @@ posting twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
@@ -24,6 +24,7 @@ from connectors.base import (
     Capabilities,
     ConnectorError,
     FetchResult,
+    KnownPost,
     NewMention,
     PostedReply,
     ReplyNotAllowed,
@@ -33,11 +34,14 @@ from connectors.base import (
 from connectors.http import (QuotaGuard, http_base_url, json_body, parse_timestamp, raise_for_status, send, utcnow,
                              xrpc_error)
 from connectors.options import optional_str, required_str, str_list
+from connectors.textlength import same_text
 
 DEFAULT_BASE_URL = "https://bsky.social"  # the entryway; it proxies app.bsky.* to the AppView
 POST_COLLECTION = "app.bsky.feed.post"
 TEXT_LIMIT = 300  # graphemes
 PAGE_SIZE = 100  # the maximum for both lists
+GET_POSTS_MAX = 25  # uris per app.bsky.feed.getPosts call (the lexicon's maxLength)
+VERIFY_BATCH = 4 * GET_POSTS_MAX  # posts re-checked per run: four calls
 NOTIFICATION_REASONS = ("mention", "reply")
 # searchPosts `since` compares the post's sortAt (about min(createdAt, indexedAt)); posts
 # indexed a little late still get in, and the overlap is absorbed by the app's unique key.
@@ -190,7 +194,8 @@ def _token_refused(response: httpx.Response) -> bool:
 class BlueskyConnector:
     kind: ClassVar[str] = "bluesky"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        can_reply=True, text_limit=TEXT_LIMIT, credentials=("app_password_env",), has_idempotency_key=True)
+        can_reply=True, text_limit=TEXT_LIMIT, credentials=("app_password_env",), has_idempotency_key=True,
+        verify_batch=VERIFY_BATCH)
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow):
@@ -313,6 +318,31 @@ class BlueskyConnector:
         own = set(self.config.own_accounts) | {self.config.identifier.lower()}
         own |= {x.lower() for x in (self.session.did, self.session.handle) if x}
         return did.lower() in own or handle in own
+
+    # --- re-checking (edits and deletions never show in search or notifications) -----------------
+
+    async def verify(self, posts: Sequence[KnownPost]) -> list[NewMention]:
+        """getPosts, 25 uris a call. A uri missing from the answer is deleted (or hidden from
+        us: blocked, taken down; either way nobody to answer). A new cid with other text is an
+        edit; Bluesky keeps no edit time, so the moment we noticed stands in."""
+        posts = list(posts[:VERIFY_BATCH])
+        changes: list[NewMention] = []
+        for start in range(0, len(posts), GET_POSTS_MAX):
+            chunk = posts[start:start + GET_POSTS_MAX]
+            body = await self._get("app.bsky.feed.getPosts", {"uris": [p.external_id for p in chunk]})
+            if not isinstance(body.get("posts"), list):  # never read "no posts" as "all deleted"
+                raise TemporaryFailure(f"{CHANNEL} getPosts answered without a posts list")
+            found = {view.get("uri"): view for view in body["posts"] if isinstance(view, dict)}
+            for post in chunk:
+                view = found.get(post.external_id)
+                fresh = self._mention(view) if view is not None else None
+                if view is None:
+                    changes.append(post.gone())
+                elif fresh and fresh.raw["cid"] != post.raw.get("cid") and not same_text(fresh.text or "", post.text):
+                    # The new cid goes into `raw` too: a reply must reference this version.
+                    raw = {**post.raw, **{k: v for k, v in fresh.raw.items() if v is not None}}
+                    changes.append(replace(fresh, edited_at=self.now(), raw=raw))
+        return changes
 
     # --- replying -------------------------------------------------------------------------------
 

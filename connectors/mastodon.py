@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -25,6 +25,7 @@ from connectors.base import (
     Capabilities,
     ConnectorError,
     FetchResult,
+    KnownPost,
     NewMention,
     PostedReply,
     ReplyNotAllowed,
@@ -37,6 +38,7 @@ TEXT_LIMIT = 500
 PAGE_SIZE = 40  # the maximum for timelines and search (notifications allow 80)
 PARENT_CACHE_SIZE = 2000  # id -> uri of answered posts, so threads cost one look-up each
 PRIVATE_VISIBILITIES = frozenset({"direct", "private"})
+VERIFY_BATCH = 20  # one request per post: 20 a run stays far below 300 requests / 5 minutes
 AUTH_HINT = "check token_env (a token of the brand account with read and write:statuses scopes)"
 
 
@@ -104,7 +106,8 @@ def snowflake_for(moment: datetime) -> str:
 class MastodonConnector:
     kind: ClassVar[str] = "mastodon"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        can_reply=True, text_limit=TEXT_LIMIT, credentials=("token_env",), has_idempotency_key=True)
+        can_reply=True, text_limit=TEXT_LIMIT, credentials=("token_env",), has_idempotency_key=True,
+        verify_batch=VERIFY_BATCH)
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow):
@@ -222,17 +225,41 @@ class MastodonConnector:
         if status_id in self._parent_uris:
             self._parent_uris.move_to_end(status_id)
             return self._parent_uris[status_id]
-        response = await self._request("GET", f"/api/v1/statuses/{quote(status_id, safe='')}")
-        if response.status_code == 404:
-            uri = None  # deleted, or not visible to us: the mention starts its own thread
-        else:
-            raise_for_status(response, channel="Mastodon", now=self.now(), auth_hint=AUTH_HINT)
-            parent = json_body(response, channel="Mastodon")
-            uri = _str_or_none(parent.get("uri")) if isinstance(parent, dict) else None
+        parent = await self._status(status_id)  # None: the mention starts its own thread
+        uri = _str_or_none(parent.get("uri")) if isinstance(parent, dict) else None
         self._parent_uris[status_id] = uri
         if len(self._parent_uris) > PARENT_CACHE_SIZE:
             self._parent_uris.popitem(last=False)
         return uri
+
+    async def _status(self, status_id: str) -> Any:
+        """One status by its id on our server; None when it answers 404, which Mastodon does
+        for a status that was deleted and for one we may not see (private)."""
+        response = await self._request("GET", f"/api/v1/statuses/{quote(status_id, safe='')}")
+        if response.status_code == 404:
+            return None
+        raise_for_status(response, channel="Mastodon", now=self.now(), auth_hint=AUTH_HINT)
+        return json_body(response, channel="Mastodon")
+
+    # --- re-checking (edits and deletions never show in a timeline) ---------------------------
+
+    async def verify(self, posts: Sequence[KnownPost]) -> list[NewMention]:
+        """Look each post up by the local id kept in `raw` (its uri is no key for the API):
+        gone → deleted; a newer `edited_at` → edited, with the new text."""
+        changes: list[NewMention] = []
+        for post in posts[:VERIFY_BATCH]:
+            status_id = _str_or_none(post.raw.get("id"))
+            if status_id is None:
+                continue  # not read through this API: nothing to look it up by
+            status = await self._status(status_id)
+            if status is None:
+                changes.append(post.gone())
+                continue
+            fresh = self._mention(status, str(post.raw.get("stream") or "verify"))
+            if (fresh and fresh.external_id == post.external_id and fresh.edited_at
+                    and (post.edited_at is None or fresh.edited_at > post.edited_at)):
+                changes.append(fresh)
+        return changes
 
     # --- own account ------------------------------------------------------------------------
 

@@ -5,10 +5,13 @@ https://github.com/reddit-archive/reddit/wiki/OAuth2 (tokens). OAuth is required
 descriptive User-Agent ("<platform>:<app id>:<version> (by /u/<name>)"); default agents are
 throttled hard. Listings are newest first; we re-read the first page each poll and stop paging
 once we reach the stored watermark, because `before=` breaks when its anchor is deleted.
+The comments listing brings every comment of the subreddits: only those matching the query,
+naming the brand account (u/name) or answering one of its posts or comments are kept.
 """
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -21,6 +24,8 @@ from connectors.base import (AuthFailed, Capabilities, ConnectorError, FetchResu
 from connectors.http import (LostAnswer, http_base_url, json_body, post_without_key, quota_reset, raise_for_status,
                              send, utcnow)
 from connectors.options import optional_str, required_str, str_list
+from connectors.reddit_query import Comment, compile_query
+from connectors.textlength import same_text
 
 API_BASE = "https://oauth.reddit.com"
 AUTH_BASE = "https://www.reddit.com"  # tokens are issued here, not on the oauth host
@@ -31,6 +36,9 @@ MAX_PAGES = 10  # per listing and poll: 1000 new items a minute would be a diffe
 OVERLAP = timedelta(minutes=10)  # search results can surface late; re-offer this window
 TOKEN_MARGIN = timedelta(seconds=60)  # renew before expiry, never with a request in flight
 _FULLNAME = re.compile(r"^t[13]_[0-9a-z]+$")
+_USERNAME = re.compile(r"^(?:/?u/)?([A-Za-z0-9_-]{3,20})$")  # how own_accounts name a Reddit account
+AUTHOR_CACHE_SIZE = 5000  # fullname -> author, so a thread's parents are looked up once
+INFO_MAX = 100  # ids per /api/info call
 _WAIT = re.compile(r"(\d+)\s*(second|minute)", re.IGNORECASE)
 
 
@@ -45,6 +53,7 @@ class RedditConfig:
     password: str | None = None
     api_base: str = API_BASE
     auth_base: str = AUTH_BASE
+    own_accounts: tuple[str, ...] = ()
 
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> "RedditConfig":
@@ -68,14 +77,22 @@ class RedditConfig:
         return cls(client_id=required_str(source, "client_id", kind="reddit"),
                    client_secret=required_str(source, "client_secret", kind="reddit"),
                    user_agent=user_agent, query=query, subreddits=subreddits, username=username,
-                   password=password, api_base=base or API_BASE, auth_base=base or AUTH_BASE)
+                   password=password, api_base=base or API_BASE, auth_base=base or AUTH_BASE,
+                   own_accounts=str_list(source, "own_accounts", kind="reddit"))
 
     @property
     def can_post(self) -> bool:
         return self.username is not None
 
+    @property
+    def brand_names(self) -> frozenset[str]:
+        """The brand's Reddit accounts, lower case: the script app's user and own_accounts
+        entries that can be Reddit names."""
+        names = {m.group(1) for m in map(_USERNAME.match, self.own_accounts) if m}
+        return frozenset(n.lower() for n in (*names, *([self.username] if self.username else [])))
 
-def thing_to_mention(child: Mapping[str, Any], brand: str | None) -> NewMention:
+
+def thing_to_mention(child: Mapping[str, Any], brand_names: frozenset[str]) -> NewMention:
     """One listing child (t3 post or t1 comment) → NewMention. Raises on a malformed item."""
     kind, data = child["kind"], child["data"]
     fullname = data["name"]
@@ -90,7 +107,7 @@ def thing_to_mention(child: Mapping[str, Any], brand: str | None) -> NewMention:
         text=text,
         url=WEB_BASE + data["permalink"] if data.get("permalink") else None,
         in_reply_to=data["parent_id"] if kind == "t1" else None,
-        outbound=bool(brand) and author.lower() == brand.lower(),
+        outbound=author.lower() in brand_names,
         edited_at=_edited(data),
         # Deleted by the author, or removed by a moderator: Reddit leaves this placeholder.
         deleted=text.rsplit("\n\n", 1)[-1] in ("[deleted]", "[removed]"),
@@ -125,10 +142,6 @@ def _edited(data: Mapping[str, Any]) -> datetime | None:
     return datetime.fromtimestamp(float(edited), timezone.utc)
 
 
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
-
-
 class RedditConnector:
     kind: ClassVar[str] = "reddit"
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -142,6 +155,10 @@ class RedditConnector:
         self._token: str | None = None
         self._token_expires: datetime | None = None
         self._quota_reset: datetime | None = None  # set when X-Ratelimit-Remaining hit 0
+        self._matches = compile_query(self.config.query) if self.config.query else None
+        brand = "|".join(re.escape(n) for n in sorted(self.config.brand_names))
+        self._names_brand = re.compile(rf"(?<![\w/])/?u/(?:{brand})(?![\w-])", re.IGNORECASE) if brand else None
+        self._authors: OrderedDict[str, str] = OrderedDict()
 
     # --- fetching -------------------------------------------------------------------------
 
@@ -165,16 +182,65 @@ class RedditConnector:
         skipped = 0
         for key, (path, params) in self._listings().items():
             children, cursor[key] = await self._read_listing(path, params, cursor.get(key), since)
+            found: list[tuple[NewMention, Mapping[str, Any]]] = []
             for child in children:
                 if not isinstance(child, Mapping) or child.get("kind") not in ("t1", "t3"):
                     continue
                 try:
-                    mention = thing_to_mention(child, self.config.username)
+                    found.append((thing_to_mention(child, self.config.brand_names), child["data"]))
                 except (KeyError, TypeError, ValueError, AttributeError):
                     skipped += 1
-                    continue
+            self._remember_authors(m for m, _ in found)
+            if key == "comments":
+                found = await self._relevant(found)
+            for mention, _ in found:
                 mentions.setdefault(mention.external_id, mention)
         return FetchResult(mentions=list(mentions.values()), cursor=cursor, skipped=skipped)
+
+    # --- which subreddit comments concern us ------------------------------------------------
+
+    async def _relevant(self, comments: list[tuple[NewMention, Mapping[str, Any]]]
+                        ) -> list[tuple[NewMention, Mapping[str, Any]]]:
+        """Comments that match the query, name the brand account, answer the brand, are the
+        brand's own, or tell of a deletion (the comment may be one we hold)."""
+        def speaks_to_us(m: NewMention, data: Mapping[str, Any]) -> bool:
+            return (m.outbound or m.deleted or self._matches is None
+                    or self._matches(Comment(m.text or "", m.author, str(data.get("subreddit") or "")))
+                    or bool(self._names_brand and self._names_brand.search(m.text or "")))
+
+        undecided = {m.external_id: (m, data) for m, data in comments if not speaks_to_us(m, data)}
+        if undecided and self.config.brand_names:
+            for m, data in undecided.values():  # a comment on a post carries the post's author
+                if m.in_reply_to == data.get("link_id") and isinstance(data.get("link_author"), str):
+                    self._remember(m.in_reply_to, data["link_author"])
+            await self._look_up_authors({m.in_reply_to for m, _ in undecided.values() if m.in_reply_to})
+        return [(m, data) for m, data in comments if m.external_id not in undecided
+                or self._authors.get(m.in_reply_to or "") in self.config.brand_names]
+
+    def _remember(self, fullname: str, author: str) -> None:
+        self._authors[fullname] = author.lower()
+        self._authors.move_to_end(fullname)
+        if len(self._authors) > AUTHOR_CACHE_SIZE:
+            self._authors.popitem(last=False)
+
+    def _remember_authors(self, mentions) -> None:
+        for m in mentions:
+            self._remember(m.external_id, m.author)
+
+    async def _look_up_authors(self, fullnames: set[str]) -> None:
+        """Authors of parents we have not seen, from /api/info (100 ids a call)."""
+        unknown = sorted(f for f in fullnames if f not in self._authors and _FULLNAME.match(f))
+        for start in range(0, len(unknown), INFO_MAX):
+            chunk = unknown[start:start + INFO_MAX]
+            children, _ = await self._get_listing("/api/info", {"id": ",".join(chunk), "limit": str(INFO_MAX),
+                                                               "raw_json": "1"})
+            for child in children:
+                data = _data(child)
+                if isinstance(data.get("name"), str) and isinstance(data.get("author"), str):
+                    self._remember(data["name"], data["author"])
+            for fullname in chunk:  # gone or invisible: asked once, then taken as not ours
+                if fullname not in self._authors:
+                    self._remember(fullname, "")
 
     async def _read_listing(self, path: str, params: dict[str, str], mark: Mapping[str, Any] | None,
                             since: datetime | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -241,7 +307,7 @@ class RedditConnector:
                                               {"sort": "new", "limit": str(PAGE_SIZE), "raw_json": "1"})
         for child in children:
             data = _data(child)
-            if data.get("parent_id") == request.in_reply_to and _same_text(data.get("body") or "", request.text):
+            if data.get("parent_id") == request.in_reply_to and same_text(data.get("body") or "", request.text):
                 return self._posted(data)
         return None
 

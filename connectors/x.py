@@ -24,6 +24,7 @@ from connectors.base import (AuthFailed, Capabilities, ConnectorError, FetchResu
                              ReplyNotAllowed, ReplyRequest, ReplyUnknown, TemporaryFailure)
 from connectors.http import LostAnswer, http_base_url, json_body, post_without_key, raise_for_status, send, utcnow
 from connectors.options import optional_str, required_str
+from connectors.textlength import X_WEIGHTED
 
 API_BASE = "https://api.x.com"
 WEB_BASE = "https://x.com"
@@ -111,7 +112,7 @@ def comparable_text(text: str) -> str:
 class XConnector:
     kind: ClassVar[str] = "x"
     capabilities: ClassVar[Capabilities] = Capabilities(can_reply=True, text_limit=TEXT_LIMIT,
-                                                        credentials=("bearer_token_env",))
+                                                        credentials=("bearer_token_env",), counter=X_WEIGHTED)
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow):
@@ -182,8 +183,9 @@ class XConnector:
     async def reply(self, request: ReplyRequest) -> PostedReply:
         if not _TWEET_ID.match(request.in_reply_to):
             raise ReplyNotAllowed(f"cannot reply to {request.in_reply_to!r}: not an X post id")
-        if len(request.text) > TEXT_LIMIT:
-            raise ReplyNotAllowed(f"reply is {len(request.text)} characters; X allows {TEXT_LIMIT}")
+        length = X_WEIGHTED.length(request.text)  # X's weighted count: links 23, CJK and emoji 2
+        if length > TEXT_LIMIT:
+            raise ReplyNotAllowed(f"reply counts {length} characters on X; X allows {TEXT_LIMIT}")
         # X has no idempotency key: a lost answer is checked against the brand's own posts.
         return await post_without_key(lambda: self._post(request), lambda: self.find_reply(request))
 

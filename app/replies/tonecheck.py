@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import grapheme
+from connectors.textlength import GRAPHEMES, TextCounter
 
 from .datafiles import load, supported
 from .moments import MINUTES_PER_DAY, Moment, find_moments
@@ -56,11 +56,12 @@ def _rules(language: str) -> dict[str, _Rule]:
 
 
 def check_reply(text: str, language: str, *, is_complaint: bool = True,
-                char_limit: int | None = None) -> list[Finding]:
+                char_limit: int | None = None, counter: TextCounter = GRAPHEMES) -> list[Finding]:
     """Findings for `text`, ordered by position. Unknown languages are checked as English.
 
     `is_complaint`: the reply answers a complaint, so it needs a sign of empathy.
-    `char_limit`: the channel's limit in graphemes (what users see as characters)."""
+    `char_limit`: the channel's limit, measured by `counter` (graphemes, what users see as
+    characters; X weighs links, CJK and emoji)."""
     rules = _rules(supported(language))
     folded = fold(text)   # same length as text: spans carry over
     moments = find_moments(text, language)
@@ -72,7 +73,7 @@ def check_reply(text: str, language: str, *, is_complaint: bool = True,
     if is_complaint:
         findings += _no_empathy(rules["no_empathy"], text, folded)
     if char_limit is not None:
-        findings += _too_long(rules["too_long"], text, char_limit)
+        findings += _too_long(rules["too_long"], text, char_limit, counter)
     return sorted(_merge_overlaps(findings), key=lambda f: (f.start, f.end, f.rule))
 
 
@@ -89,11 +90,10 @@ def _no_empathy(rule: _Rule, text: str, folded: str) -> list[Finding]:
     return [rule.finding(start, len(text[:end].rstrip()))]
 
 
-def _too_long(rule: _Rule, text: str, char_limit: int) -> list[Finding]:
-    if grapheme.length(text) <= char_limit:
-        return []
-    # code-point offset of the first grapheme past the limit (an emoji may be several)
-    return [rule.finding(len(grapheme.slice(text, 0, char_limit)), len(text))]
+def _too_long(rule: _Rule, text: str, char_limit: int, counter: TextCounter) -> list[Finding]:
+    # code-point offset where the text stops fitting (an emoji may be several code points)
+    fits = counter.fitting_prefix(text, char_limit)
+    return [] if fits == len(text) else [rule.finding(fits, len(text))]
 
 
 def _merge_overlaps(findings: list[Finding]) -> list[Finding]:

@@ -15,6 +15,7 @@ from app.replies.tonecheck import check_reply
 from app import saved_texts
 from app.saved_texts import SavedTextIn
 from connectors.registry import CONNECTORS, connector_class
+from connectors.textlength import GRAPHEMES, TextCounter
 
 router = APIRouter(prefix="/api")
 NOT_COMPLAINTS = ("praise", "question")
@@ -29,11 +30,12 @@ class CheckIn(BaseModel):
     mention_id: int | None = None
 
 
-def text_limit(channel: str | None) -> int | None:
-    """The channel's reply limit in graphemes, from its connector's declared capabilities."""
+def reply_limit(channel: str | None) -> tuple[int | None, TextCounter]:
+    """The channel's reply limit and how it counts, from its connector's declared capabilities."""
     if channel in CONNECTORS:
-        return connector_class(channel).capabilities.text_limit
-    return None
+        capabilities = connector_class(channel).capabilities
+        return capabilities.text_limit, capabilities.counter
+    return None, GRAPHEMES
 
 
 def signature_for(ctx, principal) -> str:
@@ -62,7 +64,8 @@ async def check(body: CheckIn, ctx: Ctx, user: ApiUser):
             raise HTTPException(404, "no such mention")
         channel = channel or mention.channel
         is_complaint = mention.category not in NOT_COMPLAINTS
-    findings = check_reply(body.text, body.language, is_complaint=is_complaint, char_limit=text_limit(channel))
+    limit, counter = reply_limit(channel)
+    findings = check_reply(body.text, body.language, is_complaint=is_complaint, char_limit=limit, counter=counter)
     now_local = ctx.now().astimezone(ZoneInfo(ctx.config.sla.timezone))
     moments = suggest_follow_up_times(body.text, now_local, language=body.language)
     return {"findings": [asdict(f) for f in findings],

@@ -11,6 +11,9 @@ Shapes and behaviour follow docs.bsky.app and the atproto lexicons:
   be TIDs (https://atproto.com/specs/tid); a create on an existing key is
   `400 {"error": "RecordAlreadyExists"}` (lexicon error since atproto#4728; older PDSes
   answered 500, see `legacy_duplicate_500`)
+- https://docs.bsky.app/docs/api/app-bsky-feed-get-posts: `uris` at most 25 (lexicon
+  maxLength; more is `400 InvalidRequest`); posts that do not exist (deleted) are left out of
+  `posts`. A record rewritten with com.atproto.repo.putRecord keeps its uri and gets a new cid.
 - rate limits: https://docs.bsky.app/docs/advanced-guides/rate-limits — `RateLimit-Limit`,
   `-Remaining`, `-Reset` (epoch seconds), `-Policy`; 429 `{"error": "RateLimitExceeded"}`
 """
@@ -51,6 +54,7 @@ class FakeBluesky:
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.asked_reasons: list[list[str]] = []  # `reasons` of each listNotifications call
+        self.get_posts_calls: list[list[str]] = []  # `uris` of each getPosts call
         self.sessions_created = 0
         self.refreshes = 0
         self.revoked = False
@@ -122,6 +126,18 @@ class FakeBluesky:
         self.notifications.append({"uri": view["uri"], "cid": view["cid"], "author": view["author"],
                                    "reason": reason, "record": view["record"], "isRead": False,
                                    "indexedAt": view["indexedAt"]})
+        return view
+
+    def delete(self, uri: str) -> None:
+        """The author deletes the post (deleteRecord): gone from the AppView, notifications too."""
+        del self.posts[uri]
+        self.notifications = [n for n in self.notifications if n["uri"] != uri]
+
+    def edit(self, uri: str, text: str) -> dict[str, Any]:
+        """The author rewrites the post record (putRecord): same uri, new text, new cid."""
+        view = self.posts[uri]
+        view["record"] = {**view["record"], "text": text}
+        view["cid"] = f"bafyreib{next(self._seq):052d}"
         return view
 
     def add_like(self, author: dict[str, Any], subject: dict[str, Any]) -> None:
@@ -237,6 +253,9 @@ class FakeBluesky:
         if denied:
             return denied
         uris = request.query_params.getlist("uris")
+        self.get_posts_calls.append(uris)
+        if len(uris) > 25:
+            return self._error(400, "InvalidRequest", "Error: uris must not have more than 25 elements")
         return self._json({"posts": [self.posts[u] for u in uris if u in self.posts]})
 
     async def create_record(self, request: Request) -> Response:

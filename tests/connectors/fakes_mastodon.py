@@ -11,6 +11,9 @@ Shapes and behaviour follow docs.joinmastodon.org:
   token is invalid"; 404 "Record not found"
 - posting: https://docs.joinmastodon.org/methods/statuses/#create — `Idempotency-Key` header:
   a repeat within the hour returns the status the first request created.
+- viewing: https://docs.joinmastodon.org/methods/statuses/#get — 404 `{"error": "Record not
+  found"}` once the status is deleted (its notifications go with it); an edit
+  (https://docs.joinmastodon.org/methods/statuses/#edit) changes `content` and sets `edited_at`.
 """
 from __future__ import annotations
 
@@ -116,6 +119,21 @@ class FakeMastodon:
         status["mentions"] = [{"id": "1", "acct": "acme", "username": "acme", "url": f"https://{HOST}/@acme"}]
         self.notifications.append({"id": str(next(self._notification_ids)), "type": "mention",
                                    "created_at": status["created_at"], "account": account, "status": status})
+        return status
+
+    def _by_uri(self, uri: str) -> dict[str, Any]:
+        return next(s for s in self.statuses.values() if s["uri"] == uri)
+
+    def delete(self, uri: str) -> None:
+        """The author deletes the status: gone from every list and from GET /statuses/:id."""
+        status = self.statuses.pop(self._by_uri(uri)["id"])
+        self.notifications = [n for n in self.notifications if n["status"] is not status]
+
+    def edit(self, uri: str, text: str) -> dict[str, Any]:
+        """The author edits the status (PUT /api/v1/statuses/:id): new content, `edited_at` set."""
+        status = self._by_uri(uri)
+        status["content"] = f"<p>{html.escape(text)}</p>"
+        status["edited_at"] = iso(self._tick())
         return status
 
     def posts_by(self, account: dict[str, Any]) -> list[dict[str, Any]]:

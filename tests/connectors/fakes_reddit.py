@@ -6,7 +6,9 @@ api_type=json: {"json": {"errors": [[code, message, field]], "data": {"things": 
 without raw_json=1 every text field comes back with &, < and > entity-escaped),
 https://github.com/reddit-archive/reddit/wiki/OAuth2 (token endpoint with basic auth; a wrong
 password is a 200 with {"error": "invalid_grant"}) and https://github.com/reddit-archive/reddit/wiki/API
-(X-Ratelimit-Used/-Remaining/-Reset, the reset in seconds).
+(X-Ratelimit-Used/-Remaining/-Reset, the reset in seconds). A comment in a listing carries its
+post's `link_id` and `link_author`; GET /api/info?id=t1_…,t3_… (at most 100 fullnames) returns
+a Listing of those things, leaving out unknown ones.
 """
 from __future__ import annotations
 
@@ -103,7 +105,7 @@ class FakeReddit:
                 created: float | None = None) -> str:
         link = parent if parent.startswith("t3_") else self.find(parent)["link_id"]
         return self._new("t1", created, author, sub, body=body, body_html=render_markdown(body),
-                         parent_id=parent, link_id=link)
+                         parent_id=parent, link_id=link, link_author=self.find(link)["author"])
 
     def find(self, name: str) -> dict[str, Any]:
         return next(t["data"] for t in self.things if t["data"]["name"] == name)
@@ -189,6 +191,14 @@ class FakeReddit:
         who = request.path_params["name"]
         return self._listing(request, [t for t in self.things if t["kind"] == "t1" and t["data"].get("author") == who])
 
+    async def info(self, request: Request) -> Response:
+        if refused := self._gate(request):
+            return refused
+        names = request.query_params.get("id", "").split(",")
+        if len(names) > 100:
+            return JSONResponse({"message": "Bad Request", "error": 400}, status_code=400)
+        return self._listing(request, [t for t in self.things if t["data"]["name"] in names])
+
     async def post_comment(self, request: Request) -> Response:
         if refused := self._gate(request):
             return refused
@@ -212,4 +222,5 @@ class FakeReddit:
             Route("/r/{subs}/search", self.search),
             Route("/r/{subs}/comments", self.subreddit_comments),
             Route("/user/{name}/comments", self.user_comments),
+            Route("/api/info", self.info),
         ])

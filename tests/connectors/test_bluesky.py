@@ -18,7 +18,8 @@ from connectors.bluesky import (
     parse_timestamp,
     record_key,
 )
-from tests.connectors.conformance import ConnectorConformance, fetch_all, ids, serve
+from tests.connectors.conformance import ConnectorConformance, Fault, fetch_all, ids, serve
+from tests.connectors.verify_conformance import VerifyConformance, known, stored_posts
 from tests.connectors.fakes_bluesky import APP_PASSWORD, BRAND_DID, IDENTIFIER, QUERY, TID_SYNTAX, FakeBluesky
 
 
@@ -52,6 +53,10 @@ def connector(make_connector) -> BlueskyConnector:
 
 
 class TestBlueskyConformance(ConnectorConformance):
+    pass
+
+
+class TestBlueskyVerify(VerifyConformance):
     pass
 
 
@@ -297,3 +302,40 @@ async def test_text_limit_counts_graphemes(fake, connector) -> None:
     with pytest.raises(ReplyNotAllowed, match="300"):
         await connector.reply(answer(mention, key="k-long", text=flags + "!"))
     assert len(fake.records) == 1
+
+
+# --- re-checking --------------------------------------------------------------------------------
+
+@pytest.mark.asyncio
+async def test_verify_asks_at_most_25_uris_per_call(fake, connector) -> None:
+    posts = await stored_posts(fake, connector, 30)
+    fake.delete(posts[-1].external_id)
+    changes = await connector.verify(posts)
+    assert [c.external_id for c in changes if c.deleted] == [posts[-1].external_id]
+    assert [len(uris) for uris in fake.get_posts_calls] == [25, 5]
+
+
+@pytest.mark.asyncio
+async def test_an_edit_renews_the_cid_replies_refer_to(fake, connector) -> None:
+    top, mention = await question(fake, connector)
+    post = known(mention)
+    view = fake.edit(post.external_id, "Laat maar, gevonden")
+    [change] = await connector.verify([post])
+    assert change.text == "Laat maar, gevonden"
+    assert change.raw["cid"] == view["cid"] != post.raw["cid"]
+    assert change.raw["root"] == {"uri": top["uri"], "cid": top["cid"]}  # the thread did not change
+
+
+@pytest.mark.asyncio
+async def test_a_new_cid_with_the_same_text_is_no_edit(fake, connector) -> None:
+    [post] = await stored_posts(fake, connector, 1)
+    fake.edit(post.external_id, fake.posts[post.external_id]["record"]["text"])  # e.g. only langs changed
+    assert await connector.verify([post]) == []
+
+
+@pytest.mark.asyncio
+async def test_an_answer_without_posts_deletes_nothing(fake, connector) -> None:
+    [post] = await stored_posts(fake, connector, 1)
+    fake.faults.append(Fault(200, {}, {"cursor": "x"}))
+    with pytest.raises(TemporaryFailure, match="without a posts list"):
+        await connector.verify([post])

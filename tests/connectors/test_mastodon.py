@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -9,9 +10,10 @@ import pytest
 import pytest_asyncio
 
 from connectors.base import AuthFailed, ConnectorError, RateLimited, ReplyNotAllowed, ReplyRequest, TemporaryFailure
-from connectors.mastodon import MastodonConfig, MastodonConnector, id_order, snowflake_for
+from connectors.mastodon import VERIFY_BATCH, MastodonConfig, MastodonConnector, id_order, snowflake_for
 from tests.connectors.conformance import ConnectorConformance, fetch_all, ids, serve
 from tests.connectors.fakes_mastodon import HOST, TAG, TOKEN, FakeMastodon
+from tests.connectors.verify_conformance import VerifyConformance, known, stored_posts
 
 
 def source(base_url: str, **overrides) -> dict:
@@ -38,6 +40,10 @@ def connector(make_connector) -> MastodonConnector:
 
 
 class TestMastodonConformance(ConnectorConformance):
+    pass
+
+
+class TestMastodonVerify(VerifyConformance):
     pass
 
 
@@ -301,3 +307,39 @@ async def test_reply_over_the_limit_is_refused_before_posting(fake, connector) -
     with pytest.raises(ReplyNotAllowed, match="500"):
         await connector.reply(reply_to(await fetched(connector, question), text="x" * 495))
     assert fake.posts_by(fake.brand) == []
+
+
+# --- re-checking ------------------------------------------------------------------------------------
+
+def status_lookups(fake: FakeMastodon) -> list[str]:
+    return [path.rsplit("/", 1)[-1] for method, path, _ in fake.requests
+            if method == "GET" and path.startswith("/api/v1/statuses/")]
+
+
+@pytest.mark.asyncio
+async def test_verify_looks_up_the_local_id_not_the_uri(fake, connector) -> None:
+    status = fake.mention_brand(fake.customers[1], "Factuur klopt niet")  # bram@other.example
+    [mention] = [m for m in (await fetch_all(connector, None))[0] if m.external_id == status["uri"]]
+    fake.requests.clear()
+    fake.delete(status["uri"])
+    [change] = await connector.verify([known(mention)])
+    assert change.deleted and status_lookups(fake) == [status["id"]]
+    # Gone from the notifications as well, as on a real server.
+    assert status["uri"] not in ids((await fetch_all(connector, None))[0])
+
+
+@pytest.mark.asyncio
+async def test_verify_checks_at_most_its_batch_and_skips_posts_without_local_id(fake, connector) -> None:
+    posts = await stored_posts(fake, connector, VERIFY_BATCH + 3)
+    fake.requests.clear()
+    foreign = replace(posts[0], raw={})  # not read through this server's API
+    assert await connector.verify([foreign, *posts]) == []
+    assert status_lookups(fake) == [p.raw["id"] for p in posts[:VERIFY_BATCH - 1]]
+
+
+@pytest.mark.asyncio
+async def test_an_older_edit_than_the_stored_one_is_no_change(fake, connector) -> None:
+    [post] = await stored_posts(fake, connector, 1)
+    status = fake.edit(post.external_id, "nieuw")
+    stored = replace(post, edited_at=datetime.fromisoformat(status["edited_at"]) + timedelta(seconds=1))
+    assert await connector.verify([stored]) == []

@@ -148,7 +148,7 @@ async def test_a_revoked_token_is_renewed_once(connector, fake):
 @pytest.mark.asyncio
 async def test_search_and_subreddit_comments(connector, fake):
     post = fake.post("Acme bezorging", selftext="Waar is **mijn** pakket?\n\nAl [een week](https://x.example).")
-    reply = fake.comment("Bij mij ook & nog steeds niks", parent=post)
+    reply = fake.comment("Bij mij ook & nog steeds niks van Acme", parent=post)
     elsewhere = fake.post("acme elders", sub="other")
     result = await connector.fetch(None)
     by_id = {m.external_id: m for m in result.mentions}
@@ -156,7 +156,7 @@ async def test_search_and_subreddit_comments(connector, fake):
     assert by_id[post].url == f"https://www.reddit.com/r/{SUB}/comments/{post[3:]}/"
     assert by_id[post].text == "Acme bezorging\n\nWaar is **mijn** pakket?\n\nAl [een week](https://x.example)."
     assert by_id[reply].in_reply_to == post
-    assert by_id[reply].text == "Bij mij ook & nog steeds niks" and by_id[reply].html is None
+    assert by_id[reply].text == "Bij mij ook & nog steeds niks van Acme" and by_id[reply].html is None
     assert by_id[post].posted_at == datetime.fromtimestamp(fake.find(post)["created_utc"], timezone.utc)
     [search] = listing_calls(fake, "/search")
     assert search["sort"] == "new" and search["restrict_sr"] == "on" and search["raw_json"] == "1"
@@ -196,6 +196,88 @@ async def test_edited_deleted_and_removed(connector, fake):
     assert mentions[post].edited_at == datetime.fromtimestamp(T0 + 600, timezone.utc)
     assert not mentions[post].deleted
     assert mentions[gone].deleted and mentions[removed].deleted
+
+
+# --- which subreddit comments are kept ----------------------------------------------------------
+
+def comment_ids(result) -> set[str]:
+    return {m.external_id for m in result.mentions if m.external_id.startswith("t1_")}
+
+
+@pytest.mark.asyncio
+async def test_subreddit_comments_must_match_the_query_or_concern_the_brand(connector, fake):
+    customer_post = fake.post("Acme levering")
+    brand_post = fake.post("Storing opgelost", author=BRAND)
+    brand_comment = fake.comment("Wij kijken mee ^AB", parent=customer_post, author=BRAND)
+    kept = {
+        fake.comment("Bij mij ook, acme is traag", parent=customer_post),      # matches the query
+        fake.comment("Ping /u/acme_care, help?", parent=customer_post),        # names the brand account
+        fake.comment("Bij mij nog steeds stuk", parent=brand_post),            # answers the brand's post
+        fake.comment("Dank, maar wanneer dan?", parent=brand_comment),         # answers the brand's comment
+        fake.comment("[deleted]", parent=customer_post, author="[deleted]"),  # may be one we hold
+        brand_comment,                                                        # ours: closes what it answers
+    }
+    other = fake.comment("Welke winkel is dit?", parent=customer_post)
+    dropped = {other, fake.comment("Ik ook niet", parent=other)}
+    result = await connector.fetch(None)
+    assert comment_ids(result) == kept
+    assert not dropped & comment_ids(result)
+    assert listing_calls(fake, "/api/info") == []  # every parent was in the listings already
+
+
+@pytest.mark.asyncio
+async def test_a_parent_outside_the_listing_is_looked_up_once(connector, fake):
+    post = fake.post("Acme vraag", created=T0)
+    ours = fake.comment("Stuur ons een DM ^AB", parent=post, author=BRAND, created=T0 + 60)
+    answer = fake.comment("Gedaan!", parent=ours, created=T0 + 7200)
+    unrelated = fake.comment("Hoe laat is het?", parent=post, created=T0 + 7260)
+    since = datetime.fromtimestamp(T0 + 3600, timezone.utc)  # the brand's comment is older
+    result = await connector.fetch(None, since=since)
+    assert comment_ids(result) == {answer}
+    assert [call["id"] for call in listing_calls(fake, "/api/info")] == [f"{ours}"]
+    fake.comment("Nog een vraag", parent=ours, created=T0 + 7300)
+    await connector.fetch(result.cursor)
+    assert len(listing_calls(fake, "/api/info")) == 1  # remembered
+    assert unrelated not in comment_ids(result)
+
+
+@pytest.mark.asyncio
+async def test_naming_the_brand_account_means_exactly_that_account(make_connector, fake):
+    post = fake.post("Levering")
+    named = fake.comment("Vraag voor u/Acme_Care: waar is het?", parent=post)
+    fake.comment("Ken je u/acme_care_fan?", parent=post)
+    assert comment_ids(await make_connector(query="levering").fetch(None)) == {named}
+
+
+@pytest.mark.asyncio
+async def test_the_query_is_read_as_reddit_search_reads_it(make_connector, fake):
+    post = fake.post("Acme bezorging")
+    hit = fake.comment("Mijn acme pakket is zoek", parent=post)
+    miss = fake.comment("acme spam hier", parent=post)
+    result = await make_connector(query="acme -spam (pakket OR levering)").fetch(None)
+    assert hit in comment_ids(result) and miss not in comment_ids(result)
+
+
+@pytest.mark.asyncio
+async def test_without_a_brand_account_only_the_query_counts(make_connector, fake):
+    brand_post = fake.post("Storing opgelost", author=BRAND)
+    answer = fake.comment("Nog steeds stuk", parent=brand_post)
+    ours = fake.comment("Wij kijken ^AB", parent=answer, author=BRAND)
+    reader = make_connector(username=None, password=None)
+    assert comment_ids(await reader.fetch(None)) == set()
+    assert listing_calls(fake, "/api/info") == []
+    # own_accounts (from [brand]) name the account a read-only app cannot know by itself
+    reader = make_connector(username=None, password=None, own_accounts=["acme@social.example", f"u/{BRAND}"])
+    result = await reader.fetch(None)
+    assert comment_ids(result) == {answer, ours}
+    assert [m.external_id for m in result.mentions if m.outbound] == [ours]
+
+
+@pytest.mark.asyncio
+async def test_without_a_query_every_subreddit_comment_counts(make_connector, fake):
+    post = fake.post("Hallo")
+    comment = fake.comment("Welkom", parent=post)
+    assert comment_ids(await make_connector(query=None).fetch(None)) == {comment}
 
 
 @pytest.mark.asyncio

@@ -14,6 +14,7 @@ import connectors
 from connectors.base import Capabilities
 from connectors.registry import CONNECTORS, build_connector, connector_class
 from tests.connectors.conformance import ConnectorConformance
+from tests.connectors.verify_conformance import VerifyConformance
 
 TESTS = Path(__file__).parent
 
@@ -54,6 +55,18 @@ def test_registered_kind_has_a_conformance_test_module(kind) -> None:
               if issubclass(cls, ConnectorConformance) and cls is not ConnectorConformance
               and cls.__name__.startswith("Test")]
     assert suites, f"tests/connectors/test_{kind}.py must define a Test… subclass of ConnectorConformance"
+
+
+@pytest.mark.parametrize("kind", sorted(CONNECTORS))
+def test_a_connector_that_verifies_runs_the_verify_suite(kind) -> None:
+    cls = connector_class(kind)
+    if not cls.capabilities.verify_batch:
+        return  # verify is optional
+    assert inspect.iscoroutinefunction(getattr(cls, "verify", None)), f"{kind} declares verify_batch but has no verify"
+    module = importlib.import_module(f"tests.connectors.test_{kind}")
+    suites = [c for _, c in inspect.getmembers(module, inspect.isclass)
+              if issubclass(c, VerifyConformance) and c is not VerifyConformance and c.__name__.startswith("Test")]
+    assert suites, f"tests/connectors/test_{kind}.py must define a Test… subclass of VerifyConformance"
 
 
 def test_unknown_kind_names_the_known_ones() -> None:

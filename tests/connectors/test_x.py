@@ -317,6 +317,21 @@ async def test_reply_over_the_limit_is_not_sent(connector, fake):
     assert fake.replies_by(BRAND_ID, parent) == []
 
 
+@pytest.mark.asyncio
+async def test_the_limit_is_x_weighted_count_not_len(connector, fake):
+    parent = fake.tweet("acme help")
+    long_link = "Sorry! De stand: https://www.acme.nl/status/" + "s" * 260 + " ^AB"
+    assert len(long_link) > 280
+    await connector.reply(reply_to(parent, long_link))  # the link counts 23
+    assert len(fake.replies_by(BRAND_ID, parent)) == 1
+    other = fake.tweet("acme 帮助")
+    with pytest.raises(ReplyNotAllowed, match="282"):
+        await connector.reply(reply_to(other, "谢" * 141))  # 141 characters, weighing 282
+    with pytest.raises(ReplyNotAllowed, match="282"):
+        await connector.reply(reply_to(other, "🙏" * 141))
+    assert fake.replies_by(BRAND_ID, other) == []
+
+
 def test_comparable_text_ignores_what_x_rewrites():
     sent = "Sorry & excuses, zie https://acme.example/a?b=1 ^AB"
     stored = "@boze_klant Sorry &amp; excuses, zie https://t.co/xYz12 ^AB"

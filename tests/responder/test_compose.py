@@ -72,6 +72,23 @@ async def test_channel_limit_is_checked_in_graphemes(app_client, seeded):
     assert len(too_long) == 1 and too_long[0]["end"] == len(text)
 
 
+async def test_x_limit_is_checked_by_x_weighted_count(app_client, seeded):
+    token, _ = seeded
+
+    async def too_long(text: str) -> list[dict]:
+        r = await app_client.post("/api/replies/check", headers=token,
+                                  json={"text": text, "language": "nl", "channel": "x"})
+        return [f for f in r.json()["findings"] if f["rule"] == "too_long"]
+
+    opening = "Sorry voor het ongemak! "  # 24
+    link = "https://www.acme.nl/status/" + "s" * 300  # counts 23 on X, whatever its length
+    assert await too_long(opening + link) == []
+    cjk = opening + "谢" * 128  # 24 + 256 = 280: fits exactly
+    assert await too_long(cjk) == []
+    [finding] = await too_long(cjk + "🙏")  # an emoji weighs 2
+    assert (finding["start"], finding["end"]) == (len(cjk), len(cjk) + 1)
+
+
 async def test_leads_add_openers_that_pass_the_tone_check(app_client, seeded, ctx):
     token, items = seeded
     lead = bearer(await add_user(ctx, "lisa", "lead"))
