@@ -228,7 +228,14 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
                       backfill_before: datetime | None = None) -> IngestResult:
     """Insert a batch inside the caller's transaction and write its events."""
     now = now or utcnow()
-    kept = [m for m in batch if not _filtered_out(m, ctx)]
+    # A deletion is never a new row, and noise filters judge new posts only: the edit or
+    # deletion of a post we already hold must reach it even when it no longer matches.
+    kept, changes_only = [], []
+    for m in batch:
+        if not m.deleted and not _filtered_out(m, ctx):
+            kept.append(m)
+        elif m.deleted or m.edited_at:
+            changes_only.append(m)
     repeats = await _repeat_contacts(session, kept, source)
     rows = [_row(m, source, ctx, now, backfill_before, (m.channel or source.default_channel, m.external_id) in repeats)
             for m in kept]
@@ -240,14 +247,14 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
         return m.channel or source.default_channel
 
     redelivered = [m for m in kept if (channel_of(m), m.external_id) not in inserted_keys]
-    updated = await _apply_updates(session, redelivered, channel_of)
+    updated = await _apply_updates(session, redelivered + changes_only, channel_of)
     threaded = {(r["channel"], r["external_id"]) for r in rows if r["in_reply_to"]}
     closed = await _link_conversations(session, [i for i, ch, ext in inserted if (ch, ext) in threaded], ctx.policy)
 
     await emit_mentions_created(session, ids)
     await _emit_updated(session, source, set(updated) | set(closed))
     return IngestResult(accepted=len(inserted), duplicates=len(kept) - len(inserted),
-                        filtered=len(batch) - len(kept), ids=ids)
+                        filtered=len(batch) - len(kept) - len(changes_only), ids=ids)
 
 
 async def _emit_updated(session: AsyncSession, source: SourceRef, mention_ids: set[int]) -> None:

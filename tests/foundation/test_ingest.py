@@ -148,6 +148,26 @@ async def test_repeat_contact_is_another_post_by_the_author_within_seven_days(ct
                                        "b3": True, "c1": False, "c0": False}
 
 
+async def test_edits_and_deletions_reach_stored_posts_whatever_the_filters(ctx):
+    # Stored while it matched; now its edit holds an excluded word and its deletion carries no
+    # text at all: the noise filters may throw away neither.
+    filtered = IngestContext(policy=SlaPolicy(), exclude_terms=("giveaway",), min_terms=2,
+                             query_terms=("acme", "kapot"))
+    first = [NewMention(external_id=i, posted_at=NOW - timedelta(minutes=5), author="klant@x",
+                        text="acme scherm kapot") for i in ("e1", "d1")]
+    await ingest_batch(ctx.db, SOURCE, first, filtered, now=NOW)
+    edited = NewMention(external_id="e1", posted_at=NOW - timedelta(minutes=5), author="klant@x",
+                        text="acme giveaway", edited_at=NOW)
+    deleted = NewMention(external_id="d1", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="", deleted=True)
+    unknown = NewMention(external_id="x9", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="", deleted=True)
+    result = await ingest_batch(ctx.db, SOURCE, [edited, deleted, unknown], filtered, now=NOW)
+    async with ctx.db.read() as s:
+        rows = {m.external_id: m for m in (await s.exec(select(Mention))).scalars()}
+    assert rows.keys() == {"e1", "d1"}  # a deletion of a post we never held is not a new row
+    assert rows["e1"].text == "acme giveaway" and rows["d1"].removed
+    assert (result.accepted, result.filtered) == (0, 0)
+
+
 async def test_exclude_terms_and_muted_authors_are_filtered(ctx):
     ictx = IngestContext(policy=SlaPolicy(), exclude_terms=("vacature",), mute_authors=frozenset({"bot@x"}))
     items = [NewMention(external_id="1", posted_at=NOW, author="bot@x", text="hallo"),
