@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.alerts.spike import Thresholds
+
 SOURCE_KINDS = ("mastodon", "bluesky", "jetstream", "reddit", "rss", "x", "webhook", "demo")
 ALERT_KINDS = ("slack", "teams", "mattermost", "discord", "googlechat", "webhook")
 ALERT_EVENTS = ("warning", "breached", "source_down", "follow_up_due", "spike", "resolved")
@@ -133,6 +135,34 @@ class RepliesSection(_Strict):
     claim_idle_minutes: int = Field(10, gt=0)
 
 
+_SPIKE_DEFAULTS = Thresholds()
+
+
+class SpikesSection(_Strict):
+    """`[spikes]`: when a category or a term counts as a spike (app/alerts/spike.py has the
+    rule, app/alerts/terms.py what a term is). Thresholds apply to both."""
+    min_count: int = Field(_SPIKE_DEFAULTS.min_count, ge=1)
+    factor: float = Field(_SPIKE_DEFAULTS.factor, ge=1.0)
+    min_z: float = Field(_SPIKE_DEFAULTS.min_z, ge=0.0)
+    new_topic_count: int = Field(_SPIKE_DEFAULTS.new_topic_count, ge=1)
+    terms: bool = True                     # false: categories only
+    ignore_terms: tuple[str, ...] = ()     # words that are never a topic (product names, ...)
+
+    @model_validator(mode="after")
+    def _new_topics_need_more(self) -> "SpikesSection":
+        # Without history the absolute bar is all there is; below min_count it would alert
+        # on fewer mentions than a topic with history needs.
+        if self.new_topic_count < self.min_count:
+            raise ValueError(f"new_topic_count ({self.new_topic_count}) must be at least "
+                             f"min_count ({self.min_count})")
+        return self
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(min_count=self.min_count, factor=self.factor, min_z=self.min_z,
+                          new_topic_count=self.new_topic_count)
+
+
 class SourceConfig(BaseModel):
     """One `[[sources]]` table. Kind-specific keys stay in `options`, checked against
     SOURCE_KIND_KEYS so a typo is an error, not a silently ignored setting."""
@@ -217,6 +247,7 @@ class Config(_Strict):
     sla: SlaSection = SlaSection()
     brand: BrandSection = BrandSection()
     replies: RepliesSection = RepliesSection()
+    spikes: SpikesSection = SpikesSection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
 

@@ -28,6 +28,14 @@ class QueueFilters:
     category: str | None = None
     claimed: bool | None = None
     source: str | None = None
+    q: str | None = None        # text contains (case-insensitive); a spike's term links here
+
+
+def text_contains(column, needle: str):
+    """`column` contains `needle`, case-insensitively, with `%`, `_` and `\\` taken literally
+    (a search for "50%" or "user_id" means those characters)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
 
 
 def _open_inbound():
@@ -44,6 +52,8 @@ def _conditions(filters: QueueFilters, now: datetime) -> list:
                           (Mention.category, filters.category), (Mention.source, filters.source)):
         if value:
             conds.append(column == value)
+    if filters.q:
+        conds.append(text_contains(Mention.text, filters.q))
     if filters.claimed is not None:
         conds.append(Mention.claimed_by.is_not(None) if filters.claimed else Mention.claimed_by.is_(None))
     if filters.sla_state:

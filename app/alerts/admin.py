@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.alerts import messages
 from app.alerts.outbox import SinkRule, enqueue, sink_state
+from app.alerts.topic import Topic
 from app.config import AlertConfig
 from app.models import AlertOutbox, SinkState
 
@@ -63,15 +64,15 @@ async def recent(session: AsyncSession, state: str, limit: int = LIST_LIMIT) -> 
 
 
 async def recent_spikes(session: AsyncSession, limit: int = 10) -> list[dict[str, Any]]:
-    """The latest spike per category (any sink), newest first."""
+    """The latest spike per topic (category or term; any sink), newest first."""
     rows = await session.exec(select(AlertOutbox).where(AlertOutbox.kind == "spike")
                               .order_by(AlertOutbox.created_at.desc()).limit(limit * 10))
     spikes: dict[str, dict[str, Any]] = {}
     for row in rows.scalars().all():
         extra = row.payload["alert"]["extra"]
-        spikes.setdefault(extra["category"], {"category": extra["category"], "count": extra["count"],
-                                              "since": datetime.fromisoformat(extra["since"]),
-                                              "title": row.payload["alert"]["title"]})
+        spikes.setdefault(extra["subject"], {"topic": Topic.from_subject(extra["subject"]), "count": extra["count"],
+                                             "since": datetime.fromisoformat(extra["since"]),
+                                             "title": row.payload["alert"]["title"]})
     return list(spikes.values())[:limit]
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from app.alerts.model import Alert, MentionInfo, dashboard_link, dedupe_key
+from app.alerts.topic import Topic
 from app.models import Mention
 
 EXAMPLE_CHARS = 280       # per spike example in the raw webhook data
@@ -78,20 +79,29 @@ def follow_up_due(m: Mention, *, follow_up_id: int, due_at: datetime, note: str 
                  extra={"follow_up_id": follow_up_id, "due_at": due_at.isoformat()})
 
 
-def spike(category: str, *, count: int, expected: float, since: datetime, window_start: datetime,
-          examples: Sequence[Mention], public_url: str, at: datetime) -> Alert:
-    """One spike of one category: `count` mentions since `since`; `window_start` is the
-    quarter hour it is reported for (one alert each). The newest example rides along as the
-    alert's mention so every tool shows a sample in its own safe way; the raw webhook gets
-    them all."""
+def spike(topic: Topic, *, count: int, expected: float, since: datetime, window_start: datetime,
+          examples: Sequence[Mention], public_url: str, at: datetime, category: str | None = None,
+          related: Sequence[str] = ()) -> Alert:
+    """One spike of one topic (a category or a term): `count` mentions since `since`;
+    `window_start` is the quarter hour it is reported for (one alert each). `category` is a
+    term's most common category, so per-sink `categories` filters apply to it too; `related`
+    are words that jumped with it. The newest example rides along as the alert's mention so
+    every tool shows a sample in its own safe way; the raw webhook gets them all."""
     usual = f"usually about {expected:.0f}" if expected else "usually none"
-    return Alert(kind="spike", dedupe_key=dedupe_key("spike", f"{category}:{window_start:%Y%m%dT%H%MZ}"),
-                 title=f"Spike: {count} mentions about {category}",
-                 summary=(f"{count} {category} mentions in the last 15 minutes ({usual}). "
+    if topic.kind == "category":
+        title, counted = f"Spike: {count} mentions about {topic.name}", f"{count} {topic.name} mentions"
+    else:
+        title, counted = f"Spike: {count} mentions with {topic.label}", f"{count} mentions with {topic.label}"
+    words = f" Frequent words: {', '.join(related)}." if related else ""
+    return Alert(kind="spike", dedupe_key=dedupe_key("spike", f"{topic.subject}:{window_start:%Y%m%dT%H%MZ}"),
+                 title=title,
+                 summary=(f"{counted} in the last 15 minutes ({usual}).{words} "
                           "One public statement can answer them all from the alerts page."),
-                 link=queue_link(public_url, category=category), created_at=at,
+                 link=queue_link(public_url, **topic.queue_filter), created_at=at,
                  mention=mention_info(examples[0], None) if examples else None,
-                 extra={"subject": category, "category": category, "count": count, "expected": expected,
+                 extra={"subject": topic.subject, "topic": topic.kind, "name": topic.name,
+                        "category": topic.name if topic.kind == "category" else category,
+                        "related": list(related), "count": count, "expected": expected,
                         "since": since.isoformat(), "window_start": window_start.isoformat(),
                         "examples": [{"id": m.id, "channel": m.channel, "author": m.author,
                                       "text": m.text[:EXAMPLE_CHARS]} for m in examples]})

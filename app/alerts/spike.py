@@ -15,6 +15,8 @@ A key is a spike when all of these hold:
 With too little history (fewer than `min_history` past slots, e.g. a new term or a fresh
 install) there is nothing to compare with, so only an absolute bar applies:
 `count >= max(min_count, new_topic_count)` (default 10).
+
+The thresholds are a `Thresholds` value; the team sets them in the config's `[spikes]` table.
 """
 from __future__ import annotations
 
@@ -26,6 +28,16 @@ from typing import Any
 
 # MAD * 1.4826 estimates the standard deviation of normally distributed counts.
 _MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a count is a spike; the defaults are the config's defaults (see app/config.py)."""
+    min_count: int = 5
+    factor: float = 3.0
+    min_z: float = 3.0
+    new_topic_count: int = 10
+    min_history: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +58,8 @@ def _spread(history: Sequence[int], expected: float) -> float:
     return max(mad, math.sqrt(expected), 1.0)
 
 
-def detect_spikes(recent_counts: Mapping[Hashable, int], baseline: Mapping[Hashable, Sequence[int]], *,
-                  min_count: int = 5, factor: float = 3.0, min_z: float = 3.0,
-                  min_history: int = 3, new_topic_count: int = 10,
+def detect_spikes(recent_counts: Mapping[Hashable, int], baseline: Mapping[Hashable, Sequence[int]],
+                  thresholds: Thresholds = Thresholds(), *,
                   examples: Mapping[Hashable, Sequence[Any]] | None = None,
                   max_examples: int = 3) -> list[Spike]:
     """Keys whose recent count is a spike, most unusual first (by ratio, then count).
@@ -56,16 +67,17 @@ def detect_spikes(recent_counts: Mapping[Hashable, int], baseline: Mapping[Hasha
     `examples` optionally maps a key to sample items (mention ids, texts) that the alert can
     show; at most `max_examples` of them are kept per spike.
     """
+    t = thresholds
     spikes: list[Spike] = []
     for key, count in recent_counts.items():
         history = list(baseline.get(key, ()))
         samples = tuple((examples or {}).get(key, ())[:max_examples])
-        if len(history) < min_history:
-            if count >= max(min_count, new_topic_count):
+        if len(history) < t.min_history:
+            if count >= max(t.min_count, t.new_topic_count):
                 spikes.append(Spike(key, count, float(median(history)) if history else 0.0, samples))
             continue
         expected = float(median(history))
         z = (count - expected) / _spread(history, expected)
-        if count >= min_count and count >= factor * max(expected, 1.0) and z >= min_z:
+        if count >= t.min_count and count >= t.factor * max(expected, 1.0) and z >= t.min_z:
             spikes.append(Spike(key, count, expected, samples, z))
     return sorted(spikes, key=lambda s: (-s.ratio, -s.count, str(s.key)))

@@ -1,7 +1,7 @@
 """Answering a spike with one public statement.
 
-Every open mention of the category since the spike began is either answered with the
-statement (where its channel can post it: a connector with credentials, a public post, text
+Every open mention of the spike's topic (a category, or a term as a whole word) since the
+spike began is either answered with the statement (where its channel can post it: a connector with credentials, a public post, text
 within the limit) or dismissed as `covered`. Each mention is handled on its own, so one
 refusal (someone else holds it) never stops the rest; the caller gets a line per mention.
 """
@@ -15,9 +15,11 @@ from sqlalchemy import select
 from app import actions
 from app.actions import ActionError
 from app.alerts.spikes import WINDOW
+from app.alerts.topic import Topic
 from app.auth import Principal
 from app.context import AppContext
 from app.models import AlertOutbox, Mention
+from app.queue import text_contains
 from app.replying import capabilities_for, check_postable, send_reply
 
 RECENT_SPIKES = 200
@@ -33,24 +35,26 @@ class StatementResult:
         return asdict(self)
 
 
-async def spike_started(ctx: AppContext, category: str) -> datetime:
-    """Where the counting of the latest spike alert of `category` began; else the last 15 minutes."""
+async def spike_started(ctx: AppContext, topic: Topic) -> datetime:
+    """Where the counting of the latest spike alert of `topic` began; else the last 15 minutes."""
     async with ctx.db.read() as session:
         rows = (await session.exec(select(AlertOutbox.payload).where(AlertOutbox.kind == "spike")
                                    .order_by(AlertOutbox.created_at.desc()).limit(RECENT_SPIKES))).scalars().all()
     for payload in rows:
         extra = payload["alert"]["extra"]
-        if extra.get("category") == category:
+        if extra.get("subject") == topic.subject:
             return datetime.fromisoformat(extra["since"])
     return ctx.now() - WINDOW
 
 
-async def open_mentions(ctx: AppContext, category: str, since: datetime) -> list[Mention]:
+async def open_mentions(ctx: AppContext, topic: Topic, since: datetime) -> list[Mention]:
+    # SQL narrows (category, or the text containing the term); `covers` decides (whole words).
+    narrow = Mention.category == topic.name if topic.kind == "category" else text_contains(Mention.text, topic.name)
     async with ctx.db.read() as session:
         rows = await session.exec(select(Mention).where(
-            Mention.category == category, Mention.posted_at >= since, Mention.status.in_(("open", "claimed")),
+            narrow, Mention.posted_at >= since, Mention.status.in_(("open", "claimed")),
             Mention.direction == "inbound", Mention.removed.is_(False)).order_by(Mention.posted_at))
-        return list(rows.scalars().all())
+        return [m for m in rows.scalars().all() if topic.covers(m.category, m.text)]
 
 
 def _can_post(ctx: AppContext, mention: Mention, text: str) -> bool:
@@ -64,11 +68,11 @@ def _can_post(ctx: AppContext, mention: Mention, text: str) -> bool:
     return True
 
 
-async def answer_with_statement(ctx: AppContext, who: Principal, category: str, text: str, *, post: bool,
+async def answer_with_statement(ctx: AppContext, who: Principal, topic: Topic, text: str, *, post: bool,
                                 since: datetime | None = None) -> list[StatementResult]:
-    since = since or await spike_started(ctx, category)
+    since = since or await spike_started(ctx, topic)
     results = []
-    for mention in await open_mentions(ctx, category, since):
+    for mention in await open_mentions(ctx, topic, since):
         try:
             if post and _can_post(ctx, mention, text):
                 await send_reply(ctx, ctx.http(), mention.id, who, text, post=True)

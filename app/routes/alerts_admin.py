@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from app.alerts import admin
 from app.alerts.statement import answer_with_statement
+from app.alerts.topic import Topic
 from app.auth import Principal
 from app.config import AlertConfig
 from app.deps import Ctx, Lead, role
@@ -23,10 +24,21 @@ AdminPage = Annotated[Principal, Depends(role("admin", page=True))]
 
 
 class StatementIn(BaseModel):
-    category: str = Field(min_length=1, max_length=64)
+    """A spike's topic: `category`, or `term` (one word, as in the spike alert)."""
+    category: str | None = Field(None, min_length=1, max_length=64)
+    term: str | None = Field(None, min_length=1, max_length=64)
     since: AwareDatetime | None = None
     text: str = Field(min_length=1, max_length=5000)
     post: bool = False
+
+    @model_validator(mode="after")
+    def _one_topic(self) -> "StatementIn":
+        Topic.given(self.category, self.term)
+        return self
+
+    @property
+    def topic(self) -> Topic:
+        return Topic.given(self.category, self.term)
 
 
 def _sink_config(ctx, name: str) -> AlertConfig:
@@ -73,12 +85,17 @@ async def enable_form(sink_name: str, ctx: Ctx, user: AdminPage):
 
 
 @router.post("/alerts/spikes/statement")
-async def statement_form(ctx: Ctx, user: AdminPage, category: Annotated[str, Form()], text: Annotated[str, Form()],
-                         since: Annotated[str, Form()] = "", post: Annotated[str, Form()] = ""):
+async def statement_form(ctx: Ctx, user: AdminPage, text: Annotated[str, Form()], category: Annotated[str, Form()] = "",
+                         term: Annotated[str, Form()] = "", since: Annotated[str, Form()] = "",
+                         post: Annotated[str, Form()] = ""):
     start = datetime.fromisoformat(since) if since else None
     if start is not None and start.tzinfo is None:
         raise HTTPException(422, "since needs a timezone")
-    results = await answer_with_statement(ctx, user, category, text, post=post == "1", since=start)
+    try:
+        topic = Topic.given(category, term)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    results = await answer_with_statement(ctx, user, topic, text, post=post == "1", since=start)
     counts = Counter(r.result for r in results)
     query = urlencode({"answered": counts["answered"], "covered": counts["covered"], "errors": counts["error"]})
     return RedirectResponse(f"/alerts?{query}", status_code=303)
@@ -86,5 +103,5 @@ async def statement_form(ctx: Ctx, user: AdminPage, category: Annotated[str, For
 
 @router.post("/api/spikes/statement")
 async def statement_api(body: StatementIn, ctx: Ctx, user: Lead):
-    results = await answer_with_statement(ctx, user, body.category, body.text, post=body.post, since=body.since)
+    results = await answer_with_statement(ctx, user, body.topic, body.text, post=body.post, since=body.since)
     return {"results": [r.to_dict() for r in results]}

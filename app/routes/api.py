@@ -52,9 +52,10 @@ async def queue(ctx: Ctx, user: ApiUser,
                 offset: Annotated[int, Query(ge=0)] = 0,
                 channel: str | None = None, source: str | None = None,
                 sla_state: Literal["ok", "warning", "breached"] | None = None,
-                language: str | None = None, category: str | None = None, claimed: bool | None = None):
+                language: str | None = None, category: str | None = None, claimed: bool | None = None,
+                q: Annotated[str | None, Query(max_length=200)] = None):
     filters = QueueFilters(channel=channel, sla_state=sla_state, language=language, category=category,
-                           claimed=claimed, source=source)
+                           claimed=claimed, source=source, q=q)
     async with ctx.db.read() as session:
         return await list_queue(session, filters, ctx.now(), ctx.policy, limit=limit, offset=offset)
 

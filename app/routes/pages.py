@@ -7,7 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app import actions, auth, i18n
@@ -98,21 +98,24 @@ async def _queue_context(ctx, filters: QueueFilters) -> dict:
             "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}
 
 
-def _filters(channel: str | None, sla_state: str | None, category: str | None, language: str | None) -> QueueFilters:
+def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
+             language: str | None = None, q: Annotated[str | None, Query(max_length=200)] = None) -> QueueFilters:
+    """The dashboard's filters from the query string (empty form fields mean "any")."""
     return QueueFilters(channel=channel or None, sla_state=sla_state or None, category=category or None,
-                        language=language or None)
+                        language=language or None, q=(q or "").strip() or None)
+
+
+PageFilters = Annotated[QueueFilters, Depends(_filters)]
 
 
 @router.get("/")
-async def dashboard(request: Request, ctx: Ctx, user: PageUser, channel: str | None = None,
-                    sla_state: str | None = None, category: str | None = None, language: str | None = None):
-    return render(request, "dashboard.html", **await _queue_context(ctx, _filters(channel, sla_state, category, language)))
+async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
+    return render(request, "dashboard.html", **await _queue_context(ctx, filters))
 
 
 @router.get("/partials/queue")
-async def queue_partial(request: Request, ctx: Ctx, user: PageUser, channel: str | None = None,
-                        sla_state: str | None = None, category: str | None = None, language: str | None = None):
-    return render(request, "partials/queue.html", **await _queue_context(ctx, _filters(channel, sla_state, category, language)))
+async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
+    return render(request, "partials/queue.html", **await _queue_context(ctx, filters))
 
 
 @router.get("/mentions/{mention_id}")

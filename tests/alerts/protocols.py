@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
+from unittest import mock
 
+import standardwebhooks.webhooks
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block, SectionBlock
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -161,10 +164,23 @@ def googlechat(payload: Any, query: dict[str, str], headers: dict[str, str], bod
     return problems
 
 
-def webhook_verifier(secret: str) -> Callable[..., Problems]:
+def _datetime_at(now: datetime) -> type[datetime]:
+    """A `datetime` class whose `now()` is `now`: the package's timestamp check, in test time."""
+    return type("ReceiverTime", (datetime,), {"now": classmethod(lambda cls, tz=None: now.astimezone(tz))})
+
+
+def webhook_verifier(secret: str, clock: Callable[[], datetime | None] = lambda: None) -> Callable[..., Problems]:
+    """Standard Webhooks verification with the package itself. `clock()` is the receiver's
+    time: None is the wall clock; a test on a controlled clock passes that clock, so the
+    5-minute tolerance is checked against the time the test lives in."""
     def verify(payload: Any, query: dict[str, str], headers: dict[str, str], body: bytes) -> Problems:
+        now = clock()
         try:
-            Webhook(secret).verify(body, headers)
+            if now is None:
+                Webhook(secret).verify(body, headers)
+            else:   # synchronous: no other coroutine runs while the module's clock is swapped
+                with mock.patch.object(standardwebhooks.webhooks, "datetime", _datetime_at(now)):
+                    Webhook(secret).verify(body, headers)
         except WebhookVerificationError as exc:
             return [f"signature: {exc}"]
         return []

@@ -15,6 +15,7 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -63,7 +64,7 @@ REFUSAL: dict[str, Callable[[list[str]], Reply]] = {
 }
 VALIDATORS = {"slack": protocols.slack, "teams": protocols.teams, "mattermost": protocols.mattermost,
               "discord": protocols.discord, "googlechat": protocols.googlechat,
-              "webhook": protocols.webhook_verifier(WEBHOOK_SECRET)}
+              "webhook": protocols.webhook_verifier(WEBHOOK_SECRET)}     # checked against the wall clock
 
 
 @dataclass
@@ -85,6 +86,11 @@ class Receiver:
         self.received: list[Received] = []
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._release = asyncio.Event()
+        # The receiver's own time, for signature timestamps: None is the wall clock; tests on
+        # a controlled clock set theirs, as if the receiving service lived in that time too.
+        self.clock: Callable[[], datetime] | None = None
+        self.validators = {**VALIDATORS, "webhook": protocols.webhook_verifier(
+            WEBHOOK_SECRET, lambda: self.clock() if self.clock else None)}
         self.base_url = ""
         self.app = FastAPI()
         self.app.add_api_route("/{sink}/{hook}", self._handle, methods=["POST"])
@@ -105,7 +111,7 @@ class Receiver:
         headers = dict(request.headers)
         query = dict(request.query_params)
         problems = (["body is not JSON"] if payload is None
-                    else VALIDATORS[sink](payload, query, headers, body))
+                    else self.validators[sink](payload, query, headers, body))
         self.received.append(Received(sink, hook, query, headers, body, problems))
         script = self._scripts[hook]
         reply = script.popleft() if script else None

@@ -1,7 +1,7 @@
 """Spike detection: robust to noisy, flat, missing and incident-polluted baselines."""
 from __future__ import annotations
 
-from app.alerts.spike import Spike, detect_spikes
+from app.alerts.spike import Spike, Thresholds, detect_spikes
 
 WEEKS = [2, 3, 1, 2, 4, 2, 3, 2]
 
@@ -19,7 +19,7 @@ def test_a_busy_quarter_hour_is_not_a_spike():
 
 
 def test_a_flat_zero_history_needs_more_than_one_extra_mention():
-    assert detect_spikes({"product": 2}, {"product": [0] * 8}, min_count=1) == []
+    assert detect_spikes({"product": 2}, {"product": [0] * 8}, Thresholds(min_count=1)) == []
     assert [s.key for s in detect_spikes({"product": 5}, {"product": [0] * 8})] == ["product"]
 
 

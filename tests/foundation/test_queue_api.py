@@ -51,6 +51,27 @@ async def test_queue_filters_and_paging(app_client, seeded):
     assert (await app_client.get("/api/queue?sla_state=purple", headers=h)).status_code == 422
 
 
+async def test_queue_text_filter_is_case_insensitive_and_takes_wildcards_literally(app_client, ctx):
+    texts = {"a": "Weer een STORING bij het pinnen", "b": "50% korting klopt niet", "c": "5000 euro korting?",
+             "d": "mijn user_id werkt niet", "e": "mijn userXid", "f": "pad C:\\temp\\x"}
+    assert (await push(app_client, [mention(k, 5, text=t) for k, t in texts.items()])).status_code == 202
+    h = bearer(await add_user(ctx, "anna"))
+
+    async def found(q: str) -> list[str]:
+        r = await app_client.get("/api/queue", params={"q": q}, headers=h)
+        return sorted(i["external_id"] for i in r.json()["items"])
+
+    assert await found("storing") == ["a"]
+    assert await found("50%") == ["b"] and await found("%") == ["b"]
+    assert await found("user_id") == ["d"]
+    assert await found("C:\\temp") == ["f"]
+    assert await found("korting") == ["b", "c"]
+    page = await app_client.get("/", params={"q": "storing"}, headers=h)
+    assert 'name="q"' in page.text and 'value="storing"' in page.text
+    assert "STORING bij het pinnen" in page.text and "korting" not in page.text
+    assert (await app_client.get("/api/queue", params={"q": "x" * 201}, headers=h)).status_code == 422
+
+
 async def test_claim_conflict_release_and_reply(app_client, seeded):
     tokens, ids = seeded
     anna, bob = bearer(tokens["anna"]), bearer(tokens["bob"])

@@ -93,15 +93,22 @@ class Alerting:
         return self.receiver.for_hook(hook)
 
     def keys(self, hook: str) -> list[list[str]]:
-        """The alert dedupe keys in each message a hook received (refs printed in the body)."""
-        refs = (set(re.findall(r"ref: ([a-z_]+:[\w:.-]+)", r.body.decode())) for r in self.got(hook))
-        return [sorted(k for k in keys if not k.startswith("group:")) for keys in refs]
+        """The alert dedupe keys in each message a hook received: the refs printed in a chat
+        message, or the raw alerts a generic webhook carries."""
+        return [sorted(_alert_keys(r)) for r in self.got(hook)]
 
     async def answer(self, mention_id: int, who: str = "anna") -> None:
         token = await add_user(self.ctx, who)
         async with self.ctx.db.write() as session:
             principal = await auth.principal_from_token(session, token, self.clock())
             await actions.reply(session, mention_id, principal, self.clock(), self.ctx.policy, "Sorry, we kijken!")
+
+
+def _alert_keys(message: Received) -> set[str]:
+    if message.sink == "webhook":
+        return {a["dedupe_key"] for a in message.payload["data"]["alerts"]}
+    refs = set(re.findall(r"ref: ([a-z_]+:[\w:.-]+)", message.body.decode()))
+    return {k for k in refs if not k.startswith("group:")}
 
 
 @pytest_asyncio.fixture
@@ -117,6 +124,7 @@ async def alerting(ctx, tmp_path, monkeypatch, receiver, client) -> AsyncIterato
             monkeypatch.setenv(url_env(sink.name), receiver.url(sink.kind, hook=sink.name))
         monkeypatch.setenv(SECRET_ENV, WEBHOOK_SECRET)
         ctx.clock = Clock(start)
+        receiver.clock = ctx.clock   # signature timestamps are checked in the test's time
         ctx._http = client     # a short read timeout, so the hanging reply times out quickly
         return Alerting(ctx, ctx.clock, receiver)
 

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 
 from app.alerts.policy import MAX_ATTEMPTS
+from app.alerts.sinks import SINKS
 from tests.alerts.outbox.conftest import minutes, sink_toml
 from tests.alerts.receiver import Reply
+from tests.alerts.test_delivery import rate_limited
 from tests.conftest import add_user, bearer
 
 pytestmark = pytest.mark.asyncio
@@ -159,3 +161,47 @@ async def test_each_sink_keeps_to_its_rate_limit(alerting):
     assert a.keys("chat") == [[f"breached:{breaching}"]]     # oldest first; the other waits
     await a.tick(seconds=1)
     assert a.keys("chat") == [[f"breached:{breaching}"], [f"warning:{warned}"]]
+
+
+@pytest.mark.parametrize("kind", sorted(SINKS))
+async def test_every_sink_retries_rate_limits_server_errors_and_timeouts_then_delivers_once(alerting, kind):
+    a = alerting(sink_toml("chat", kind))
+    a.receiver.script("chat", rate_limited(kind), Reply(500, "oops"), Reply(200, hang=True))
+    mid = await breach_pending(a)
+    retry_after = 7.25 if kind == "discord" else 7   # Discord's JSON retry_after is the precise one
+
+    await a.dispatcher.dispatch()                       # 429
+    [row] = await a.rows()
+    assert row.next_attempt_at >= a.clock() + timedelta(seconds=retry_after)
+    await a.tick(seconds=6)                             # not before Retry-After
+    assert len(a.got("chat")) == 1
+    await a.tick(seconds=2)                             # 500: our backoff, 5-10 s
+    [row] = await a.rows()
+    assert row.last_error.startswith("HTTP 500") and len(a.got("chat")) == 2
+    await a.tick(seconds=10)                            # no answer: timeout, backoff 10-20 s
+    [row] = await a.rows()
+    assert row.last_error.startswith("timeout") and len(a.got("chat")) == 3
+    await a.tick(seconds=20)
+    await a.tick(minutes=30)
+
+    [row] = await a.rows()
+    assert (row.state, row.attempts) == ("sent", 4)
+    assert a.keys("chat") == [[f"breached:{mid}"]] * 4 and all(r.problems == [] for r in a.got("chat"))
+    if kind == "webhook":                               # one idempotency key across the retries
+        assert {r.headers["webhook-id"] for r in a.got("chat")} == {f"breached:{mid}"}
+
+
+@pytest.mark.parametrize("kind", sorted(SINKS))
+@pytest.mark.parametrize("status", [404, 410])
+async def test_every_sink_is_disabled_when_its_hook_is_gone(alerting, kind, status):
+    a = alerting(sink_toml("chat", kind))
+    a.receiver.script("chat", Reply(status))
+    await breach_pending(a)
+
+    await a.dispatcher.dispatch()
+    await a.ingest("m2")
+    await a.tick(minutes=62)
+
+    state = await a.sink_state("chat")
+    assert state.disabled_at is not None and state.disabled_reason.startswith(f"HTTP {status}")
+    assert len(a.got("chat")) == 1 and [r.state for r in await a.rows()] == ["dead"]

@@ -1,4 +1,4 @@
-"""A mention crossing the warning and then the target, end to end into every chat tool."""
+"""A mention crossing the warning and then the target, end to end into every sink."""
 from __future__ import annotations
 
 import asyncio
@@ -10,30 +10,30 @@ from app.alerts.planner import AlertPlanner
 from tests.alerts.outbox.conftest import minutes, sink_toml
 
 pytestmark = pytest.mark.asyncio
-CHAT_KINDS = ("slack", "teams", "mattermost", "discord", "googlechat")
+KINDS = ("slack", "teams", "mattermost", "discord", "googlechat", "webhook")
 
 
 async def test_warning_then_breach_is_two_alerts_per_sink_across_a_restart(alerting):
-    a = alerting(*(sink_toml(kind, kind) for kind in CHAT_KINDS))
+    a = alerting(*(sink_toml(kind, kind) for kind in KINDS))
     [mid] = await a.ingest("m1")
 
     await a.tick(minutes=45, seconds=30)      # warning raised; waits for the rest of its burst
-    assert all(a.got(kind) == [] for kind in CHAT_KINDS)
+    assert all(a.got(kind) == [] for kind in KINDS)
     await a.tick(seconds=31)
-    assert all(a.keys(kind) == [[f"warning:{mid}"]] for kind in CHAT_KINDS)
+    assert all(a.keys(kind) == [[f"warning:{mid}"]] for kind in KINDS)
 
     a.restart()                                # a new worker over the same database
     await a.tick(minutes=14)                   # 60:01 past posting: breached
     await a.tick(minutes=1)
-    for kind in CHAT_KINDS:
+    for kind in KINDS:
         assert a.keys(kind) == [[f"warning:{mid}"], [f"breached:{mid}"]], kind
         assert all(r.problems == [] for r in a.got(kind))
         assert f"https://webcare.example.org/mentions/{mid}" in a.got(kind)[1].body.decode()
 
     await a.tick(minutes=5)                    # nothing new happens by running again
-    assert all(len(a.got(kind)) == 2 for kind in CHAT_KINDS)
+    assert all(len(a.got(kind)) == 2 for kind in KINDS)
     assert {(r.sink, r.kind, r.state) for r in await a.rows()} == (
-        {(k, "warning", "sent") for k in CHAT_KINDS} | {(k, "breached", "sent") for k in CHAT_KINDS})
+        {(k, "warning", "sent") for k in KINDS} | {(k, "breached", "sent") for k in KINDS})
 
 
 async def test_planners_twice_or_side_by_side_never_double_an_alert(alerting):
