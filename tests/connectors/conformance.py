@@ -84,6 +84,15 @@ async def serve(app: Any) -> AsyncIterator[str]:
         await asyncio.wait_for(task, 10)
 
 
+@contextlib.asynccontextmanager
+async def served(fake: Any) -> AsyncIterator[Any]:
+    """Serve a fake channel (anything with `app()` and `base_url`) and yield it, its
+    `base_url` set to where it listens, so it can build absolute links as the real one does."""
+    async with serve(fake.app()) as base_url:
+        fake.base_url = base_url
+        yield fake
+
+
 class FaultyTransport(httpx.AsyncBaseTransport):
     """A real HTTP transport that can raise a transport error for the next request instead,
     so timeouts are tested without waiting for one."""

@@ -18,7 +18,7 @@ from connectors.bluesky import (
     parse_timestamp,
     record_key,
 )
-from tests.connectors.conformance import ConnectorConformance, Fault, fetch_all, ids, serve
+from tests.connectors.conformance import ConnectorConformance, Fault, fetch_all, ids, served
 from tests.connectors.verify_conformance import VerifyConformance, known, stored_posts
 from tests.connectors.fakes_bluesky import APP_PASSWORD, BRAND_DID, IDENTIFIER, QUERY, TID_SYNTAX, FakeBluesky
 
@@ -30,9 +30,7 @@ def source(base_url: str | None, **overrides) -> dict:
 
 @pytest_asyncio.fixture
 async def fake() -> AsyncIterator[FakeBluesky]:
-    server = FakeBluesky()
-    async with serve(server.app()) as base_url:
-        server.base_url = base_url
+    async with served(FakeBluesky()) as server:
         yield server
 
 

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from connectors.base import AuthFailed, ConnectorError, RateLimited, ReplyNotAllowed, ReplyRequest, TemporaryFailure
 from connectors.mastodon import VERIFY_BATCH, MastodonConfig, MastodonConnector, id_order, snowflake_for
-from tests.connectors.conformance import ConnectorConformance, fetch_all, ids, serve
+from tests.connectors.conformance import ConnectorConformance, fetch_all, ids, served
 from tests.connectors.fakes_mastodon import HOST, TAG, TOKEN, FakeMastodon
 from tests.connectors.verify_conformance import VerifyConformance, known, stored_posts
 
@@ -23,9 +23,7 @@ def source(base_url: str, **overrides) -> dict:
 
 @pytest_asyncio.fixture
 async def fake() -> AsyncIterator[FakeMastodon]:
-    server = FakeMastodon()
-    async with serve(server.app()) as base_url:
-        server.base_url = base_url
+    async with served(FakeMastodon()) as server:
         yield server
 
 

@@ -17,7 +17,7 @@ from app.models import Mention, Reply
 from app.scheduler import SourceRunner
 from connectors.registry import build_connector
 from tests.conftest import Clock, add_user, bearer, make_config
-from tests.connectors.conformance import serve
+from tests.connectors.conformance import served
 from tests.connectors.fakes_mastodon import TOKEN, FakeMastodon
 
 pytestmark = pytest.mark.asyncio
@@ -25,9 +25,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest_asyncio.fixture
 async def mastodon() -> AsyncIterator[FakeMastodon]:
-    fake = FakeMastodon()
-    async with serve(fake.app()) as url:
-        fake.base_url = url
+    async with served(FakeMastodon()) as fake:
         yield fake
 
 

@@ -14,7 +14,7 @@ from app.scheduler import SourceRunner
 from connectors.registry import build_connector
 from tests.alerts.outbox.conftest import minutes, sink_toml
 from tests.conftest import add_user, bearer
-from tests.connectors.conformance import serve
+from tests.connectors.conformance import served
 from tests.connectors.fakes_mastodon import TOKEN, FakeMastodon
 
 pytestmark = pytest.mark.asyncio
@@ -122,9 +122,7 @@ async def test_statement_form_on_the_alerts_page(alerting, app_client):
 
 @pytest_asyncio.fixture
 async def mastodon() -> AsyncIterator[FakeMastodon]:
-    fake = FakeMastodon()
-    async with serve(fake.app()) as url:
-        fake.base_url = url
+    async with served(FakeMastodon()) as fake:
         yield fake
 
 
