@@ -31,8 +31,7 @@
     });
   });
 
-  function showCount() {
-    var n = graphemes(textarea.value);
+  function showCount(n) {
     counter.textContent = limit ? n + " / " + limit : String(n);
     counter.classList.toggle("over", limit > 0 && n > limit);
   }
@@ -43,6 +42,9 @@
   function teamWallClock(iso) { return iso.slice(0, 16); }
 
   function render(result) {
+    // The server counts as the channel does (X weighs links and emoji); it corrects the
+    // browser's grapheme count once the check comes back.
+    if (typeof result.length === "number") showCount(result.length);
     findingsList.replaceChildren();
     result.findings.forEach(function (f) {
       var li = document.createElement("li");
@@ -82,11 +84,11 @@
   }
 
   function scheduleCheck() {
-    showCount();
+    showCount(graphemes(textarea.value));
     if (timer) clearTimeout(timer);
     timer = setTimeout(check, 350);
   }
 
   textarea.addEventListener("input", scheduleCheck);
-  showCount();
+  showCount(graphemes(textarea.value));
 })();

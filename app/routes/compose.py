@@ -68,8 +68,11 @@ async def check(body: CheckIn, ctx: Ctx, user: ApiUser):
     findings = check_reply(body.text, body.language, is_complaint=is_complaint, char_limit=limit, counter=counter)
     now_local = ctx.now().astimezone(ZoneInfo(ctx.config.sla.timezone))
     moments = suggest_follow_up_times(body.text, now_local, language=body.language)
+    # The length in the channel's own counting, so the composer's counter can show what X
+    # (weighted) or the grapheme channels will see; the browser only counts graphemes.
     return {"findings": [asdict(f) for f in findings],
-            "follow_up_suggestions": [m.isoformat() for m in moments]}
+            "follow_up_suggestions": [m.isoformat() for m in moments],
+            "length": counter.length(body.text), "limit": limit}
 
 
 @router.get("/openers")

@@ -83,6 +83,9 @@ async def test_x_limit_is_checked_by_x_weighted_count(app_client, seeded):
     opening = "Sorry voor het ongemak! "  # 24
     link = "https://www.acme.nl/status/" + "s" * 300  # counts 23 on X, whatever its length
     assert await too_long(opening + link) == []
+    r = await app_client.post("/api/replies/check", headers=token,
+                              json={"text": opening + link, "language": "nl", "channel": "x"})
+    assert (r.json()["length"], r.json()["limit"]) == (47, 280)  # what the composer's counter shows
     cjk = opening + "谢" * 128  # 24 + 256 = 280: fits exactly
     assert await too_long(cjk) == []
     [finding] = await too_long(cjk + "🙏")  # an emoji weighs 2
