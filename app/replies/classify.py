@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from .datafiles import load, supported
-from .terms import Doc, TermList, TermLists
+from .terms import Doc, Heads, TermList, TermLists
 from .text import strip_noise
 
 CATEGORIES = ("delivery", "billing", "outage", "product", "service", "account", "praise",
@@ -38,8 +38,10 @@ class _Lexicon:
     question_openers: TermList
     not_questions: TermList
     no_mark_needed: frozenset[str]
+    lead_ins: frozenset[str]
     not_typos: TermList
     negators: frozenset[str]
+    sarcasm_after: frozenset[str]
     normal_weight: int
     strong_weight: int
     #: categories, praise, negative, cancel and swear searched in one pass per post
@@ -60,6 +62,7 @@ class _Lexicon:
 def _lexicon(language: str) -> _Lexicon:
     common, own = load("terms", "common"), load("terms", language)
     weights = common["weights"]
+    heads = Heads(**own["compounds"]["heads"]) if "heads" in own.get("compounds", {}) else None
 
     def merged(*path: str) -> TermList:
         sections = []
@@ -68,7 +71,7 @@ def _lexicon(language: str) -> _Lexicon:
             for key in path:
                 node = node.get(key, {})
             sections.append(node)
-        return TermList.from_data(sections, weights)
+        return TermList.from_data(sections, weights, heads)
 
     q = own["question"]
     return _Lexicon(
@@ -82,8 +85,10 @@ def _lexicon(language: str) -> _Lexicon:
         question_openers=TermList.from_data([{"strong": q["openers"]}], weights),
         not_questions=TermList.from_data([{"strong": q["not_questions"]}], weights),
         no_mark_needed=frozenset(q["no_mark_needed"]),
+        lead_ins=frozenset(q.get("lead_ins", ())),
         not_typos=TermList.from_data([{"strong": own["fuzzy"]["not_typos"]}], weights),
         negators=frozenset(own["negation"]["negators"]),
+        sarcasm_after=frozenset(own["negation"].get("sarcasm_after", ())),
         normal_weight=weights["normal"],
         strong_weight=weights["strong"],
     )
@@ -113,7 +118,13 @@ def classify(
 
 
 def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
-    """`found`: the hits of lex.matcher (categories in order, praise, negative, …)."""
+    """`found`: the hits of lex.matcher (categories in order, praise, negative, …).
+
+    In order: praise that outweighs the complaint evidence; a question without a problem
+    term or complaint cue; praise that names no problem; the best category with a decisive
+    term; with a complaint cue but no decisive term, the category its topic words point at;
+    else "other". A "strong" term names a problem (see en.toml), so it also rules out a plain
+    question and plain praise."""
     n = len(lex.categories)
     normal_weight = lex.normal_weight
     scores = {name: _score(hits, normal_weight) for name, hits in zip(lex.categories, found)}
@@ -121,15 +132,29 @@ def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
     praise, negated_praise = _praise_score(doc, lex, found[n])
     negative = sum(found[n + 1].values()) + negated_praise
 
-    # Praise beats complaint words unless sarcasm/complaint cues say otherwise.
-    if praise and (praise > scores[best] + negative or (not negative and praise >= scores[best])):
+    strong = any(hits and max(hits.values()) >= lex.strong_weight for hits in found[:n])
+    # Praise beats complaint words unless sarcasm/complaint cues say otherwise; a tie with a
+    # named problem ("Thanks! Another outage.") is a complaint.
+    if praise and (praise > scores[best] + negative
+                   or (not negative and praise >= scores[best] and not strong)):
         return "praise"
     # A question may name a topic ("is there a discount on broadband?") but no strong
-    # complaint term ("is er een storing?") and no complaint cue.
-    strong = any(hits and max(hits.values()) >= lex.strong_weight for hits in found[:n])
-    if not strong and not negative and _is_question(doc, lex):
+    # complaint term ("is er een storing?") and no complaint cue but a weak one ("still").
+    if not strong and negative < lex.normal_weight and _is_question(doc, lex):
         return "question"
-    return best if scores[best] > 0 else "other"
+    # Clear praise (a strong term, or two) that names no problem and carries no complaint
+    # cue: topic words ("bezorger", "pakket", "chat") only tell what the praise is about.
+    if praise >= lex.strong_weight and not strong and not negative:
+        return "praise"
+    if scores[best] > 0:
+        return best
+    if negative:
+        # A complaint cue without a decisive term ("modem blinks again"): topic words decide.
+        topics = {name: sum(hits.values()) for name, hits in zip(lex.categories, found)}
+        top = max(topics, key=lambda name: topics[name])
+        if topics[top]:
+            return top
+    return "other"
 
 
 def _score(hits: dict[str, int], decisive_weight: int) -> int:
@@ -142,20 +167,25 @@ def _score(hits: dict[str, int], decisive_weight: int) -> int:
 
 
 def _praise_score(doc: Doc, lex: _Lexicon, all_hits: dict[str, int]) -> tuple[int, int]:
-    """(praise, negated praise): "not impressed" / "niet blij" turn praise into a complaint
-    cue. `all_hits`: lex.praise.hits(doc)."""
-    if not all_hits or lex.negators.isdisjoint(doc.tokens):
+    """(praise, negated praise): "not impressed" / "niet blij" (a negator in the two words
+    before) and "leuk hoor" / "thanks I guess" (a sarcasm marker in the two words after) turn
+    praise into a complaint cue. `all_hits`: lex.praise.hits(doc)."""
+    tokens = doc.tokens
+    if not all_hits or (lex.negators.isdisjoint(tokens) and lex.sarcasm_after.isdisjoint(tokens)):
         plain_hits = all_hits   # nothing to mask, or nothing a mask could remove
     else:
-        masked = tuple("" if any(t in lex.negators for t in doc.tokens[max(0, i - 2):i])
-                       else tok for i, tok in enumerate(doc.tokens))
+        negators, sarcasm = lex.negators, lex.sarcasm_after
+        masked = tuple("" if any(t in negators for t in tokens[max(0, i - 2):i])
+                       or any(t in sarcasm for t in tokens[i + 1:i + 3])
+                       else tok for i, tok in enumerate(tokens))
         plain_hits = lex.praise.hits(replace(doc, tokens=masked))
     return _score(plain_hits, lex.normal_weight), sum(all_hits.values()) - sum(plain_hits.values())
 
 
 def _is_question(doc: Doc, lex: _Lexicon) -> bool:
     """A question mark and a question's opening (interrogative, or verb + pronoun), a
-    wh-word opening, or an opener like "vraagje:"; "waarom …?" is left to the complaints."""
+    wh-word opening, or an opener like "vraagje:"; "waarom …?" is left to the complaints.
+    Up to two lead-in words ("tot hoe laat …", "hey, how do I …") may come first."""
     if not doc.tokens:
         return False
     not_question, opener = lex.head_matcher.hits(_head(doc))
@@ -163,7 +193,11 @@ def _is_question(doc: Doc, lex: _Lexicon) -> bool:
         return False
     if opener:
         return True
-    first, second = doc.tokens[0], doc.tokens[1] if len(doc.tokens) > 1 else ""
+    tokens = doc.tokens
+    skip = 0
+    while skip < 2 and skip < len(tokens) - 1 and tokens[skip] in lex.lead_ins:
+        skip += 1   # "tot hoe laat …", "hey, how do I …"
+    first, second = tokens[skip], tokens[skip + 1] if len(tokens) > skip + 1 else ""
     if first in lex.no_mark_needed:   # "what time does the store open" needs no "?"
         return True
     opens_like_question = first in lex.interrogatives or second in lex.pronouns

@@ -2,11 +2,18 @@
 
 Matching works on folded, lowercased words, so "Vóór" and "voor" are the same word. Typos are
 tolerated where it is cheap: words of FUZZY_MIN_LETTERS or more match at one edit
-(substitution, insertion, deletion or swap of neighbours), stems on their leading letters.
-Real words one edit away from a term ("shopping" vs "shipping") are listed per language as
-`not_typos` and only ever match exactly."""
+(substitution, insertion, deletion or swap of neighbours) that keeps the first letter (typos
+there are rare, and "flights"/"lights", "worden"/"borden" are real words), stems on their
+leading letters. Real words one edit away from a term ("shopping" vs "shipping") are listed
+per language as `not_typos` and only ever match exactly: no typo, no compound head.
+
+Compounds: hashtag bodies and @handles are matched as words (without typo tolerance) and
+searched for terms of COMPOUND_MIN_LETTERS or more inside them. Languages that glue words
+together (Dutch: "sorteercentrum", "activatiecode", "pakketbezorger") can also switch on
+`Heads`: a single-word term then matches the last part of a longer word too (see `Heads`)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,6 +48,33 @@ def within_one_edit(a: str, b: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Heads:
+    """Compound heads: a plain term of `min_head` or more letters also matches a word that ends
+    with it after at least `min_modifier` other characters ("code" → "activatiecode",
+    "sms-code"); a stem (`stem*`) also matches from such a position on ("bezorg*" →
+    "pakketbezorging"). What comes before the head must not be one of `not_modifiers`: verb
+    prefixes and adverbs make other words ("ver|wacht", "nie|mand", "van|morgen"). Only for
+    single-word terms, never with typo tolerance, never for `not_typos` words."""
+    min_head: int = 4
+    min_modifier: int = 3
+    not_modifiers: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "not_modifiers", frozenset(self.not_modifiers))
+
+    def matches(self, word: Word, token: str) -> bool:
+        core = word.core
+        if word.any_start or len(core) < self.min_head:
+            return False   # "*head" and "*part*" match endings and insides already
+        if word.any_end:
+            return any(token[at:].startswith(core) and token[:at] not in self.not_modifiers
+                       for at in range(self.min_modifier, len(token)))
+        modifier = token[:len(token) - len(core)]
+        return (len(modifier) >= self.min_modifier and token.endswith(core)
+                and modifier not in self.not_modifiers)
+
+
+@dataclass(frozen=True)
 class Word:
     """One word of a term: `core` with optional wildcards before and/or after."""
     core: str
@@ -62,25 +96,30 @@ class Word:
                 return True
             # typo in a stem: compare the token's first letters, allowing one edit
             n = len(core)
-            return fuzzy and n >= FUZZY_MIN_LETTERS and len(token) >= n - 1 and any(
+            return fuzzy and n >= FUZZY_MIN_LETTERS and token[:1] == core[:1] and any(
                 len(token) >= k and within_one_edit(token[:k], core) for k in (n - 1, n, n + 1))
         if token == core:
             return True
         return (fuzzy and min(len(core), len(token)) >= FUZZY_MIN_LETTERS
-                and within_one_edit(token, core))
+                and token[:1] == core[:1] and within_one_edit(token, core))
 
 
 @dataclass(frozen=True)
 class Term:
-    """A parsed term: a symbol, a hashtag, or a sequence of words with optional gaps."""
+    """A parsed term: a symbol, a hashtag, a pattern, or a sequence of words with optional
+    gaps."""
     text: str
     words: tuple[Word, ...] = ()
     gaps: tuple[bool, ...] = ()      # gaps[i]: up to MAX_GAP_WORDS words may precede words[i]
     symbol: str | None = None        # no letters: matched as-is in the raw text
     hashtag: str | None = None
+    pattern: re.Pattern | None = None   # "/regex/": searched in the folded, lowercased text
 
     @classmethod
     def parse(cls, raw: str) -> Term:
+        stripped = raw.strip()
+        if len(stripped) > 2 and stripped.startswith("/") and stripped.endswith("/"):
+            return cls(stripped, pattern=re.compile(stripped[1:-1]))
         text = fold(raw).lower().strip()
         if text.startswith("#"):
             return cls(text, hashtag=text[1:])
@@ -105,7 +144,7 @@ class Term:
 class Doc:
     """A post prepared once for matching against any number of term lists."""
     tokens: tuple[str, ...]
-    compounds: tuple[str, ...]   # hashtag bodies and @handles, searched for terms inside them
+    compounds: tuple[str, ...]   # hashtag bodies and @handles' words (and the whole handle)
     hashtags: frozenset[str]
     raw: str
     exact_only: frozenset[str] = frozenset()   # tokens that are real words, not typos
@@ -138,8 +177,10 @@ class Doc:
 
 @lru_cache(maxsize=4096)
 def _handle_words(mention: str) -> tuple[str, ...]:
-    """"@DHLParcel_NL" / "@user@server" → the handle's words ("dhl", "parcel", "nl")."""
-    return tuple(words(split_hashtag(mention.lstrip("@").split("@")[0])))
+    """"@DHLParcel_NL" / "@user@server" → the handle's words ("dhl", "parcel", "nl") and, when
+    there are several, the handle as one word ("dhlparcelnl": "@PostNL" is "postnl")."""
+    parts = words(split_hashtag(mention.lstrip("@").split("@")[0]))
+    return tuple(parts + ["".join(parts)]) if len(parts) > 1 else tuple(parts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,14 +190,15 @@ class TermList:
     The terms are indexed once (see `_Index`): finding them in a post costs a dictionary
     look-up per token, not a comparison per term and token."""
     terms: tuple[tuple[Term, int], ...]
+    heads: Heads | None = None   # match single-word terms as compound heads too
     _cache: dict = field(default_factory=dict, repr=False)   # unused; the index caches per token
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", _Index((self.terms,)))
+        object.__setattr__(self, "_index", _Index((self.terms,), self.heads))
 
     @classmethod
     def from_data(cls, sections: Iterable[Mapping[str, list[str]]],
-                  weights: Mapping[str, int]) -> TermList:
+                  weights: Mapping[str, int], heads: Heads | None = None) -> TermList:
         """Merge `{"strong": [...], "normal": [...], "weak": [...]}` sections."""
         terms: dict[str, tuple[Term, int]] = {}
         for section in sections:
@@ -167,7 +209,7 @@ class TermList:
                     term = Term.parse(raw)
                     previous = terms.get(term.text, (term, 0))[1]
                     terms[term.text] = (term, max(weights[level], previous))
-        return cls(tuple(terms.values()))
+        return cls(tuple(terms.values()), heads)
 
     def hits(self, doc: Doc) -> dict[str, int]:
         """The terms found in `doc` with their weights (in the order of the list)."""
@@ -191,7 +233,10 @@ class TermLists:
 
     def __init__(self, lists: Iterable[TermList]) -> None:
         self.lists = tuple(lists)
-        self._index = _Index(tuple(tl.terms for tl in self.lists))
+        heads = {tl.heads for tl in self.lists}
+        if len(heads) > 1:
+            raise ValueError("term lists searched together must agree on compound heads")
+        self._index = _Index(tuple(tl.terms for tl in self.lists), heads.pop() if heads else None)
         self._owner = [n for n, tl in enumerate(self.lists) for _ in tl.terms]
         self._text = [term.text for tl in self.lists for term, _ in tl.terms]
         self._weight = [weight for tl in self.lists for _, weight in tl.terms]
@@ -224,17 +269,26 @@ class _Index:
     * typos: cores of FUZZY_MIN_LETTERS or more are indexed under themselves and their
       1-deletions. Two words within one edit (substitution, insertion, deletion or swap of
       neighbours) always share such a key, so the candidates are a superset of the answer and
-      `within_one_edit` decides, exactly as the plain comparison would;
+      the first letter and `within_one_edit` decide, exactly as the plain comparison would;
     * phrases: by their first word (exact for plain words, linearly for wildcards);
-    * symbols: in the raw text (non-ASCII ones skipped for ASCII texts); hashtags: a dict.
+    * symbols: in the raw text (non-ASCII ones skipped for ASCII texts); hashtags: a dict;
+    * patterns: each searched in the raw text;
+    * compound heads (`heads`, with typo tolerance only): the token's endings of the plain
+      cores' lengths looked up in the exact dict, and for stems the token's slices from
+      `min_modifier` on;
+    * compounds (hashtag bodies, handle words): looked up as a token without typo tolerance,
+      and their slices of the lengths of cores of COMPOUND_MIN_LETTERS or more.
 
     Per token the result (term numbers hit, phrases starting there) is cached, separately
     with and without typo tolerance; so are the terms found inside each compound."""
 
-    def __init__(self, lists: tuple[tuple[tuple[Term, int], ...], ...]) -> None:
+    def __init__(self, lists: tuple[tuple[tuple[Term, int], ...], ...],
+                 heads: Heads | None = None) -> None:
         """`lists`: the terms of one or more lists; a term is numbered by its position in
         all lists together."""
         terms = [entry for one_list in lists for entry in one_list]
+        self.heads = heads
+        self.patterns: list[tuple[re.Pattern, int]] = []
         self.symbols: list[tuple[str, int]] = []
         self.ascii_symbols: list[tuple[str, int]] = []
         self.hashtags: dict[str, list[int]] = {}
@@ -251,6 +305,9 @@ class _Index:
         self.phrase_rest: dict[int, tuple[str, ...] | None] = {}
         stem_lengths: set[int] = set()
         for i, (term, _weight) in enumerate(terms):
+            if term.pattern is not None:
+                self.patterns.append((term.pattern, i))
+                continue
             if term.symbol is not None:
                 self.symbols.append((term.symbol, i))
                 if term.symbol.isascii():
@@ -296,6 +353,9 @@ class _Index:
         self.prefix_lengths = sorted({len(c) for c in self.prefix})
         self.suffix_lengths = sorted({len(c) for c in self.suffix})
         self.stem_lengths = sorted(stem_lengths)
+        if heads is not None:
+            self.head_lengths = sorted({len(c) for c in self.exact if len(c) >= heads.min_head})
+            self.head_stem_lengths = [n for n in self.prefix_lengths if n >= heads.min_head]
         self.has_tokens = bool(self.exact or self.prefix or self.suffix or self.infix
                                or self.phrases)
         self.fuzzy_cache: dict[str, tuple] = {}
@@ -305,7 +365,8 @@ class _Index:
     # -- per token -------------------------------------------------------------------------
 
     def token_entry(self, token: str, fuzzy: bool) -> tuple:
-        """(single-word terms matching `token`, phrases whose first word matches it)."""
+        """(single-word terms matching `token`, phrases whose first word matches it).
+        `fuzzy`: with typo tolerance and compound heads (words not listed as `not_typos`)."""
         cache = self.fuzzy_cache if fuzzy else self.exact_cache
         entry = cache.get(token)
         if entry is None:
@@ -333,11 +394,26 @@ class _Index:
         for core, i in self.infix:
             if core in token:
                 found.add(i)
+        heads = self.heads
+        if fuzzy and heads is not None and n > heads.min_modifier:
+            exact, start, not_modifiers = self.exact, heads.min_modifier, heads.not_modifiers
+            for length in self.head_lengths:
+                if n - length < start:
+                    break
+                if token[:n - length] not in not_modifiers:
+                    found.update(exact.get(token[n - length:], ()))
+            for length in self.head_stem_lengths:
+                for at in range(start, n - length + 1):
+                    hit = prefix.get(token[at:at + length])
+                    if hit and token[:at] not in not_modifiers:
+                        found.update(hit)
         if fuzzy:
+            first_letter = token[:1]
             if n >= FUZZY_MIN_LETTERS and self.fuzzy_plain:
                 for key in _deletions(token):
                     for core, i in self.fuzzy_plain.get(key, ()):
-                        if i not in found and within_one_edit(token, core):
+                        if (i not in found and core[0] == first_letter
+                                and within_one_edit(token, core)):
                             found.add(i)
             if self.fuzzy_stem:
                 # typo in a stem: the token's first k letters, k within one of the stem's length
@@ -347,7 +423,8 @@ class _Index:
                     head = token[:k]
                     for key in _deletions(head):
                         for core, i in self.fuzzy_stem.get(key, ()):
-                            if i not in found and within_one_edit(head, core):
+                            if (i not in found and core[0] == first_letter
+                                    and within_one_edit(head, core)):
                                 found.add(i)
         first = list(self.phrase_first.get(token, ()))
         for word, i in self.phrase_first_any:
@@ -360,13 +437,15 @@ class _Index:
         return tuple(sorted(found)), starts
 
     def compound_entry(self, compound: str) -> tuple[int, ...]:
-        """Single-word terms of COMPOUND_MIN_LETTERS or more letters inside `compound`."""
+        """Single-word terms matching `compound` as a word without typos, or of
+        COMPOUND_MIN_LETTERS or more letters inside it."""
         entry = self.compound_cache.get(compound)
         if entry is None:
             if len(self.compound_cache) > _CACHE_LIMIT:
                 self.compound_cache.clear()
+            found = set(self.token_entry(compound, False)[0])
             # `core in compound` for every core: the compound's slices of the cores' lengths
-            index, found = self.compound_index, set()
+            index = self.compound_index
             size = len(compound)
             for length in self.compound_lengths:
                 if length > size:
@@ -387,6 +466,9 @@ class _Index:
         for symbol, i in (self.ascii_symbols if raw.isascii() else self.symbols):
             if symbol in raw:
                 found.add(i)
+        for pattern, i in self.patterns:
+            if pattern.search(raw):
+                found.add(i)
         if self.hashtags:
             for tag in doc.hashtags:
                 found.update(self.hashtags.get(tag, ()))
@@ -394,7 +476,7 @@ class _Index:
             tokens = doc.tokens
             self.found_in_tokens(tokens if type(tokens) is tuple else tuple(tokens),
                                  doc.exact_only, found)
-        if self.compound_cores:
+        if self.has_tokens or self.compound_cores:
             for compound in doc.compounds:
                 found.update(self.compound_entry(compound))
         return found

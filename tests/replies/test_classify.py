@@ -1,17 +1,28 @@
-"""Classification: category accuracy on the labelled posts, and the rules behind it."""
+"""Classification: category and language accuracy on the labelled posts, and the rules behind it.
+
+The main measure is the blind sets: 160 posts plus 100 "indirect" ones (problems described
+without the obvious words), written by people who never saw the term lists and committed
+before the lists were tuned on them; they are never edited to fit. The older labelled set
+(tuned on from the start) guards against regressions; the held-out set was never read while
+tuning and is the honest estimate for unseen posts.
+"""
 import re
 from collections import Counter
 
 import pytest
 
-from app.replies import CATEGORIES, classify
+from app.replies import CATEGORIES, classify, detect_language
 from app.replies.classify import _lexicon
 from app.replies.text import fold
 
 from .labelled import load_posts
 
+BLIND = load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl")   # never edited
 LABELLED = load_posts("labelled_posts.jsonl")   # written before the term lists were tuned
 HELDOUT = load_posts("heldout_posts.jsonl")     # written after; never used to tune
+#: Regression guard only: 73.3 % (33/45) was measured when it was set; it allows two posts'
+#: slack and is no target (raising it by tuning on these posts would spoil the measure).
+HELDOUT_FLOOR = 0.68
 
 
 def confusion(posts) -> Counter:
@@ -35,11 +46,22 @@ def report(name, posts, counts):
     return correct / total, recalls
 
 
-def test_labelled_set_is_large_varied_and_well_formed():
-    assert len(LABELLED) >= 100
-    assert all(set(p) == {"text", "language", "category"} for p in LABELLED)
-    assert {p["category"] for p in LABELLED} == set(CATEGORIES)
-    assert {p["language"] for p in LABELLED} == {"nl", "en"}
+def language_accuracy(name, posts) -> float:
+    """detect_language without the channel's tag, as for a channel that gives none."""
+    wrong = [(p["language"], got, p["text"]) for p in posts
+             if (got := detect_language(p["text"], tag=None)) != p["language"]]
+    accuracy = 1 - len(wrong) / len(posts)
+    print(f"{name}: language accuracy {accuracy:.1%} of {len(posts)} posts (no channel tag); "
+          f"wrong: {wrong}")
+    return accuracy
+
+
+@pytest.mark.parametrize("posts", [BLIND, LABELLED], ids=["blind", "labelled"])
+def test_labelled_sets_are_large_varied_and_well_formed(posts):
+    assert len(posts) >= 100
+    assert all(set(p) == {"text", "language", "category"} for p in posts)
+    assert {p["category"] for p in posts} == set(CATEGORIES)
+    assert {p["language"] for p in posts} == {"nl", "en"}
 
 
 def _has_listed_term_verbatim(post) -> bool:
@@ -49,7 +71,7 @@ def _has_listed_term_verbatim(post) -> bool:
     for term_list in (*lex.categories.values(), lex.praise, lex.negative):
         for term, _ in term_list.terms:
             core = term.text.replace("*", "")
-            if "..." in core:
+            if "..." in core or term.pattern is not None:
                 continue
             if any(ch.isalnum() for ch in core):
                 if re.search(rf"(?<!\w){re.escape(core)}(?!\w)", text):
@@ -67,19 +89,31 @@ def report_without_listed_terms(name, posts):
           f"{right}/{len(without)} of those classified correctly")
 
 
-def test_category_accuracy_and_recall_on_labelled_posts():
-    accuracy, recalls = report("labelled set", LABELLED, confusion(LABELLED))
-    report_without_listed_terms("labelled set", LABELLED)
+def test_category_accuracy_and_recall_on_blind_posts():
+    """The issue's bar: accuracy >= 85 %, recall >= 70 % for every category."""
+    accuracy, recalls = report("blind + indirect sets", BLIND, confusion(BLIND))
+    report_without_listed_terms("blind + indirect sets", BLIND)
     assert accuracy >= 0.85
     assert all(r >= 0.70 for r in recalls.values()), recalls
 
 
+def test_language_accuracy_on_blind_posts():
+    assert language_accuracy("blind + indirect sets", BLIND) >= 0.95
+
+
+def test_labelled_posts_do_not_regress():
+    accuracy, _ = report("older labelled set", LABELLED, confusion(LABELLED))
+    report_without_listed_terms("older labelled set", LABELLED)
+    assert accuracy >= 0.85
+
+
 def test_heldout_posts_are_measured():
-    """Written after tuning and never tuned on: an honest estimate for unseen posts. The
-    floor only guards against regressions; it is below the labelled-set target on purpose."""
+    """Never read while tuning: an honest estimate for unseen posts. The floor only guards
+    against regressions; it is no target, and below the blind-set bar on purpose."""
     accuracy, _ = report("held-out set", HELDOUT, confusion(HELDOUT))
     report_without_listed_terms("held-out set", HELDOUT)
-    assert accuracy >= 0.60
+    language_accuracy("held-out set", HELDOUT)
+    assert accuracy >= HELDOUT_FLOOR
 
 
 @pytest.mark.parametrize(("text", "language", "category"), [

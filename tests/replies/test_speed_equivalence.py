@@ -1,10 +1,13 @@
 """The indexed matcher, the one-pass classifier and the restricted language identifier give
 exactly what the straightforward implementation gives.
 
-The reference below is the original algorithm, kept unindexed and uncached on purpose: every
-term compared with every token (typos by `within_one_edit`), every list searched on its own,
-py3langid ranking all languages. Only term parsing (`Term.parse`), the lexicon data and the
-regexes of app/replies/text.py are shared, so a speed-up can never change results silently.
+The reference below is the algorithm written out plainly, kept unindexed and uncached on
+purpose: every term compared with every token (typos by `within_one_edit`, compound heads by
+trying every split), every list searched on its own, py3langid ranking all languages. Only
+term parsing (`Term.parse`, which also compiles /regex/ terms), the lexicon data (including
+the `Heads` settings) and the regexes of app/replies/text.py are shared, so a speed-up can
+never change results silently. When the classification rules change, this reference changes
+with them: it is the specification the fast path is held to.
 """
 from __future__ import annotations
 
@@ -20,12 +23,13 @@ from app.replies.classify import _lexicon
 from app.replies.datafiles import load
 from app.replies.language import MIN_LETTERS, _get_identifier, normalise_tag
 from app.replies.terms import (COMPOUND_MIN_LETTERS, FUZZY_MIN_LETTERS, GAP, MAX_GAP_WORDS, Doc,
-                               Term, TermList)
+                               Heads, Term, TermList)
 from app.replies.text import HASHTAG_RE, MENTION_RE, WORD_RE, split_hashtag, strip_noise
 
 from .labelled import load_posts
 
-POSTS = load_posts("labelled_posts.jsonl") + load_posts("heldout_posts.jsonl")
+POSTS = (load_posts("labelled_posts.jsonl") + load_posts("heldout_posts.jsonl")
+         + load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl"))
 
 
 # -- reference: text and terms ---------------------------------------------------------------
@@ -69,12 +73,28 @@ def ref_word_matches(word, token: str, fuzzy: bool) -> bool:
         if token.startswith(core):
             return True
         n = len(core)
-        return fuzzy and n >= FUZZY_MIN_LETTERS and len(token) >= n - 1 and any(
+        return fuzzy and n >= FUZZY_MIN_LETTERS and token[:1] == core[:1] and any(
             len(token) >= k and ref_within_one_edit(token[:k], core) for k in (n - 1, n, n + 1))
     if token == core:
         return True
     return (fuzzy and min(len(core), len(token)) >= FUZZY_MIN_LETTERS
-            and ref_within_one_edit(token, core))
+            and token[:1] == core[:1] and ref_within_one_edit(token, core))
+
+
+def ref_head_matches(word, token: str, heads: Heads | None) -> bool:
+    """`token` = modifier + head, the modifier long enough and no listed prefix, the head the
+    word itself (a plain word) or starting with it (a stem)."""
+    if heads is None or word.any_start or len(word.core) < heads.min_head:
+        return False
+    if word.core not in token:
+        return False   # (a shortcut only: every head below contains the core)
+    for at in range(heads.min_modifier, len(token)):
+        if token[:at] in heads.not_modifiers:
+            continue
+        head = token[at:]
+        if head == word.core or (word.any_end and head.startswith(word.core)):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -89,7 +109,11 @@ class RefDoc:
 def ref_doc(text: str, not_typos: RefTermList | None = None) -> RefDoc:
     tags = [ref_fold(t).lower() for t in HASHTAG_RE.findall(text)]
     handles = [m.group().lstrip("@").split("@")[0] for m in MENTION_RE.finditer(text)]
-    compounds = [w for h in handles for w in ref_words(split_hashtag(h))] + tags
+    compounds = []
+    for handle in handles:
+        handle_words = ref_words(split_hashtag(handle))
+        compounds += handle_words + (["".join(handle_words)] if len(handle_words) > 1 else [])
+    compounds += tags
     tokens = tuple(ref_words(strip_noise(text)))
     exact = frozenset(t for t in tokens if not_typos and not_typos.matches_exactly(t))
     return RefDoc(tokens, tuple(compounds), frozenset(tags), ref_fold(text).lower(), exact)
@@ -112,19 +136,28 @@ def ref_phrase_in(term: Term, tokens: tuple[str, ...]) -> bool:
 class RefTermList:
     """Every term against every token."""
 
-    def __init__(self, terms):
+    def __init__(self, terms, heads: Heads | None = None):
         self.terms = terms.terms if isinstance(terms, TermList) else terms
+        self.heads = terms.heads if isinstance(terms, TermList) else heads
 
     def found(self, term: Term, doc) -> bool:
+        if term.pattern is not None:
+            return term.pattern.search(doc.raw) is not None
         if term.symbol is not None:
             return term.symbol in doc.raw
         if term.hashtag is not None:
             return term.hashtag in doc.hashtags
         if len(term.words) == 1:
             single = term.words[0]
-            return any(ref_word_matches(single, t, t not in doc.exact_only)
-                       for t in doc.tokens) or (len(single.core) >= COMPOUND_MIN_LETTERS and any(
-                           single.core in c for c in doc.compounds))
+            for t in doc.tokens:
+                loose = t not in doc.exact_only   # typos and compound heads
+                if ref_word_matches(single, t, loose) or (
+                        loose and ref_head_matches(single, t, self.heads)):
+                    return True
+            # hashtag bodies and handle words: as a word without typos, or containing the term
+            return any(ref_word_matches(single, c, False)
+                       or (len(single.core) >= COMPOUND_MIN_LETTERS and single.core in c)
+                       for c in doc.compounds)
         return ref_phrase_in(term, doc.tokens)
 
     def hits(self, doc) -> dict[str, int]:
@@ -170,19 +203,32 @@ def ref_category(doc: RefDoc, lex, ref: dict) -> str:
     found = {name: ref[f"category:{name}"].hits(doc) for name in lex.categories}
     scores = {name: ref_score(hits, lex.normal_weight) for name, hits in found.items()}
     best = max(scores, key=lambda name: scores[name])
-    masked = tuple("" if any(t in lex.negators for t in doc.tokens[max(0, i - 2):i]) else tok
-                   for i, tok in enumerate(doc.tokens))
+    tokens = doc.tokens
+    # praise with a negator in the two words before it, or a sarcasm marker in the two after
+    masked = tuple("" if any(t in lex.negators for t in tokens[max(0, i - 2):i])
+                   or any(t in lex.sarcasm_after for t in tokens[i + 1:i + 3]) else tok
+                   for i, tok in enumerate(tokens))
     all_hits = ref["praise"].hits(doc)
     plain_hits = ref["praise"].hits(replace(doc, tokens=masked))
     praise = ref_score(plain_hits, lex.normal_weight)
     negative = (sum(ref["negative"].hits(doc).values())
                 + sum(all_hits.values()) - sum(plain_hits.values()))
-    if praise and (praise > scores[best] + negative or (not negative and praise >= scores[best])):
-        return "praise"
     strong = any(w >= lex.strong_weight for hits in found.values() for w in hits.values())
-    if not strong and not negative and ref_is_question(doc, lex, ref):
+    if praise and (praise > scores[best] + negative
+                   or (not negative and praise >= scores[best] and not strong)):
+        return "praise"
+    if not strong and negative < lex.normal_weight and ref_is_question(doc, lex, ref):
         return "question"
-    return best if scores[best] > 0 else "other"
+    if praise >= lex.strong_weight and not strong and not negative:
+        return "praise"
+    if scores[best] > 0:
+        return best
+    if negative:
+        topics = {name: sum(hits.values()) for name, hits in found.items()}
+        top = max(topics, key=lambda name: topics[name])
+        if topics[top]:
+            return top
+    return "other"
 
 
 def ref_is_question(doc: RefDoc, lex, ref: dict) -> bool:
@@ -191,7 +237,11 @@ def ref_is_question(doc: RefDoc, lex, ref: dict) -> bool:
         return False
     if ref["question_openers"].hits(head):
         return True
-    first, second = doc.tokens[0], doc.tokens[1] if len(doc.tokens) > 1 else ""
+    tokens = list(doc.tokens)
+    for _ in range(2):   # up to two lead-in words ("tot hoe laat", "hey, how")
+        if len(tokens) > 1 and tokens[0] in lex.lead_ins:
+            tokens.pop(0)
+    first, second = tokens[0], tokens[1] if len(tokens) > 1 else ""
     if first in lex.no_mark_needed:
         return True
     return (first in lex.interrogatives or second in lex.pronouns) and "?" in doc.raw
@@ -295,14 +345,19 @@ def test_every_term_list_finds_what_the_reference_finds():
 @pytest.mark.parametrize(("terms", "tokens"), [
     # every syntax, with one-edit neighbours of each core and of each stem's prefixes
     (["bezorg*", "*storing", "*kwaliteit*", "klantenservice", "pakje", "rekent ... aan",
-      "geen internet", "*levering", "levering*", "geblokkeerd*", "ab", "verzend*"],
+      "geen internet", "*levering", "levering*", "geblokkeerd*", "ab", "verzend*", "code",
+      "mail"],
      ["bezrging", "bezorgingen", "bezorger", "ezorging", "stroomstoring", "storin",
       "kwaliteitsproblemen", "klantenserivce", "klantenservic", "klantenservicee",
       "lkantenservice", "pakjr", "pakje", "levering", "leverign", "thuislevering",
-      "gbelokkeerd", "geblokeerd", "verznding", "verzond", "ab", "ba", "a", ""]),
+      "gbelokkeerd", "geblokeerd", "verznding", "verzond", "ab", "ba", "a", "",
+      # compound heads, and prefixes that make other words
+      "activatiecode", "sms-code", "pakketbezorging", "verbezorging", "uitcode", "herstelmail",
+      "mailcode", "codemail", "cod"]),
 ])
-def test_typo_paths_equal_the_reference(terms, tokens):
-    term_list = TermList.from_data([{"strong": terms}], {"strong": 3})
+@pytest.mark.parametrize("heads", [None, Heads(4, 3, frozenset({"ver", "uit"}))])
+def test_typo_paths_equal_the_reference(terms, tokens, heads):
+    term_list = TermList.from_data([{"strong": terms}], {"strong": 3}, heads)
     ref = RefTermList(term_list)
     for token in tokens:
         for neighbour in {token, *(token[:i] + token[i + 1:] for i in range(len(token)))}:
