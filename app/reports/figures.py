@@ -16,18 +16,28 @@ COUNTS = ("mentions", "replied", "within_target", "open", "open_breached", "dism
           "repeat_contacts", "follow_ups_kept", "follow_ups_missed")
 
 
-def nearest_rank(frequencies: Counter, percent: int) -> int | None:
-    """The `percent`-th percentile (nearest rank) of the values counted in `frequencies`."""
+def nearest_ranks(frequencies: Counter, percents: tuple[int, ...]) -> list[int | None]:
+    """The `percents`-th percentiles (nearest rank) of the values counted in `frequencies`, from
+    one pass over the sorted distinct values."""
     total = sum(frequencies.values())
     if total == 0:
-        return None
-    rank = max(1, (percent * total + 99) // 100)  # ceil(percent/100 * total) without floats
+        return [None] * len(percents)
+    ranks = [max(1, (p * total + 99) // 100) for p in percents]  # ceil(p/100 * total) without floats
+    found: dict[int, int] = {}
     seen = 0
     for value in sorted(frequencies):
         seen += frequencies[value]
-        if seen >= rank:
-            return value
-    raise AssertionError("unreachable: rank is at most the total")
+        for rank in ranks:
+            if rank not in found and seen >= rank:
+                found[rank] = value
+        if len(found) == len(set(ranks)):
+            break
+    return [found[rank] for rank in ranks]
+
+
+def nearest_rank(frequencies: Counter, percent: int) -> int | None:
+    """The `percent`-th percentile (nearest rank) of the values counted in `frequencies`."""
+    return nearest_ranks(frequencies, (percent,))[0]
 
 
 @dataclass
@@ -49,8 +59,7 @@ class Figures:
 
     def set_response_times(self, frequencies: Counter) -> None:
         self.response_times = frequencies
-        self.median_first_response_seconds = nearest_rank(frequencies, 50)
-        self.p90_first_response_seconds = nearest_rank(frequencies, 90)
+        self.median_first_response_seconds, self.p90_first_response_seconds = nearest_ranks(frequencies, (50, 90))
 
     @property
     def late(self) -> int:

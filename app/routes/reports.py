@@ -17,7 +17,7 @@ from app.reports.wallboard import wallboard_view
 from app.web import render
 
 router = APIRouter()
-GroupBy = Literal[GROUP_BYS]  # type: ignore[valid-type]
+GroupBy = Literal[(*GROUP_BYS, "")]  # type: ignore[valid-type]  # "": no grouping, like an empty since=
 LeadPage = Annotated[Principal, Depends(role("lead", page=True))]
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -54,7 +54,8 @@ def _filename(kind: str, period: Period) -> str:
 
 async def _report(ctx, query: ReportQuery, user: Principal, group_by: str | None):
     async with ctx.db.read() as session:
-        return await sla_report(session, query.period(ctx), ctx.now(), group_by=group_by, filters=query.scoped(user))
+        return await sla_report(session, query.period(ctx), ctx.now(), group_by=group_by or None,
+                                filters=query.scoped(user))
 
 
 @router.get("/api/reports/sla")

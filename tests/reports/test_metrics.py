@@ -92,6 +92,23 @@ async def test_by_week_hour_and_weekday_hour(ctx, week):
                      "sat-09": (1, 0.0), "sat-15": (1, 100.0), "sun-02": (2, 0.0)}
 
 
+PICK = ("mentions", "replied", "within_target", "pct_within_target", "median_first_response_seconds",
+        "p90_first_response_seconds", "open", "open_breached", "dismissed", "repeat_contacts", "follow_ups_kept",
+        "follow_ups_missed")
+
+
+def figures(groups) -> dict:
+    return {g["key"]: tuple(g[p] for p in PICK) for g in groups}
+
+
+async def test_by_week_every_figure(ctx, week):
+    assert figures((await report(ctx, "week"))["groups"]) == {
+        # m1 m2 m3 m8 m4 m5 m6 m7: 600 1200 1200 [1800] 2700 4200 [4500]; m7 dismissed; m3 m6 repeats
+        "2026-10-19": (8, 7, 5, 71.4, 1800, 4500, 0, 0, 1, 2, 1, 1),
+        # m9 m12 m10 m11: one reply (1800), m10 past due, m11 waiting, m12 dismissed; m9 m10 m12 repeats
+        "2026-10-26": (4, 1, 1, 50.0, 1800, 1800, 2, 1, 1, 3, 0, 0)}
+
+
 async def test_by_category_source_and_language(ctx, week):
     def counts(groups):
         return {g["key"]: g["mentions"] for g in groups}
@@ -100,6 +117,14 @@ async def test_by_category_source_and_language(ctx, week):
         "billing": 2, "delivery": 4, "outage": 3, "product": 1, "question": 1, "service": 1}
     assert counts((await report(ctx, "source"))["groups"]) == {"masto": 2, "push": 10}
     assert counts((await report(ctx, "language"))["groups"]) == {"en": 3, "nl": 9}
+    by_category = figures((await report(ctx, "category"))["groups"])
+    assert by_category["delivery"] == (4, 2, 2, 66.7, 1200, 2700, 1, 1, 1, 3, 0, 0)  # m1 m3 | m10 past due | m12
+    assert by_category["outage"] == (3, 3, 2, 66.7, 1800, 4500, 0, 0, 0, 1, 0, 1)  # 1800 [1800] [4500]
+    assert by_category["billing"] == (2, 1, 0, 0.0, 4200, 4200, 1, 0, 0, 0, 1, 0)  # m11 not due yet
+    assert by_category["service"] == (1, 0, 0, None, None, None, 0, 0, 1, 0, 0, 0)  # m7 dismissed: nothing decided
+    assert figures((await report(ctx, "source"))["groups"])["masto"] == (2, 2, 2, 100.0, 1800, 1800, 0, 0, 0, 1, 0, 0)
+    english = figures((await report(ctx, "language"))["groups"])["en"]  # m2 m8 m5: 1200 [4200] [4500]
+    assert english == (3, 3, 1, 33.3, 4200, 4500, 0, 0, 0, 0, 1, 1)
 
 
 async def test_filters_narrow_every_figure(ctx, week):

@@ -123,6 +123,15 @@ async def test_bad_periods_and_groupings_are_refused(app_client, ctx):
         assert response.status_code == 422, params
 
 
+async def test_empty_parameters_as_in_the_contract_mean_the_defaults(app_client, ctx, week):
+    token = await add_user(ctx, "lea", "lead")
+    blank = {"since": "", "until": "", "group_by": "", "channel": ""}  # ?since=&until=&group_by=
+    body = (await app_client.get("/api/reports/sla", params=blank, headers=bearer(token))).json()
+    assert (body["group_by"], body["groups"], body["overall"]["mentions"]) == (None, [], 12)
+    exported = rows((await app_client.get("/api/reports/sla.csv", params=blank, headers=bearer(token))).text)
+    assert [(r["group_by"], r["mentions"]) for r in exported] == [("overall", "12")]
+
+
 async def test_default_period_is_the_last_seven_local_days(app_client, ctx, week):
     token = await add_user(ctx, "lea", "lead")
     body = (await app_client.get("/api/reports/sla", headers=bearer(token))).json()
@@ -159,3 +168,18 @@ async def test_reports_page_in_dutch(app_client, ctx, week):
     token = await add_user(ctx, "lea", "lead")
     page = (await app_client.get("/reports", params=PERIOD, headers={**bearer(token), "Accept-Language": "nl"})).text
     assert "Rapportages" in page and "66,7 %" in page and "Per webcarer" in page
+
+
+async def test_a_period_without_mentions_renders_everywhere(app_client, ctx, week):
+    token = await add_user(ctx, "lea", "lead")
+    quiet = {"since": "2026-01-05", "until": "2026-01-11"}
+    for lang in ("en", "nl"):
+        page = await app_client.get("/reports", params=quiet, headers={**bearer(token), "Accept-Language": lang})
+        assert page.status_code == 200 and page_metrics(page.text, '<dl class="headline">')["mentions"] == "0"
+    body = (await app_client.get("/api/reports/sla", params={**quiet, "group_by": "weekday_hour"},
+                                 headers=bearer(token))).json()
+    assert body["groups"] == [] and body["overall"]["p90_first_response_seconds"] is None
+    exported = rows((await app_client.get("/api/reports/sla.csv", params={**quiet, "group_by": "day"},
+                                          headers=bearer(token))).text)
+    assert [(r["group_by"], r["mentions"], r["median_first_response_seconds"]) for r in exported] == [
+        ("overall", "0", "")]

@@ -9,7 +9,7 @@ import pytest
 from app.reports.charts import PLOT, heat_map, histogram, line_chart
 from app.reports.csv_export import safe_cell
 from app.reports.figures import Figures, nearest_rank
-from app.reports.grouping import offset_changes
+from app.reports.timeslices import offset_changes
 from app.reports.period import PeriodError, parse_period
 
 UTC = timezone.utc
