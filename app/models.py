@@ -50,7 +50,6 @@ class Mention(SQLModel, table=True):
         UniqueConstraint("channel", "external_id", name="uq_mentions_channel_external_id"),
         Index("ix_mentions_queue", "status", "due_at"),
         Index("ix_mentions_author", "channel", "author", "posted_at"),
-        Index("ix_mentions_status_posted", "status", "posted_at"),  # migration 0002 (reports)
     )
 
     id: int | None = Field(default=None, primary_key=True)
