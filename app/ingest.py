@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import String, and_, column, func, or_, select, tuple_, update, values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -148,11 +148,16 @@ async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], s
         return m.channel or source.default_channel
     authors = list({(channel(m), m.author) for m in batch})
     first, last = min(m.posted_at for m in batch), max(m.posted_at for m in batch)
+    # One index seek per author on (channel, author, posted_at): the batch's authors as a
+    # VALUES table with a correlated max(), so the read does not grow with the history.
+    batch_authors = values(column("channel", String), column("author", String), name="batch_authors").data(authors).cte()
+    latest = (select(func.max(Mention.posted_at))
+              .where(Mention.channel == batch_authors.c.channel, Mention.author == batch_authors.c.author,
+                     Mention.direction == "inbound", Mention.posted_at >= first - REPEAT_WINDOW,
+                     Mention.posted_at < first).scalar_subquery())
+    latest_before = {(ch, author): at for ch, author, at in
+                     await session.execute(select(batch_authors.c.channel, batch_authors.c.author, latest))}
     same_author = and_(tuple_(Mention.channel, Mention.author).in_(authors), Mention.direction == "inbound")
-    latest_before = dict(((ch, author), at) for ch, author, at in await session.execute(
-        select(Mention.channel, Mention.author, func.max(Mention.posted_at))
-        .where(same_author, Mention.posted_at >= first - REPEAT_WINDOW, Mention.posted_at < first)
-        .group_by(Mention.channel, Mention.author)))
     earlier: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
     for ch, author, posted_at, ext in await session.execute(
             select(Mention.channel, Mention.author, Mention.posted_at, Mention.external_id)
