@@ -6,12 +6,14 @@ before commit just means the batch is fetched again: nothing lost, nothing twice
 """
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, column, func, or_, select, tuple_, update, values
+from sqlalchemy import String, TextClause, and_, bindparam, column, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +23,7 @@ from app.db import Database
 from app.enrich import Enrichment, enrich_default
 from app.failpoints import failpoint
 from app.events import emit_many, emit_mentions_created, mention_event_data
-from app.models import Mention, SourceState, utcnow
+from app.models import Mention, SourceState, UTCDateTime, utcnow
 from app.sanitize import clean_text, html_to_text, safe_url
 from connectors.base import NewMention
 
@@ -134,6 +136,25 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tup
     return [tuple(r) for r in result.all()]
 
 
+@functools.lru_cache(maxsize=16)
+def _latest_per_author(n: int) -> TextClause:
+    """Each of `n` (channel, author) pairs with its latest post in [since, first).
+
+    One index seek per author on (channel, author, posted_at), a VALUES table driving a
+    correlated max(), so the read does not grow with the history (a range scan on posted_at
+    did). Plain SQL, cached per batch size: SQLAlchemy compiles a VALUES construct anew for
+    every batch, which cost more than the query. No filter on direction: it would make the
+    database visit rows instead of reading the index's last entry, and the brand's accounts
+    (the only outbound authors) are not customers anyway."""
+    pairs = ", ".join(f"(:channel_{i}, :author_{i})" for i in range(n))
+    return (text(f"WITH batch_authors (channel, author) AS (VALUES {pairs}) "
+                 "SELECT channel, author, (SELECT max(m.posted_at) FROM mentions m "
+                 "WHERE m.channel = batch_authors.channel AND m.author = batch_authors.author "
+                 "AND m.posted_at >= :since AND m.posted_at < :first) AS latest FROM batch_authors")
+            .bindparams(bindparam("since", type_=UTCDateTime()), bindparam("first", type_=UTCDateTime()))
+            .columns(column("channel", String), column("author", String), column("latest", UTCDateTime())))
+
+
 async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], source: SourceRef) -> set[tuple[str, str]]:
     """Keys of posts whose author wrote to us before within REPEAT_WINDOW: repeated contacts
     about the same problem point at a structural cause, and the customer is waiting again.
@@ -148,15 +169,11 @@ async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], s
         return m.channel or source.default_channel
     authors = list({(channel(m), m.author) for m in batch})
     first, last = min(m.posted_at for m in batch), max(m.posted_at for m in batch)
-    # One index seek per author on (channel, author, posted_at): the batch's authors as a
-    # VALUES table with a correlated max(), so the read does not grow with the history.
-    batch_authors = values(column("channel", String), column("author", String), name="batch_authors").data(authors).cte()
-    latest = (select(func.max(Mention.posted_at))
-              .where(Mention.channel == batch_authors.c.channel, Mention.author == batch_authors.c.author,
-                     Mention.direction == "inbound", Mention.posted_at >= first - REPEAT_WINDOW,
-                     Mention.posted_at < first).scalar_subquery())
-    latest_before = {(ch, author): at for ch, author, at in
-                     await session.execute(select(batch_authors.c.channel, batch_authors.c.author, latest))}
+    latest_before = {(ch, author): at for ch, author, at in await session.execute(
+        _latest_per_author(len(authors)),
+        {"since": first - REPEAT_WINDOW, "first": first,
+         **{f"channel_{i}": ch for i, (ch, _) in enumerate(authors)},
+         **{f"author_{i}": author for i, (_, author) in enumerate(authors)}})}
     same_author = and_(tuple_(Mention.channel, Mention.author).in_(authors), Mention.direction == "inbound")
     earlier: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
     for ch, author, posted_at, ext in await session.execute(
