@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 import pytest_asyncio
 
@@ -32,12 +31,6 @@ def source(base_url: str | None, **overrides) -> dict:
 async def fake() -> AsyncIterator[FakeBluesky]:
     async with served(FakeBluesky()) as server:
         yield server
-
-
-@pytest_asyncio.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
 
 
 @pytest.fixture

@@ -41,12 +41,6 @@ async def fake() -> AsyncIterator[FakeJetstream]:
         yield server
 
 
-@pytest_asyncio.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
-
-
 @pytest.fixture
 def make_connector(fake, client) -> Callable[..., JetstreamConnector]:
     return lambda limits=FAST, **overrides: JetstreamConnector(source(fake.base_url, **overrides), client,

@@ -45,12 +45,6 @@ class TestMastodonVerify(VerifyConformance):
     pass
 
 
-@pytest_asyncio.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
-
-
 # --- config ---------------------------------------------------------------------------------------
 
 def test_config_normalises_hashtags_and_base_url() -> None:
