@@ -136,6 +136,9 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tup
     return [tuple(r) for r in result.all()]
 
 
+AUTHORS_PER_READ = 500
+
+
 @functools.lru_cache(maxsize=16)
 def _latest_per_author(n: int) -> TextClause:
     """Each of `n` (channel, author) pairs with its latest post in [since, first).
@@ -169,17 +172,22 @@ async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], s
         return m.channel or source.default_channel
     authors = list({(channel(m), m.author) for m in batch})
     first, last = min(m.posted_at for m in batch), max(m.posted_at for m in batch)
-    latest_before = {(ch, author): at for ch, author, at in await session.execute(
-        _latest_per_author(len(authors)),
-        {"since": first - REPEAT_WINDOW, "first": first,
-         **{f"channel_{i}": ch for i, (ch, _) in enumerate(authors)},
-         **{f"author_{i}": author for i, (_, author) in enumerate(authors)}})}
-    same_author = and_(tuple_(Mention.channel, Mention.author).in_(authors), Mention.direction == "inbound")
+    latest_before: dict[tuple[str, str], datetime] = {}
     earlier: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
-    for ch, author, posted_at, ext in await session.execute(
-            select(Mention.channel, Mention.author, Mention.posted_at, Mention.external_id)
-            .where(same_author, Mention.posted_at >= first, Mention.posted_at <= last)):
-        earlier.setdefault((ch, author), []).append((posted_at, ext))
+    # In chunks: a firehose batch can hold thousands of authors, and SQLite takes at most
+    # 32,766 parameters per statement.
+    for start in range(0, len(authors), AUTHORS_PER_READ):
+        chunk = authors[start:start + AUTHORS_PER_READ]
+        latest_before.update({(ch, author): at for ch, author, at in await session.execute(
+            _latest_per_author(len(chunk)),
+            {"since": first - REPEAT_WINDOW, "first": first,
+             **{f"channel_{i}": ch for i, (ch, _) in enumerate(chunk)},
+             **{f"author_{i}": author for i, (_, author) in enumerate(chunk)}})})
+        for ch, author, posted_at, ext in await session.execute(
+                select(Mention.channel, Mention.author, Mention.posted_at, Mention.external_id)
+                .where(tuple_(Mention.channel, Mention.author).in_(chunk), Mention.direction == "inbound",
+                       Mention.posted_at >= first, Mention.posted_at <= last)):
+            earlier.setdefault((ch, author), []).append((posted_at, ext))
     for m in batch:
         earlier.setdefault((channel(m), m.author), []).append((m.posted_at, m.external_id))
 

@@ -134,7 +134,10 @@ async def repeat_flags(ctx) -> dict[str, bool]:
         return {m.external_id: "repeat" in m.urgency_reasons for m in (await s.exec(select(Mention))).scalars()}
 
 
-async def test_repeat_contact_is_another_post_by_the_author_within_seven_days(ctx, ictx):
+@pytest.mark.parametrize("authors_per_read", [500, 2])  # 2: the batch's authors read in chunks
+async def test_repeat_contact_is_another_post_by_the_author_within_seven_days(ctx, ictx, monkeypatch,
+                                                                               authors_per_read):
+    monkeypatch.setattr(ingest, "AUTHORS_PER_READ", authors_per_read)
     # Stored earlier: one post 11 days back and one 3 days back (8 days apart: no repeat).
     await ingest_batch(ctx.db, SOURCE, [post("old", "anna", 11), post("a1", "anna", 3), post("b1", "bob", 9)],
                        ictx, now=NOW)
