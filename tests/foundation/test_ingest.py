@@ -134,21 +134,25 @@ async def repeat_flags(ctx) -> dict[str, bool]:
         return {m.external_id: "repeat" in m.urgency_reasons for m in (await s.exec(select(Mention))).scalars()}
 
 
-@pytest.mark.parametrize("authors_per_read", [500, 2])  # 2: the batch's authors read in chunks
+@pytest.mark.parametrize("authors_per_read", [500, 1])  # 1: every author read on its own
 async def test_repeat_contact_is_another_post_by_the_author_within_seven_days(ctx, ictx, monkeypatch,
                                                                                authors_per_read):
     monkeypatch.setattr(ingest, "AUTHORS_PER_READ", authors_per_read)
     # Stored earlier: one post 11 days back and one 3 days back (8 days apart: no repeat).
-    await ingest_batch(ctx.db, SOURCE, [post("old", "anna", 11), post("a1", "anna", 3), post("b1", "bob", 9)],
+    await ingest_batch(ctx.db, SOURCE, [post("old", "anna", 11), post("a1", "anna", 3), post("b1", "bob", 9),
+                                        post("d1", "dave", 2), post("e1", "erik", 1)],
                        ictx, now=NOW)
     # One batch: anna again (3 days after a1), bob twice (the second one repeats the first
-    # of the same batch), carl once, and a redelivery of a1 that must not count itself.
+    # of the same batch), carl once, a redelivery of a1 that must not count itself, and dave
+    # and erik, whose earlier posts only the database knows.
     await ingest_batch(ctx.db, SOURCE, [post("a2", "anna", 0.1), post("b2", "bob", 1), post("b3", "bob", 0.5),
-                                        post("c1", "carl", 0.2), post("a1", "anna", 3)], ictx, now=NOW)
+                                        post("c1", "carl", 0.2), post("a1", "anna", 3),
+                                        post("d2", "dave", 0.3), post("e2", "erik", 0.4)], ictx, now=NOW)
     # A late arrival older than everything stored of its author counts nothing before it.
     await ingest_batch(ctx.db, SOURCE, [post("c0", "carl", 2)], ictx, now=NOW)
     assert await repeat_flags(ctx) == {"old": False, "a1": False, "b1": False, "a2": True, "b2": False,
-                                       "b3": True, "c1": False, "c0": False}
+                                       "b3": True, "c1": False, "c0": False, "d1": False, "d2": True,
+                                       "e1": False, "e2": True}
 
 
 async def test_edits_and_deletions_reach_stored_posts_whatever_the_filters(ctx):
