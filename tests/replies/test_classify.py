@@ -6,16 +6,13 @@ before the lists were tuned on them; they are never edited to fit. The older lab
 (tuned on from the start) guards against regressions; the held-out set was never read while
 tuning and is the honest estimate for unseen posts.
 """
-import re
 from collections import Counter
 
 import pytest
 
 from app.replies import CATEGORIES, classify, detect_language
-from app.replies.classify import _lexicon
-from app.replies.text import fold
 
-from .labelled import load_posts
+from .labelled import has_listed_term_verbatim, load_posts
 
 BLIND = load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl")   # never edited
 LABELLED = load_posts("labelled_posts.jsonl")   # written before the term lists were tuned
@@ -64,26 +61,9 @@ def test_labelled_sets_are_large_varied_and_well_formed(posts):
     assert {p["language"] for p in posts} == {"nl", "en"}
 
 
-def _has_listed_term_verbatim(post) -> bool:
-    """Whether a post contains any listed term (wildcards removed) as a whole word."""
-    lex = _lexicon(post["language"])
-    text = fold(post["text"]).lower()
-    for term_list in (*lex.categories.values(), lex.praise, lex.negative):
-        for term, _ in term_list.terms:
-            core = term.text.replace("*", "")
-            if "..." in core or term.pattern is not None:
-                continue
-            if any(ch.isalnum() for ch in core):
-                if re.search(rf"(?<!\w){re.escape(core)}(?!\w)", text):
-                    return True
-            elif core in text:
-                return True
-    return False
-
-
 def report_without_listed_terms(name, posts):
     """How many posts only stems, compounds, typos, hashtags or the rules can classify."""
-    without = [p for p in posts if not _has_listed_term_verbatim(p)]
+    without = [p for p in posts if not has_listed_term_verbatim(p["text"], p["language"])]
     right = sum(classify(p["text"], p["language"]).category == p["category"] for p in without)
     print(f"{name}: {len(without) / len(posts):.0%} of posts contain no listed term verbatim; "
           f"{right}/{len(without)} of those classified correctly")
