@@ -1,10 +1,12 @@
 """Classification: category and language accuracy on the labelled posts, and the rules behind it.
 
-The main measure is the blind sets: 160 posts plus 100 "indirect" ones (problems described
-without the obvious words), written by people who never saw the term lists and committed
-before the lists were tuned on them; they are never edited to fit. The older labelled set
-(tuned on from the start) guards against regressions; the held-out set was never read while
-tuning and is the honest estimate for unseen posts.
+The issue's bar is measured on the unseen set (tests/replies/data/unseen_posts.jsonl): posts
+written by people who never saw the term lists, committed before the lists were tuned on them
+and never edited; 30 % of them contained no listed term at all when committed (the
+`listed_term_at_commit` flag, see build_unseen_sets.py). Its sibling, the unseen held-out set
+(544 posts from the same writers), was never read while tuning: it is the honest estimate for
+posts nobody has seen. The earlier sets (blind + indirect, the first labelled set, the first
+held-out set) guard against regressions.
 """
 from collections import Counter
 
@@ -14,11 +16,15 @@ from app.replies import CATEGORIES, classify, detect_language
 
 from .labelled import has_listed_term_verbatim, load_posts
 
+UNSEEN = load_posts("unseen_posts.jsonl")                   # the issue's set; never edited
+UNSEEN_HELDOUT = load_posts("unseen_heldout_posts.jsonl")   # never read while tuning
 BLIND = load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl")   # never edited
 LABELLED = load_posts("labelled_posts.jsonl")   # written before the term lists were tuned
 HELDOUT = load_posts("heldout_posts.jsonl")     # written after; never used to tune
-#: Regression guard only: 73.3 % (33/45) was measured when it was set; it allows two posts'
-#: slack and is no target (raising it by tuning on these posts would spoil the measure).
+#: Regression guards only, no targets (tuning on these posts would spoil the measure), with a
+#: few posts' slack below what was measured when they were set: 76.1 % (414/544) and 73.3 %
+#: (33/45).
+UNSEEN_HELDOUT_FLOOR = 0.74
 HELDOUT_FLOOR = 0.68
 
 
@@ -53,6 +59,33 @@ def language_accuracy(name, posts) -> float:
     return accuracy
 
 
+def test_unseen_set_meets_the_issue_bar():
+    """At least 80 posts, 30 % without any listed term when committed; accuracy >= 85 %,
+    recall >= 70 % for every category, language >= 95 %."""
+    assert len(UNSEEN) >= 80
+    assert all(set(p) == {"text", "language", "category", "listed_term_at_commit"}
+               for p in UNSEEN + UNSEEN_HELDOUT)
+    assert {p["category"] for p in UNSEEN} == set(CATEGORIES)
+    assert {p["language"] for p in UNSEEN} == {"nl", "en"}
+    without = [p for p in UNSEEN if not p["listed_term_at_commit"]]
+    right = sum(classify(p["text"], p["language"]).category == p["category"] for p in without)
+    print(f"\nunseen set: {len(without) / len(UNSEEN):.1%} of posts contained no listed term "
+          f"verbatim when committed; {right}/{len(without)} of those classified correctly now")
+    accuracy, recalls = report("unseen set", UNSEEN, confusion(UNSEEN))
+    report_without_listed_terms("unseen set", UNSEEN)
+    assert len(without) / len(UNSEEN) >= 0.30
+    assert accuracy >= 0.85
+    assert all(r >= 0.70 for r in recalls.values()), recalls
+    assert language_accuracy("unseen set", UNSEEN) >= 0.95
+
+
+def test_unseen_heldout_posts_are_measured():
+    """Never read while tuning: the honest estimate for unseen posts."""
+    accuracy, _ = report("unseen held-out set", UNSEEN_HELDOUT, confusion(UNSEEN_HELDOUT))
+    assert language_accuracy("unseen held-out set", UNSEEN_HELDOUT) >= 0.95
+    assert accuracy >= UNSEEN_HELDOUT_FLOOR
+
+
 @pytest.mark.parametrize("posts", [BLIND, LABELLED], ids=["blind", "labelled"])
 def test_labelled_sets_are_large_varied_and_well_formed(posts):
     assert len(posts) >= 100
@@ -62,22 +95,19 @@ def test_labelled_sets_are_large_varied_and_well_formed(posts):
 
 
 def report_without_listed_terms(name, posts):
-    """How many posts only stems, compounds, typos, hashtags or the rules can classify."""
+    """How many posts only stems, compounds, typos, hashtags or the rules can classify, against
+    the term lists as they are now."""
     without = [p for p in posts if not has_listed_term_verbatim(p["text"], p["language"])]
     right = sum(classify(p["text"], p["language"]).category == p["category"] for p in without)
-    print(f"{name}: {len(without) / len(posts):.0%} of posts contain no listed term verbatim; "
+    print(f"{name}: {len(without) / len(posts):.0%} of posts contain no listed term verbatim now; "
           f"{right}/{len(without)} of those classified correctly")
 
 
-def test_category_accuracy_and_recall_on_blind_posts():
-    """The issue's bar: accuracy >= 85 %, recall >= 70 % for every category."""
+def test_blind_sets_do_not_regress():
     accuracy, recalls = report("blind + indirect sets", BLIND, confusion(BLIND))
     report_without_listed_terms("blind + indirect sets", BLIND)
     assert accuracy >= 0.85
     assert all(r >= 0.70 for r in recalls.values()), recalls
-
-
-def test_language_accuracy_on_blind_posts():
     assert language_accuracy("blind + indirect sets", BLIND) >= 0.95
 
 
@@ -88,8 +118,7 @@ def test_labelled_posts_do_not_regress():
 
 
 def test_heldout_posts_are_measured():
-    """Never read while tuning: an honest estimate for unseen posts. The floor only guards
-    against regressions; it is no target, and below the blind-set bar on purpose."""
+    """Never read while tuning; the floor only guards against regressions."""
     accuracy, _ = report("held-out set", HELDOUT, confusion(HELDOUT))
     report_without_listed_terms("held-out set", HELDOUT)
     language_accuracy("held-out set", HELDOUT)

@@ -29,7 +29,8 @@ from app.replies.text import HASHTAG_RE, MENTION_RE, WORD_RE, split_hashtag, str
 from .labelled import load_posts
 
 POSTS = (load_posts("labelled_posts.jsonl") + load_posts("heldout_posts.jsonl")
-         + load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl"))
+         + load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl")
+         + load_posts("unseen_posts.jsonl") + load_posts("unseen_heldout_posts.jsonl"))
 
 
 # -- reference: text and terms ---------------------------------------------------------------
