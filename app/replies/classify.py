@@ -44,6 +44,8 @@ class _Lexicon:
     sarcasm_after: frozenset[str]
     normal_weight: int
     strong_weight: int
+    #: position of "other" among the categories (None when a language has no such list)
+    other_index: int | None = field(init=False, repr=False, compare=False)
     #: categories, praise, negative, cancel and swear searched in one pass per post
     matcher: TermLists = field(init=False, repr=False, compare=False)
     #: not_questions and question_openers, searched in a post's first words
@@ -56,6 +58,9 @@ class _Lexicon:
         object.__setattr__(self, "head_matcher",
                            TermLists((self.not_questions, self.question_openers)))
         object.__setattr__(self, "urgency_weights", load("terms", "common")["urgency"]["weights"])
+        names = list(self.categories)
+        object.__setattr__(self, "other_index",
+                           names.index("other") if "other" in names else None)
 
 
 @lru_cache(maxsize=None)
@@ -120,11 +125,13 @@ def classify(
 def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
     """`found`: the hits of lex.matcher (categories in order, praise, negative, …).
 
-    In order: praise that outweighs the complaint evidence; a question without a problem
-    term or complaint cue; praise that names no problem; the best category with a decisive
-    term; with a complaint cue but no decisive term, the category its topic words point at;
-    else "other". A "strong" term names a problem (see en.toml), so it also rules out a plain
-    question and plain praise."""
+    In order: a post marked as something else entirely (a strong "other" term: job ad,
+    giveaway, greeting) that names no problem; praise that outweighs the complaint evidence; a
+    question without a problem term or complaint cue; praise that names no problem; the best
+    category with a decisive term; with a complaint cue but no decisive term, the category its
+    topic words point at; else "other". A "strong" term names a problem (see en.toml), so it
+    also rules out a plain question and plain praise. A weak complaint cue ("still",
+    "gewoon") never decides on its own."""
     n = len(lex.categories)
     normal_weight = lex.normal_weight
     scores = {name: _score(hits, normal_weight) for name, hits in zip(lex.categories, found)}
@@ -132,19 +139,26 @@ def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
     praise, negated_praise = _praise_score(doc, lex, found[n])
     negative = sum(found[n + 1].values()) + negated_praise
 
-    strong = any(hits and max(hits.values()) >= lex.strong_weight for hits in found[:n])
+    strong_in = [bool(hits) and max(hits.values()) >= lex.strong_weight for hits in found[:n]]
+    other = lex.other_index
+    strong = any(strong_in)
+    no_cue = negative < lex.normal_weight
+    # A job ad, giveaway or greeting is that, whatever topic words it holds ("PostNL zoekt
+    # bezorgers"), unless it also names a problem.
+    if other is not None and strong_in[other] and no_cue and strong_in.count(True) == 1:
+        return "other"
     # Praise beats complaint words unless sarcasm/complaint cues say otherwise; a tie with a
     # named problem ("Thanks! Another outage.") is a complaint.
     if praise and (praise > scores[best] + negative
-                   or (not negative and praise >= scores[best] and not strong)):
+                   or (no_cue and praise >= scores[best] and not strong)):
         return "praise"
     # A question may name a topic ("is there a discount on broadband?") but no strong
     # complaint term ("is er een storing?") and no complaint cue but a weak one ("still").
-    if not strong and negative < lex.normal_weight and _is_question(doc, lex):
+    if not strong and no_cue and _is_question(doc, lex):
         return "question"
     # Clear praise (a strong term, or two) that names no problem and carries no complaint
     # cue: topic words ("bezorger", "pakket", "chat") only tell what the praise is about.
-    if praise >= lex.strong_weight and not strong and not negative:
+    if praise >= lex.strong_weight and not strong and no_cue:
         return "praise"
     if scores[best] > 0:
         return best

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .text import HASHTAG_RE, MENTION_RE, fold, split_hashtag, strip_noise, words
+from .text import HASHTAG_RE, MENTION_RE, fold, split_handle, strip_noise, words
 
 GAP = "..."
 MAX_GAP_WORDS = 6
@@ -144,10 +144,14 @@ class Term:
 class Doc:
     """A post prepared once for matching against any number of term lists."""
     tokens: tuple[str, ...]
-    compounds: tuple[str, ...]   # hashtag bodies and @handles' words (and the whole handle)
+    compounds: tuple[str, ...]   # hashtag bodies: terms of 4+ letters are found inside them
     hashtags: frozenset[str]
     raw: str
     exact_only: frozenset[str] = frozenset()   # tokens that are real words, not typos
+    #: @handles' words and each handle as one word, matched as whole words without typos: a
+    #: handle is a name ("super" in "@JumboSupermarkt" is no praise, "mast" in "@Ticketmaster"
+    #: no outage)
+    handles: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, text: str, *, not_typos: TermList | None = None) -> Doc:
@@ -161,10 +165,10 @@ class Doc:
         else:
             tags = []
         if "@" in text:
-            compounds = [w for m in MENTION_RE.finditer(text)
-                         for w in _handle_words(m.group())] + tags
+            handles = tuple(w for m in MENTION_RE.finditer(text)
+                            for w in _handle_words(m.group()))
         else:
-            compounds = tags
+            handles = ()
         tokens = tuple(words(plain))
         if not_typos is None:
             exact = frozenset()
@@ -172,14 +176,14 @@ class Doc:
             cache = not_typos._index.exact_cache
             exact = frozenset(t for t in tokens
                               if (cache.get(t) or not_typos._index.token_entry(t, False))[0])
-        return cls(tokens, tuple(compounds), frozenset(tags), fold(text).lower(), exact)
+        return cls(tokens, tuple(tags), frozenset(tags), fold(text).lower(), exact, handles)
 
 
 @lru_cache(maxsize=4096)
 def _handle_words(mention: str) -> tuple[str, ...]:
     """"@DHLParcel_NL" / "@user@server" → the handle's words ("dhl", "parcel", "nl") and, when
     there are several, the handle as one word ("dhlparcelnl": "@PostNL" is "postnl")."""
-    parts = words(split_hashtag(mention.lstrip("@").split("@")[0]))
+    parts = words(split_handle(mention.lstrip("@").split("@")[0]))
     return tuple(parts + ["".join(parts)]) if len(parts) > 1 else tuple(parts)
 
 
@@ -276,8 +280,9 @@ class _Index:
     * compound heads (`heads`, with typo tolerance only): the token's endings of the plain
       cores' lengths looked up in the exact dict, and for stems the token's slices from
       `min_modifier` on;
-    * compounds (hashtag bodies, handle words): looked up as a token without typo tolerance,
-      and their slices of the lengths of cores of COMPOUND_MIN_LETTERS or more.
+    * compounds (hashtag bodies): looked up as a token without typo tolerance, and their
+      slices of the lengths of cores of COMPOUND_MIN_LETTERS or more;
+    * handle words: looked up as a token without typo tolerance.
 
     Per token the result (term numbers hit, phrases starting there) is cached, separately
     with and without typo tolerance; so are the terms found inside each compound."""
@@ -479,6 +484,10 @@ class _Index:
         if self.has_tokens or self.compound_cores:
             for compound in doc.compounds:
                 found.update(self.compound_entry(compound))
+        if self.has_tokens:
+            exact_cache = self.exact_cache
+            for word in doc.handles:
+                found.update((exact_cache.get(word) or self.token_entry(word, False))[0])
         return found
 
     def found_in_tokens(self, tokens: tuple[str, ...], exact_only: frozenset[str],

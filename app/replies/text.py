@@ -17,6 +17,7 @@ EMOJI_RE = re.compile(
 WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")  # letters/digits; keeps "e-mail", "it's"
 SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*", re.UNICODE)
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_ACRONYM_END_RE = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")   # "DHLParcel": "DHL" + "Parcel"
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
@@ -48,6 +49,12 @@ def fold(text: str) -> str:
 def split_hashtag(tag: str) -> str:
     """"#ZiggoStoring" → "Ziggo Storing"; an all-lowercase tag stays one word."""
     return _CAMEL_RE.sub(" ", tag).replace("_", " ")
+
+
+def split_handle(handle: str) -> str:
+    """"DHLParcel_UK" → "DHL Parcel UK": a handle's words are only matched whole, so an
+    acronym glued to a word is split off too (a hashtag is also searched inside)."""
+    return split_hashtag(_ACRONYM_END_RE.sub(" ", handle))
 
 
 def strip_noise(text: str, *, keep_hashtags: bool = True) -> str:

@@ -6,7 +6,8 @@ and never edited; 30 % of them contained no listed term at all when committed (t
 `listed_term_at_commit` flag, see build_unseen_sets.py). Its sibling, the unseen held-out set
 (544 posts from the same writers), was never read while tuning: it is the honest estimate for
 posts nobody has seen. The earlier sets (blind + indirect, the first labelled set, the first
-held-out set) guard against regressions.
+held-out set) and the dev set (300 blind posts, weighted towards praise, chatter and outages
+described by their effects, tuned on after the unseen set) guard against regressions.
 """
 from collections import Counter
 
@@ -19,13 +20,14 @@ from .labelled import has_listed_term_verbatim, load_posts
 UNSEEN = load_posts("unseen_posts.jsonl")                   # the issue's set; never edited
 UNSEEN_HELDOUT = load_posts("unseen_heldout_posts.jsonl")   # never read while tuning
 BLIND = load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl")   # never edited
+DEV = load_posts("dev_posts.jsonl")             # blind, committed before tuning on it
 LABELLED = load_posts("labelled_posts.jsonl")   # written before the term lists were tuned
 HELDOUT = load_posts("heldout_posts.jsonl")     # written after; never used to tune
 #: Regression guards only, no targets (tuning on these posts would spoil the measure), with a
-#: few posts' slack below what was measured when they were set: 76.1 % (414/544) and 73.3 %
-#: (33/45).
-UNSEEN_HELDOUT_FLOOR = 0.74
-HELDOUT_FLOOR = 0.68
+#: few posts' slack below what was measured when they were set: 78.1 % (425/544) and 80.0 %
+#: (36/45).
+UNSEEN_HELDOUT_FLOOR = 0.76
+HELDOUT_FLOOR = 0.75
 
 
 def confusion(posts) -> Counter:
@@ -86,7 +88,7 @@ def test_unseen_heldout_posts_are_measured():
     assert accuracy >= UNSEEN_HELDOUT_FLOOR
 
 
-@pytest.mark.parametrize("posts", [BLIND, LABELLED], ids=["blind", "labelled"])
+@pytest.mark.parametrize("posts", [BLIND, LABELLED, DEV], ids=["blind", "labelled", "dev"])
 def test_labelled_sets_are_large_varied_and_well_formed(posts):
     assert len(posts) >= 100
     assert all(set(p) == {"text", "language", "category"} for p in posts)
@@ -109,6 +111,12 @@ def test_blind_sets_do_not_regress():
     assert accuracy >= 0.85
     assert all(r >= 0.70 for r in recalls.values()), recalls
     assert language_accuracy("blind + indirect sets", BLIND) >= 0.95
+
+
+def test_dev_set_does_not_regress():
+    """84.0 % (252/300) when set; recall is lowest for chatter and praise about products."""
+    accuracy, _ = report("dev set", DEV, confusion(DEV))
+    assert accuracy >= 0.82
 
 
 def test_labelled_posts_do_not_regress():
@@ -140,6 +148,17 @@ def test_heldout_posts_are_measured():
     ("What are your opening hours on Sunday", "en", "question"),
     ("Waarom staat er een extra bedrag op mijn factuur?", "nl", "billing"),     # why = complaint
     ("Leuke reclame hoor, die met de hond", "nl", "other"),
+    # a job ad stays one whatever topic words it holds, unless it names a problem
+    ("We are hiring couriers for our depot in Leeds, link in bio", "en", "other"),
+    ("Vacature: chauffeur voor pakketbezorging in Gent, solliciteer nu", "nl", "other"),
+    ("Job alert: we are hiring couriers, but my parcel never arrived either", "en", "delivery"),
+    # a weak complaint cue ("gewoon") does not spoil praise
+    ("Gewoon even zeggen: jullie monteur was super vriendelijk, dank je wel", "nl", "praise"),
+    # a handle is a name: "super" in it is no praise
+    ("Kun je bij @JumboSupermarkt ook lege flessen inleveren?", "nl", "question"),
+    # many people at once, told by what they see
+    ("whole estate sitting in the dark, even the streetlights gave up", "en", "outage"),
+    ("Mijn moeder in Zwolle ook: de hele vriendengroep krijgt de app niet open", "nl", "outage"),
 ])
 def test_examples(text, language, category):
     assert classify(text, language).category == category

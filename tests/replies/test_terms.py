@@ -44,6 +44,8 @@ def test_words_inside_hashtags_and_handles():
     assert hits(["dhl"], "the @DHL guy") == {"dhl"}     # … which a handle's word can be
     assert hits(["postnl"], "@PostNL waar is het") == {"postnl"}   # the handle as one word
     assert hits(["dhl"], "@DHLL help") == set()          # no typos inside handles
+    assert hits(["super"], "@JumboSupermarkt open?") == set()   # nothing inside a handle's words
+    assert hits(["mast"], "@TicketmasterUK queue") == set()
 
 
 def test_compound_heads_when_the_language_has_them():
