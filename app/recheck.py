@@ -5,20 +5,22 @@ A source whose connector can `verify` re-checks, at most every RECHECK_INTERVAL 
 its poll (under the source's lease and the same rate-limit and backoff handling as fetching),
 up to the connector's `verify_batch` open or claimed mentions posted within RECHECK_WINDOW.
 They are taken in id order after the last one checked, wrapping round, so a long queue is
-covered in turns. Changes go through ingest like any edit or deletion.
+covered in turns. The turn's time and place are kept in the source's state row: workers that
+take turns at the lease share one rotation. Changes go through ingest like any edit or
+deletion.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.config import SourceConfig
 from app.context import AppContext
 from app.db import Database
 from app.ingest import apply_changes
-from app.models import Mention
+from app.models import Mention, SourceState
 from app.queue import OPEN_STATUSES
 from connectors.base import KnownPost, Verifying
 
@@ -47,31 +49,37 @@ def known_post(m: Mention) -> KnownPost:
 
 
 class Rechecker:
-    """The re-check turn of one source; its place in the rotation lives in this process."""
+    """The re-check turn of one source."""
 
     def __init__(self, ctx: AppContext, source: SourceConfig, connector: Verifying):
         self.ctx = ctx
         self.source = source
         self.connector = connector
-        self.next_at: datetime | None = None  # None: due at the first poll
-        self.after_id = 0
 
-    def due(self, now: datetime) -> bool:
-        return self.next_at is None or now >= self.next_at
+    @staticmethod
+    def due(state: SourceState, now: datetime) -> bool:
+        return state.recheck_next_at is None or now >= state.recheck_next_at
 
-    async def run(self) -> list[int]:
-        """Check one batch; the ids of mentions that changed. Connector errors propagate."""
+    async def run(self, state: SourceState) -> list[int]:
+        """Check one batch; the ids of mentions that changed. Connector errors propagate.
+        `state`: the source's row, read when its lease was taken."""
         now = self.ctx.now()
-        # Set before calling out: a failing check waits for its next turn instead of being
-        # retried at every (backed-off) poll, which would slow the polling itself.
-        self.next_at = now + RECHECK_INTERVAL
         rows = await waiting_posts(self.ctx.db, self.source.name, now - RECHECK_WINDOW,
-                                   limit=type(self.connector).capabilities.verify_batch, after_id=self.after_id)
+                                   limit=type(self.connector).capabilities.verify_batch,
+                                   after_id=state.recheck_after_id)
+        # Saved before calling out: a failing check waits for its next turn instead of being
+        # retried at every (backed-off) poll, which would slow the polling itself.
+        await self._save_turn(now + RECHECK_INTERVAL, rows[-1].id if rows else state.recheck_after_id)
         if not rows:
             return []
-        self.after_id = rows[-1].id
         changes = await self.connector.verify([known_post(m) for m in rows])
         channels = {m.external_id: m.channel for m in rows}
         # Only posts we asked about, on the channel they are stored under.
         ours = [replace(c, channel=channels[c.external_id]) for c in changes if c.external_id in channels]
         return await apply_changes(self.ctx.db, self.ctx.source_ref(self.source), ours)
+
+    async def _save_turn(self, next_at: datetime, after_id: int) -> None:
+        async with self.ctx.db.write() as session:
+            await session.execute(update(SourceState).where(SourceState.source == self.source.name)
+                                  .values(recheck_next_at=next_at, recheck_after_id=after_id)
+                                  .execution_options(synchronize_session=False))

@@ -105,8 +105,8 @@ class SourceRunner:
                 if not result.more:
                     break
             # Edits and deletions, in the same turn: one lease, one rate-limit budget.
-            if self.rechecker and self.rechecker.due(self.ctx.now()):
-                await asyncio.wait_for(self.rechecker.run(), FETCH_TIMEOUT_SECONDS)
+            if self.rechecker and self.rechecker.due(state, self.ctx.now()):
+                await asyncio.wait_for(self.rechecker.run(state), FETCH_TIMEOUT_SECONDS)
         except RateLimited as exc:
             return await self._failed(exc.reason, exc.retry_at, count=False,
                                       shown=f"{exc.reason}: rate limited until {self._local(exc.retry_at)}")

@@ -194,3 +194,18 @@ async def test_changes_for_posts_not_asked_about_are_ignored(ctx, clock):
     assert (await runner.poll_once()).ok
     async with ctx.db.read() as session:
         assert not (await session.exec(select(Mention).where(Mention.external_id == "b"))).scalar_one().removed
+
+
+async def test_workers_taking_turns_at_the_lease_share_one_rotation(ctx, clock):
+    """Two worker processes polling one source in turn re-check once per interval between
+    them, each going on where the other stopped."""
+    await store(ctx, ("a", timedelta(hours=1)), ("b", timedelta(hours=2)), ("c", timedelta(hours=3)))
+    conn = Recheckable()
+    first = SourceRunner(ctx, source(), conn, owner="worker-1")
+    second = SourceRunner(ctx, source(), conn, owner="worker-2")
+    await first.poll_once()
+    half = RECHECK_INTERVAL / 2
+    for runner in (second, second, first, first):
+        await poll_after(runner, clock, half)
+    assert conn.fetches == 5
+    assert conn.asked == [["a", "b"], ["c", "a"], ["b", "c"]]

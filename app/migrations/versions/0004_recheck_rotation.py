@@ -1,0 +1,30 @@
+"""source_state: the re-check rotation lives in the database, shared by all workers
+
+Revision ID: 0004_recheck_rotation
+Revises: 0003_drop_reports_index
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+import app.models
+
+revision: str = "0004_recheck_rotation"
+down_revision: Union[str, None] = "0003_drop_reports_index"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    # Kept per process before, so N workers taking turns at a source's lease re-checked N
+    # times per interval and each restarted the rotation at the first post.
+    op.add_column("source_state", sa.Column("recheck_next_at", app.models.UTCDateTime(timezone=True),
+                                            nullable=True))
+    op.add_column("source_state", sa.Column("recheck_after_id", sa.Integer(), nullable=False,
+                                            server_default="0"))
+
+
+def downgrade() -> None:
+    op.drop_column("source_state", "recheck_after_id")
+    op.drop_column("source_state", "recheck_next_at")
