@@ -14,6 +14,9 @@ Shapes and behaviour follow docs.joinmastodon.org:
 - viewing: https://docs.joinmastodon.org/methods/statuses/#get — 404 `{"error": "Record not
   found"}` once the status is deleted (its notifications go with it); an edit
   (https://docs.joinmastodon.org/methods/statuses/#edit) changes `content` and sets `edited_at`.
+- viewing many (4.3+): https://docs.joinmastodon.org/methods/statuses/#index —
+  `GET /api/v1/statuses?id[]=1&id[]=2` gives the statuses that exist and may be seen, fewer
+  than asked when some do not; a server before 4.3 has no such route (404).
 """
 from __future__ import annotations
 
@@ -51,6 +54,8 @@ class FakeMastodon:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.idempotency: dict[str, str] = {}  # key -> status id (per token; we have one)
         self.revoked = False
+        self.version_4_3 = True  # False: an older server without GET /api/v1/statuses?id[]=
+        self.many_lookups: list[list[str]] = []  # the ids of each GET /api/v1/statuses?id[]=
         self.drop_next_post = False  # the next status is stored, then the connection drops
         self.quota_reset: datetime | None = None
         self._seq = itertools.count(1)
@@ -218,6 +223,16 @@ class FakeMastodon:
             return denied
         return self._json(status) if status else self._json({"error": "Record not found"}, 404)
 
+    async def get_statuses(self, request: Request) -> Response:
+        denied = self._gate(request, auth_required=False)
+        if denied:
+            return denied
+        if not self.version_4_3:
+            return self._json({"error": "Record not found"}, 404)
+        wanted = request.query_params.getlist("id[]")
+        self.many_lookups.append(wanted)
+        return self._json([self.statuses[i] for i in wanted if i in self.statuses])
+
     async def create_status(self, request: Request) -> Response:
         denied = self._gate(request, auth_required=True)
         if denied:
@@ -250,4 +265,5 @@ class FakeMastodon:
             Route("/api/v2/search", self.search),
             Route("/api/v1/statuses/{id}", self.get_status),
             Route("/api/v1/statuses", self.create_status, methods=["POST"]),
+            Route("/api/v1/statuses", self.get_statuses, methods=["GET"]),
         ])

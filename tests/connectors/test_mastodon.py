@@ -304,6 +304,7 @@ async def test_reply_over_the_limit_is_refused_before_posting(fake, connector) -
 # --- re-checking ------------------------------------------------------------------------------------
 
 def status_lookups(fake: FakeMastodon) -> list[str]:
+    """The ids looked up one at a time."""
     return [path.rsplit("/", 1)[-1] for method, path, _ in fake.requests
             if method == "GET" and path.startswith("/api/v1/statuses/")]
 
@@ -315,18 +316,35 @@ async def test_verify_looks_up_the_local_id_not_the_uri(fake, connector) -> None
     fake.requests.clear()
     fake.delete(status["uri"])
     [change] = await connector.verify([known(mention)])
-    assert change.deleted and status_lookups(fake) == [status["id"]]
+    assert change.deleted and fake.many_lookups == [[status["id"]]]
     # Gone from the notifications as well, as on a real server.
     assert status["uri"] not in ids((await fetch_all(connector, None))[0])
 
 
 @pytest.mark.asyncio
-async def test_verify_checks_at_most_its_batch_and_skips_posts_without_local_id(fake, connector) -> None:
+async def test_verify_asks_for_its_whole_batch_at_once_and_skips_posts_without_local_id(fake, connector) -> None:
     posts = await stored_posts(fake, connector, VERIFY_BATCH + 3)
     fake.requests.clear()
     foreign = replace(posts[0], raw={})  # not read through this server's API
-    assert await connector.verify([foreign, *posts]) == []
-    assert status_lookups(fake) == [p.raw["id"] for p in posts[:VERIFY_BATCH - 1]]
+    fake.delete(posts[2].external_id)
+    [change] = await connector.verify([foreign, *posts])
+    assert change.deleted and change.external_id == posts[2].external_id
+    assert len(fake.requests) == 1 and status_lookups(fake) == []
+    assert fake.many_lookups == [[p.raw["id"] for p in posts[:VERIFY_BATCH - 1]]]
+
+
+@pytest.mark.asyncio
+async def test_a_server_before_4_3_is_asked_one_status_at_a_time(fake, connector) -> None:
+    fake.version_4_3 = False
+    posts = await stored_posts(fake, connector, 3)
+    fake.requests.clear()
+    fake.delete(posts[1].external_id)
+    [change] = await connector.verify(posts)
+    assert change.deleted and change.external_id == posts[1].external_id
+    assert status_lookups(fake) == [p.raw["id"] for p in posts]
+    fake.requests.clear()
+    assert await connector.verify(posts[:1]) == []   # remembered: no more tries at the batch route
+    assert status_lookups(fake) == [posts[0].raw["id"]] and len(fake.requests) == 1
 
 
 @pytest.mark.asyncio
