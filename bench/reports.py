@@ -5,7 +5,9 @@ SQLite, COPY on PostgreSQL) into a freshly migrated database, then times:
 - the bare aggregate: one `SELECT count(*), sum(...) ... WHERE posted_at in period` through the
   raw driver, the least any report over the period has to read;
 - `sla_report()` as the API runs it (outcome counts, first-response times for the percentiles,
-  repeat contacts, follow-ups), without grouping and for every `group_by` value.
+  repeat contacts, follow-ups), without grouping and for every `group_by` value;
+- the reports page's four groupings (day, weekday_hour, responder, channel) one by one beside
+  `sla_reports()` sharing passes between them.
 
 The ratio report / bare aggregate is what to compare across machines. Targets on the 2-core
 dev machine, for every grouping: at most 1 s on PostgreSQL and 2 s on SQLite.
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from app.db import Database
 from app.migrate import upgrade
-from app.reports import GROUP_BYS, ReportFilters, parse_period, sla_report
+from app.reports import GROUP_BYS, ReportFilters, parse_period, sla_report, sla_reports
 
 START = datetime(2026, 7, 1, tzinfo=timezone.utc)
 DAYS = 100
@@ -48,6 +50,7 @@ COLUMNS = ("source", "channel", "external_id", "direction", "author", "text", "l
            "urgency_reasons", "posted_at", "fetched_at", "due_at", "warning_at", "backfill", "removed", "status",
            "answered_at", "answered_by", "first_response_seconds", "within_target", "dismissed_at", "dismiss_reason")
 RUNS = 3
+PAGE = ("day", "weekday_hour", "responder", "channel")  # what /reports shows
 
 
 def make_rows(n: int, seed: int = 5) -> list[tuple]:
@@ -161,6 +164,18 @@ async def time_reports(url: str, bare: Callable[[], Awaitable[float]]) -> dict[s
                     runs.append(time.perf_counter() - started)
             timings[group_by or "overall"] = Timing(statistics.median(bare_runs), statistics.median(runs),
                                                     report.as_dict())
+        one_by_one, shared = [], []
+        for _ in range(RUNS):
+            async with db.read() as session:
+                started = time.perf_counter()
+                separate = {g: await sla_report(session, period, NOW, group_by=g) for g in PAGE}
+                one_by_one.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                together = await sla_reports(session, period, NOW, PAGE)
+                shared.append(time.perf_counter() - started)
+            if {g: r.as_dict() for g, r in together.items()} != {g: r.as_dict() for g, r in separate.items()}:
+                raise SystemExit("shared passes gave other figures than the reports one by one")
+        timings["page"] = Timing(statistics.median(one_by_one), statistics.median(shared), {})
     finally:
         await db.dispose()
     return timings
@@ -172,12 +187,15 @@ def period_bounds() -> tuple[datetime, datetime]:
 
 
 def show(backend: str, timings: dict[str, Timing]) -> None:
+    page = timings.pop("page")
     print(f"{backend}: {timings['overall'].result['overall']['mentions']:,} mentions in the SLA population")
     print(f"  {'report':<26} {'time':>8} {'bare':>8}  ratio")
     for name, t in timings.items():
         print(f"  sla_report({name:<13}) {t.report:7.3f}s {t.bare:7.3f}s  {t.report / t.bare:5.1f}")
     worst = max(timings, key=lambda name: timings[name].report)
     print(f"  slowest: {worst} {timings[worst].report:.3f} s")
+    print(f"  reports page ({', '.join(PAGE)}): shared passes {page.report:.3f} s, "
+          f"one by one {page.bare:.3f} s, ratio {page.report / page.bare:.2f}")
 
 
 def run_sqlite(rows: list[tuple]) -> dict[str, Timing]:

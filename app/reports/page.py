@@ -8,17 +8,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.reports import charts
 from app.reports.grouping import sort_key
-from app.reports.metrics import ReportFilters, sla_report
+from app.reports.metrics import ReportFilters, sla_reports
 from app.reports.period import Period
 
 
 async def reports_view(session: AsyncSession, period: Period, now: datetime, filters: ReportFilters,
                        target_seconds: int) -> dict[str, Any]:
-    async def grouped(group_by: str):
-        return await sla_report(session, period, now, group_by=group_by, filters=filters)
-
-    by_day, by_cell = await grouped("day"), await grouped("weekday_hour")
-    by_responder, by_channel = await grouped("responder"), await grouped("channel")
+    reports = await sla_reports(session, period, now, ["day", "weekday_hour", "responder", "channel"],
+                                filters=filters)
+    by_day, by_cell = reports["day"], reports["weekday_hour"]
+    by_responder, by_channel = reports["responder"], reports["channel"]
     return {
         "overall": by_day.overall, "repeat_by_category": sorted(by_day.repeat_by_category.items(), key=lambda kv: sort_key(kv[0])),
         "line": charts.line_chart(period.days(), dict(by_day.groups)),

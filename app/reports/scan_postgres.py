@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import DateTime, Integer, case, cast, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -31,34 +30,33 @@ from sqlalchemy.sql.elements import Grouping
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import Mention
-from app.reports.grouping import CATEGORICAL
 from app.reports.tally import IS_REPEAT, TIMED_ANSWER, UNTIMED, Scan, outcome_letter, past_due
 from app.reports.timeslices import Slice
 
 
-def _key(group_by: str | None, slices: list[Slice] | None):
-    """(SQL key, raw value → report key)."""
-    if group_by is None:
-        return None, None
-    if slices is None:
-        return CATEGORICAL[group_by], None
-    keys = list(dict.fromkeys(s.key for s in slices))
-    index = {key: i for i, key in enumerate(keys)}
-    starts = cast([s.start for s in slices], ARRAY(DateTime(timezone=True)))
-    ids = Grouping(cast([index[s.key] for s in slices], ARRAY(Integer)))  # (…)[i]: PostgreSQL wants the brackets
-    return ids[func.width_bucket(Mention.posted_at, starts)], keys.__getitem__  # arrays count from 1
+def _keys(columns: list | None, slices: list[Slice] | None):
+    """(SQL keys, raw row keys → report key)."""
+    if slices is not None:
+        keys = list(dict.fromkeys(s.key for s in slices))
+        index = {key: i for i, key in enumerate(keys)}
+        starts = cast([s.start for s in slices], ARRAY(DateTime(timezone=True)))
+        ids = Grouping(cast([index[s.key] for s in slices], ARRAY(Integer)))  # (…)[i]: PostgreSQL wants the brackets
+        slice_key = ids[func.width_bucket(Mention.posted_at, starts)]  # arrays count from 1
+        return [slice_key], lambda raw: None if raw[0] is None else keys[raw[0]]
+    if columns:
+        return list(columns), tuple
+    return [], lambda raw: None
 
 
-async def scan(session: AsyncSession, conds: list, now: datetime, group_by: str | None,
+async def scan(session: AsyncSession, conds: list, now: datetime, columns: list | None,
                slices: list[Slice] | None) -> Scan:
-    """The tallies of the mentions matching `conds` (`session` bound to the engine, which lends
-    the second connection)."""
-    key, decode = _key(group_by, slices)
-    keyed = [key.label("key")] if key is not None else []
+    """The tallies of the mentions matching `conds`: per slice key, or per tuple of the values
+    of `columns`, or (neither) in one group keyed None (`session` bound to the engine, which
+    lends the second connection)."""
+    keys, key_of = _keys(columns, slices)
+    keyed = [key.label(f"key{i}") for i, key in enumerate(keys)]
+    width = len(keyed)
     found = Scan()
-
-    def key_of(raw) -> Any:
-        return decode(raw) if decode and raw is not None else raw
 
     plain = [Mention.category, Mention.status, Mention.within_target, Mention.dismiss_reason, Mention.removed,
              UNTIMED.label("untimed"), past_due(now).label("past_due"), IS_REPEAT.label("repeat")]
@@ -66,7 +64,7 @@ async def scan(session: AsyncSession, conds: list, now: datetime, group_by: str 
     c = grouped.c
     letter = outcome_letter(status=c.status, within=c.within_target, untimed=c.untimed, removed=c.removed,
                             past_due=c.past_due, reason=c.dismiss_reason, repeat=c.repeat)
-    counts = select(*([c.key] if keyed else []), letter, case((c.repeat, c.category)), c.n)
+    counts = select(*(c[f"key{i}"] for i in range(width)), letter, case((c.repeat, c.category)), c.n)
     response = Mention.first_response_seconds
     if keyed:
         seconds = select(*keyed, func.array_agg(response)).where(*conds, TIMED_ANSWER).group_by(*keyed)
@@ -74,13 +72,13 @@ async def scan(session: AsyncSession, conds: list, now: datetime, group_by: str 
         seconds = select(response, func.count()).where(*conds, TIMED_ANSWER).group_by(response)
     count_rows, seconds_rows = await asyncio.gather(_counts(session.bind, counts), session.execute(seconds))
     for row in count_rows:
-        raw, (letter_value, repeat_category, n) = (row[0], row[1:]) if keyed else (None, row)
-        found.group(key_of(raw)).letters[letter_value] += n
+        letter_value, repeat_category, n = row[width:]
+        found.group(key_of(row[:width])).letters[letter_value] += n
         if letter_value.isupper():
             found.repeats[repeat_category] += n
     if keyed:
-        for raw, values in seconds_rows:
-            found.add_seconds(key_of(raw), values)
+        for row in seconds_rows:
+            found.add_seconds(key_of(row[:width]), row[width])
     else:
         found.add_seconds(None, Counter(dict(seconds_rows.all())))
     return found

@@ -5,9 +5,10 @@ sort (or a dozen conditional sums per row) costs several times the reading. So t
 little per row: for each slice of the period (one for an ungrouped report; days or hours for
 a time grouping, found through the posted_at index) one correlated aggregate returns, packed in
 a JSON array, the mentions' letters as one string, the first-response seconds of timed
-answers, and the categories of repeat contacts. Grouped by a column (channel, responder, …),
-the slice also returns every row's key in the same row order, and Python counts the (key,
-letter) pairs, which is several times faster here than SQLite sorting the rows.
+answers, and the categories of repeat contacts. Grouped by columns (channel, responder, …),
+the slice also returns every row's values of those columns in the same row order, and Python
+counts the (key, letter) pairs, which is several times faster here than SQLite sorting the
+rows.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from sqlalchemy import bindparam, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import Mention
-from app.reports.grouping import CATEGORICAL
 from app.reports.period import Period
 from app.reports.tally import IS_REPEAT, TIMED, TIMED_ANSWER, Scan, row_letter
 from app.reports.timeslices import Slice
@@ -41,9 +41,10 @@ def _count_rows(found: Scan, keys: list, letters: str, seconds: list[int]) -> No
         found.add_seconds(key, values)
 
 
-async def scan(session: AsyncSession, conds: list, now: datetime, group_by: str | None,
+async def scan(session: AsyncSession, conds: list, now: datetime, columns: list | None,
                slices: list[Slice] | None, period: Period) -> Scan:
-    """The tallies of the period's mentions matching `conds`."""
+    """The tallies of the period's mentions matching `conds`: per slice key, or per tuple of
+    the values of `columns`, or (neither) in one group keyed None."""
     ranges = slices or [Slice(period.since, period.until, None)]
     dialect = session.bind.dialect
     stored = Mention.__table__.c.posted_at.type.dialect_impl(dialect).bind_processor(dialect)  # text as kept
@@ -52,9 +53,9 @@ async def scan(session: AsyncSession, conds: list, now: datetime, group_by: str 
     packed = [func.group_concat(row_letter(now), ""),
               func.json_group_array(Mention.first_response_seconds).filter(TIMED_ANSWER),
               func.json_group_array(Mention.category).filter(IS_REPEAT)]
-    per_row_key = group_by is not None and slices is None
+    per_row_key = bool(columns) and slices is None
     if per_row_key:
-        packed.append(func.json_group_array(CATEGORICAL[group_by]))
+        packed.extend(func.json_group_array(column) for column in columns)
     per_slice = (select(func.json_array(*packed)).where(
         *conds, Mention.posted_at >= func.json_extract(each.c.value, "$[0]"),
         Mention.posted_at < func.json_extract(each.c.value, "$[1]")).scalar_subquery())
@@ -65,7 +66,7 @@ async def scan(session: AsyncSession, conds: list, now: datetime, group_by: str 
             continue
         found.repeats.update(repeat_categories)
         if per_row_key:
-            _count_rows(found, row_keys[0], letters, seconds)
+            _count_rows(found, list(zip(*row_keys)), letters, seconds)
         else:
             found.group(ranges[index].key).letters.update(letters)
             found.add_seconds(ranges[index].key, seconds)

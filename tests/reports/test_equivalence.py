@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 
 from app.db import Database
 from app.models import DISMISS_REASONS, FollowUp, Mention
-from app.reports import GROUP_BYS, ReportFilters, parse_period, sla_report
+from app.reports import GROUP_BYS, ReportFilters, parse_period, sla_report, sla_reports
 from app.sla import DAY_KEYS
 
 pytestmark = pytest.mark.asyncio
@@ -120,6 +120,9 @@ async def test_every_grouping_matches_a_count_row_by_row(db_url):
         async with db.read() as session:
             reports = {g: (await sla_report(session, PERIOD, NOW, group_by=g, filters=ReportFilters())).as_dict()
                        for g in (None, *GROUP_BYS)}
+            # all at once: time groupings share one pass, column groupings another
+            together = await sla_reports(session, PERIOD, NOW, [None, *GROUP_BYS])
+            page = await sla_reports(session, PERIOD, NOW, ["day", "week"])   # days, no hours
     finally:
         await db.dispose()
 
@@ -137,3 +140,5 @@ async def test_every_grouping_matches_a_count_row_by_row(db_url):
         keys = [g["key"] for g in report["groups"]]
         assert keys[-1:] != [None] or None not in keys[:-1], "the no-value group comes last"
     assert overall["mentions"] > 1000 and overall["median_first_response_seconds"] is not None
+    assert {g: report.as_dict() for g, report in together.items()} == reports
+    assert {g: report.as_dict() for g, report in page.items()} == {g: reports[g] for g in ("day", "week")}
