@@ -148,9 +148,11 @@ def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
     if other is not None and strong_in[other] and no_cue and strong_in.count(True) == 1:
         return "other"
     # Praise beats complaint words unless sarcasm/complaint cues say otherwise; a tie with a
-    # named problem ("Thanks! Another outage.") is a complaint.
+    # named problem ("Thanks! Another outage.") is a complaint, unless the praise is as
+    # strong ("Kapotte oordopjes zonder gedoe geruild. Dankjewel!": the problem is solved).
+    strong_praise = any(w >= lex.strong_weight for w in found[n].values())
     if praise and (praise > scores[best] + negative
-                   or (no_cue and praise >= scores[best] and not strong)):
+                   or (no_cue and praise >= scores[best] and (strong_praise or not strong))):
         return "praise"
     # A question may name a topic ("is there a discount on broadband?") but no strong
     # complaint term ("is er een storing?") and no complaint cue but a weak one ("still").

@@ -6,8 +6,8 @@ and never edited; 30 % of them contained no listed term at all when committed (t
 `listed_term_at_commit` flag, see build_unseen_sets.py). Its sibling, the unseen held-out set
 (544 posts from the same writers), was never read while tuning: it is the honest estimate for
 posts nobody has seen. The earlier sets (blind + indirect, the first labelled set, the first
-held-out set) and the dev set (300 blind posts, weighted towards praise, chatter and outages
-described by their effects, tuned on after the unseen set) guard against regressions.
+held-out set) and the dev set (600 blind posts, weighted towards praise, chatter, service and
+outages described by their effects, tuned on after the unseen set) guard against regressions.
 """
 from collections import Counter
 
@@ -24,9 +24,9 @@ DEV = load_posts("dev_posts.jsonl")             # blind, committed before tuning
 LABELLED = load_posts("labelled_posts.jsonl")   # written before the term lists were tuned
 HELDOUT = load_posts("heldout_posts.jsonl")     # written after; never used to tune
 #: Regression guards only, no targets (tuning on these posts would spoil the measure), with a
-#: few posts' slack below what was measured when they were set: 78.1 % (425/544) and 80.0 %
+#: few posts' slack below what was measured when they were set: 79.8 % (434/544) and 80.0 %
 #: (36/45).
-UNSEEN_HELDOUT_FLOOR = 0.76
+UNSEEN_HELDOUT_FLOOR = 0.78
 HELDOUT_FLOOR = 0.75
 
 
@@ -114,9 +114,9 @@ def test_blind_sets_do_not_regress():
 
 
 def test_dev_set_does_not_regress():
-    """84.0 % (252/300) when set; recall is lowest for chatter and praise about products."""
+    """80.7 % (484/600) when set; recall is lowest for chatter and praise about products."""
     accuracy, _ = report("dev set", DEV, confusion(DEV))
-    assert accuracy >= 0.82
+    assert accuracy >= 0.78
 
 
 def test_labelled_posts_do_not_regress():
@@ -152,6 +152,12 @@ def test_heldout_posts_are_measured():
     ("We are hiring couriers for our depot in Leeds, link in bio", "en", "other"),
     ("Vacature: chauffeur voor pakketbezorging in Gent, solliciteer nu", "nl", "other"),
     ("Job alert: we are hiring couriers, but my parcel never arrived either", "en", "delivery"),
+    # an ad or a news item stays that whatever it is about
+    ("Die nieuwe reclame met de dansende wasmachine zit in mijn hoofd", "nl", "other"),
+    ("Just read that they are closing the old store on Main Street, end of an era", "en", "other"),
+    # strong praise for a solved problem is praise; thanks for nothing is not
+    ("Kapotte oordopjes zonder gedoe geruild bij de HEMA. Dankjewel!", "nl", "praise"),
+    ("My earbuds broke again, thanks for nothing", "en", "product"),
     # a weak complaint cue ("gewoon") does not spoil praise
     ("Gewoon even zeggen: jullie monteur was super vriendelijk, dank je wel", "nl", "praise"),
     # a handle is a name: "super" in it is no praise

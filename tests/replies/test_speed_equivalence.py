@@ -224,8 +224,9 @@ def ref_category(doc: RefDoc, lex, ref: dict) -> str:
     no_cue = negative < lex.normal_weight   # weak cues ("still") never decide
     if named == {"other"} and no_cue:
         return "other"
+    strong_praise = any(w >= lex.strong_weight for w in all_hits.values())
     if praise and (praise > scores[best] + negative
-                   or (no_cue and praise >= scores[best] and not strong)):
+                   or (no_cue and praise >= scores[best] and (strong_praise or not strong))):
         return "praise"
     if not strong and no_cue and ref_is_question(doc, lex, ref):
         return "question"
