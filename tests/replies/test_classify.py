@@ -24,7 +24,7 @@ DEV = load_posts("dev_posts.jsonl")             # blind, committed before tuning
 LABELLED = load_posts("labelled_posts.jsonl")   # written before the term lists were tuned
 HELDOUT = load_posts("heldout_posts.jsonl")     # written after; never used to tune
 #: Regression guards only, no targets (tuning on these posts would spoil the measure), with a
-#: few posts' slack below what was measured when they were set: 79.8 % (434/544) and 80.0 %
+#: few posts' slack below what was measured when they were set: 80.0 % (435/544) and 80.0 %
 #: (36/45).
 UNSEEN_HELDOUT_FLOOR = 0.78
 HELDOUT_FLOOR = 0.75
@@ -114,7 +114,7 @@ def test_blind_sets_do_not_regress():
 
 
 def test_dev_set_does_not_regress():
-    """80.7 % (484/600) when set; recall is lowest for chatter and praise about products."""
+    """81.0 % (486/600) when set; recall is lowest for chatter and praise about products."""
     accuracy, _ = report("dev set", DEV, confusion(DEV))
     assert accuracy >= 0.78
 
@@ -162,6 +162,8 @@ def test_heldout_posts_are_measured():
     ("Gewoon even zeggen: jullie monteur was super vriendelijk, dank je wel", "nl", "praise"),
     # a handle is a name: "super" in it is no praise
     ("Kun je bij @JumboSupermarkt ook lege flessen inleveren?", "nl", "question"),
+    # customer service is a topic, not a problem: asking how to reach it is a question
+    ("Hoe bereik ik de klantenservice op zondag?", "nl", "question"),
     # many people at once, told by what they see
     ("whole estate sitting in the dark, even the streetlights gave up", "en", "outage"),
     ("Mijn moeder in Zwolle ook: de hele vriendengroep krijgt de app niet open", "nl", "outage"),
