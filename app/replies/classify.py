@@ -8,7 +8,7 @@ from typing import Any
 
 from .datafiles import load, supported
 from .terms import Doc, Heads, TermList, TermLists
-from .text import strip_noise
+from .text import clause_numbers, strip_noise
 
 CATEGORIES = ("delivery", "billing", "outage", "product", "service", "account", "praise",
               "question", "other")
@@ -184,15 +184,23 @@ def _score(hits: dict[str, int], decisive_weight: int) -> int:
 
 def _praise_score(doc: Doc, lex: _Lexicon, all_hits: dict[str, int]) -> tuple[int, int]:
     """(praise, negated praise): "not impressed" / "niet blij" (a negator in the two words
-    before) and "leuk hoor" / "thanks I guess" (a sarcasm marker in the two words after) turn
-    praise into a complaint cue. `all_hits`: lex.praise.hits(doc)."""
+    before) and "leuk hoor" / "thanks I guess" (a sarcasm marker in the two words after), in
+    the same clause ("Geen gedoe, top!" is no negated "top"), turn praise into a complaint
+    cue. `all_hits`: lex.praise.hits(doc)."""
     tokens = doc.tokens
     if not all_hits or (lex.negators.isdisjoint(tokens) and lex.sarcasm_after.isdisjoint(tokens)):
         plain_hits = all_hits   # nothing to mask, or nothing a mask could remove
     else:
         negators, sarcasm = lex.negators, lex.sarcasm_after
-        masked = tuple("" if any(t in negators for t in tokens[max(0, i - 2):i])
-                       or any(t in sarcasm for t in tokens[i + 1:i + 3])
+        clause = clause_numbers(doc.plain)
+        if len(clause) != len(tokens):   # a Doc built without its plain text
+            clause = [0] * len(tokens)
+
+        def marked(i: int, near: range, markers: frozenset[str]) -> bool:
+            return any(tokens[j] in markers and clause[j] == clause[i] for j in near)
+
+        masked = tuple("" if marked(i, range(max(0, i - 2), i), negators)
+                       or marked(i, range(i + 1, min(len(tokens), i + 3)), sarcasm)
                        else tok for i, tok in enumerate(tokens))
         plain_hits = lex.praise.hits(replace(doc, tokens=masked))
     return _score(plain_hits, lex.normal_weight), sum(all_hits.values()) - sum(plain_hits.values())

@@ -152,6 +152,7 @@ class Doc:
     #: handle is a name ("super" in "@JumboSupermarkt" is no praise, "mast" in "@Ticketmaster"
     #: no outage)
     handles: tuple[str, ...] = ()
+    plain: str = ""   # strip_noise(text): `tokens` are its words
 
     @classmethod
     def of(cls, text: str, *, not_typos: TermList | None = None) -> Doc:
@@ -176,7 +177,7 @@ class Doc:
             cache = not_typos._index.exact_cache
             exact = frozenset(t for t in tokens
                               if (cache.get(t) or not_typos._index.token_entry(t, False))[0])
-        return cls(tokens, tuple(tags), frozenset(tags), fold(text).lower(), exact, handles)
+        return cls(tokens, tuple(tags), frozenset(tags), fold(text).lower(), exact, handles, plain)
 
 
 @lru_cache(maxsize=4096)

@@ -78,6 +78,22 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(fold(text).lower())
 
 
+_CLAUSE_BREAK_RE = re.compile(r"[,.!?;:\n]")
+
+
+def clause_numbers(text: str) -> list[int]:
+    """For each token of `words(text)`, the clause it is in: a comma, full stop, "!", "?",
+    ";", ":" or line break between two tokens starts a new one."""
+    folded = fold(text).lower()
+    numbers, clause, last_end = [], 0, 0
+    for match in WORD_RE.finditer(folded):
+        if _CLAUSE_BREAK_RE.search(folded, last_end, match.start()):
+            clause += 1
+        numbers.append(clause)
+        last_end = match.end()
+    return numbers
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences in `text`, leading blanks excluded."""
     spans = []

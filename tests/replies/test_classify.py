@@ -24,7 +24,7 @@ DEV = load_posts("dev_posts.jsonl")             # blind, committed before tuning
 LABELLED = load_posts("labelled_posts.jsonl")   # written before the term lists were tuned
 HELDOUT = load_posts("heldout_posts.jsonl")     # written after; never used to tune
 #: Regression guards only, no targets (tuning on these posts would spoil the measure), with a
-#: few posts' slack below what was measured when they were set: 80.0 % (435/544) and 80.0 %
+#: few posts' slack below what was measured when they were set: 80.1 % (436/544) and 80.0 %
 #: (36/45).
 UNSEEN_HELDOUT_FLOOR = 0.78
 HELDOUT_FLOOR = 0.75
@@ -114,7 +114,7 @@ def test_blind_sets_do_not_regress():
 
 
 def test_dev_set_does_not_regress():
-    """81.0 % (486/600) when set; recall is lowest for chatter and praise about products."""
+    """81.5 % (489/600) when set; recall is lowest for chatter and praise about products."""
     accuracy, _ = report("dev set", DEV, confusion(DEV))
     assert accuracy >= 0.78
 
@@ -158,6 +158,10 @@ def test_heldout_posts_are_measured():
     # strong praise for a solved problem is praise; thanks for nothing is not
     ("Kapotte oordopjes zonder gedoe geruild bij de HEMA. Dankjewel!", "nl", "praise"),
     ("My earbuds broke again, thanks for nothing", "en", "product"),
+    # a negator only negates praise in its own clause
+    ("Geen gedoe, top!", "nl", "praise"),
+    ("Fixed my laptop for basically nothing. Cheers mate", "en", "praise"),
+    ("Niet blij, de rits is na een week kapot", "nl", "product"),
     # a weak complaint cue ("gewoon") does not spoil praise
     ("Gewoon even zeggen: jullie monteur was super vriendelijk, dank je wel", "nl", "praise"),
     # a handle is a name: "super" in it is no praise

@@ -107,6 +107,7 @@ class RefDoc:
     raw: str
     exact_only: frozenset[str] = frozenset()
     handles: tuple[str, ...] = ()
+    clauses: tuple[int, ...] = ()   # per token: which clause of the text it is in
 
 
 def ref_doc(text: str, not_typos: RefTermList | None = None) -> RefDoc:
@@ -118,8 +119,10 @@ def ref_doc(text: str, not_typos: RefTermList | None = None) -> RefDoc:
         handle_words += words + (["".join(words)] if len(words) > 1 else [])
     tokens = tuple(ref_words(strip_noise(text)))
     exact = frozenset(t for t in tokens if not_typos and not_typos.matches_exactly(t))
+    clauses = [n for n, piece in enumerate(re.split(r"[,.!?;:\n]", strip_noise(text)))
+               for _ in ref_words(piece)]
     return RefDoc(tokens, tuple(tags), frozenset(tags), ref_fold(text).lower(), exact,
-                  tuple(handle_words))
+                  tuple(handle_words), tuple(clauses))
 
 
 def ref_phrase_in(term: Term, tokens: tuple[str, ...]) -> bool:
@@ -209,9 +212,12 @@ def ref_category(doc: RefDoc, lex, ref: dict) -> str:
     scores = {name: ref_score(hits, lex.normal_weight) for name, hits in found.items()}
     best = max(scores, key=lambda name: scores[name])
     tokens = doc.tokens
-    # praise with a negator in the two words before it, or a sarcasm marker in the two after
-    masked = tuple("" if any(t in lex.negators for t in tokens[max(0, i - 2):i])
-                   or any(t in lex.sarcasm_after for t in tokens[i + 1:i + 3]) else tok
+    # praise with a negator in the two words before it, or a sarcasm marker in the two after,
+    # in the same clause
+    same = doc.clauses
+    masked = tuple("" if any(tokens[j] in lex.negators and same[j] == same[i] for j in range(max(0, i - 2), i))
+                   or any(tokens[j] in lex.sarcasm_after and same[j] == same[i]
+                          for j in range(i + 1, min(len(tokens), i + 3))) else tok
                    for i, tok in enumerate(tokens))
     all_hits = ref["praise"].hits(doc)
     plain_hits = ref["praise"].hits(replace(doc, tokens=masked))
