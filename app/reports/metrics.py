@@ -115,20 +115,18 @@ async def _time_scans(session: AsyncSession, who: list, period: Period, now: dat
     PostgreSQL groups in the database, where a key per hour of the period is thousands of
     groups: a pass per grouping costs less there."""
     found: Found = {}
-    if len(temporal) == 1 or session.bind.dialect.name == "postgresql":
+    if len(temporal) <= 1 or session.bind.dialect.name == "postgresql":
         for group_by in temporal:
             slices = time_slices(group_by, period)
             found[group_by] = (await _scan(session, who, period, now, None, slices), slices)
         return found
-    if temporal:
-        finest = "hour" if {"hour", "weekday_hour"} & set(temporal) else "day"
-        fine = [Slice(s.start, s.end, i) for i, s in enumerate(time_slices(finest, period))]
-        by_slice = await _scan(session, who, period, now, None, fine)
-        for group_by in temporal:
-            slices = time_slices(group_by, period)
-            key_of = key_finder(slices)
-            found[group_by] = (_regroup(by_slice, lambda index, key_of=key_of: key_of(fine[index].start)),
-                               slices)
+    finest = "hour" if {"hour", "weekday_hour"} & set(temporal) else "day"
+    fine = [Slice(s.start, s.end, i) for i, s in enumerate(time_slices(finest, period))]
+    by_slice = await _scan(session, who, period, now, None, fine)
+    for group_by in temporal:
+        slices = time_slices(group_by, period)
+        key_of = key_finder(slices)
+        found[group_by] = (_regroup(by_slice, lambda index, key_of=key_of: key_of(fine[index].start)), slices)
     return found
 
 
