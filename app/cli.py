@@ -1,4 +1,4 @@
-"""The `webcare` command (DESIGN §4): serve, worker, migrate, user add, token create/revoke."""
+"""The `webcare` command: serve, worker, migrate, user add, token create/revoke (README, "Running it for real")."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,8 @@ import secrets
 import signal
 import sys
 
-from app.config import ConfigError, Settings, SourceConfig, load_config
+from app.core.config import ConfigError, Settings, SourceConfig, load_config
+from app.core.sources import DEMO
 
 log = logging.getLogger("webcare")
 DEMO_USER = "demo"
@@ -33,8 +34,8 @@ def _setup_logging(settings: Settings) -> None:
 
 
 def _context(*, demo: bool = False):
-    from app.context import AppContext
-    from app.db import Database
+    from app.core.context import AppContext
+    from app.core.db import Database
 
     settings = Settings()
     config = load_config(settings.config_path())
@@ -45,28 +46,27 @@ def _context(*, demo: bool = False):
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ctx = AppContext(settings=settings, config=config, db=Database(settings.resolved_database_url()),
                      secret_key=settings.resolved_secret_key(), demo=demo)
-    if demo and not any(s.kind == "demo" for s in config.sources):
-        ctx.extra_sources.append(SourceConfig(name="demo", kind="demo"))
+    if demo and not any(s.kind == DEMO for s in config.sources):
+        ctx.extra_sources.append(SourceConfig(name="demo", kind=DEMO))
     return ctx
 
 
 def _migrate(ctx) -> None:
-    from app.migrate import upgrade
+    from app.core.migrate import upgrade
 
     upgrade(ctx.db.url)
 
 
 async def _ensure_demo_login(ctx) -> str:
     """A `demo` admin with a fresh password each start, printed for the person trying it out."""
-    from app import auth
-
+    from app.accounts import passwords, users
     password = secrets.token_urlsafe(12)
     async with ctx.db.write() as session:
-        user = await auth.user_by_name(session, DEMO_USER)
+        user = await users.user_by_name(session, DEMO_USER)
         if user is None:
-            await auth.create_user(session, DEMO_USER, password, "admin", display_name="Demo User")
+            await users.create_user(session, DEMO_USER, password, "admin", display_name="Demo User")
         else:
-            user.password_hash = auth.hash_password(password)
+            user.password_hash = passwords.hash_password(password)
     await ctx.db.dispose()
     return password
 
@@ -92,8 +92,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from app.events import EventHub
-    from app.worker import Worker
+    from app.intake.worker import Worker
 
     ctx = _context()
     if not args.no_migrate:
@@ -104,7 +103,6 @@ def cmd_worker(args) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        ctx.hub = EventHub(ctx.db)
         try:
             await Worker(ctx).run_forever(stop)
         finally:
@@ -131,14 +129,13 @@ def _read_password(args) -> str:
 
 
 def cmd_user_add(args) -> int:
-    from app import auth
-
+    from app.accounts import users
     ctx = _context()
     password = _read_password(args)
 
     async def run() -> None:
         async with ctx.db.write() as session:
-            await auth.create_user(session, args.username, password, args.role, display_name=args.name)
+            await users.create_user(session, args.username, password, args.role, display_name=args.name)
         await ctx.db.dispose()
 
     asyncio.run(run())
@@ -147,32 +144,29 @@ def cmd_user_add(args) -> int:
 
 
 async def _with_user(ctx, username: str, action):
-    from app import auth
-
+    from app.accounts import principal, users
     try:
         async with ctx.db.write() as session:
-            user = await auth.user_by_name(session, username)
+            user = await users.user_by_name(session, username)
             if user is None:
-                raise auth.AuthError(f"no user named {username!r}")
+                raise principal.AuthError(f"no user named {username!r}")
             return await action(session, user)
     finally:
         await ctx.db.dispose()
 
 
 def cmd_token_create(args) -> int:
-    from app import auth
-
-    token = asyncio.run(_with_user(_context(), args.username, auth.create_token))
+    from app.accounts import tokens
+    token = asyncio.run(_with_user(_context(), args.username, tokens.create_token))
     print("New API token (shown once; send it as 'Authorization: Bearer <token>'):", file=sys.stderr)
     print(token)
     return 0
 
 
 def cmd_token_revoke(args) -> int:
-    from app import auth
-
+    from app.accounts import tokens
     count = asyncio.run(_with_user(_context(), args.username,
-                                   lambda session, user: auth.revoke_tokens(session, user, args.prefix)))
+                                   lambda session, user: tokens.revoke_tokens(session, user, args.prefix)))
     print(f"revoked {count} token(s) of {args.username!r}")
     return 0
 
@@ -223,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"webcare: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        from app.auth import AuthError
+        from app.accounts.principal import AuthError
 
         if isinstance(exc, AuthError):
             print(f"webcare: {exc}", file=sys.stderr)

@@ -2,7 +2,7 @@
 the same run (one compiled regex with every term core as an alternative, scanned over the same
 posts). The ratio (classify / baseline) is what matters on a noisy machine.
 
-Posts: the labelled and held-out sets (tests/replies/data/), and synthetic posts made from
+Posts: the labelled and held-out sets (tests/craft/data/), and synthetic posts made from
 them with other numbers, @handles and signatures (new tokens, so the per-token caches miss
 as they would on live traffic).
 
@@ -17,11 +17,11 @@ import re
 import time
 from pathlib import Path
 
-from app.replies.classify import _lexicon, classify
-from app.replies.datafiles import SUPPORTED
-from app.replies.language import detect_language
+from app.craft.classify import _lexicon, classify
+from app.craft.datafiles import SUPPORTED
+from app.craft.language import detect_language
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "replies" / "data"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "craft" / "data"
 HANDLES = ["KPN", "bol", "PostNL", "Ziggo", "coolblue", "NS_online", "DHLParcel_NL", "Vodafone",
            "BritishGas", "RoyalMail", "EE", "Tesco", "AmazonHelp", "virginmedia"]
 SYLLABLES = ["an", "ke", "ma", "rie", "jo", "sa", "ni", "de", "tom", "lis", "ber", "ek", "van",

@@ -17,9 +17,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from app.db import Database
-from app.ingest import IngestContext, SourceRef, ingest_batch
-from app.migrate import upgrade
+from app.core.db import Database
+from app.core.migrate import upgrade
+from app.intake.store import IngestContext, SourceRef, ingest_batch
 from app.sla import SlaPolicy
 from connectors.base import NewMention
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from app.db import Database
-from app.migrate import upgrade
+from app.core.db import Database
+from app.core.migrate import upgrade
 from app.reports import GROUP_BYS, ReportFilters, parse_period, sla_report, sla_reports
 
 START = datetime(2026, 7, 1, tzinfo=timezone.utc)

@@ -1,7 +1,7 @@
 """Spike check speed (categories and terms), beside the bare reads it cannot do without.
 
 Loads a freshly migrated SQLite database with mentions at a steady rate over five weeks (real
-post texts from tests/replies/data/, with an incident word mixed into the last quarter-hour),
+post texts from tests/craft/data/, with an incident word mixed into the last quarter-hour),
 then times:
 - the bare reads: the five `SELECT id, category, text ... LIMIT <sample>` of the last 15 minutes
   and the same quarter-hour of the past four weeks, through the raw driver;
@@ -25,15 +25,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from app.alerts import spikes
-from app.alerts.spikes import WINDOW, find_spikes, history_slots
-from app.config import Config
-from app.db import Database
-from app.migrate import upgrade
+from app.alerts.spikes import check as spikes
+from app.alerts.spikes.check import WINDOW, find_spikes, history_slots
+from app.core.config import Config
+from app.core.db import Database
+from app.core.migrate import upgrade
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 WEEKS = 5
-DATA = Path(__file__).resolve().parent.parent / "tests" / "replies" / "data"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "craft" / "data"
 COLUMNS = ("source", "channel", "external_id", "direction", "author", "text", "category", "urgency",
            "urgency_reasons", "posted_at", "fetched_at", "backfill", "removed", "status")
 RUNS = 5

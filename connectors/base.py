@@ -2,7 +2,7 @@
 
 A connector turns a channel's API into `NewMention` values and a new cursor. It knows nothing
 of the database or of FastAPI: the app's ingest writes a batch and its cursor in one
-transaction, so a crash before commit simply refetches (DESIGN §5, crash rule).
+transaction, so a crash before commit simply refetches.
 """
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from connectors.textlength import GRAPHEMES, TextCounter
+
+# Visibilities of a post that must never be answered in public (Mastodon's words; a DM
+# anywhere counts as "direct").
+PRIVATE_VISIBILITIES = frozenset({"direct", "private"})
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class NewMention:
     channel: str | None = None  # None: the source's channel kind (push sources: the source name)
     in_reply_to: str | None = None  # external id of the post this answers, same channel
     followers: int | None = None
-    visibility: str | None = None  # mastodon: public | unlisted | private | direct
+    visibility: str | None = None  # public | unlisted | private | direct (see PRIVATE_VISIBILITIES)
     outbound: bool = False  # posted by one of the brand's own accounts
     edited_at: datetime | None = None
     deleted: bool = False

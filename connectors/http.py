@@ -1,7 +1,7 @@
 """HTTP plumbing every connector shares: one place that turns transport failures and status
 codes into the ConnectorError family, and that reads each channel's rate-limit headers.
 
-Channels disagree on what a "reset" header holds (DESIGN §5):
+Channels disagree on what a "reset" header holds:
 - Mastodon `X-RateLimit-Reset`: an ISO 8601 timestamp;
 - Bluesky `RateLimit-Reset` and X `x-rate-limit-reset`: epoch seconds;
 - Reddit `X-Ratelimit-Reset`: seconds from now (the same header name as Mastodon's, since
@@ -222,7 +222,7 @@ async def post_without_key(post: Callable[[], Awaitable[PostedReply]],
                            find: Callable[[], Awaitable[PostedReply | None]]) -> PostedReply:
     """Post once on a channel without idempotency keys. When the answer is lost, look for
     the post instead of retrying; if it cannot be found or the look-up fails, the outcome is
-    unknown and the app asks a person to verify rather than post twice (DESIGN §5)."""
+    unknown and the app asks a person to verify rather than post twice."""
     try:
         return await post()
     except LostAnswer as lost:

@@ -4,7 +4,7 @@ Each fetch opens `/subscribe?wantedCollections=app.bsky.feed.post&cursor=<time_u
 from the stored cursor, keeps the posts the source wants (query words; posts by, mentioning or
 answering the brand's DIDs) and hangs up after `max_events` events or `max_seconds`, or once it
 has caught up with the live tail. The new cursor (the last time_us handled) goes back with the
-batch, so it only advances when the batch is stored (DESIGN §5, crash rule).
+batch, so it only advances when the batch is stored.
 
 Jetstream: https://github.com/bluesky-social/jetstream (README, "Consuming Jetstream"): an
 absent cursor means live tail only; a cursor (unix microseconds) replays from that moment.
@@ -23,8 +23,18 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
-from connectors.base import (AuthFailed, Capabilities, ConnectorError, FetchResult, NewMention, PostedReply,
-                             RateLimited, ReplyNotAllowed, ReplyRequest, TemporaryFailure)
+from connectors.base import (
+    AuthFailed,
+    Capabilities,
+    ConnectorError,
+    FetchResult,
+    NewMention,
+    PostedReply,
+    RateLimited,
+    ReplyNotAllowed,
+    ReplyRequest,
+    TemporaryFailure,
+)
 from connectors.bluesky import POST_COLLECTION, TEXT_LIMIT
 from connectors.http import DEFAULT_RATE_LIMIT_WAIT, parse_reset, utcnow
 from connectors.jetstream_events import Interest, PostCommit, SeenPosts, read_frame, to_mention

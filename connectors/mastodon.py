@@ -22,6 +22,7 @@ import grapheme
 import httpx
 
 from connectors.base import (
+    PRIVATE_VISIBILITIES,
     Capabilities,
     ConnectorError,
     FetchResult,
@@ -37,7 +38,6 @@ from connectors.options import optional_str, required_str, str_list
 TEXT_LIMIT = 500
 PAGE_SIZE = 40  # the maximum for timelines and search (notifications allow 80)
 PARENT_CACHE_SIZE = 2000  # id -> uri of answered posts, so threads cost one look-up each
-PRIVATE_VISIBILITIES = frozenset({"direct", "private"})
 # Re-checked per run: one request on Mastodon 4.3+ (GET /api/v1/statuses?id[]=), one per post
 # on older servers, where 20 a run stays far below 300 requests / 5 minutes.
 VERIFY_BATCH = 20

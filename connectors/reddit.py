@@ -19,10 +19,28 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors.base import (AuthFailed, Capabilities, ConnectorError, FetchResult, NewMention, PostedReply,
-                             RateLimited, ReplyNotAllowed, ReplyRequest, TemporaryFailure)
-from connectors.http import (LostAnswer, http_base_url, json_body, post_without_key, quota_reset, raise_for_status,
-                             send, utcnow)
+from connectors.base import (
+    AuthFailed,
+    Capabilities,
+    ConnectorError,
+    FetchResult,
+    NewMention,
+    PostedReply,
+    RateLimited,
+    ReplyNotAllowed,
+    ReplyRequest,
+    TemporaryFailure,
+)
+from connectors.http import (
+    LostAnswer,
+    http_base_url,
+    json_body,
+    post_without_key,
+    quota_reset,
+    raise_for_status,
+    send,
+    utcnow,
+)
 from connectors.options import optional_str, required_str, str_list
 from connectors.reddit_query import Comment, compile_query
 from connectors.textlength import same_text

@@ -1,7 +1,7 @@
 """RSS 2.0 and Atom feeds (including Google Alerts) as a read-only channel.
 
 We fetch the bytes ourselves with conditional headers and hand them to feedparser, which only
-parses: it must never fetch (DESIGN §5). Feeds carry no reliable order or dates, so the cursor
+parses: it must never fetch. Feeds carry no reliable order or dates, so the cursor
 remembers the ids it has already passed on as well as the validators for the next request.
 """
 from __future__ import annotations

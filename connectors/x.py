@@ -20,8 +20,18 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors.base import (AuthFailed, Capabilities, ConnectorError, FetchResult, NewMention, PostedReply,
-                             ReplyNotAllowed, ReplyRequest, ReplyUnknown, TemporaryFailure)
+from connectors.base import (
+    AuthFailed,
+    Capabilities,
+    ConnectorError,
+    FetchResult,
+    NewMention,
+    PostedReply,
+    ReplyNotAllowed,
+    ReplyRequest,
+    ReplyUnknown,
+    TemporaryFailure,
+)
 from connectors.http import LostAnswer, http_base_url, json_body, post_without_key, raise_for_status, send, utcnow
 from connectors.options import optional_str, required_str
 from connectors.textlength import X_WEIGHTED

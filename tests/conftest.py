@@ -6,13 +6,10 @@ milliseconds. Nothing touches a developer's own database."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -20,36 +17,14 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
-from app import auth
-from app.config import Config, Settings, load_config
-from app.context import AppContext
-from app.db import Database
+from app.core.config import Settings
+from app.core.context import AppContext
+from app.core.db import Database
+from app.core.migrate import upgrade
 from app.main import create_app
-from app.migrate import upgrade
+from tests.support.app import PG_ENV, PUSH_SECRET, PUSH_SECRET_ENV, free_port, make_config, need_or_skip
 
-PG_ENV = "WEBCARE_TEST_DATABASE_URL"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-PUSH_SECRET = "whsec_" + base64.b64encode(b"webcare-test-push-secret-32bytes").decode()
-PUSH_SECRET_ENV = "WEBCARE_TEST_PUSH_SECRET"
-DEFAULT_TOML = f"""
-[sla]
-target_minutes = 60
-warning_minutes = 45
-timezone = "Europe/Amsterdam"
-
-[[sources]]
-name = "push"
-kind = "webhook"
-secret_env = "{PUSH_SECRET_ENV}"
-"""
-
-
-def need_or_skip(reason: str) -> None:
-    """Under CI a missing capability is a failure, never a silent skip."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: this must run)")
-    pytest.skip(reason)
-
+pytest_plugins = ["tests.support.browser"]
 
 # --- database templates -------------------------------------------------------------------
 
@@ -121,27 +96,6 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
 
 # --- app context and clients --------------------------------------------------------------
 
-class Clock:
-    """A controllable clock: `now()` is fixed until moved."""
-
-    def __init__(self, start: datetime | None = None):
-        self.value = start or datetime.now(timezone.utc).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.value
-
-    def advance(self, **delta) -> None:
-        from datetime import timedelta
-
-        self.value += timedelta(**delta)
-
-
-def make_config(tmp_path: Path, toml: str = DEFAULT_TOML) -> Config:
-    path = tmp_path / "webcare.toml"
-    path.write_text(toml)
-    return load_config(path)
-
-
 @pytest.fixture
 def push_secret(monkeypatch) -> str:
     monkeypatch.setenv(PUSH_SECRET_ENV, PUSH_SECRET)
@@ -165,12 +119,6 @@ async def app_client(ctx) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest_asyncio.fixture
 async def live_server(ctx) -> AsyncIterator[str]:
     """A real uvicorn on a spare port (httpx's ASGI transport does not stream)."""
@@ -186,14 +134,3 @@ async def live_server(ctx) -> AsyncIterator[str]:
     server.should_exit = True
     await asyncio.wait_for(task, 15)
 
-
-async def add_user(ctx: AppContext, username: str, role: str = "responder",
-                   password: str = "correct-horse-battery") -> str:
-    """Create a user and return a fresh API token for them."""
-    async with ctx.db.write() as session:
-        user = await auth.create_user(session, username, password, role)
-        return await auth.create_token(session, user)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

@@ -2,6 +2,6 @@
 of customer text (`neutralise`), pure delivery decisions (`policy`), spike detection
 (`spike`, `terms`, `topic`). The outbox, planner, dispatcher, spikes and statements build on
 these with the database; nothing in the package knows the web framework."""
-from app.alerts.model import ALERT_KINDS, Alert, AlertGroup, AlertKind, MentionInfo, dashboard_link, dedupe_key
+from app.alerts.alert import ALERT_KINDS, Alert, AlertGroup, AlertKind, MentionInfo, dashboard_link, dedupe_key
 
 __all__ = ["ALERT_KINDS", "Alert", "AlertGroup", "AlertKind", "MentionInfo", "dashboard_link", "dedupe_key"]

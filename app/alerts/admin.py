@@ -11,9 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.alerts import messages
 from app.alerts.outbox import SinkRule, enqueue, sink_state
-from app.alerts.topic import Topic
-from app.config import AlertConfig
-from app.models import AlertOutbox, SinkState
+from app.alerts.spikes.topic import Topic
+from app.core.config import AlertConfig
+from app.core.models import AlertOutbox, SinkState
 
 LIST_LIMIT = 50
 

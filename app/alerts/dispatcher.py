@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.alerts.model import Alert, AlertGroup
+from app.alerts.alert import Alert, AlertGroup
 from app.alerts.outbox import BURST_WINDOW, GROUP_WAIT, MENTION_OPEN_KINDS, sink_state
 from app.alerts.policy import TokenBucket, group_burst, next_retry
 from app.alerts.sinks import Delivered, DeliveryOutcome, Gone, Permanent, RetryAfter, Sink, create_sink
-from app.config import AlertConfig
-from app.context import AppContext
-from app.models import AlertOutbox, FollowUp, Mention, SinkState
+from app.core.config import AlertConfig
+from app.core.context import AppContext
+from app.core.models import AlertOutbox, FollowUp, Mention, SinkState
+from app.mentions.queries import is_open
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class Dispatcher:
         for row in rows:
             if row.kind in MENTION_OPEN_KINDS and row.mention_id is not None:
                 mention = await session.get(Mention, row.mention_id)
-                if mention is None or mention.status not in ("open", "claimed"):
+                if mention is None or not is_open(mention):
                     stale.add(row.id)
             elif row.kind == "follow_up_due":
                 follow_up = await session.get(FollowUp, row.payload["alert"]["extra"].get("follow_up_id"))

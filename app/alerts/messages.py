@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlencode
 
-from app.alerts.model import Alert, MentionInfo, dashboard_link, dedupe_key
-from app.alerts.topic import Topic
-from app.models import Mention
+from app.alerts.alert import Alert, MentionInfo, dashboard_link, dedupe_key
+from app.alerts.spikes.topic import Topic
+from app.core.models import Mention
 
 EXAMPLE_CHARS = 280       # per spike example in the raw webhook data
 

@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.alerts.model import Alert
+from app.alerts.alert import Alert
 from app.alerts.policy import DEFER_WHEN_MUTED, QuietHours, is_muted
-from app.config import AlertConfig
-from app.models import AlertOutbox, SinkState
+from app.core.config import AlertConfig
+from app.core.db import insert_ignoring_conflicts
+from app.core.models import AlertOutbox, SinkState
 
 # Grouping: alerts of one kind raised within BURST_WINDOW go out as one message, and a fresh
 # alert waits as long before it is sent, so the rest of its burst can join it.
@@ -83,11 +82,6 @@ async def disabled_sinks(session: AsyncSession) -> set[str]:
     return set(rows.scalars())
 
 
-def _insert_ignore(dialect: str, table):
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table)
-
-
 async def enqueue(session: AsyncSession, rules: Sequence[SinkRule], alert: Alert, now: datetime,
                   mention_id: int | None = None) -> list[str]:
     """Put `alert` into the outbox of every sink that wants it; returns the sinks that got a
@@ -104,8 +98,7 @@ async def enqueue(session: AsyncSession, rules: Sequence[SinkRule], alert: Alert
     if not rows:
         return []
     table = AlertOutbox.__table__
-    stmt = (_insert_ignore(session.bind.dialect.name, table)
-            .on_conflict_do_nothing(index_elements=["sink", "dedupe_key"]).returning(table.c.sink))
+    stmt = insert_ignoring_conflicts(session.bind.dialect.name, table, "sink", "dedupe_key").returning(table.c.sink)
     connection = await session.connection()
     inserted = []
     for row in rows:  # one by one: RETURNING tells exactly which rows were new
@@ -118,7 +111,6 @@ async def sink_state(session: AsyncSession, sink: str) -> SinkState:
     state = await session.get(SinkState, sink)
     if state is None:
         table = SinkState.__table__
-        await session.execute(_insert_ignore(session.bind.dialect.name, table)
-                              .values(sink=sink).on_conflict_do_nothing(index_elements=["sink"]))
+        await session.execute(insert_ignoring_conflicts(session.bind.dialect.name, table, "sink").values(sink=sink))
         state = await session.get(SinkState, sink)
     return state

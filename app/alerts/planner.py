@@ -15,21 +15,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
 from app.alerts import messages
 from app.alerts.outbox import SinkRule, disabled_sinks, enqueue, sink_rules
 from app.alerts.policy import due_repeats
-from app.context import AppContext
-from app.models import AlertOutbox, Cursor, Event, FollowUp, Mention, SourceState
+from app.core.context import AppContext
+from app.core.db import insert_ignoring_conflicts
+from app.core.models import AlertOutbox, Cursor, Event, FollowUp, Mention, SourceState
+from app.mentions.queries import waiting_inbound
 
 CURSOR_NAME = "alerts"
 EVENT_TYPES = ("source_down", "follow_up_due")
 EVENT_BATCH = 500
-OPEN_STATUSES = ("open", "claimed")
 # A mention that crossed its line longer ago than this before any planner saw it (the worker
 # was off, or a sink was just added) is old news: it is in the queue, not in chat.
 HORIZON = timedelta(hours=6)
@@ -49,8 +48,9 @@ class PlanResult:
         return sum(self.created.values())
 
 
-def _live_inbound():
-    return and_(Mention.direction == "inbound", Mention.backfill.is_(False), Mention.removed.is_(False))
+def _live_waiting():
+    """Waiting in the queue, and inside the SLA (a backfilled post raises no alerts)."""
+    return and_(waiting_inbound(), Mention.backfill.is_(False))
 
 
 def _not_alerted(sink: str, kind: str):
@@ -102,7 +102,7 @@ class AlertPlanner:
             if not rule.subscribes(kind):
                 continue
             query = select(Mention).where(
-                _live_inbound(), Mention.status.in_(OPEN_STATUSES), line <= now, line > now - HORIZON,
+                _live_waiting(), line <= now, line > now - HORIZON,
                 _not_alerted(rule.name, kind), *_mention_filters(rule)).order_by(line)
             if kind == "warning":   # already breached: the breach alert says it all
                 query = query.where(Mention.due_at > now)
@@ -122,7 +122,7 @@ class AlertPlanner:
             select(Mention, last_notified)
             .join(AlertOutbox, AlertOutbox.mention_id == Mention.id)
             .where(AlertOutbox.sink == rule.name, AlertOutbox.kind == "breached",
-                   Mention.status.in_(OPEN_STATUSES), _live_inbound())
+                   _live_waiting())
             .group_by(Mention.id))
         for m, last in rows.all():
             n = due_repeats(m.due_at, last, rule.config.repeat_minutes, now)
@@ -171,9 +171,8 @@ class AlertPlanner:
                               .values(last_event_id=upto))
 
     async def _cursor(self, session: AsyncSession) -> int:
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        await session.execute(insert(Cursor.__table__).values(name=CURSOR_NAME, last_event_id=0)
-                              .on_conflict_do_nothing(index_elements=["name"]))
+        await session.execute(insert_ignoring_conflicts(session.bind.dialect.name, Cursor.__table__, "name")
+                              .values(name=CURSOR_NAME, last_event_id=0))
         return (await session.exec(select(Cursor.last_event_id).where(Cursor.name == CURSOR_NAME))).scalar_one()
 
     async def _source_down(self, session: AsyncSession, rules: list[SinkRule], event: Event, now: datetime,

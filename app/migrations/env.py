@@ -5,9 +5,9 @@ import asyncio
 from alembic import context
 from sqlalchemy import pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
-
-from app import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from sqlmodel import SQLModel
+
+from app.core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 MIGRATION_LOCK_ID = 0x57EBCA4E  # arbitrary, constant: "webcare"
 target_metadata = SQLModel.metadata

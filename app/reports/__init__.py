@@ -1,8 +1,8 @@
 """SLA reports for team leads: figures per period and group, CSV exports, SVG charts, wallboard."""
 from app.reports.figures import Figures, nearest_rank
 from app.reports.grouping import GROUP_BYS
-from app.reports.metrics import Report, ReportFilters, sla_report, sla_reports
 from app.reports.period import Period, PeriodError, parse_period
+from app.reports.report import Report, ReportFilters, sla_report, sla_reports
 
 __all__ = ["Figures", "GROUP_BYS", "Period", "PeriodError", "Report", "ReportFilters", "nearest_rank",
            "parse_period", "sla_report", "sla_reports"]

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import DISMISS_REASONS, Mention
-from app.queue import OPEN_STATUSES
-from app.reports.metrics import Report, ReportFilters
+from app.core.db import Database
+from app.core.models import DISMISS_REASONS, Mention
+from app.mentions.queries import is_open
 from app.reports.period import Period
+from app.reports.report import Report, ReportFilters
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SLA_FIGURES = ("mentions", "replied", "within_target", "pct_within_target", "median_first_response_seconds",
@@ -67,7 +67,7 @@ def sla_outcome(m: Mention, now: datetime) -> str:
         return "within_target" if m.within_target else "late"
     if m.status == "dismissed":
         return "dismissed"
-    if m.status in OPEN_STATUSES and not m.removed and m.due_at is not None and m.due_at <= now:
+    if is_open(m) and not m.removed and m.due_at is not None and m.due_at <= now:
         return "breached"
     return "open"
 

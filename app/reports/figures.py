@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.models import DISMISS_REASONS
+from app.core.models import DISMISS_REASONS
 
 COUNTS = ("mentions", "replied", "within_target", "open", "open_breached", "dismissed",
           "repeat_contacts", "follow_ups_kept", "follow_ups_missed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.models import Mention
+from app.core.models import Mention
 from app.reports.timeslices import TEMPORAL
 from app.sla import DAY_KEYS
 

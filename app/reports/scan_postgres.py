@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import Grouping
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import Mention
+from app.core.models import Mention
 from app.reports.tally import IS_REPEAT, TIMED_ANSWER, UNTIMED, Scan, outcome_letter, past_due
 from app.reports.timeslices import Slice
 

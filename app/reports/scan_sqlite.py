@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import Mention
+from app.core.models import Mention
 from app.reports.period import Period
 from app.reports.tally import IS_REPEAT, TIMED, TIMED_ANSWER, Scan, row_letter
 from app.reports.timeslices import Slice

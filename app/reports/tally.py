@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, literal_column
 
-from app.models import DISMISS_REASONS, Mention
-from app.queue import OPEN_STATUSES
+from app.core.models import DISMISS_REASONS, Mention
+from app.mentions.queries import OPEN_STATUSES
 from app.reports.figures import Figures
 
 # The stored JSON list holds the quoted reason: '["repeat", "anger"]'.

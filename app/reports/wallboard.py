@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.config import SourceConfig
-from app.health import source_health
-from app.models import AuditEntry
-from app.queue import QueueFilters, mention_view, oldest_open, sla_counts
-from app.reports.metrics import sla_report
+from app.core.config import SourceConfig
+from app.core.models import AuditEntry
+from app.intake.health import source_health
+from app.mentions.queries import QueueFilters, mention_view, oldest_open, sla_counts
 from app.reports.period import today
+from app.reports.report import sla_report
 from app.sla import SlaPolicy
 
 ACTIVE_WINDOW = timedelta(minutes=30)

@@ -1,36 +1,18 @@
 """Every sink against the local receiving server: valid payloads, and each kind of answer."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from app.alerts import AlertGroup
 from app.alerts.policy import backoff_seconds
-from app.alerts.sinks import SINKS, Delivered, Gone, Permanent, RetryAfter, Sink, create_sink
-from tests.alerts.factories import breach
-from tests.alerts.receiver import WEBHOOK_SECRET, Receiver, Reply
+from app.alerts.sinks import SINKS, Delivered, Gone, Permanent, RetryAfter, create_sink
+from tests.support.alert_factories import breach
+from tests.support.chat.receiver import WEBHOOK_SECRET, Receiver, Reply
+from tests.support.chat.sinks import make_sink, rate_limited, wall_clock
 
 KINDS = sorted(SINKS)
 SUCCESS_STATUS = {"slack": 200, "teams": 202, "mattermost": 200, "discord": 204, "googlechat": 200, "webhook": 200}
-
-
-def make_sink(kind: str) -> Sink:
-    return create_sink(kind, secret=WEBHOOK_SECRET) if kind == "webhook" else create_sink(kind)
-
-
-def wall_clock() -> datetime:
-    # The webhook receiver checks the signature timestamp against the real clock (5-minute
-    # tolerance), so sends use the real time; nothing waits on it.
-    return datetime.now(UTC)
-
-
-def rate_limited(kind: str) -> Reply:
-    if kind == "discord":       # Discord: JSON retry_after in (fractional) seconds
-        return Reply(429, {"message": "You are being rate limited.", "retry_after": 7.25, "global": False},
-                     {"Retry-After": "8"})
-    return Reply(429, "rate_limited", {"Retry-After": "7"})
 
 
 GONE_REPLIES = {

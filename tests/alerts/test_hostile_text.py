@@ -14,10 +14,10 @@ import pytest
 
 from app.alerts import AlertGroup
 from app.alerts.neutralise import ZWSP
-from tests.alerts.factories import HOSTILE, breach
-from tests.alerts.protocols import _walk
-from tests.alerts.receiver import Receiver
-from tests.alerts.test_delivery import make_sink, wall_clock
+from tests.support.alert_factories import HOSTILE, breach
+from tests.support.chat.protocols import _walk
+from tests.support.chat.receiver import Receiver
+from tests.support.chat.sinks import make_sink, wall_clock
 
 DASHBOARD = "https://webcare.example.org/mentions/42"
 POST = "https://mastodon.social/@klant/42"

@@ -6,9 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.alerts.policy import (BACKOFF_CAP_SECONDS, MAX_RETRY_AFTER_SECONDS, QuietHours, TokenBucket,
-                               backoff_seconds, due_repeats, group_burst, is_muted, next_retry)
-from tests.alerts.factories import NOW, alert, breach
+from app.alerts.policy import (
+    BACKOFF_CAP_SECONDS,
+    MAX_RETRY_AFTER_SECONDS,
+    QuietHours,
+    TokenBucket,
+    backoff_seconds,
+    due_repeats,
+    group_burst,
+    is_muted,
+    next_retry,
+)
+from tests.support.alert_factories import NOW, alert, breach
 
 AMS = "Europe/Amsterdam"
 

@@ -12,9 +12,9 @@ from app.alerts import AlertGroup
 from app.alerts.sinks import SINKS, Delivered, Gone, Permanent, RetryAfter, create_sink
 from app.alerts.sinks.discord import embed_chars
 from app.alerts.sinks.googlechat import GoogleChatSink
-from tests.alerts.factories import NOW, alert, breach
-from tests.alerts.receiver import VALIDATORS
-from tests.alerts.test_delivery import make_sink, wall_clock
+from tests.support.alert_factories import NOW, alert, breach
+from tests.support.chat.receiver import VALIDATORS
+from tests.support.chat.sinks import make_sink, wall_clock
 
 KINDS = sorted(SINKS)
 

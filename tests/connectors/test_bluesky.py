@@ -1,4 +1,4 @@
-"""Bluesky connector against a fake PDS in a real uvicorn (fakes_bluesky.py)."""
+"""Bluesky connector against a fake PDS in a real uvicorn (tests/support/connectors/fake_bluesky.py)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
@@ -17,9 +17,9 @@ from connectors.bluesky import (
     parse_timestamp,
     record_key,
 )
-from tests.connectors.conformance import ConnectorConformance, Fault, fetch_all, ids, served
-from tests.connectors.verify_conformance import VerifyConformance, known, stored_posts
-from tests.connectors.fakes_bluesky import APP_PASSWORD, BRAND_DID, IDENTIFIER, QUERY, TID_SYNTAX, FakeBluesky
+from tests.support.connectors.conformance import ConnectorConformance, Fault, fetch_all, ids, served
+from tests.support.connectors.fake_bluesky import APP_PASSWORD, BRAND_DID, IDENTIFIER, QUERY, TID_SYNTAX, FakeBluesky
+from tests.support.connectors.verify_conformance import VerifyConformance, known, stored_posts
 
 
 def source(base_url: str | None, **overrides) -> dict:

@@ -1,4 +1,4 @@
-"""Jetstream connector against a fake Jetstream WebSocket server (fakes_jetstream.py)."""
+"""Jetstream connector against a fake Jetstream WebSocket server (tests/support/connectors/fake_jetstream.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,17 +12,17 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from app import ingest
-from app.config import ConfigError, SourceConfig
-from app.models import Mention
-from app.scheduler import SourceRunner
+from app.core.config import ConfigError, SourceConfig
+from app.core.models import Mention
+from app.intake import store
+from app.intake.scheduler import SourceRunner
 from connectors.base import ReplyNotAllowed, ReplyRequest, TemporaryFailure
 from connectors.http import parse_timestamp
 from connectors.jetstream import DEFAULT_BASE_URL, JetstreamConfig, JetstreamConnector, StreamLimits, to_us
 from connectors.jetstream_events import SeenPosts
-from tests.conftest import Clock, make_config
-from tests.connectors.conformance import ConnectorConformance, FaultyTransport, fetch_all, free_port, ids
-from tests.connectors.fakes_jetstream import BRAND_DID, POST, QUERY, FakeJetstream, running
+from tests.support.app import Clock, make_config
+from tests.support.connectors.conformance import ConnectorConformance, FaultyTransport, fetch_all, free_port, ids
+from tests.support.connectors.fake_jetstream import BRAND_DID, POST, QUERY, FakeJetstream, running
 
 CUSTOMER = "did:plc:klant00000000000000000001"
 OTHER = "did:plc:anders0000000000000000001"
@@ -346,11 +346,11 @@ async def test_a_crash_before_commit_refetches_the_batch_once(ctx, fake, runner_
     async def killed(*args, **kwargs):
         raise RuntimeError("killed before commit")
 
-    real = ingest.save_cursor
-    monkeypatch.setattr(ingest, "save_cursor", killed)
+    real = store.save_cursor
+    monkeypatch.setattr(store, "save_cursor", killed)
     ctx.clock.advance(seconds=60)
     assert not (await runner.poll_once()).ok
-    monkeypatch.setattr(ingest, "save_cursor", real)
+    monkeypatch.setattr(store, "save_cursor", real)
     restarted = runner_for()  # a new process: only the stored cursor survives
     ctx.clock.advance(minutes=30)
     assert (await restarted.poll_once()).stored == 1

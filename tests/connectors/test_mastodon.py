@@ -1,4 +1,4 @@
-"""Mastodon connector against a fake Mastodon server in a real uvicorn (fakes_mastodon.py)."""
+"""Mastodon connector against a fake Mastodon server in a real uvicorn (tests/support/connectors/fake_mastodon.py)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
@@ -11,9 +11,9 @@ import pytest_asyncio
 
 from connectors.base import AuthFailed, ConnectorError, RateLimited, ReplyNotAllowed, ReplyRequest, TemporaryFailure
 from connectors.mastodon import VERIFY_BATCH, MastodonConfig, MastodonConnector, id_order, snowflake_for
-from tests.connectors.conformance import ConnectorConformance, fetch_all, ids, served
-from tests.connectors.fakes_mastodon import HOST, TAG, TOKEN, FakeMastodon
-from tests.connectors.verify_conformance import VerifyConformance, known, stored_posts
+from tests.support.connectors.conformance import ConnectorConformance, fetch_all, ids, served
+from tests.support.connectors.fake_mastodon import HOST, TAG, TOKEN, FakeMastodon
+from tests.support.connectors.verify_conformance import VerifyConformance, known, stored_posts
 
 
 def source(base_url: str, **overrides) -> dict:

@@ -8,12 +8,28 @@ import pytest
 import pytest_asyncio
 from starlette.responses import JSONResponse
 
-from connectors.base import (AuthFailed, ConnectorError, RateLimited, ReplyNotAllowed, ReplyRequest, ReplyUnknown,
-                             TemporaryFailure)
+from connectors.base import (
+    AuthFailed,
+    ConnectorError,
+    RateLimited,
+    ReplyNotAllowed,
+    ReplyRequest,
+    ReplyUnknown,
+    TemporaryFailure,
+)
 from connectors.reddit import OVERLAP, RedditConfig, RedditConnector
-from tests.connectors.conformance import ConnectorConformance, serve
-from tests.connectors.fakes_reddit import (BRAND, CLIENT_ID, CLIENT_SECRET, PASSWORD, QUERY, SUB, T0, USER_AGENT,
-                                           FakeReddit)
+from tests.support.connectors.conformance import ConnectorConformance, serve
+from tests.support.connectors.fake_reddit import (
+    BRAND,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PASSWORD,
+    QUERY,
+    SUB,
+    T0,
+    USER_AGENT,
+    FakeReddit,
+)
 
 
 class Clock:

@@ -13,8 +13,8 @@ import pytest
 import connectors
 from connectors.base import Capabilities
 from connectors.registry import CONNECTORS, build_connector, connector_class
-from tests.connectors.conformance import ConnectorConformance
-from tests.connectors.verify_conformance import VerifyConformance
+from tests.support.connectors.conformance import ConnectorConformance
+from tests.support.connectors.verify_conformance import VerifyConformance
 
 TESTS = Path(__file__).parent
 

@@ -10,9 +10,16 @@ import pytest_asyncio
 
 from connectors.base import ReplyNotAllowed, ReplyRequest
 from connectors.rss import SEEN_LIMIT, RssConfig, RssConnector, unwrap_google_link
-from tests.connectors.conformance import ConnectorConformance, serve
-from tests.connectors.fakes_rss import (ATOM_GOOGLE_ALERTS, LAST_MODIFIED, RSS_BROKEN, RSS_TWO_ITEMS, RSS_UNDATED,
-                                        FakeFeed, rss)
+from tests.support.connectors.conformance import ConnectorConformance, serve
+from tests.support.connectors.fake_rss import (
+    ATOM_GOOGLE_ALERTS,
+    LAST_MODIFIED,
+    RSS_BROKEN,
+    RSS_TWO_ITEMS,
+    RSS_UNDATED,
+    FakeFeed,
+    rss,
+)
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)  # fixed for the run: undated entries get it
 

@@ -7,12 +7,27 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from connectors.base import (AuthFailed, ConnectorError, RateLimited, ReplyNotAllowed, ReplyRequest, ReplyUnknown,
-                             TemporaryFailure)
+from connectors.base import (
+    AuthFailed,
+    ConnectorError,
+    RateLimited,
+    ReplyNotAllowed,
+    ReplyRequest,
+    ReplyUnknown,
+    TemporaryFailure,
+)
 from connectors.x import XConfig, XConnector, comparable_text
-from tests.connectors.conformance import ConnectorConformance, fetch_all, serve
-from tests.connectors.fakes_x import (BEARER, BRAND_ID, RESET_EPOCH, T0, FakeX, escape_text, invalid_parameter,
-                                     problem)
+from tests.support.connectors.conformance import ConnectorConformance, fetch_all, serve
+from tests.support.connectors.fake_x import (
+    BEARER,
+    BRAND_ID,
+    RESET_EPOCH,
+    T0,
+    FakeX,
+    escape_text,
+    invalid_parameter,
+    problem,
+)
 
 NOW = T0 + timedelta(hours=3)
 

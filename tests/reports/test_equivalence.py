@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, select
 
-from app.db import Database
-from app.models import DISMISS_REASONS, FollowUp, Mention
+from app.core.db import Database
+from app.core.models import DISMISS_REASONS, FollowUp, Mention
 from app.reports import GROUP_BYS, ReportFilters, parse_period, sla_report, sla_reports
 from app.sla import DAY_KEYS
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.models import Mention
+from app.core.models import Mention
 from app.reports import ReportFilters, parse_period, sla_report
-from tests.reports.conftest import NOW, SINCE, UNTIL
+from tests.support.report_week import NOW, SINCE, UNTIL
 
 pytestmark = pytest.mark.asyncio
 

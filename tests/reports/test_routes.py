@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import add_user, bearer
-from tests.reports.conftest import SINCE, UNTIL
+from tests.support.app import add_user, bearer
+from tests.support.report_week import SINCE, UNTIL
 
 pytestmark = pytest.mark.asyncio
 PERIOD = {"since": SINCE, "until": UNTIL}
@@ -99,7 +99,7 @@ async def test_mentions_csv_has_every_timestamp_local_and_utc(app_client, ctx, w
 async def test_csv_cells_cannot_become_formulas(app_client, ctx, week):
     from sqlalchemy import update
 
-    from app.models import Mention
+    from app.core.models import Mention
 
     async with ctx.db.write() as session:
         await session.execute(update(Mention).where(Mention.external_id == "m1").values(author="=HYPERLINK(\"x\")"))

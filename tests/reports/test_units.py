@@ -9,8 +9,8 @@ import pytest
 from app.reports.charts import PLOT, heat_map, histogram, line_chart
 from app.reports.csv_export import safe_cell
 from app.reports.figures import Figures, nearest_rank
-from app.reports.timeslices import offset_changes
 from app.reports.period import PeriodError, parse_period
+from app.reports.timeslices import offset_changes
 
 UTC = timezone.utc
 NOW = datetime(2026, 10, 28, 11, 0, tzinfo=UTC)

@@ -5,12 +5,12 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from app.config import Settings
-from app.context import AppContext
-from app.db import Database
-from tests.browser.conftest import browser, login_page  # noqa: F401  (the browser fixture)
-from tests.conftest import make_config
-from tests.helpers import mention, push
+from app.core.config import Settings
+from app.core.context import AppContext
+from app.core.db import Database
+from tests.support.app import make_config
+from tests.support.browser import browser, login_page  # noqa: F401  (the browser fixture)
+from tests.support.push import mention, push
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 PASSWORD = "correct-horse-battery"
@@ -26,7 +26,7 @@ async def ctx(db_url, tmp_path, push_secret):
 
 
 async def test_wallboard_counts_a_new_mention_live(browser, live_server, ctx):  # noqa: F811
-    from tests.conftest import add_user
+    from tests.support.app import add_user
 
     await add_user(ctx, "lea", "lead", password=PASSWORD)
     async with httpx.AsyncClient(base_url=live_server) as client:

@@ -10,9 +10,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.sla import (
-    END_OF_DAY, SEARCH_DAYS, OpeningHours, SlaPolicy, SlaStatus, clock_running, due_at, evaluate,
-    first_response_seconds, seconds_left, sla_seconds_between, sla_state, warning_at,
+from app.sla.clock import (
+    END_OF_DAY,
+    SEARCH_DAYS,
+    OpeningHours,
+    SlaPolicy,
+    SlaStatus,
+    clock_running,
+    due_at,
+    evaluate,
+    first_response_seconds,
+    seconds_left,
+    sla_seconds_between,
+    sla_state,
+    warning_at,
 )
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.alerts.sinks.base import (Delivered, DeliveryOutcome, Gone, OutgoingRequest, Permanent, RetryAfter,
-                                   Sink)
+from app.alerts.sinks.base import Delivered, DeliveryOutcome, Gone, OutgoingRequest, Permanent, RetryAfter, Sink
 from app.alerts.sinks.discord import DiscordSink
 from app.alerts.sinks.googlechat import GoogleChatSink
 from app.alerts.sinks.mattermost import MattermostSink

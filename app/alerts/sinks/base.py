@@ -20,10 +20,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from app.alerts.model import Alert, AlertGroup
+from app.alerts.alert import Alert, AlertGroup
 from app.alerts.neutralise import truncate
 from app.alerts.policy import TokenBucket, backoff_seconds
-
 
 # --- values ---------------------------------------------------------------------------------
 

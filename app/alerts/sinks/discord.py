@@ -15,10 +15,21 @@ from datetime import datetime
 from typing import Any
 
 from app.alerts import neutralise
-from app.alerts.model import Alert, AlertGroup
+from app.alerts.alert import Alert, AlertGroup
 from app.alerts.neutralise import truncate
-from app.alerts.sinks.base import (KIND_COLOURS, POST_LABEL, OutgoingRequest, Sink, excerpt, facts,
-                                   headline, more_line, parse_retry_after, reference, safe_url)
+from app.alerts.sinks.base import (
+    KIND_COLOURS,
+    POST_LABEL,
+    OutgoingRequest,
+    Sink,
+    excerpt,
+    facts,
+    headline,
+    more_line,
+    parse_retry_after,
+    reference,
+    safe_url,
+)
 
 CONTENT_CHARS = 2000
 MAX_EMBEDS = 10

@@ -17,10 +17,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 from app.alerts import neutralise
-from app.alerts.model import Alert, AlertGroup
+from app.alerts.alert import Alert, AlertGroup
 from app.alerts.neutralise import truncate
-from app.alerts.sinks.base import (OPEN_LABEL, POST_LABEL, OutgoingRequest, Sink, excerpt, facts, headline,
-                                   more_line, reference, safe_url)
+from app.alerts.sinks.base import (
+    OPEN_LABEL,
+    POST_LABEL,
+    OutgoingRequest,
+    Sink,
+    excerpt,
+    facts,
+    headline,
+    more_line,
+    reference,
+    safe_url,
+)
 
 TEXT_CHARS = 4096
 REPLY_OPTION = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"

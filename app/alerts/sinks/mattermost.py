@@ -13,10 +13,23 @@ from datetime import datetime
 from typing import Any
 
 from app.alerts import neutralise
-from app.alerts.model import Alert, AlertGroup
+from app.alerts.alert import Alert, AlertGroup
 from app.alerts.neutralise import truncate
-from app.alerts.sinks.base import (KIND_COLOURS, OPEN_LABEL, POST_LABEL, DeliveryOutcome, Gone, Permanent, Sink,
-                                   excerpt, facts, headline, more_line, reference, safe_url)
+from app.alerts.sinks.base import (
+    KIND_COLOURS,
+    OPEN_LABEL,
+    POST_LABEL,
+    DeliveryOutcome,
+    Gone,
+    Permanent,
+    Sink,
+    excerpt,
+    facts,
+    headline,
+    more_line,
+    reference,
+    safe_url,
+)
 
 MESSAGE_CHARS = 16_383      # Mattermost's post size limit
 _UNKNOWN_HOOK = "incoming_webhook.invalid"

@@ -15,10 +15,22 @@ from datetime import datetime
 from typing import Any
 
 from app.alerts import neutralise
-from app.alerts.model import Alert, AlertGroup
+from app.alerts.alert import Alert, AlertGroup
 from app.alerts.neutralise import truncate
-from app.alerts.sinks.base import (OPEN_LABEL, POST_LABEL, DeliveryOutcome, Gone, Permanent, Sink, excerpt, facts,
-                                   headline, more_line, reference, safe_url)
+from app.alerts.sinks.base import (
+    OPEN_LABEL,
+    POST_LABEL,
+    DeliveryOutcome,
+    Gone,
+    Permanent,
+    Sink,
+    excerpt,
+    facts,
+    headline,
+    more_line,
+    reference,
+    safe_url,
+)
 
 SECTION_CHARS = 3000
 HEADER_CHARS = 150

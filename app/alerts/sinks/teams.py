@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.alerts import neutralise
-from app.alerts.model import Alert, AlertGroup
-from app.alerts.sinks.base import (OPEN_LABEL, POST_LABEL, Sink, excerpt, facts, headline, more_line, reference,
-                                   safe_url)
+from app.alerts.alert import Alert, AlertGroup
+from app.alerts.sinks.base import OPEN_LABEL, POST_LABEL, Sink, excerpt, facts, headline, more_line, reference, safe_url
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from app.alerts.model import Alert, AlertGroup
+from app.alerts.alert import Alert, AlertGroup
 from app.alerts.sinks.base import OutgoingRequest, Sink
 
 SECRET_PREFIX = "whsec_"

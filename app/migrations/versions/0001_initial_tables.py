@@ -6,11 +6,11 @@ Create Date: 2026-11-23 02:19:49.572214
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import app.models
+from alembic import op
 
+import app.core.models
 
 revision: str = '0001'
 down_revision: Union[str, None] = None
@@ -27,12 +27,12 @@ def upgrade() -> None:
     sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('mention_id', sa.Integer(), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('sent_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('sink', 'dedupe_key', name='uq_alert_outbox_sink_key')
     )
@@ -42,7 +42,7 @@ def upgrade() -> None:
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('mention_id', sa.Integer(), nullable=True),
@@ -60,7 +60,7 @@ def upgrade() -> None:
     )
     op.create_table('events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('mention_id', sa.Integer(), nullable=True),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -74,7 +74,7 @@ def upgrade() -> None:
     op.create_table('login_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('success', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -101,23 +101,23 @@ def upgrade() -> None:
     sa.Column('in_reply_to', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('raw', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('conversation_id', sa.Integer(), nullable=True),
-    sa.Column('posted_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('fetched_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', app.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('warning_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('posted_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fetched_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('warning_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('due_minute', sa.Integer(), nullable=True),
     sa.Column('backfill', sa.Boolean(), nullable=False),
     sa.Column('removed', sa.Boolean(), nullable=False),
-    sa.Column('edited_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('edited_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('claimed_at', app.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('claim_expires_at', app.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('answered_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claim_expires_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('answered_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('first_response_seconds', sa.Integer(), nullable=True),
     sa.Column('within_target', sa.Boolean(), nullable=True),
-    sa.Column('dismissed_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dismissed_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('dismissed_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('dismiss_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
@@ -140,38 +140,38 @@ def upgrade() -> None:
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('sink_state',
     sa.Column('sink', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('disabled_at', app.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_delivery_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disabled_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_delivery_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('last_error_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('sink')
     )
     op.create_table('source_state',
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('cursor', sa.JSON(none_as_null=True), nullable=True),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_poll_at', app.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_success_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_poll_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_success_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('last_error_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
-    sa.Column('next_poll_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_poll_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('fetched_total', sa.Integer(), nullable=False),
     sa.Column('skipped_total', sa.Integer(), nullable=False),
     sa.Column('reads_total', sa.Integer(), nullable=False),
-    sa.Column('down_since', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('down_since', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('health', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('lease_owner', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('lease_until', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('source')
     )
     op.create_table('users',
@@ -181,7 +181,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -191,7 +191,7 @@ def upgrade() -> None:
     op.create_table('webhook_receipts',
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('webhook_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('received_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('response', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('source', 'webhook_id')
     )
@@ -203,9 +203,9 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('prefix', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', app.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -217,10 +217,10 @@ def upgrade() -> None:
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('csrf_token', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('token_hash')
     )
@@ -232,12 +232,12 @@ def upgrade() -> None:
     sa.Column('mention_id', sa.Integer(), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('done_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('done_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('alerted_at', app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('alerted_at', app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['mention_id'], ['mentions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -251,7 +251,7 @@ def upgrade() -> None:
     sa.Column('mention_id', sa.Integer(), nullable=False),
     sa.Column('author', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['mention_id'], ['mentions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -263,7 +263,7 @@ def upgrade() -> None:
     sa.Column('mention_id', sa.Integer(), nullable=False),
     sa.Column('author', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('remote_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),

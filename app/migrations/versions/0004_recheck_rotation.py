@@ -8,7 +8,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-import app.models
+import app.core.models
 
 revision: str = "0004_recheck_rotation"
 down_revision: Union[str, None] = "0003_drop_reports_index"
@@ -19,7 +19,7 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     # Kept per process before, so N workers taking turns at a source's lease re-checked N
     # times per interval and each restarted the rotation at the first post.
-    op.add_column("source_state", sa.Column("recheck_next_at", app.models.UTCDateTime(timezone=True),
+    op.add_column("source_state", sa.Column("recheck_next_at", app.core.models.UTCDateTime(timezone=True),
                                             nullable=True))
     op.add_column("source_state", sa.Column("recheck_after_id", sa.Integer(), nullable=False,
                                             server_default="0"))

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from tests.alerts.outbox.conftest import sink_toml
-from tests.conftest import add_user, bearer
+from tests.support.alerting import sink_toml
+from tests.support.app import add_user, bearer
 
 pytestmark = pytest.mark.asyncio
 

@@ -8,10 +8,10 @@ import pytest
 
 from app.alerts.policy import MAX_ATTEMPTS
 from app.alerts.sinks import SINKS
-from tests.alerts.outbox.conftest import minutes, sink_toml
-from tests.alerts.receiver import Reply
-from tests.alerts.test_delivery import rate_limited
-from tests.conftest import add_user, bearer
+from tests.support.alerting import minutes, sink_toml
+from tests.support.app import add_user, bearer
+from tests.support.chat.receiver import Reply
+from tests.support.chat.sinks import rate_limited
 
 pytestmark = pytest.mark.asyncio
 

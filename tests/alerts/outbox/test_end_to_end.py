@@ -7,7 +7,7 @@ import pytest
 
 from app.alerts.dispatcher import Dispatcher
 from app.alerts.planner import AlertPlanner
-from tests.alerts.outbox.conftest import minutes, sink_toml
+from tests.support.alerting import minutes, sink_toml
 
 pytestmark = pytest.mark.asyncio
 KINDS = ("slack", "teams", "mattermost", "discord", "googlechat", "webhook")

@@ -5,12 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import actions, auth
-from app.followups import raise_due_follow_ups
-from app.models import SourceState
-from app.scheduler import check_source_down
-from tests.alerts.outbox.conftest import minutes, sink_toml
-from tests.conftest import add_user
+from app.accounts import tokens
+from app.core.models import SourceState
+from app.intake.worker import Worker
+from app.mentions import actions
+from app.mentions.followups import raise_due_follow_ups
+from tests.support.alerting import minutes, sink_toml
+from tests.support.app import add_user
 
 pytestmark = pytest.mark.asyncio
 
@@ -66,7 +67,7 @@ async def test_follow_up_due_in_quiet_hours_waits_for_the_morning(alerting):
     [mid] = await a.ingest("m1")
     token = await add_user(a.ctx, "anna")
     async with a.ctx.db.write() as session:
-        anna = await auth.principal_from_token(session, token, a.clock())
+        anna = await tokens.principal_from_token(session, token, a.clock())
         follow_up = await actions.promise_follow_up(session, mid, anna, a.clock(), a.clock() + minutes(20), "Bellen")
         await raise_due_follow_ups(session, a.clock() + minutes(15))
 
@@ -150,7 +151,7 @@ async def test_source_down_alerts_once_per_outage_while_still_down(alerting):
             session.add(SourceState(source=name, kind="rss", created_at=a.clock(), health="failing",
                                     last_error="HTTP 503"))
     a.clock.advance(minutes=31)
-    assert set(await check_source_down(a.ctx, a.clock())) == {"feed", "blog"}
+    assert set(await Worker(a.ctx).check_sources_down()) == {"feed", "blog"}
     async with a.ctx.db.write() as session:        # "blog" recovered before the planner ran
         (await session.get(SourceState, "blog")).down_since = None
 

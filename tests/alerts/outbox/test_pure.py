@@ -8,11 +8,11 @@ import pytest
 
 from app.alerts.dispatcher import SinkUnavailable, build_sink, plan_batches
 from app.alerts.outbox import GROUP_WAIT, SinkRule
-from app.alerts.spikes import history_slots, window_start
-from app.config import AlertConfig, ConfigError
-from app.models import AlertOutbox
-from tests.alerts.factories import NOW, alert, breach
-from tests.conftest import make_config
+from app.alerts.spikes.check import history_slots, window_start
+from app.core.config import AlertConfig, ConfigError
+from app.core.models import AlertOutbox
+from tests.support.alert_factories import NOW, alert, breach
+from tests.support.app import make_config
 
 NIGHT = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)    # 23:30 in Amsterdam
 

@@ -1,0 +1,34 @@
+"""Password hashes (argon2 through pwdlib) and the fast digest used for random tokens.
+
+API tokens and session tokens are long random strings, so SHA-256 is safe for them, and an
+argon2 check on every request would cost hundreds of milliseconds."""
+from __future__ import annotations
+
+import hashlib
+
+from pwdlib import PasswordHash
+
+from app.accounts.principal import AuthError
+
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHash.recommended()
+# Verified against when the username is unknown, so a wrong name costs the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"password too short: use at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False
+    return _hasher.verify(password, password_hash)

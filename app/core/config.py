@@ -1,0 +1,310 @@
+"""Settings from the environment and the strict TOML config file.
+
+Environment (prefix `WEBCARE_`) says where things are; the TOML file says how the team works.
+Nothing here runs at import time: `load()` is called by the CLI and by tests, and a bad file
+raises `ConfigError` with a message naming the file, the key and what is wrong.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.alerts.alert import ALERT_KINDS
+from app.alerts.sinks import SINKS
+from app.alerts.spikes.detect import Thresholds
+from app.core.sources import SOURCE_KINDS
+from app.craft.language import LANGUAGES
+
+# What a `[[alerts]]` sink may subscribe to: every alert kind but the admin's test message.
+ALERT_EVENTS = tuple(kind for kind in ALERT_KINDS if kind != "test")
+
+# Keys a source of each kind takes on top of the common ones. A capability that adds a key
+# registers it here, so the loader can keep rejecting typos everywhere else.
+SOURCE_KIND_KEYS: dict[str, set[str]] = {
+    "mastodon": {"hashtags", "notifications", "search", "token_env"},
+    "bluesky": {"query", "notifications", "identifier", "app_password_env"},
+    "jetstream": {"query", "wanted_dids"},
+    "reddit": {"query", "subreddits", "client_id_env", "client_secret_env", "username_env",
+               "password_env", "user_agent"},
+    "rss": {"url"},
+    "x": {"query", "bearer_token_env", "user_id"},
+    "webhook": {"secret_env"},
+    "demo": {"language_mix"},
+}
+SOURCE_COMMON_KEYS = {"name", "kind", "base_url", "interval_seconds", "backfill_hours",
+                      "down_after_minutes", "exclude_terms", "mute_authors", "min_terms", "enabled"}
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who has to fix it."""
+
+
+class Settings(BaseSettings):
+    """Where things are: from `WEBCARE_*` environment variables only."""
+
+    model_config = SettingsConfigDict(env_prefix="WEBCARE_", extra="ignore")
+
+    data_dir: Path = Path(".")
+    database_url: str | None = None
+    config: Path | None = None
+    secret_key: str | None = None
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'webcare.db').resolve()}"
+
+    def config_path(self) -> Path | None:
+        if self.config:
+            return self.config
+        default = Path("webcare.toml")
+        return default if default.exists() else None
+
+    def resolved_secret_key(self) -> str:
+        """The environment's key, else one generated on first run and kept in the data folder."""
+        if self.secret_key:
+            if len(self.secret_key) < 32 or self.secret_key in {"changeme", "change-me", "secret"}:
+                raise ConfigError("WEBCARE_SECRET_KEY is too weak: use at least 32 random characters")
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppSection(_Strict):
+    public_url: str = "http://127.0.0.1:8000"
+    languages: tuple[str, ...] = LANGUAGES
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class SlaSection(_Strict):
+    target_minutes: int = Field(60, gt=0)
+    warning_minutes: int = Field(45, gt=0)
+    timezone: str = "Europe/Amsterdam"
+    hours: dict[str, str] | None = None
+    holidays: str | None = None  # country code for the `holidays` package, e.g. "NL"
+    holidays_subdiv: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Amsterdam)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _warning_before_target(self) -> "SlaSection":
+        if self.warning_minutes >= self.target_minutes:
+            raise ValueError("warning_minutes must be smaller than target_minutes")
+        return self
+
+
+class BrandSection(_Strict):
+    name: str = "Acme"
+    own_accounts: tuple[str, ...] = ()
+    signature: str = "^{initials}"
+
+
+class RepliesSection(_Strict):
+    default_tone: Literal["formal", "informal"] = "formal"
+    claim_idle_minutes: int = Field(10, gt=0)
+
+
+_SPIKE_DEFAULTS = Thresholds()
+
+
+class SpikesSection(_Strict):
+    """`[spikes]`: when a category or a term counts as a spike (app/alerts/spike.py has the
+    rule, app/alerts/terms.py what a term is). Thresholds apply to both."""
+    min_count: int = Field(_SPIKE_DEFAULTS.min_count, ge=1)
+    factor: float = Field(_SPIKE_DEFAULTS.factor, ge=1.0)
+    min_z: float = Field(_SPIKE_DEFAULTS.min_z, ge=0.0)
+    new_topic_count: int = Field(_SPIKE_DEFAULTS.new_topic_count, ge=1)
+    terms: bool = True                     # false: categories only
+    ignore_terms: tuple[str, ...] = ()     # words that are never a topic (product names, ...)
+
+    @model_validator(mode="after")
+    def _new_topics_need_more(self) -> "SpikesSection":
+        # Without history the absolute bar is all there is; below min_count it would alert
+        # on fewer mentions than a topic with history needs.
+        if self.new_topic_count < self.min_count:
+            raise ValueError(f"new_topic_count ({self.new_topic_count}) must be at least "
+                             f"min_count ({self.min_count})")
+        return self
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(min_count=self.min_count, factor=self.factor, min_z=self.min_z,
+                          new_topic_count=self.new_topic_count)
+
+
+class SourceConfig(BaseModel):
+    """One `[[sources]]` table. Kind-specific keys stay in `options`, checked against
+    SOURCE_KIND_KEYS so a typo is an error, not a silently ignored setting."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: Literal[SOURCE_KINDS]  # type: ignore[valid-type]
+    base_url: str | None = None
+    interval_seconds: int = Field(60, ge=5)
+    backfill_hours: int = Field(24, ge=0)
+    down_after_minutes: int = Field(30, gt=0)
+    exclude_terms: tuple[str, ...] = ()
+    mute_authors: tuple[str, ...] = ()
+    min_terms: int = Field(1, ge=1)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _known_kind_keys(self) -> "SourceConfig":
+        unknown = set(self.model_extra or {}) - SOURCE_KIND_KEYS[self.kind]
+        if unknown:
+            allowed = ", ".join(sorted(SOURCE_COMMON_KEYS | SOURCE_KIND_KEYS[self.kind]))
+            raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))} for kind {self.kind!r}; "
+                             f"allowed: {allowed}")
+        return self
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def resolved_options(self, environ: dict[str, str] | None = None) -> dict[str, Any]:
+        """Options with every `*_env` key replaced by the secret it names (key without `_env`)."""
+        environ = os.environ if environ is None else environ
+        resolved: dict[str, Any] = {}
+        for key, value in self.options.items():
+            if key.endswith("_env"):
+                resolved[key.removesuffix("_env")] = environ.get(value)
+            else:
+                resolved[key] = value
+        return resolved
+
+
+    def connector_settings(self, own_accounts: tuple[str, ...] = (),
+                           environ: dict[str, str] | None = None) -> dict[str, Any]:
+        """The plain mapping a connector is built from: common keys, kind keys with secrets
+        resolved, and the brand's own accounts (their posts are outbound)."""
+        common = self.model_dump(exclude_none=True, exclude=set(self.model_extra or {}))
+        return {**common, **self.resolved_options(environ), "own_accounts": list(own_accounts)}
+
+
+class AlertConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: Literal[tuple(SINKS)]  # type: ignore[valid-type]
+    url_env: str
+    secret_env: str | None = None
+    events: tuple[Literal[ALERT_EVENTS], ...] = ("warning", "breached", "source_down",  # type: ignore[valid-type]
+                                                  "follow_up_due", "spike")
+    channels: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    quiet_hours: str | None = None
+    repeat_minutes: int | None = Field(None, gt=0)
+    thread_by: Literal["mention", "event"] | None = None  # googlechat only; default "mention"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_format(cls, value: str | None) -> str | None:
+        from app.alerts.policy import QuietHours
+
+        if value is not None:
+            QuietHours.parse(value, "UTC")  # the format only; the team's zone applies when used
+        return value
+
+    @model_validator(mode="after")
+    def _thread_by_for_googlechat(self) -> "AlertConfig":
+        if self.thread_by is not None and self.kind != "googlechat":
+            raise ValueError("thread_by applies to kind = \"googlechat\" only")
+        return self
+
+
+class Config(_Strict):
+    app: AppSection = AppSection()
+    sla: SlaSection = SlaSection()
+    brand: BrandSection = BrandSection()
+    replies: RepliesSection = RepliesSection()
+    spikes: SpikesSection = SpikesSection()
+    sources: tuple[SourceConfig, ...] = ()
+    alerts: tuple[AlertConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "Config":
+        for what, items in (("sources", self.sources), ("alerts", self.alerts)):
+            names = [item.name for item in items]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"[[{what}]] names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+    @cached_property
+    def sla_policy(self):
+        from app.sla.policy import policy_from_config
+
+        return policy_from_config(self.sla)
+
+
+def _describe(loc: tuple, data: dict[str, Any]) -> str:
+    """`[sla].target_minutes`, `[[sources]] #2 (name = 'push').kind` from a pydantic location."""
+    parts: list[str] = []
+    for i, key in enumerate(loc):
+        if i == 0:
+            parts.append(f"[{key}]")
+        elif i == 1 and isinstance(key, int) and isinstance(data.get(loc[0]), list):
+            table = data[loc[0]][key] if key < len(data[loc[0]]) else {}
+            name = table.get("name") if isinstance(table, dict) else None
+            parts[0] = f"[[{loc[0]}]] #{key + 1}" + (f" (name = {name!r})" if name else "")
+        else:
+            parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return "".join(parts) or "(top level)"
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate the TOML file; `None` means all defaults."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            lines.append(f"  {_describe(tuple(err['loc']), data)}: {msg}")
+        raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(lines)) from None

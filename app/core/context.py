@@ -1,0 +1,78 @@
+"""Everything a running process holds once: settings, config, database, outgoing HTTP client."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Callable
+
+import httpx
+
+from app import sla
+from app.core.config import Config, Settings, SourceConfig
+from app.core.db import Database
+from app.core.models import utcnow
+from app.intake.enrich import enrich_default
+from app.intake.store import IngestContext, SourceRef
+from connectors.options import query_words
+
+USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
+
+
+def query_terms(source: SourceConfig) -> tuple[str, ...]:
+    """The words of a keyword search (`query`, or Mastodon's `search`), quotes and operators left out."""
+    return query_words(source.options.get("query") or source.options.get("search"))
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    config: Config
+    db: Database
+    secret_key: str
+    clock: Callable[[], datetime] = utcnow
+    demo: bool = False
+    extra_sources: list[SourceConfig] = field(default_factory=list)
+    _http: httpx.AsyncClient | None = None
+
+    def http(self) -> httpx.AsyncClient:
+        """One outgoing HTTP client per process (connection pooling), made on first use."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True,
+                                           headers={"User-Agent": USER_AGENT})
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        await self.db.dispose()
+
+    @property
+    def policy(self) -> sla.SlaPolicy:
+        return self.config.sla_policy
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def sources(self) -> list[SourceConfig]:
+        return [*self.config.sources, *self.extra_sources]
+
+    def source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.sources() if s.name == name), None)
+
+    def ingest_context(self, source: SourceConfig) -> IngestContext:
+        return IngestContext(policy=self.policy,
+                             own_accounts=frozenset(a.lower() for a in self.config.brand.own_accounts),
+                             enrich=partial(enrich_default, languages=self.config.app.languages),
+                             exclude_terms=source.exclude_terms,
+                             mute_authors=frozenset(a.lower() for a in source.mute_authors),
+                             query_terms=query_terms(source), min_terms=source.min_terms)
+
+    @staticmethod
+    def source_ref(source: SourceConfig) -> SourceRef:
+        return SourceRef(name=source.name, kind=source.kind)
+
+    def secret(self, env_name: str | None) -> str | None:
+        return os.environ.get(env_name) if env_name else None

@@ -1,0 +1,108 @@
+"""Tone check for a reply: the classic webcare mistakes, as findings with exact spans.
+
+Rules and their wording live in app/craft/data/tone/<lang>.toml; offsets are Python string indices
+(Unicode code points) into the reply as given."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.craft.datafiles import load, supported
+from app.craft.moments import MINUTES_PER_DAY, Moment, find_moments
+from app.craft.text import fold, sentences
+from connectors.textlength import GRAPHEMES, TextCounter
+
+#: Rules found by their patterns alone.
+PATTERN_RULES = ("first_to_complain", "fine_print", "management_decision", "website_brushoff",
+                 "blame_others", "doubt_customer", "slow_response_time")
+RULE_IDS = PATTERN_RULES + ("vague_promise", "no_empathy", "too_long")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    message: str
+    suggestion: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    message: str
+    suggestion: str
+    patterns: tuple[re.Pattern[str], ...]
+
+    def finding(self, start: int, end: int) -> Finding:
+        return Finding(self.id, self.message, self.suggestion, start, end)
+
+    def findings(self, folded: str) -> list[Finding]:
+        return [self.finding(m.start(), m.end()) for p in self.patterns for m in p.finditer(folded)]
+
+
+@lru_cache(maxsize=None)
+def _rules(language: str) -> dict[str, _Rule]:
+    """The language's rules, patterns compiled once."""
+    rules = {}
+    for rule_id in RULE_IDS:
+        data = load("tone", language)["rules"][rule_id]
+        sources = data.get("patterns", []) + data.get("markers", [])
+        rules[rule_id] = _Rule(rule_id, data["message"], data["suggestion"],
+                               tuple(re.compile(p, re.IGNORECASE) for p in sources))
+    return rules
+
+
+def check_reply(text: str, language: str, *, is_complaint: bool = True,
+                char_limit: int | None = None, counter: TextCounter = GRAPHEMES) -> list[Finding]:
+    """Findings for `text`, ordered by position. Unknown languages are checked as English.
+
+    `is_complaint`: the reply answers a complaint, so it needs a sign of empathy.
+    `char_limit`: the channel's limit, measured by `counter` (graphemes, what users see as
+    characters; X weighs links, CJK and emoji)."""
+    rules = _rules(supported(language))
+    folded = fold(text)   # same length as text: spans carry over
+    moments = find_moments(text, language)
+
+    findings = [f for rule_id in PATTERN_RULES for f in rules[rule_id].findings(folded)]
+    findings += _slow_moments(rules["slow_response_time"], moments)
+    if not moments:   # a promise with a concrete moment anywhere in the reply is not vague
+        findings += rules["vague_promise"].findings(folded)
+    if is_complaint:
+        findings += _no_empathy(rules["no_empathy"], text, folded)
+    if char_limit is not None:
+        findings += _too_long(rules["too_long"], text, char_limit, counter)
+    return sorted(_merge_overlaps(findings), key=lambda f: (f.start, f.end, f.rule))
+
+
+def _slow_moments(rule: _Rule, moments: list[Moment]) -> list[Finding]:
+    return [rule.finding(m.start, m.end) for m in moments
+            if m.delay_minutes is not None and m.delay_minutes > MINUTES_PER_DAY]
+
+
+def _no_empathy(rule: _Rule, text: str, folded: str) -> list[Finding]:
+    if not text.strip() or any(p.search(folded) for p in rule.patterns):
+        return []
+    # the first sentence, or the whole text when it has none ("!!!")
+    start, end = (sentences(text) or [(0, len(text))])[0]
+    return [rule.finding(start, len(text[:end].rstrip()))]
+
+
+def _too_long(rule: _Rule, text: str, char_limit: int, counter: TextCounter) -> list[Finding]:
+    # code-point offset where the text stops fitting (an emoji may be several code points)
+    fits = counter.fitting_prefix(text, char_limit)
+    return [] if fits == len(text) else [rule.finding(fits, len(text))]
+
+
+def _merge_overlaps(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule per stretch of text: overlapping spans of a rule are joined."""
+    merged: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (f.rule, f.start, -f.end)):
+        last = merged[-1] if merged else None
+        if last and last.rule == f.rule and f.start < last.end:
+            if f.end > last.end:
+                merged[-1] = Finding(last.rule, last.message, last.suggestion, last.start, f.end)
+            continue
+        merged.append(f)
+    return merged

@@ -1,0 +1,93 @@
+"""A source's state row and its health: created once, "down" by one rule, changes raised as
+`source.health` events, and the view people read (last success, last error, next poll)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core.config import SourceConfig
+from app.core.db import insert_ignoring_conflicts
+from app.core.events import emit
+from app.core.models import SourceState
+from app.core.sources import is_polled
+
+
+async def source_state(session: AsyncSession, name: str, kind: str, now: datetime) -> SourceState:
+    """The source's state row, created on first use (insert-or-ignore: two workers may race)."""
+    state = await session.get(SourceState, name)
+    if state is None:
+        await session.execute(insert_ignoring_conflicts(session.bind.dialect.name, SourceState.__table__, "source")
+                              .values(source=name, kind=kind, created_at=now, health="waiting", fetched_total=0,
+                                      skipped_total=0, reads_total=0, consecutive_failures=0, recheck_after_id=0))
+        state = await session.get(SourceState, name)
+    return state
+
+
+def quiet_since(state: SourceState) -> datetime:
+    return state.last_success_at or state.created_at
+
+
+def is_down(source: SourceConfig, state: SourceState | None, now: datetime) -> bool:
+    """A polled source is down when it has had no successful poll for `down_after_minutes`."""
+    return (is_polled(source.kind) and state is not None
+            and now - quiet_since(state) > timedelta(minutes=source.down_after_minutes))
+
+
+async def set_health(session: AsyncSession, state: SourceState, health: str, reason: str | None) -> None:
+    """Record the source's health; a change is an event every dashboard hears."""
+    if state.health != health:
+        state.health = health
+        await emit(session, "source.health", source=state.source,
+                   data={"source": state.source, "status": health, "reason": reason})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def health_view(source: SourceConfig, state: SourceState | None, now: datetime) -> dict[str, Any]:
+    # The down rule is applied here too, so a source whose worker died still shows as down.
+    status = "down" if is_down(source, state, now) else (state.health if state else "waiting")
+    return {
+        "name": source.name, "kind": source.kind, "status": status,
+        "last_success_at": _iso(state.last_success_at if state else None),
+        "last_error": state.last_error if state else None,
+        "last_error_at": _iso(state.last_error_at if state else None),
+        "consecutive_failures": state.consecutive_failures if state else 0,
+        "next_poll_at": _iso(state.next_poll_at if state else None),
+        "fetched": state.fetched_total if state else 0, "skipped": state.skipped_total if state else 0,
+        "reads": state.reads_total if state else 0,
+    }
+
+
+async def source_health(session: AsyncSession, sources: list[SourceConfig], now: datetime) -> list[dict[str, Any]]:
+    states = {s.source: s for s in (await session.exec(select(SourceState))).scalars()}
+    return [health_view(source, states.get(source.name), now) for source in sources]
+
+
+async def mark_sources_down(session: AsyncSession, sources: list[SourceConfig], now: datetime) -> list[str]:
+    """Raise `source_down` once per outage of an enabled polled source; the names newly down."""
+    newly_down = []
+    for source in sources:
+        if not source.enabled:
+            continue
+        state = await session.get(SourceState, source.name)
+        if state is None or state.down_since is not None or not is_down(source, state, now):
+            continue
+        state.down_since = now
+        state.health = "down"
+        await emit(session, "source_down", source=source.name,
+                   data={"source": source.name, "since": quiet_since(state).isoformat(), "reason": state.last_error})
+        newly_down.append(source.name)
+    return newly_down
+
+
+async def record_source_error(session: AsyncSession, source: SourceConfig, reason: str, now: datetime) -> None:
+    """A source that cannot even start (bad settings, missing secret): unhealthy, with why."""
+    state = await source_state(session, source.name, source.kind, now)
+    state.last_error, state.last_error_at = reason, now
+    state.consecutive_failures += 1
+    await set_health(session, state, "failing", reason)

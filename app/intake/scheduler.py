@@ -1,0 +1,158 @@
+"""Polling sources on schedule: one poll of a source at a time (a lease held in the database,
+so several workers can run), timeouts, exponential backoff with jitter, the channel's own
+rate-limit resets, and health that people can read ("rate limited until 14:05")."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import or_, update
+
+from app.core.config import SourceConfig
+from app.core.context import AppContext
+from app.core.models import SourceState
+from app.intake.health import is_down, set_health, source_state
+from app.intake.recheck import Rechecker
+from app.intake.store import ingest_batch
+from connectors.base import AuthFailed, Connector, ConnectorError, RateLimited, TemporaryFailure, can_verify
+
+log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT_SECONDS = 60.0
+MAX_BACKOFF = timedelta(minutes=30)
+AUTH_RETRY = timedelta(minutes=15)
+MAX_PAGES_PER_POLL = 10  # follow `more` this often, then yield to the schedule
+LEASE = timedelta(seconds=FETCH_TIMEOUT_SECONDS * 3)
+
+
+def backoff(failures: int, interval_seconds: int, rng: random.Random) -> timedelta:
+    """Exponential from the poll interval, capped, with +-50% jitter so sources spread out."""
+    base = min(MAX_BACKOFF.total_seconds(), interval_seconds * (2 ** max(0, failures - 1)))
+    return timedelta(seconds=base * rng.uniform(0.5, 1.5))
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    ok: bool
+    stored: int = 0
+    next_poll_at: datetime | None = None
+    reason: str | None = None
+
+
+class SourceRunner:
+    """Runs one source. `connector_factory` builds the channel connector for it."""
+
+    def __init__(self, ctx: AppContext, source: SourceConfig, connector: Connector,
+                 rng: random.Random | None = None, owner: str | None = None):
+        self.ctx = ctx
+        self.source = source
+        self.connector = connector
+        self.rng = rng or random.Random()
+        self.owner = owner or uuid.uuid4().hex
+        self.ref = ctx.source_ref(source)
+        self.rechecker = Rechecker(ctx, source, connector) if can_verify(connector) else None
+
+    async def _ensure_state(self) -> None:
+        async with self.ctx.db.write() as session:
+            await source_state(session, self.source.name, self.source.kind, self.ctx.now())
+
+    async def _acquire(self, now: datetime) -> SourceState | None:
+        """Take the lease if it is free or ours and the source is due; None otherwise."""
+        async with self.ctx.db.write() as session:
+            result = await session.execute(
+                update(SourceState).where(
+                    SourceState.source == self.source.name,
+                    or_(SourceState.lease_until.is_(None), SourceState.lease_until < now,
+                        SourceState.lease_owner == self.owner),
+                    or_(SourceState.next_poll_at.is_(None), SourceState.next_poll_at <= now))
+                .values(lease_owner=self.owner, lease_until=now + LEASE)
+                .execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                return None
+            return await session.get(SourceState, self.source.name, populate_existing=True)
+
+    async def poll_once(self) -> PollOutcome:
+        await self._ensure_state()
+        now = self.ctx.now()
+        state = await self._acquire(now)
+        if state is None:
+            return PollOutcome(ok=False, reason="not due or another worker holds it")
+        first_poll = state.last_success_at is None
+        cursor = state.cursor
+        stored = 0
+        try:
+            for _page in range(MAX_PAGES_PER_POLL):
+                since = now - timedelta(hours=self.source.backfill_hours) if first_poll else None
+                result = await asyncio.wait_for(self.connector.fetch(cursor, since=since), FETCH_TIMEOUT_SECONDS)
+                outcome = await ingest_batch(
+                    self.ctx.db, self.ref, result.mentions, self.ctx.ingest_context(self.source),
+                    cursor=result.cursor, skipped=result.skipped, reads=result.reads, first_poll=first_poll,
+                    backfill_hours=self.source.backfill_hours, now=self.ctx.now())
+                stored += outcome.accepted
+                cursor = result.cursor if result.cursor is not None else cursor
+                if not result.more:
+                    break
+            # Edits and deletions, in the same turn: one lease, one rate-limit budget.
+            if self.rechecker and self.rechecker.due(state, self.ctx.now()):
+                await asyncio.wait_for(self.rechecker.run(state), FETCH_TIMEOUT_SECONDS)
+        except RateLimited as exc:
+            return await self._failed(exc.reason, exc.retry_at, count=False,
+                                      shown=f"{exc.reason}: rate limited until {self._local(exc.retry_at)}")
+        except AuthFailed as exc:
+            return await self._failed(exc.reason, self.ctx.now() + AUTH_RETRY)
+        except TemporaryFailure as exc:
+            return await self._failed(exc.reason, exc.retry_at)
+        except ConnectorError as exc:
+            return await self._failed(exc.reason, None)
+        except (TimeoutError, asyncio.TimeoutError):
+            return await self._failed(f"no answer within {FETCH_TIMEOUT_SECONDS:.0f} s", None)
+        except httpx.HTTPError as exc:
+            return await self._failed(f"{type(exc).__name__}: {exc}", None)
+        except Exception as exc:  # a bug must not stop the source's schedule for good
+            log.exception("source %s: poll failed", self.source.name)
+            return await self._failed(f"internal error: {type(exc).__name__}", None)
+        return await self._succeeded(stored)
+
+    def _local(self, when: datetime) -> str:
+        return when.astimezone(ZoneInfo(self.ctx.config.sla.timezone)).strftime("%H:%M")
+
+    async def _succeeded(self, stored: int) -> PollOutcome:
+        now = self.ctx.now()
+        next_poll = now + timedelta(seconds=self.source.interval_seconds)
+        async with self.ctx.db.write() as session:
+            state = await session.get(SourceState, self.source.name)
+            state.next_poll_at = next_poll
+            state.lease_owner = state.lease_until = None
+            await set_health(session, state, "ok", None)
+        return PollOutcome(ok=True, stored=stored, next_poll_at=next_poll)
+
+    async def _failed(self, reason: str, retry_at: datetime | None, *, count: bool = True,
+                      shown: str | None = None) -> PollOutcome:
+        now = self.ctx.now()
+        async with self.ctx.db.write() as session:
+            state = await session.get(SourceState, self.source.name)
+            if count:
+                state.consecutive_failures += 1
+            wait_until = retry_at or now + backoff(max(1, state.consecutive_failures),
+                                                   self.source.interval_seconds, self.rng)
+            state.last_error = shown or reason
+            state.last_error_at = state.last_poll_at = now
+            state.next_poll_at = max(wait_until, now)
+            state.lease_owner = state.lease_until = None
+            await set_health(session, state, "down" if is_down(self.source, state, now) else "failing", state.last_error)
+        log.warning("source %s: %s; next poll %s", self.source.name, shown or reason, wait_until.isoformat())
+        return PollOutcome(ok=False, next_poll_at=wait_until, reason=shown or reason)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        while not (stop and stop.is_set()):
+            outcome = await self.poll_once()
+            wait = 5.0
+            if outcome.next_poll_at:
+                wait = max(0.5, (outcome.next_poll_at - self.ctx.now()).total_seconds())
+            await asyncio.sleep(min(wait, 30.0))  # re-check often: another worker may have polled

@@ -1,0 +1,127 @@
+"""Background work: sources, timers. Runs inside `webcare serve` or alone as `webcare worker`.
+
+Every job takes ids, opens its own sessions and writes its events with its changes, so a web
+process on another machine sees the same stream."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from app.alerts.dispatcher import Dispatcher
+from app.alerts.planner import AlertPlanner
+from app.alerts.spikes.check import check_spikes
+from app.core.context import AppContext
+from app.core.models import SourceState
+from app.core.sources import DEMO, is_polled
+from app.intake.demo import DemoFeed
+from app.intake.health import mark_sources_down, record_source_error
+from app.intake.scheduler import SourceRunner
+from app.intake.store import ingest_batch
+from app.mentions.actions import expire_idle_claims
+from app.mentions.followups import raise_due_follow_ups
+from connectors.registry import build_connector
+
+log = logging.getLogger(__name__)
+DEMO_PACE_SECONDS = (4.0, 10.0)
+CLAIM_SWEEP_SECONDS = 15.0
+SOURCE_DOWN_CHECK_SECONDS = 60.0
+FOLLOW_UP_CHECK_SECONDS = 30.0
+ALERT_PLAN_SECONDS, ALERT_SEND_SECONDS, SPIKE_CHECK_SECONDS = 15.0, 5.0, 60.0
+
+
+class Worker:
+    def __init__(self, ctx: AppContext, rng: random.Random | None = None):
+        self.ctx = ctx
+        self.rng = rng or random.Random()
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self._spawn("claims", self._every(CLAIM_SWEEP_SECONDS, self.expire_claims))
+        self._spawn("source-down", self._every(SOURCE_DOWN_CHECK_SECONDS, self.check_sources_down))
+        self._spawn("follow-ups", self._every(FOLLOW_UP_CHECK_SECONDS, self.check_follow_ups))
+        self._spawn("alert-planner", self._every(ALERT_PLAN_SECONDS, AlertPlanner(self.ctx).plan))
+        self._spawn("alert-dispatcher", self._every(ALERT_SEND_SECONDS, Dispatcher(self.ctx, self.rng).dispatch))
+        self._spawn("spikes", self._every(SPIKE_CHECK_SECONDS, self.check_spikes))
+        for source in self.ctx.sources():
+            if not source.enabled:
+                continue
+            if source.kind == DEMO:
+                self._spawn(f"source:{source.name}", self._demo(source))
+            elif is_polled(source.kind):
+                self._spawn(f"source:{source.name}", self._poll(source))
+
+    def _spawn(self, name: str, job) -> None:
+        self._tasks.append(asyncio.create_task(job, name=name))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _poll(self, source) -> None:
+        settings = source.connector_settings(self.ctx.config.brand.own_accounts)
+        try:
+            connector = build_connector(settings, self.ctx.http())
+        except (ValueError, KeyError) as exc:
+            # A source that cannot start shows why on the dashboard instead of crashing the worker.
+            await self._record_error(source, f"configuration: {exc}")
+            return
+        await SourceRunner(self.ctx, source, connector, rng=self.rng).run()
+
+    async def check_follow_ups(self) -> list[int]:
+        async with self.ctx.db.write() as session:
+            return await raise_due_follow_ups(session, self.ctx.now())
+
+    async def check_spikes(self) -> list:
+        return await check_spikes(self.ctx)
+
+    async def check_sources_down(self) -> list[str]:
+        async with self.ctx.db.write() as session:
+            return await mark_sources_down(session, self.ctx.sources(), self.ctx.now())
+
+    async def _record_error(self, source, reason: str) -> None:
+        async with self.ctx.db.write() as session:
+            await record_source_error(session, source, reason, self.ctx.now())
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    async def _every(self, seconds: float, job) -> None:
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background job %s failed; it runs again in %ss", job.__name__, seconds)
+            await asyncio.sleep(seconds)
+
+    async def expire_claims(self) -> int:
+        async with self.ctx.db.write() as session:
+            return await expire_idle_claims(session, self.ctx.now())
+
+    async def _demo(self, source) -> None:
+        feed = DemoFeed(brand=self.ctx.config.brand.name, rng=self.rng)
+        ref, ingest_ctx = self.ctx.source_ref(source), self.ctx.ingest_context(source)
+        async with self.ctx.db.read() as session:
+            state = await session.get(SourceState, source.name)
+        seq = (state.cursor or {}).get("seq", 0) if state else 0
+        if state is None:
+            backlog = feed.backlog(self.ctx.now())
+            seq = len(backlog)
+            await ingest_batch(self.ctx.db, ref, backlog, ingest_ctx, cursor={"seq": seq})
+        while True:
+            await asyncio.sleep(self.rng.uniform(*DEMO_PACE_SECONDS))
+            seq += 1
+            try:
+                await ingest_batch(self.ctx.db, ref, [feed.next(seq, self.ctx.now())], ingest_ctx, cursor={"seq": seq})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("demo source failed to store a mention")

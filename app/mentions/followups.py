@@ -1,0 +1,40 @@
+"""Follow-up promises: reading them, and raising `follow_up_due` before a promise passes."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core.events import emit
+from app.core.models import FollowUp, Mention
+
+# Warn this long before the promised moment, so the team can still keep it.
+DUE_WARNING = timedelta(minutes=10)
+
+
+def follow_up_view(f: FollowUp, now: datetime) -> dict[str, Any]:
+    return {"id": f.id, "mention_id": f.mention_id, "created_by": f.created_by, "note": f.note,
+            "due_at": f.due_at.isoformat(), "seconds_left": int((f.due_at - now).total_seconds()),
+            "state": f.state, "done_at": f.done_at and f.done_at.isoformat(), "done_by": f.done_by}
+
+
+async def list_follow_ups(session: AsyncSession, state: str, limit: int) -> list[FollowUp]:
+    return list((await session.exec(select(FollowUp).where(FollowUp.state == state)
+                                    .order_by(FollowUp.due_at).limit(limit))).scalars())
+
+
+async def raise_due_follow_ups(session: AsyncSession, now: datetime) -> list[int]:
+    """`follow_up_due` once per pending promise whose moment is near or past."""
+    due = (await session.exec(select(FollowUp).where(
+        FollowUp.state == "pending", FollowUp.alerted_at.is_(None), FollowUp.due_at <= now + DUE_WARNING)
+        .order_by(FollowUp.due_at))).scalars().all()
+    for f in due:
+        f.alerted_at = now
+        mention = await session.get(Mention, f.mention_id)
+        await emit(session, "follow_up_due", mention_id=f.mention_id, source=mention.source,
+                   data={"id": f.mention_id, "external_id": mention.external_id, "status": mention.status,
+                         "follow_up_id": f.id, "due_at": f.due_at.isoformat(), "note": f.note,
+                         "created_by": f.created_by})
+    return [f.id for f in due]

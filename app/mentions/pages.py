@@ -1,0 +1,158 @@
+"""HTML pages: the live queue, a mention, the form actions on them, and the fragments the page refreshes."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from app.accounts.users import active_usernames
+from app.core.models import Mention
+from app.intake.health import source_health
+from app.mentions import actions
+from app.mentions.compose_routes import signature_for
+from app.mentions.queries import QueueFilters, list_queue, mention_detail, oldest_open
+from app.mentions.saved_texts import openers_for_mention
+from app.mentions.send import capabilities_for, send_reply
+from app.web.deps import Ctx, PageUser
+from app.web.rendering import render, safe_next
+from connectors.base import PRIVATE_VISIBILITIES
+
+router = APIRouter()
+PAGE_SIZE = 100
+
+
+async def _queue_context(ctx, filters: QueueFilters) -> dict:
+    now = ctx.now()
+    async with ctx.db.read() as session:
+        queue = await list_queue(session, filters, now, ctx.policy, limit=PAGE_SIZE)
+        oldest = await oldest_open(session)
+        sources = await source_health(session, ctx.sources(), now)
+    return {"queue": queue, "now": now, "sources": sources, "filters": filters,
+            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}
+
+
+def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
+             language: str | None = None, q: Annotated[str | None, Query(max_length=200)] = None) -> QueueFilters:
+    """The dashboard's filters from the query string (empty form fields mean "any")."""
+    return QueueFilters(channel=channel or None, sla_state=sla_state or None, category=category or None,
+                        language=language or None, q=(q or "").strip() or None)
+
+
+PageFilters = Annotated[QueueFilters, Depends(_filters)]
+
+
+@router.get("/")
+async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
+    return render(request, "dashboard.html", **await _queue_context(ctx, filters))
+
+
+@router.get("/partials/queue")
+async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
+    return render(request, "partials/queue.html", **await _queue_context(ctx, filters))
+
+
+@router.get("/mentions/{mention_id}")
+async def mention_page(request: Request, mention_id: int, ctx: Ctx, user: PageUser, error: str | None = None,
+                       tone: str | None = None):
+    tone = tone if tone in ("formal", "informal") else ctx.config.replies.default_tone
+    async with ctx.db.read() as session:
+        view = await mention_detail(session, mention_id, ctx.now(), ctx.policy)
+        if view is None:
+            raise HTTPException(404, "no such mention")
+        mention = await session.get(Mention, mention_id)
+        openers = await openers_for_mention(session, mention, tone, signature=signature_for(ctx, user))
+        users = await active_usernames(session) if user.has_role("lead") else []
+    capabilities = capabilities_for(ctx, mention)
+    return render(request, "mention.html", m=view, now=ctx.now(), error=error, openers=openers["openers"],
+                  tone=tone, can_post=capabilities is not None, text_limit=capabilities and capabilities.text_limit,
+                  private=mention.visibility in PRIVATE_VISIBILITIES, users=users, is_lead=user.has_role("lead"))
+
+
+async def _form_action(ctx, mention_id: int, action, *args, back: str, **kwargs) -> Response:
+    try:
+        async with ctx.db.write() as session:
+            await action(session, mention_id, *args, **kwargs)
+    except actions.ActionError as exc:
+        return RedirectResponse(f"/mentions/{mention_id}?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/mentions/{mention_id}/claim")
+async def claim_form(mention_id: int, ctx: Ctx, user: PageUser):
+    return await _form_action(ctx, mention_id, actions.claim, user, ctx.now(),
+                              ctx.config.replies.claim_idle_minutes, back=f"/mentions/{mention_id}")
+
+
+@router.post("/mentions/{mention_id}/release")
+async def release_form(mention_id: int, ctx: Ctx, user: PageUser):
+    return await _form_action(ctx, mention_id, actions.release, user, ctx.now(), back="/")
+
+
+@router.post("/mentions/{mention_id}/dismiss")
+async def dismiss_form(mention_id: int, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
+    return await _form_action(ctx, mention_id, actions.dismiss, user, ctx.now(), reason, back="/")
+
+
+@router.post("/mentions/{mention_id}/reply")
+async def reply_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[str, Form()],
+                     elsewhere_url: Annotated[str, Form()] = "", post: Annotated[str, Form()] = ""):
+    try:
+        await send_reply(ctx, ctx.http(), mention_id, user, text, post=post == "1",
+                         elsewhere_url=elsewhere_url or None)
+    except actions.ActionError as exc:
+        return RedirectResponse(f"/mentions/{mention_id}?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/mentions/{mention_id}/note")
+async def note_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[str, Form()]):
+    return await _form_action(ctx, mention_id, actions.add_note, user, ctx.now(), text,
+                              back=f"/mentions/{mention_id}")
+
+
+@router.post("/mentions/{mention_id}/assign")
+async def assign_form(mention_id: int, ctx: Ctx, user: PageUser, username: Annotated[str, Form()]):
+    return await _form_action(ctx, mention_id, actions.assign, user, ctx.now(),
+                              ctx.config.replies.claim_idle_minutes, username, back=f"/mentions/{mention_id}")
+
+
+@router.post("/mentions/{mention_id}/follow-up")
+async def follow_up_form(mention_id: int, ctx: Ctx, user: PageUser, due_at: Annotated[str, Form()],
+                         note: Annotated[str, Form()] = ""):
+    try:
+        # A datetime-local field has no zone: it is the team's local time.
+        due = datetime.fromisoformat(due_at)
+        due = due.replace(tzinfo=ZoneInfo(ctx.config.sla.timezone)) if due.tzinfo is None else due
+    except ValueError:
+        return RedirectResponse(f"/mentions/{mention_id}?error={quote('not a date and time')}", status_code=303)
+    return await _form_action(ctx, mention_id, actions.promise_follow_up, user, ctx.now(), due, note or None,
+                              back=f"/mentions/{mention_id}")
+
+
+@router.post("/follow-ups/{follow_up_id}/done")
+async def follow_up_done_form(follow_up_id: int, ctx: Ctx, user: PageUser, back: Annotated[str, Form()] = "/"):
+    try:
+        async with ctx.db.write() as session:
+            await actions.complete_follow_up(session, follow_up_id, user, ctx.now())
+    except actions.ActionError:
+        pass  # already done by someone else: the page shows the current state
+    return RedirectResponse(safe_next(back), status_code=303)
+
+
+@router.post("/dismiss")
+async def bulk_dismiss_form(request: Request, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
+    form = await request.form()
+    for raw_id in form.getlist("ids"):
+        if str(raw_id).isdigit():
+            try:
+                async with ctx.db.write() as session:
+                    await actions.dismiss(session, int(raw_id), user, ctx.now(), reason)
+            except actions.ActionError:
+                continue  # held by someone else or already handled: the live queue shows it
+    return RedirectResponse("/", status_code=303)
+
+

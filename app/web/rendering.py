@@ -1,0 +1,75 @@
+"""Jinja2 templates with the i18n extension and a few display helpers."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from app.core import i18n
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+
+def _duration(seconds: int | float | None) -> str:
+    """'-1:05:09' style; negative once past the target."""
+    if seconds is None:
+        return ""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes}:{secs:02d}"
+
+
+def _age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d}"
+    return f"{minutes // 1440} d"
+
+
+def _age_since(iso: str, now: datetime) -> str:
+    return _age((now - datetime.fromisoformat(iso)).total_seconds())
+
+
+def build_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["duration"] = _duration
+    env.filters["age"] = _age
+    env.filters["age_since"] = _age_since
+    return templates
+
+
+def local_time(value: datetime | str | None, zone: str, fmt: str = "%d-%m %H:%M") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def render(request: Request, name: str, status_code: int = 200, **context):
+    ctx = request.app.state.ctx
+    principal = getattr(request.state, "principal", None)
+    base = {"user": principal.user if principal else None,
+            "csrf_token": principal.csrf_token if principal else None,
+            "lang": i18n.current_language(), "brand": ctx.config.brand.name, "demo": ctx.demo,
+            "tz": ctx.config.sla.timezone, "local_time": local_time,
+            "target_minutes": ctx.config.sla.target_minutes,
+            "warning_minutes": ctx.config.sla.warning_minutes}
+    return request.app.state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def safe_next(target: str | None) -> str:
+    """A redirect target from a form or query: same-site paths only, never another host."""
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"

@@ -1,0 +1,107 @@
+"""The strict TOML config: clear messages naming the file, the key and the problem."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core.config import ConfigError, Settings, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "webcare.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_a_file():
+    config = load_config(None)
+    assert config.sla.target_minutes == 60 and config.replies.default_tone == "formal"
+
+
+def test_full_example_loads(tmp_path):
+    config = load_config(write(tmp_path, """
+[app]
+public_url = "https://webcare.example.org/"
+[sla]
+target_minutes = 60
+warning_minutes = 45
+timezone = "Europe/Amsterdam"
+hours = { mon = "08:00-22:00", sat = "10:00-18:00" }
+holidays = "NL"
+[brand]
+name = "Acme"
+own_accounts = ["acme@mastodon.social"]
+[replies]
+default_tone = "informal"
+[[sources]]
+name = "push"
+kind = "webhook"
+secret_env = "X_SECRET"
+[[sources]]
+name = "masto"
+kind = "mastodon"
+hashtags = ["acme"]
+token_env = "MASTO_TOKEN"
+[[alerts]]
+name = "team"
+kind = "slack"
+url_env = "SLACK_URL"
+events = ["breached"]
+"""))
+    assert config.app.public_url == "https://webcare.example.org"
+    assert config.source("masto").resolved_options({"MASTO_TOKEN": "t0k"}) == {"hashtags": ["acme"], "token": "t0k"}
+    assert config.sla_policy.hours is not None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[sla]\ntarget_minute = 60\n", "[sla].target_minute: unknown key"),
+    ("[sla]\ntarget_minutes = 30\nwarning_minutes = 45\n", "warning_minutes must be smaller"),
+    ("[sla]\ntimezone = \"Mars/Olympus\"\n", "unknown timezone 'Mars/Olympus'"),
+    ("[replies]\ndefault_tone = \"casual\"\n", "[replies].default_tone"),
+    ("[[sources]]\nname = \"a\"\nkind = \"myspace\"\n", "[[sources]] #1 (name = 'a').kind"),
+    ("[[sources]]\nname = \"a\"\nkind = \"rss\"\nurll = \"x\"\n", "unknown key(s) urll for kind 'rss'"),
+    ("[[sources]]\nname = \"a\"\nkind = \"rss\"\nurl = \"x\"\n[[sources]]\nname = \"a\"\nkind = \"rss\"\nurl = \"y\"\n",
+     "names must be unique; repeated: a"),
+    ("[[alerts]]\nname = \"t\"\nkind = \"slack\"\nurl_env = \"U\"\nevents = [\"meteor\"]\n", "[[alerts]] #1 (name = 't').events"),
+    ("[sla\n", "not valid TOML"),
+])
+def test_bad_config_names_file_key_and_problem(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert str(tmp_path / "webcare.toml") in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_bad_config_stops_the_command_without_a_traceback(tmp_path):
+    path = write(tmp_path, "[sla]\ntarget_minutes = \"soon\"\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCARE_")}
+    env.update(WEBCARE_CONFIG=str(path), WEBCARE_DATA_DIR=str(tmp_path))
+    r = subprocess.run([str(Path(sys.executable).parent / "webcare"), "migrate"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "[sla].target_minutes" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_opening_hours_are_reported_at_start(tmp_path):
+    path = write(tmp_path, "[sla]\nhours = { mon = \"25:00-08:00\" }\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCARE_")}
+    env.update(WEBCARE_CONFIG=str(path), WEBCARE_DATA_DIR=str(tmp_path))
+    r = subprocess.run([str(Path(sys.executable).parent / "webcare"), "migrate"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "[sla]" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_secret_key_generated_once_and_kept(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    first = settings.resolved_secret_key()
+    assert first == Settings(data_dir=tmp_path).resolved_secret_key()
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_weak_secret_key_is_refused(tmp_path):
+    with pytest.raises(ConfigError):
+        Settings(data_dir=tmp_path, secret_key="changeme").resolved_secret_key()

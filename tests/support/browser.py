@@ -1,0 +1,35 @@
+"""Chromium (Debian's) driven by Playwright, logged in to a live server."""
+from __future__ import annotations
+
+import os
+
+import pytest_asyncio
+
+from tests.support.app import need_or_skip
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest_asyncio.fixture
+async def browser():
+    if not os.path.exists(CHROMIUM):
+        need_or_skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        instance = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield instance
+        await instance.close()
+
+
+async def login_page(browser, base_url: str, username: str, password: str, locale: str = "en-GB"):
+    context = await browser.new_context(locale=locale)
+    page = await context.new_page()
+    await page.goto(f"{base_url}/")
+    assert "/login" in page.url
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{base_url}/")
+    return page

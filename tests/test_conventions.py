@@ -1,0 +1,98 @@
+"""The project's own shape, checked: the layout rules that keep it easy to change (README,
+"How it fits together") fail here the day someone breaks them."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from app.core.config import SourceConfig
+from app.core.sources import BUILT_IN_KINDS
+from connectors.registry import CONNECTORS, connector_class
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app"
+ENTRY_POINTS = {"__init__.py", "main.py", "cli.py"}
+MAX_MODULE_LINES = 400
+OPEN_RULE_OWNER = APP / "mentions" / "queries.py"
+
+
+def python_files(*folders: Path) -> list[Path]:
+    return sorted(p for folder in folders for p in folder.rglob("*.py") if "migrations" not in p.parts)
+
+
+def imported_modules(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_app_holds_only_entry_points_beside_its_capability_folders():
+    loose = sorted(p.name for p in APP.glob("*.py") if p.name not in ENTRY_POINTS)
+    assert loose == [], f"modules belong in a capability folder: {loose}"
+
+
+@pytest.mark.parametrize("path", python_files(APP, ROOT / "connectors"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_is_longer_than_the_limit(path: Path):
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{path.relative_to(ROOT)} has {lines} lines; split it by job"
+
+
+@pytest.mark.parametrize("path", python_files(ROOT / "connectors"), ids=lambda p: p.name)
+def test_connectors_import_nothing_from_the_app(path: Path):
+    modules = imported_modules(ast.parse(path.read_text(encoding="utf-8")))
+    assert not {m for m in modules if m == "app" or m.startswith("app.")}
+
+
+def test_every_source_kind_has_a_connector_or_is_built_in():
+    kinds = get_args(SourceConfig.model_fields["kind"].annotation)
+    for kind in kinds:
+        assert (kind in CONNECTORS) != (kind in BUILT_IN_KINDS), f"kind {kind!r}: a connector or built in, once"
+        if kind in CONNECTORS:
+            assert connector_class(kind).kind == kind
+    assert set(CONNECTORS) | set(BUILT_IN_KINDS) == set(kinds)
+
+
+def second_open_rules(source: str) -> list[str]:
+    """Places in `source` that write the open-mention rule out again instead of importing it."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            values = {e.value for e in node.elts if isinstance(e, ast.Constant)}
+            # every status listed (MENTION_STATUSES) is a vocabulary, not the rule
+            if {"open", "claimed"} <= values and not {"answered", "dismissed"} & values:
+                found.append(f"line {node.lineno}: a literal list of the open statuses")
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and "OPEN_STATUS" in t.id for t in targets):
+                found.append(f"line {node.lineno}: a second OPEN_STATUSES")
+        elif (isinstance(node, ast.Attribute) and node.attr == "in_" and isinstance(node.value, ast.Attribute)
+              and node.value.attr == "status" and isinstance(node.value.value, ast.Name)
+              and node.value.value.id == "Mention"):
+            found.append(f"line {node.lineno}: Mention.status.in_(...) outside the rule's owner")
+    return found
+
+
+def test_the_checker_finds_a_second_open_rule():
+    planted = 'OPEN_STATUSES = ("open", "claimed")\nq = Mention.status.in_(OPEN_STATUSES)\n'
+    assert len(second_open_rules(planted)) == 3
+    assert second_open_rules("from app.mentions.queries import waiting_inbound\nq = waiting_inbound()\n") == []
+
+
+@pytest.mark.parametrize("path", [p for p in python_files(APP) if p != OPEN_RULE_OWNER],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_open_mention_rule_is_defined_once(path: Path):
+    assert second_open_rules(path.read_text(encoding="utf-8")) == [], \
+        "import open_status / is_open / waiting_inbound from app/mentions/queries.py"
+
+
+@pytest.mark.parametrize("path", python_files(ROOT / "tests", ROOT / "bench"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_nothing_imports_a_conftest(path: Path):
+    modules = imported_modules(ast.parse(path.read_text(encoding="utf-8")))
+    assert not {m for m in modules if m.split(".")[-1] == "conftest"}, "shared helpers live in tests/support/"
