@@ -10,27 +10,13 @@ import secrets
 import signal
 import sys
 
+from app.core import logs
 from app.core.config import ConfigError, Settings, SourceConfig, load_config
+from app.core.secrets import configured_secrets
 from app.core.sources import DEMO
 
 log = logging.getLogger("webcare")
 DEMO_USER = "demo"
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage()}
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def _setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(_JsonFormatter() if settings.log_format == "json"
-                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
 
 
 def _context(*, demo: bool = False):
@@ -48,6 +34,7 @@ def _context(*, demo: bool = False):
                      secret_key=settings.resolved_secret_key(), demo=demo)
     if demo and not any(s.kind == DEMO for s in config.sources):
         ctx.extra_sources.append(SourceConfig(name="demo", kind=DEMO))
+    logs.redactor.add(configured_secrets(config, ctx.secret_key, ctx.db.url))
     return ctx
 
 
@@ -210,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(Settings())
+    settings = Settings()
+    logs.setup_logging(settings.log_level, settings.log_format)
     try:
         return args.func(args)
     except ConfigError as exc:

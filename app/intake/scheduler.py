@@ -134,6 +134,8 @@ class SourceRunner:
 
     async def _failed(self, reason: str, retry_at: datetime | None, *, count: bool = True,
                       shown: str | None = None) -> PollOutcome:
+        # A remote error text or an exception may quote what we sent: no secret is stored or logged.
+        reason, shown = self.ctx.redact(reason), shown and self.ctx.redact(shown)
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
             state = await session.get(SourceState, self.source.name)

@@ -83,7 +83,7 @@ class Worker:
 
     async def _record_error(self, source, reason: str) -> None:
         async with self.ctx.db.write() as session:
-            await record_source_error(session, source, reason, self.ctx.now())
+            await record_source_error(session, source, self.ctx.redact(reason), self.ctx.now())
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         await self.start()
