@@ -11,7 +11,7 @@ import signal
 import sys
 
 from app.core import logs
-from app.core.config import ConfigError, Settings, SourceConfig, load_config
+from app.core.config import ConfigError, Settings, SourceConfig, load_config, missing_environment
 from app.core.secrets import configured_secrets
 from app.core.sources import DEMO
 
@@ -19,7 +19,9 @@ log = logging.getLogger("webcare")
 DEMO_USER = "demo"
 
 
-def _context(*, demo: bool = False):
+def _context(*, demo: bool = False, running: bool = False):
+    """The process's context. `running`: a server or worker, which also needs every secret
+    the configuration names to be in the environment."""
     from app.core.context import AppContext
     from app.core.db import Database
 
@@ -29,6 +31,9 @@ def _context(*, demo: bool = False):
         _ = config.sla_policy  # opening hours and holidays are checked now, not at the first mention
     except ValueError as exc:
         raise ConfigError(f"{settings.config_path()}: [sla]: {exc}") from None
+    if running and (missing := missing_environment(config)):
+        raise ConfigError(f"{settings.config_path()}: the environment lacks what the configuration names\n"
+                          + "\n".join(f"  {line}" for line in missing))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ctx = AppContext(settings=settings, config=config, db=Database(settings.resolved_database_url()),
                      secret_key=settings.resolved_secret_key(), demo=demo)
@@ -63,7 +68,7 @@ def cmd_serve(args) -> int:
 
     from app.main import create_app
 
-    ctx = _context(demo=args.demo)
+    ctx = _context(demo=args.demo, running=True)
     if not args.no_migrate:
         _migrate(ctx)
     if args.demo:
@@ -81,7 +86,7 @@ def cmd_serve(args) -> int:
 def cmd_worker(args) -> int:
     from app.intake.worker import Worker
 
-    ctx = _context()
+    ctx = _context(running=True)
     if not args.no_migrate:
         _migrate(ctx)
 
