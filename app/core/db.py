@@ -33,8 +33,7 @@ def create_private_sqlite_file(url: str) -> None:
     if not is_sqlite(url) or not database or database == ":memory:":
         return
     path = Path(database)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() and path.parent.is_dir():   # a missing folder stays an error SQLite reports
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
