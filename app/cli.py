@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import json
 import logging
 import secrets
 import signal
