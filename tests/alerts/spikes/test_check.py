@@ -133,6 +133,7 @@ async def test_statement_is_posted_where_the_channel_allows_and_covers_the_rest(
         f'[brand]\nown_accounts = ["acme@social.example"]\n\n'
         f'[[sources]]\nname = "masto"\nkind = "mastodon"\nbase_url = "{mastodon.base_url}"\n'
         f'notifications = true\ntoken_env = "TEST_MASTODON_TOKEN"\n\n'))
+    mastodon.clock = a.clock() - timedelta(minutes=30)   # one world, one time: posts are not from the future
     mastodon.mention_brand(mastodon.customers[0], "Mijn pakket is niet bezorgd")
     mastodon.mention_brand(mastodon.customers[1], "Waar blijft mijn pakket? Mijn adres is ...", visibility="direct")
     source = a.ctx.source("masto")
