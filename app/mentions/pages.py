@@ -8,26 +8,15 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.core.errors import DomainError
-from app.intake.health import source_health
 from app.mentions import actions, compose
+from app.mentions.dashboard import dashboard_view
 from app.mentions.followups import local_moment
-from app.mentions.queries import QueueFilters, list_queue, oldest_open
+from app.mentions.queries import QueueFilters
 from app.mentions.send import send_reply
 from app.web.deps import Ctx, PageUser
 from app.web.rendering import render, safe_next
 
 router = APIRouter()
-PAGE_SIZE = 100
-
-
-async def _queue_context(ctx, filters: QueueFilters) -> dict:
-    now = ctx.now()
-    async with ctx.db.read() as session:
-        queue = await list_queue(session, filters, now, ctx.policy, limit=PAGE_SIZE)
-        oldest = await oldest_open(session)
-        sources = await source_health(session, ctx.sources(), now)
-    return {"queue": queue, "now": now, "sources": sources, "filters": filters,
-            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}
 
 
 def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
@@ -42,12 +31,12 @@ PageFilters = Annotated[QueueFilters, Depends(_filters)]
 
 @router.get("/")
 async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
-    return render(request, "dashboard.html", **await _queue_context(ctx, filters))
+    return render(request, "dashboard.html", **await dashboard_view(ctx, filters))
 
 
 @router.get("/partials/queue")
 async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
-    return render(request, "partials/queue.html", **await _queue_context(ctx, filters))
+    return render(request, "partials/queue.html", **await dashboard_view(ctx, filters))
 
 
 @router.get("/mentions/{mention_id}")

@@ -127,7 +127,9 @@ async def oldest_open(session: AsyncSession) -> Mention | None:
                                .order_by(Mention.posted_at).limit(1))).scalars().first()
 
 
-async def mention_detail(session: AsyncSession, mention_id: int, now: datetime, policy: sla.SlaPolicy) -> dict[str, Any]:
+async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
+                         policy: sla.SlaPolicy) -> dict[str, Any]:
+    """The mention with everything around it (`GET /api/mentions/{id}`, the mention page), or NotFound."""
     m = await session.get(Mention, mention_id)
     if m is None:
         raise NotFound("no such mention")
