@@ -71,6 +71,7 @@ class SourceHealth(Out):
     name: str
     kind: str
     status: str = Field(description="waiting | ok | failing | down")
+    overdue: bool = Field(description="a polled source whose next poll is well past due (its worker may be stuck)")
     last_success_at: Timestamp | None
     last_error: str | None
     last_error_at: Timestamp | None
