@@ -3,6 +3,7 @@ the lifespan (event tailer, optional in-process worker)."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -18,14 +19,16 @@ from app.mentions import pages as mention_pages
 from app.mentions import routes as mention_routes
 from app.reports import pages as report_pages
 from app.reports import routes as report_routes
-from app.web import ops, stream
+from app.web import api_docs, ops, stream
 from app.web.errors import add_error_handlers
 from app.web.hub import EventHub
 from app.web.middleware import add_security_headers
 from app.web.rendering import STATIC_DIR, build_templates
 
-ROUTERS = (ops, intake_routes, mention_routes, compose_routes, stream, report_routes, alert_routes,
-           account_pages, mention_pages, intake_pages, report_pages, alert_pages)
+# Described in the published schema (/api/openapi.json): JSON, CSV, SSE and Prometheus text.
+API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, stream, report_routes, alert_routes, api_docs)
+# HTML for people: not part of the API.
+PAGE_ROUTERS = (account_pages, mention_pages, intake_pages, report_pages, alert_pages)
 
 
 def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
@@ -47,12 +50,16 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
             await app.state.hub.stop()
             await ctx.close()
 
-    app = FastAPI(title="Webcare Monitor", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    # FastAPI's own /docs and /openapi.json are off: ours need a login and a CSP-clean page.
+    app = FastAPI(title="Webcare Monitor", version=version("webcare-monitor"), lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     app.state.templates = build_templates()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in ROUTERS:
+    for module in API_ROUTERS:
         app.include_router(module.router)
+    for module in PAGE_ROUTERS:
+        app.include_router(module.router, include_in_schema=False)
     add_security_headers(app)
     add_error_handlers(app)
     return app

@@ -96,3 +96,35 @@ def test_the_open_mention_rule_is_defined_once(path: Path):
 def test_nothing_imports_a_conftest(path: Path):
     modules = imported_modules(ast.parse(path.read_text(encoding="utf-8")))
     assert not {m for m in modules if m.split(".")[-1] == "conftest"}, "shared helpers live in tests/support/"
+
+
+def http_exception_uses(source: str) -> list[str]:
+    """Places in `source` that import or name an HTTPException (FastAPI's or Starlette's)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "HTTPException" for a in node.names):
+            found.append(f"line {node.lineno}: imports HTTPException from {node.module}")
+        elif isinstance(node, ast.Attribute) and node.attr == "HTTPException":
+            found.append(f"line {node.lineno}: uses {ast.unparse(node)}")
+    return found
+
+
+def speaks_http(path: Path) -> bool:
+    """The HTTP layer: app/web/ and the capabilities' route and page modules."""
+    return "web" in path.relative_to(APP).parts[:1] or path.name.endswith(("routes.py", "pages.py"))
+
+
+def test_the_checker_finds_an_http_exception():
+    planted = ("from fastapi import Depends, HTTPException\n"
+               "import starlette\nraise starlette.exceptions.HTTPException(404)\n")
+    assert len(http_exception_uses(planted)) == 2
+    assert http_exception_uses("from app.core.errors import NotFound\nraise NotFound('no such mention')\n") == []
+    assert speaks_http(APP / "web" / "deps.py") and speaks_http(APP / "mentions" / "compose_routes.py")
+    assert not speaks_http(APP / "mentions" / "saved_texts.py")
+
+
+@pytest.mark.parametrize("path", [p for p in python_files(APP) if not speaks_http(p)],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_services_raise_domain_errors_not_http_exceptions(path: Path):
+    assert http_exception_uses(path.read_text(encoding="utf-8")) == [], \
+        "raise an error from app/core/errors.py; app/web/errors.py turns it into HTTP"

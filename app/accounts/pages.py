@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from app.accounts import passwords, sessions, throttle, users
+from app.accounts import login, sessions, users
 from app.core import i18n
-from app.mentions import actions
+from app.core.errors import Unauthenticated
 from app.web.deps import Ctx, PageUser
 from app.web.rendering import render, safe_next
 
@@ -32,29 +32,21 @@ async def login_page(request: Request, next: str | None = None, error: str | Non
 
 
 @router.post("/login")
-async def login(request: Request, ctx: Ctx, username: Annotated[str, Form()], password: Annotated[str, Form()],
-                csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
+async def login_form(request: Request, ctx: Ctx, username: Annotated[str, Form()], password: Annotated[str, Form()],
+                     csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
     i18n.set_language(i18n.choose_language(None, request.headers.get("accept-language")))
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         return render(request, "login.html", status_code=403, next=safe_next(next), login_csrf=cookie or "",
                       error=i18n.gettext("Your login form expired. Please try again."))
-    now = ctx.now()
-    key = throttle.throttle_key(username, _client(request))
-    async with ctx.db.write() as session:
-        wait = await throttle.retry_after_seconds(session, key, now)
-        if wait:
-            response = render(request, "login.html", status_code=429, next=safe_next(next), login_csrf=cookie,
-                              error=i18n.gettext("Too many failed attempts. Try again in a few minutes."))
-            response.headers["Retry-After"] = str(wait)
-            return response
-        user = await users.user_by_name(session, username.strip())
-        ok = passwords.verify_password(password, user.password_hash if user and not user.disabled else None)
-        await throttle.record_attempt(session, key, ok, now)
-        if ok:
-            token, _ = await sessions.start_session(session, user, now)
-            actions.audit(session, user.username, "login", None, now, client=_client(request))
-    if not ok:
+    try:
+        token = await login.sign_in(ctx, username, password, _client(request))
+    except login.Throttled as exc:
+        response = render(request, "login.html", status_code=429, next=safe_next(next), login_csrf=cookie,
+                          error=i18n.gettext("Too many failed attempts. Try again in a few minutes."))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except Unauthenticated:
         return render(request, "login.html", status_code=401, next=safe_next(next), login_csrf=cookie,
                       error=i18n.gettext("Unknown username or wrong password."))
     response = RedirectResponse(safe_next(next), status_code=303)
@@ -74,14 +66,8 @@ async def logout(ctx: Ctx, user: PageUser):
     return response
 
 
-
 @router.post("/settings/language")
 async def set_language(ctx: Ctx, user: PageUser, language: Annotated[str, Form()], next: Annotated[str, Form()] = "/"):
-    from app.core.models import User
-
     async with ctx.db.write() as session:
-        db_user = await session.get(User, user.user.id)
-        db_user.language = language if language in i18n.UI_LANGUAGES else None
+        await users.set_language(session, user.user.id, language if language in i18n.UI_LANGUAGES else None)
     return RedirectResponse(safe_next(next), status_code=303)
-
-

@@ -36,3 +36,9 @@ async def count_users(session: AsyncSession) -> int:
 async def active_usernames(session: AsyncSession) -> list[str]:
     return list((await session.exec(select(User.username).where(User.disabled.is_(False))
                                     .order_by(User.username))).scalars())
+
+
+async def set_language(session: AsyncSession, user_id: int, language: str | None) -> None:
+    """The user's own UI language (None: follow the browser)."""
+    user = await session.get(User, user_id)
+    user.language = language

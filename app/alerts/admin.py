@@ -13,6 +13,7 @@ from app.alerts import messages
 from app.alerts.outbox import SinkRule, enqueue, sink_state
 from app.alerts.spikes.topic import Topic
 from app.core.config import AlertConfig
+from app.core.errors import NotFound
 from app.core.models import AlertOutbox, SinkState
 
 LIST_LIMIT = 50
@@ -76,12 +77,25 @@ async def recent_spikes(session: AsyncSession, limit: int = 10) -> list[dict[str
     return list(spikes.values())[:limit]
 
 
+def sink_config(configs: tuple[AlertConfig, ...], name: str) -> AlertConfig:
+    config = next((c for c in configs if c.name == name), None)
+    if config is None:
+        raise NotFound("no such alert sink")
+    return config
+
+
+async def page_view(session: AsyncSession, configs: tuple[AlertConfig, ...], secret) -> dict[str, Any]:
+    """Everything the alerts page shows."""
+    return {"sinks": await sink_views(session, configs, secret), "sent": await recent(session, "sent"),
+            "dead": await recent(session, "dead"), "spikes": await recent_spikes(session)}
+
+
 async def retry_dead(session: AsyncSession, outbox_id: int, now: datetime) -> int:
     """Send a dead letter again, with the rest of its group (same group, same key), as if new.
-    Returns the number of rows put back; 0 when the row is not a dead letter."""
+    Returns the number of rows put back."""
     row = await session.get(AlertOutbox, outbox_id)
     if row is None or row.state != "dead":
-        return 0
+        raise NotFound("no such dead letter")
     condition = AlertOutbox.id == outbox_id
     if group_key := row.payload.get("group_key"):
         condition = or_(condition, AlertOutbox.payload["group_key"].as_string() == group_key)

@@ -83,6 +83,11 @@ async def source_health(session: AsyncSession, sources: list[SourceConfig], now:
     return [health_view(source, states.get(source.name), now) for source in sources]
 
 
+async def fetched_totals(session: AsyncSession) -> dict[str, int]:
+    """Items fetched per source since it was first polled (pushed mentions count too)."""
+    return {s.source: s.fetched_total for s in (await session.exec(select(SourceState))).scalars()}
+
+
 async def mark_sources_down(session: AsyncSession, sources: list[SourceConfig], now: datetime) -> list[str]:
     """Raise `source_down` once per outage of an enabled polled source; the names newly down."""
     newly_down = []

@@ -11,19 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
 from app.accounts.principal import Principal
+from app.core.db import Database
+from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.core.events import emit, emit_many, mention_event_data
 from app.core.models import DISMISS_REASONS, AuditEntry, FollowUp, Mention, Note, Reply
 from app.intake.sanitize import clean_text, safe_url
 from app.mentions.queries import claim_expired, is_open, open_status
-
-
-class ActionError(Exception):
-    """Refused; `status` is the HTTP status that says why (404, 409, 403, 422)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -50,15 +43,15 @@ async def _conditional_update(session: AsyncSession, mention_id: int, condition,
     return result.rowcount == 1
 
 
-async def _why_refused(session: AsyncSession, mention_id: int, now: datetime, username: str) -> ActionError:
+async def _why_refused(session: AsyncSession, mention_id: int, now: datetime, username: str) -> DomainError:
     m = await session.get(Mention, mention_id, populate_existing=True)
     if m is None or m.direction != "inbound":
-        return ActionError(404, "no such mention")
+        return NotFound("no such mention")
     if not is_open(m):
-        return ActionError(409, f"this mention is already {m.status}")
+        return Conflict(f"this mention is already {m.status}")
     if m.claimed_by and m.claimed_by != username and not claim_expired(m, now):
-        return ActionError(409, f"{m.claimed_by} is handling this mention")
-    return ActionError(409, "the mention changed meanwhile; reload and try again")
+        return Conflict(f"{m.claimed_by} is handling this mention")
+    return Conflict("the mention changed meanwhile; reload and try again")
 
 
 async def _finish(session: AsyncSession, mention_id: int, who: Principal, action: str, now: datetime,
@@ -98,7 +91,7 @@ async def mark_answered(session: AsyncSession, mention_id: int, who: Principal, 
     """The mention is answered now: record the first-response time (SLA seconds)."""
     m = await session.get(Mention, mention_id)
     if m is None or m.direction != "inbound":
-        raise ActionError(404, "no such mention")
+        raise NotFound("no such mention")
     seconds = sla.first_response_seconds(m.posted_at, now, policy)
     within = seconds <= policy.target_minutes * 60
     ok = await _conditional_update(
@@ -120,7 +113,7 @@ async def reply(session: AsyncSession, mention_id: int, who: Principal, now: dat
     """Record a reply made outside this tool (the channel's own app), optionally with its link."""
     text = clean_text(text)
     if not text:
-        raise ActionError(422, "the reply text is empty")
+        raise Invalid("the reply text is empty")
     record = Reply(mention_id=mention_id, author=who.username, text=text, created_at=now,
                    state="recorded", elsewhere_url=safe_url(elsewhere_url))
     return await mark_answered(session, mention_id, who, now, policy, record)
@@ -128,7 +121,7 @@ async def reply(session: AsyncSession, mention_id: int, who: Principal, now: dat
 
 async def dismiss(session: AsyncSession, mention_id: int, who: Principal, now: datetime, reason: str) -> Mention:
     if reason not in DISMISS_REASONS:
-        raise ActionError(422, f"reason must be one of {', '.join(DISMISS_REASONS)}")
+        raise Invalid(f"reason must be one of {', '.join(DISMISS_REASONS)}")
     free = _free_for(who.username, now) if not who.has_role("lead") else Mention.id.is_not(None)
     ok = await _conditional_update(
         session, mention_id, and_(open_status(), free),
@@ -139,16 +132,39 @@ async def dismiss(session: AsyncSession, mention_id: int, who: Principal, now: d
     return await _finish(session, mention_id, who, "dismiss", now, reason=reason)
 
 
+@dataclass(frozen=True)
+class BulkDismissal:
+    dismissed: list[int]
+    refused: list[dict[str, Any]]  # {"id", "status", "detail"} per mention left as it was
+
+
+async def dismiss_each(db: Database, mention_ids: list[int], who: Principal, now: datetime,
+                       reason: str) -> BulkDismissal:
+    """Dismiss many, each in its own transaction: one refusal (someone else holds it, already
+    handled) does not undo the others, and says why."""
+    if reason not in DISMISS_REASONS:
+        raise Invalid(f"reason must be one of {', '.join(DISMISS_REASONS)}")
+    dismissed, refused = [], []
+    for mention_id in mention_ids:
+        try:
+            async with db.write() as session:
+                await dismiss(session, mention_id, who, now, reason)
+            dismissed.append(mention_id)
+        except DomainError as exc:
+            refused.append({"id": mention_id, "status": exc.status, "detail": exc.message})
+    return BulkDismissal(dismissed, refused)
+
+
 async def assign(session: AsyncSession, mention_id: int, who: Principal, now: datetime, idle_minutes: int,
                  username: str) -> Mention:
     """A lead hands a mention to a person (taking it over from whoever held it)."""
     from app.accounts.users import user_by_name
 
     if not who.has_role("lead"):
-        raise ActionError(403, "assigning needs the lead role")
+        raise Forbidden("assigning needs the lead role")
     target = await user_by_name(session, username)
     if target is None or target.disabled:
-        raise ActionError(422, f"no active user named {username!r}")
+        raise Invalid(f"no active user named {username!r}")
     ok = await _conditional_update(
         session, mention_id, and_(open_status(), Mention.direction == "inbound"),
         {"status": "claimed", "claimed_by": target.username, "claimed_at": now,
@@ -161,10 +177,10 @@ async def assign(session: AsyncSession, mention_id: int, who: Principal, now: da
 async def add_note(session: AsyncSession, mention_id: int, who: Principal, now: datetime, text: str) -> Note:
     text = clean_text(text)
     if not text:
-        raise ActionError(422, "the note is empty")
+        raise Invalid("the note is empty")
     m = await session.get(Mention, mention_id)
     if m is None:
-        raise ActionError(404, "no such mention")
+        raise NotFound("no such mention")
     note = Note(mention_id=mention_id, author=who.username, text=text, created_at=now)
     session.add(note)
     await session.flush()
@@ -175,12 +191,12 @@ async def add_note(session: AsyncSession, mention_id: int, who: Principal, now: 
 async def promise_follow_up(session: AsyncSession, mention_id: int, who: Principal, now: datetime,
                             due_at: datetime, note: str | None) -> FollowUp:
     if due_at.tzinfo is None:
-        raise ActionError(422, "due_at needs a timezone (ISO 8601 with offset)")
+        raise Invalid("due_at needs a timezone (ISO 8601 with offset)")
     if due_at <= now:
-        raise ActionError(422, "due_at must be in the future")
+        raise Invalid("due_at must be in the future")
     m = await session.get(Mention, mention_id)
     if m is None or m.direction != "inbound":
-        raise ActionError(404, "no such mention")
+        raise NotFound("no such mention")
     follow_up = FollowUp(mention_id=mention_id, created_by=who.username, note=clean_text(note or "") or None,
                          created_at=now, due_at=due_at)
     session.add(follow_up)
@@ -193,9 +209,9 @@ async def complete_follow_up(session: AsyncSession, follow_up_id: int, who: Prin
     """Done: kept when before the promised moment, missed after it (recorded either way)."""
     follow_up = await session.get(FollowUp, follow_up_id)
     if follow_up is None:
-        raise ActionError(404, "no such follow-up")
+        raise NotFound("no such follow-up")
     if follow_up.state != "pending":
-        raise ActionError(409, f"this follow-up is already {follow_up.state}")
+        raise Conflict(f"this follow-up is already {follow_up.state}")
     follow_up.state = "kept" if now <= follow_up.due_at else "missed"
     follow_up.done_at, follow_up.done_by = now, who.username
     await _finish(session, follow_up.mention_id, who, "follow_up_done", now, follow_up_id=follow_up.id,

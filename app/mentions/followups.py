@@ -3,15 +3,27 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core.errors import Invalid
 from app.core.events import emit
 from app.core.models import FollowUp, Mention
 
 # Warn this long before the promised moment, so the team can still keep it.
 DUE_WARNING = timedelta(minutes=10)
+
+
+def local_moment(text: str, timezone: str) -> datetime:
+    """A promised moment typed into a form: a datetime-local field has no zone, so a time
+    without an offset is the team's local time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("not a date and time") from None
+    return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
 
 
 def follow_up_view(f: FollowUp, now: datetime) -> dict[str, Any]:

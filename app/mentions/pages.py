@@ -1,38 +1,22 @@
 """HTML pages: the live queue, a mention, the form actions on them, and the fragments the page refreshes."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.accounts.users import active_usernames
-from app.core.models import Mention
-from app.intake.health import source_health
-from app.mentions import actions
-from app.mentions.compose_routes import signature_for
-from app.mentions.queries import QueueFilters, list_queue, mention_detail, oldest_open
-from app.mentions.saved_texts import openers_for_mention
-from app.mentions.send import capabilities_for, send_reply
+from app.core.errors import DomainError
+from app.mentions import actions, compose
+from app.mentions.dashboard import dashboard_view
+from app.mentions.followups import local_moment
+from app.mentions.queries import QueueFilters
+from app.mentions.send import send_reply
 from app.web.deps import Ctx, PageUser
 from app.web.rendering import render, safe_next
-from connectors.base import PRIVATE_VISIBILITIES
 
 router = APIRouter()
-PAGE_SIZE = 100
-
-
-async def _queue_context(ctx, filters: QueueFilters) -> dict:
-    now = ctx.now()
-    async with ctx.db.read() as session:
-        queue = await list_queue(session, filters, now, ctx.policy, limit=PAGE_SIZE)
-        oldest = await oldest_open(session)
-        sources = await source_health(session, ctx.sources(), now)
-    return {"queue": queue, "now": now, "sources": sources, "filters": filters,
-            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}
 
 
 def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
@@ -47,37 +31,31 @@ PageFilters = Annotated[QueueFilters, Depends(_filters)]
 
 @router.get("/")
 async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
-    return render(request, "dashboard.html", **await _queue_context(ctx, filters))
+    return render(request, "dashboard.html", **await dashboard_view(ctx, filters))
 
 
 @router.get("/partials/queue")
 async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
-    return render(request, "partials/queue.html", **await _queue_context(ctx, filters))
+    return render(request, "partials/queue.html", **await dashboard_view(ctx, filters))
 
 
 @router.get("/mentions/{mention_id}")
 async def mention_page(request: Request, mention_id: int, ctx: Ctx, user: PageUser, error: str | None = None,
                        tone: str | None = None):
-    tone = tone if tone in ("formal", "informal") else ctx.config.replies.default_tone
-    async with ctx.db.read() as session:
-        view = await mention_detail(session, mention_id, ctx.now(), ctx.policy)
-        if view is None:
-            raise HTTPException(404, "no such mention")
-        mention = await session.get(Mention, mention_id)
-        openers = await openers_for_mention(session, mention, tone, signature=signature_for(ctx, user))
-        users = await active_usernames(session) if user.has_role("lead") else []
-    capabilities = capabilities_for(ctx, mention)
-    return render(request, "mention.html", m=view, now=ctx.now(), error=error, openers=openers["openers"],
-                  tone=tone, can_post=capabilities is not None, text_limit=capabilities and capabilities.text_limit,
-                  private=mention.visibility in PRIVATE_VISIBILITIES, users=users, is_lead=user.has_role("lead"))
+    return render(request, "mention.html", error=error, **await compose.mention_page(ctx, mention_id, user, tone))
+
+
+def _back_with(mention_id: int, exc: DomainError) -> Response:
+    """A refused form action: back to the mention, which shows why."""
+    return RedirectResponse(f"/mentions/{mention_id}?error={quote(exc.message)}", status_code=303)
 
 
 async def _form_action(ctx, mention_id: int, action, *args, back: str, **kwargs) -> Response:
     try:
         async with ctx.db.write() as session:
             await action(session, mention_id, *args, **kwargs)
-    except actions.ActionError as exc:
-        return RedirectResponse(f"/mentions/{mention_id}?error={quote(exc.message)}", status_code=303)
+    except DomainError as exc:
+        return _back_with(mention_id, exc)
     return RedirectResponse(back, status_code=303)
 
 
@@ -103,8 +81,8 @@ async def reply_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[
     try:
         await send_reply(ctx, ctx.http(), mention_id, user, text, post=post == "1",
                          elsewhere_url=elsewhere_url or None)
-    except actions.ActionError as exc:
-        return RedirectResponse(f"/mentions/{mention_id}?error={quote(exc.message)}", status_code=303)
+    except DomainError as exc:
+        return _back_with(mention_id, exc)
     return RedirectResponse("/", status_code=303)
 
 
@@ -124,11 +102,9 @@ async def assign_form(mention_id: int, ctx: Ctx, user: PageUser, username: Annot
 async def follow_up_form(mention_id: int, ctx: Ctx, user: PageUser, due_at: Annotated[str, Form()],
                          note: Annotated[str, Form()] = ""):
     try:
-        # A datetime-local field has no zone: it is the team's local time.
-        due = datetime.fromisoformat(due_at)
-        due = due.replace(tzinfo=ZoneInfo(ctx.config.sla.timezone)) if due.tzinfo is None else due
-    except ValueError:
-        return RedirectResponse(f"/mentions/{mention_id}?error={quote('not a date and time')}", status_code=303)
+        due = local_moment(due_at, ctx.config.sla.timezone)
+    except DomainError as exc:
+        return _back_with(mention_id, exc)
     return await _form_action(ctx, mention_id, actions.promise_follow_up, user, ctx.now(), due, note or None,
                               back=f"/mentions/{mention_id}")
 
@@ -138,21 +114,14 @@ async def follow_up_done_form(follow_up_id: int, ctx: Ctx, user: PageUser, back:
     try:
         async with ctx.db.write() as session:
             await actions.complete_follow_up(session, follow_up_id, user, ctx.now())
-    except actions.ActionError:
+    except DomainError:
         pass  # already done by someone else: the page shows the current state
     return RedirectResponse(safe_next(back), status_code=303)
 
 
 @router.post("/dismiss")
 async def bulk_dismiss_form(request: Request, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
-    form = await request.form()
-    for raw_id in form.getlist("ids"):
-        if str(raw_id).isdigit():
-            try:
-                async with ctx.db.write() as session:
-                    await actions.dismiss(session, int(raw_id), user, ctx.now(), reason)
-            except actions.ActionError:
-                continue  # held by someone else or already handled: the live queue shows it
+    ids = [int(raw) for raw in (await request.form()).getlist("ids") if str(raw).isdigit()]
+    # Refusals (held by someone else, already handled) need no page: the live queue shows them.
+    await actions.dismiss_each(ctx.db, ids, user, ctx.now(), reason)
     return RedirectResponse("/", status_code=303)
-
-

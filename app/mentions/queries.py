@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
+from app.core.errors import NotFound
 from app.core.models import FollowUp, Mention, Note, Reply
 from app.mentions.followups import follow_up_view
 
@@ -116,15 +117,22 @@ async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime
     return counts
 
 
+async def count_mentions(session: AsyncSession) -> int:
+    """Every mention stored, whatever its state."""
+    return (await session.exec(select(func.count()).select_from(Mention))).scalar_one()
+
+
 async def oldest_open(session: AsyncSession) -> Mention | None:
     return (await session.exec(select(Mention).where(waiting_inbound(), Mention.backfill.is_(False))
                                .order_by(Mention.posted_at).limit(1))).scalars().first()
 
 
-async def mention_detail(session: AsyncSession, mention_id: int, now: datetime, policy: sla.SlaPolicy) -> dict[str, Any] | None:
+async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
+                         policy: sla.SlaPolicy) -> dict[str, Any]:
+    """The mention with everything around it (`GET /api/mentions/{id}`, the mention page), or NotFound."""
     m = await session.get(Mention, mention_id)
     if m is None:
-        return None
+        raise NotFound("no such mention")
     view = mention_view(m, now, policy)
     view.update({
         "direction": m.direction, "answered_at": m.answered_at and m.answered_at.isoformat(),

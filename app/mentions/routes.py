@@ -1,52 +1,38 @@
-"""JSON API for the queue and the actions on a mention."""
+"""JSON API for the queue and the actions on a mention: parse, authorise, call one service."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Query
 
 from app.mentions import actions
 from app.mentions.followups import follow_up_view, list_follow_ups
 from app.mentions.queries import QueueFilters, list_queue, mention_detail
+from app.mentions.schemas import (
+    AssignIn,
+    BulkDismissIn,
+    BulkDismissOut,
+    DismissIn,
+    FollowUpIn,
+    FollowUpOut,
+    FollowUpsOut,
+    MentionOut,
+    MentionState,
+    NoteIn,
+    NoteOut,
+    QueueOut,
+    ReplyIn,
+    ReplyOut,
+)
 from app.mentions.send import send_reply
 from app.web.deps import ApiUser, Ctx, Lead
+from app.web.schemas import errors
 
-router = APIRouter(prefix="/api")
-
-
-class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
-    post: bool = False
-    elsewhere_url: str | None = Field(None, max_length=2048)
+router = APIRouter(prefix="/api", tags=["mentions"])
+CHANGE_ERRORS = errors(404, 409, 422)
 
 
-DismissReason = Literal["spam", "not_relevant", "duplicate", "no_reply_needed", "covered"]
-
-
-class DismissIn(BaseModel):
-    reason: DismissReason
-
-
-class BulkDismissIn(BaseModel):
-    ids: list[int] = Field(min_length=1, max_length=500)
-    reason: DismissReason
-
-
-class AssignIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-
-
-class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
-
-
-class FollowUpIn(BaseModel):
-    due_at: AwareDatetime
-    note: str | None = Field(None, max_length=2000)
-
-
-@router.get("/queue")
+@router.get("/queue", response_model=QueueOut, responses=errors())
 async def queue(ctx: Ctx, user: ApiUser,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
                 offset: Annotated[int, Query(ge=0)] = 0,
@@ -54,27 +40,23 @@ async def queue(ctx: Ctx, user: ApiUser,
                 sla_state: Literal["ok", "warning", "breached"] | None = None,
                 language: str | None = None, category: str | None = None, claimed: bool | None = None,
                 q: Annotated[str | None, Query(max_length=200)] = None):
+    """The waiting mentions, most urgent first."""
     filters = QueueFilters(channel=channel, sla_state=sla_state, language=language, category=category,
                            claimed=claimed, source=source, q=q)
     async with ctx.db.read() as session:
         return await list_queue(session, filters, ctx.now(), ctx.policy, limit=limit, offset=offset)
 
 
-@router.get("/mentions/{mention_id}")
+@router.get("/mentions/{mention_id}", response_model=MentionOut, responses=errors(404))
 async def get_mention(mention_id: int, ctx: Ctx, user: ApiUser):
+    """One mention with its conversation, replies, notes and follow-up promises."""
     async with ctx.db.read() as session:
-        view = await mention_detail(session, mention_id, ctx.now(), ctx.policy)
-    if view is None:
-        raise HTTPException(404, "no such mention")
-    return view
+        return await mention_detail(session, mention_id, ctx.now(), ctx.policy)
 
 
 async def _run(ctx, action, *args, **kwargs):
-    try:
-        async with ctx.db.write() as session:
-            return await action(session, *args, **kwargs)
-    except actions.ActionError as exc:
-        raise HTTPException(exc.status, exc.message) from None
+    async with ctx.db.write() as session:
+        return await action(session, *args, **kwargs)
 
 
 def _state(m) -> dict:
@@ -82,76 +64,75 @@ def _state(m) -> dict:
             "claim_expires_at": m.claim_expires_at and m.claim_expires_at.isoformat()}
 
 
-@router.post("/mentions/{mention_id}/claim")
+@router.post("/mentions/{mention_id}/claim", response_model=MentionState, responses=CHANGE_ERRORS)
 async def claim(mention_id: int, ctx: Ctx, user: ApiUser):
+    """Take a mention (409 when someone else holds it)."""
     m = await _run(ctx, actions.claim, mention_id, user, ctx.now(), ctx.config.replies.claim_idle_minutes)
     return _state(m)
 
 
-@router.post("/mentions/{mention_id}/release")
+@router.post("/mentions/{mention_id}/release", response_model=MentionState, responses=CHANGE_ERRORS)
 async def release(mention_id: int, ctx: Ctx, user: ApiUser):
+    """Give a claimed mention back to the queue (a lead may release anyone's)."""
     return _state(await _run(ctx, actions.release, mention_id, user, ctx.now()))
 
 
-@router.post("/mentions/{mention_id}/dismiss")
+@router.post("/mentions/{mention_id}/dismiss", response_model=MentionState, responses=CHANGE_ERRORS)
 async def dismiss(mention_id: int, body: DismissIn, ctx: Ctx, user: ApiUser):
+    """Close a mention without a reply, with a reason."""
     return _state(await _run(ctx, actions.dismiss, mention_id, user, ctx.now(), body.reason))
 
 
-@router.post("/mentions/dismiss")
+@router.post("/mentions/dismiss", response_model=BulkDismissOut, responses=errors(422))
 async def dismiss_many(body: BulkDismissIn, ctx: Ctx, user: ApiUser):
     """Bulk dismiss: each mention on its own (one refusal does not undo the others)."""
-    dismissed, refused = [], []
-    for mention_id in body.ids:
-        try:
-            async with ctx.db.write() as session:
-                await actions.dismiss(session, mention_id, user, ctx.now(), body.reason)
-            dismissed.append(mention_id)
-        except actions.ActionError as exc:
-            refused.append({"id": mention_id, "status": exc.status, "detail": exc.message})
-    return {"dismissed": dismissed, "refused": refused}
+    return await actions.dismiss_each(ctx.db, body.ids, user, ctx.now(), body.reason)
 
 
-@router.post("/mentions/{mention_id}/reply")
+@router.post("/mentions/{mention_id}/reply", response_model=ReplyOut, responses=errors(404, 409, 422, 502))
 async def reply(mention_id: int, body: ReplyIn, ctx: Ctx, user: ApiUser):
-    try:
-        result = await send_reply(ctx, ctx.http(), mention_id, user, body.text, post=body.post,
-                                  elsewhere_url=body.elsewhere_url)
-    except actions.ActionError as exc:
-        raise HTTPException(exc.status, exc.message) from None
+    """Answer: post into the channel (`post`: true, where it can) or record a reply made elsewhere."""
+    result = await send_reply(ctx, ctx.http(), mention_id, user, body.text, post=body.post,
+                              elsewhere_url=body.elsewhere_url)
     r = result.reply
     posted = {"id": r.remote_id, "url": r.remote_url} if r.remote_id else None
     return {"status": result.status, "first_response_seconds": result.first_response_seconds,
             "within_target": result.within_target, "posted": posted, "reply_id": r.id, "reply_state": r.state}
 
 
-@router.post("/mentions/{mention_id}/assign")
+@router.post("/mentions/{mention_id}/assign", response_model=MentionState, responses=CHANGE_ERRORS)
 async def assign(mention_id: int, body: AssignIn, ctx: Ctx, user: Lead):
+    """Hand a mention to a person (leads)."""
     return _state(await _run(ctx, actions.assign, mention_id, user, ctx.now(),
                              ctx.config.replies.claim_idle_minutes, body.username))
 
 
-@router.post("/mentions/{mention_id}/note", status_code=201)
+@router.post("/mentions/{mention_id}/note", status_code=201, response_model=NoteOut, responses=errors(404, 422))
 async def note(mention_id: int, body: NoteIn, ctx: Ctx, user: ApiUser):
+    """An internal note on a mention."""
     created = await _run(ctx, actions.add_note, mention_id, user, ctx.now(), body.text)
     return {"id": created.id, "mention_id": mention_id, "author": created.author, "text": created.text,
             "created_at": created.created_at.isoformat()}
 
 
-@router.post("/mentions/{mention_id}/follow-up", status_code=201)
+@router.post("/mentions/{mention_id}/follow-up", status_code=201, response_model=FollowUpOut,
+             responses=errors(404, 422))
 async def follow_up(mention_id: int, body: FollowUpIn, ctx: Ctx, user: ApiUser):
+    """Promise the customer a moment; `follow_up_due` fires 10 minutes before it."""
     created = await _run(ctx, actions.promise_follow_up, mention_id, user, ctx.now(), body.due_at, body.note)
     return follow_up_view(created, ctx.now())
 
 
-@router.get("/follow-ups")
+@router.get("/follow-ups", response_model=FollowUpsOut, responses=errors())
 async def follow_ups(ctx: Ctx, user: ApiUser, state: Literal["pending", "kept", "missed"] = "pending",
                      limit: Annotated[int, Query(ge=1, le=500)] = 100):
+    """Follow-up promises in one state, soonest first."""
     async with ctx.db.read() as session:
         items = await list_follow_ups(session, state, limit)
     return {"items": [follow_up_view(f, ctx.now()) for f in items]}
 
 
-@router.post("/follow-ups/{follow_up_id}/done")
+@router.post("/follow-ups/{follow_up_id}/done", response_model=FollowUpOut, responses=errors(404, 409))
 async def follow_up_done(follow_up_id: int, ctx: Ctx, user: ApiUser):
+    """Mark a promise done: kept before its moment, missed after it."""
     return follow_up_view(await _run(ctx, actions.complete_follow_up, follow_up_id, user, ctx.now()), ctx.now())

@@ -4,30 +4,29 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import HTTPException
-from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts.principal import Principal
+from app.core.errors import Invalid, NotFound
 from app.core.models import Mention, SavedText
-from app.craft.classify import CATEGORIES
-from app.craft.language import LANGUAGES
 from app.craft.openers import openers_for, personalise, validate_opener
 from app.mentions.actions import audit
+from app.mentions.schemas import SavedTextIn
 from connectors.base import PRIVATE_VISIBILITIES
 
 
-class SavedTextIn(BaseModel):
-    kind: Literal["opener", "saved_reply"] = "opener"
-    language: Literal[LANGUAGES]  # type: ignore[valid-type]
-    category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
-    tone: Literal["formal", "informal"] = "formal"
-    title: str | None = Field(None, max_length=120)
-    text: str = Field(min_length=1, max_length=2000)
-    active: bool = True
+class ToneCheckFailed(Invalid):
+    """A saved text that does not pass the tone check, with its findings. Its API body keeps
+    the shape it always had: `{"detail": {"message", "findings"}}`."""
+
+    def __init__(self, findings: list[dict[str, Any]]):
+        super().__init__("the text does not pass the tone check", findings=findings)
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": {"message": self.message, **self.extra}}
 
 
 def view(t: SavedText) -> dict[str, Any]:
@@ -47,15 +46,14 @@ async def save(session: AsyncSession, text_id: int | None, body: SavedTextIn, wh
                now: datetime) -> SavedText:
     findings = validate_opener(body.text, body.language, category=body.category)
     if findings:
-        raise HTTPException(422, {"message": "the text does not pass the tone check",
-                                  "findings": [asdict(f) for f in findings]})
+        raise ToneCheckFailed([asdict(f) for f in findings])
     if text_id is None:
         row = SavedText(created_by=who.username, created_at=now, updated_at=now, **body.model_dump())
         session.add(row)
     else:
         row = await session.get(SavedText, text_id)
         if row is None:
-            raise HTTPException(404, "no such opener")
+            raise NotFound("no such opener")
         for key, value in body.model_dump().items():
             setattr(row, key, value)
         row.updated_at = now

@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from app.accounts.principal import Principal
 from app.core.context import AppContext
+from app.core.errors import ChannelFailed, Invalid, NotFound
 from app.core.models import Mention, Reply
 from app.intake.sanitize import clean_text
 from app.mentions import actions
-from app.mentions.actions import ActionError
 from connectors.base import (
     PRIVATE_VISIBILITIES,
     Capabilities,
@@ -58,11 +58,11 @@ def capabilities_for(ctx: AppContext, mention: Mention) -> Capabilities | None:
 
 def check_postable(mention: Mention, text: str, capabilities: Capabilities) -> None:
     if mention.visibility in PRIVATE_VISIBILITIES:
-        raise ActionError(422, f"this post is {mention.visibility}: never answer it publicly; "
+        raise Invalid(f"this post is {mention.visibility}: never answer it publicly; "
                                "move the conversation to a direct message")
     length = capabilities.counter.length(text)  # the channel's own counting (X: weighted)
     if capabilities.text_limit and length > capabilities.text_limit:
-        raise ActionError(422, f"the reply is {length} characters; "
+        raise Invalid(f"the reply is {length} characters; "
                                f"{mention.channel} allows {capabilities.text_limit}")
 
 
@@ -105,11 +105,11 @@ async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int
                      *, post: bool, elsewhere_url: str | None = None) -> SendResult:
     text = clean_text(text)
     if not text:
-        raise ActionError(422, "the reply text is empty")
+        raise Invalid("the reply text is empty")
     async with ctx.db.read() as session:
         mention = await session.get(Mention, mention_id)
     if mention is None or mention.direction != "inbound":
-        raise ActionError(404, "no such mention")
+        raise NotFound("no such mention")
     capabilities = capabilities_for(ctx, mention) if post else None
     if capabilities is None:
         # Recorded only: answered in the channel's own app (optionally with a link to it).
@@ -149,12 +149,12 @@ async def _post_and_settle(ctx: AppContext, connector, request: ReplyRequest, ca
         return await _settle(ctx, mention.id, reply.id, who, state="unknown", error=exc.reason)
     except ReplyNotAllowed as exc:
         await _settle(ctx, mention.id, reply.id, who, state="failed", error=exc.reason)
-        raise ActionError(422, exc.reason) from None
+        raise Invalid(exc.reason) from None
     except (ConnectorError, httpx.HTTPError) as exc:
         reason = exc.reason if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
         await _settle(ctx, mention.id, reply.id, who, state="failed", error=reason)
         advice = ("Sending again is safe: it will not post twice." if capabilities.has_idempotency_key
                   else "Check the channel before sending again.")
-        raise ActionError(502, f"posting to {mention.channel} failed: {reason}. {advice}") from None
+        raise ChannelFailed(f"posting to {mention.channel} failed: {reason}. {advice}") from None
     return await _settle(ctx, mention.id, reply.id, who, state="posted", remote_id=posted.external_id,
                          remote_url=posted.url)

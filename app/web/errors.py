@@ -1,5 +1,7 @@
-"""How refusals reach people: pages that need a login redirect to it; other HTTP errors
-answer JSON with a `detail`."""
+"""How refusals reach people. A domain error from a service answers an API client with JSON
+`{"detail": message, ...}` and its status, and a person with an error page in their language;
+pages that need a login redirect to it; other HTTP errors do the same split (JSON for the
+API, a page for people), except 401, which only API credentials raise."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -8,7 +10,29 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import i18n
+from app.core.errors import DomainError
 from app.web.deps import LoginRequired
+from app.web.rendering import render
+
+
+def wants_json(request: Request) -> bool:
+    """An API request: under /api, or one that asked for JSON rather than a page."""
+    path = request.url.path
+    if path == "/api" or path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None):
+    """The error page, in the signed-in user's language, else the browser's."""
+    principal = getattr(request.state, "principal", None)
+    i18n.set_language(i18n.choose_language(principal.user.language if principal else None,
+                                           request.headers.get("accept-language")))
+    response = render(request, "error.html", status_code=status, status=status, message=i18n.gettext(message))
+    response.headers.update(headers or {})
+    return response
 
 
 def add_error_handlers(app: FastAPI) -> None:
@@ -17,6 +41,14 @@ def add_error_handlers(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        if wants_json(request):
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return error_page(request, exc.status, exc.message)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        if wants_json(request) or exc.status_code == 401 or not isinstance(exc.detail, str):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return error_page(request, exc.status_code, exc.detail, exc.headers)

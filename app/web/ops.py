@@ -1,24 +1,37 @@
 """Operations: liveness, readiness, Prometheus metrics."""
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import func, select
 
-from app.core.models import Mention, SourceState
-from app.mentions.queries import QueueFilters, oldest_open, sla_counts
+from app.reports.ops_figures import OpsFigures, ops_figures
 from app.web.deps import ApiUser, Ctx
+from app.web.schemas import Out, errors
 
-router = APIRouter()
+router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+class HealthOut(Out):
+    status: Literal["ok"]
+
+
+class ReadyOut(Out):
+    status: Literal["ready", "unavailable"]
+    reason: str | None = None
+
+
+@router.get("/healthz", response_model=HealthOut)
 async def healthz():
+    """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=ReadyOut, response_model_exclude_unset=True,
+            responses={503: {"model": ReadyOut, "description": "the database is unreachable"}})
 async def readyz(ctx: Ctx):
+    """The database answers."""
     try:
         await ctx.db.ping()
     except Exception as exc:  # any driver error means "not ready"
@@ -26,20 +39,21 @@ async def readyz(ctx: Ctx):
     return {"status": "ready"}
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(ctx: Ctx, user: ApiUser):
-    now = ctx.now()
+def prometheus_text(f: OpsFigures) -> str:
+    """The Prometheus text exposition format."""
     lines = ["# HELP webcare_ingested_total Mentions fetched per source.", "# TYPE webcare_ingested_total counter"]
-    async with ctx.db.read() as session:
-        for state in (await session.exec(select(SourceState))).scalars():
-            lines.append(f'webcare_ingested_total{{source="{state.source}"}} {state.fetched_total}')
-        lines += ["# HELP webcare_open_mentions Open mentions per SLA state.", "# TYPE webcare_open_mentions gauge"]
-        for sla_state, count in (await sla_counts(session, QueueFilters(), now)).items():
-            lines.append(f'webcare_open_mentions{{sla_state="{sla_state}"}} {count}')
-        oldest = await oldest_open(session)
-        total = (await session.exec(select(func.count()).select_from(Mention))).scalar_one()
-    age = (now - oldest.posted_at).total_seconds() if oldest else 0
+    lines += [f'webcare_ingested_total{{source="{source}"}} {n}' for source, n in f.fetched.items()]
+    lines += ["# HELP webcare_open_mentions Open mentions per SLA state.", "# TYPE webcare_open_mentions gauge"]
+    lines += [f'webcare_open_mentions{{sla_state="{state}"}} {n}' for state, n in f.open_by_state.items()]
     lines += ["# HELP webcare_oldest_open_age_seconds Age of the oldest open mention.",
-              "# TYPE webcare_oldest_open_age_seconds gauge", f"webcare_oldest_open_age_seconds {age:.0f}",
-              "# HELP webcare_mentions Mentions stored.", "# TYPE webcare_mentions gauge", f"webcare_mentions {total}"]
+              "# TYPE webcare_oldest_open_age_seconds gauge",
+              f"webcare_oldest_open_age_seconds {f.oldest_open_age_seconds:.0f}",
+              "# HELP webcare_mentions Mentions stored.", "# TYPE webcare_mentions gauge",
+              f"webcare_mentions {f.mentions}"]
     return "\n".join(lines) + "\n"
+
+
+@router.get("/metrics", response_class=PlainTextResponse, responses=errors(json_route=False))
+async def metrics(ctx: Ctx, user: ApiUser):
+    """Prometheus metrics (needs a token)."""
+    return prometheus_text(await ops_figures(ctx))

@@ -9,8 +9,9 @@ from fastapi.responses import StreamingResponse
 
 from app.web.deps import ApiUser
 from app.web.hub import Subscription
+from app.web.schemas import errors
 
-router = APIRouter()
+router = APIRouter(tags=["events"])
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 2000
 
@@ -40,8 +41,16 @@ async def _stream(request: Request, subscription: Subscription) -> AsyncIterator
         subscription.close()
 
 
-@router.get("/api/events")
+class EventStream(StreamingResponse):
+    media_type = "text/event-stream"
+
+
+@router.get("/api/events", response_class=EventStream, responses={
+    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+          "description": "`event:` the type (mention.created, mention.updated, source.health, ...), `id:` the "
+                         "event row id (resume with Last-Event-ID), `data:` JSON with at least the mention's "
+                         "`id`, `external_id` and `status`"}, **errors(json_route=False)})
 async def events(request: Request, user: ApiUser):
+    """The change stream as server-sent events, resumable with Last-Event-ID."""
     subscription = request.app.state.hub.subscribe(_last_event_id(request))
-    return StreamingResponse(_stream(request, subscription), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventStream(_stream(request, subscription), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -7,6 +7,7 @@ refusal (someone else holds it) never stops the rest; the caller gets a line per
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -16,9 +17,9 @@ from app.accounts.principal import Principal
 from app.alerts.spikes.check import WINDOW
 from app.alerts.spikes.topic import Topic
 from app.core.context import AppContext
+from app.core.errors import DomainError, Invalid
 from app.core.models import AlertOutbox, Mention
 from app.mentions import actions
-from app.mentions.actions import ActionError
 from app.mentions.queries import text_contains, waiting_inbound
 from app.mentions.send import capabilities_for, check_postable, send_reply
 
@@ -33,6 +34,24 @@ class StatementResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def form_request(category: str, term: str, since: str) -> tuple[Topic, datetime | None]:
+    """A statement form's topic (a category or one word) and start (with an offset), or Invalid."""
+    try:
+        topic = Topic.given(category, term)
+        start = datetime.fromisoformat(since) if since else None
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    if start is not None and start.tzinfo is None:
+        raise Invalid("since needs a timezone")
+    return topic, start
+
+
+def summary(results: list[StatementResult]) -> dict[str, int]:
+    """How many were answered, covered, or could not be handled."""
+    counts = Counter(r.result for r in results)
+    return {"answered": counts["answered"], "covered": counts["covered"], "errors": counts["error"]}
 
 
 async def spike_started(ctx: AppContext, topic: Topic) -> datetime:
@@ -62,7 +81,7 @@ def _can_post(ctx: AppContext, mention: Mention, text: str) -> bool:
         return False
     try:
         check_postable(mention, text, capabilities)
-    except ActionError:
+    except Invalid:
         return False  # private, or too long for this channel: the statement elsewhere covers it
     return True
 
@@ -80,6 +99,6 @@ async def answer_with_statement(ctx: AppContext, who: Principal, topic: Topic, t
                 async with ctx.db.write() as session:
                     await actions.dismiss(session, mention.id, who, ctx.now(), "covered")
                 results.append(StatementResult(mention.id, "covered"))
-        except ActionError as exc:
+        except DomainError as exc:
             results.append(StatementResult(mention.id, "error", exc.message))
     return results

@@ -1,0 +1,29 @@
+"""The figures `/metrics` exposes for monitoring: ingest per source, the open queue by SLA
+state, the oldest open mention's age, and how many mentions are stored."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.core.context import AppContext
+from app.intake.health import fetched_totals
+from app.mentions.queries import QueueFilters, count_mentions, oldest_open, sla_counts
+
+
+@dataclass(frozen=True)
+class OpsFigures:
+    fetched: dict[str, int]          # per source
+    open_by_state: dict[str, int]    # ok, warning, breached
+    oldest_open_age_seconds: float   # 0 when nothing waits
+    mentions: int
+
+
+async def ops_figures(ctx: AppContext) -> OpsFigures:
+    now: datetime = ctx.now()
+    async with ctx.db.read() as session:
+        fetched = await fetched_totals(session)
+        open_by_state = await sla_counts(session, QueueFilters(), now)
+        oldest = await oldest_open(session)
+        total = await count_mentions(session)
+    return OpsFigures(fetched=fetched, open_by_state=open_by_state, mentions=total,
+                      oldest_open_age_seconds=(now - oldest.posted_at).total_seconds() if oldest else 0)
