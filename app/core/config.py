@@ -208,13 +208,13 @@ class SourceConfig(BaseModel):
                 resolved[key] = value
         return resolved
 
-
     def connector_settings(self, own_accounts: tuple[str, ...] = (),
                            environ: dict[str, str] | None = None) -> dict[str, Any]:
-        """The plain mapping a connector is built from: common keys, kind keys with secrets
-        resolved, and the brand's own accounts (their posts are outbound)."""
+        """The plain mapping a connector is built from: common keys, the kind's options as
+        written, each secret resolved under its key without `_env` (so a connector can say
+        which variable is missing), and the brand's own accounts (their posts are outbound)."""
         common = self.model_dump(exclude_none=True, exclude=set(self.model_extra or {}))
-        return {**common, **self.resolved_options(environ), "own_accounts": list(own_accounts)}
+        return {**common, **self.options, **self.resolved_options(environ), "own_accounts": list(own_accounts)}
 
 
 class AlertConfig(_Strict):
