@@ -21,8 +21,9 @@ token_env = "WEBCARE_TEST_UNSET_TOKEN"
 
 
 async def test_a_secret_missing_from_the_environment_shows_on_the_source(ctx, tmp_path, monkeypatch):
-    # The config is valid (it names the variable); the environment lacks it, which only the
-    # worker finds: the source turns unhealthy saying which variable, and the worker runs on.
+    # The config is valid (it names the variable) but the environment lacks it. The CLI refuses
+    # to start then; a worker started without that check (in-process) must still not crash:
+    # the source turns unhealthy saying which variable, and the other jobs run on.
     monkeypatch.delenv("WEBCARE_TEST_UNSET_TOKEN", raising=False)
     ctx.config = make_config(tmp_path, DEFAULT_TOML + MASTODON)
     worker = Worker(ctx)
