@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+from pydantic import BaseModel
+
 from connectors.textlength import GRAPHEMES, TextCounter
 
 # Visibilities of a post that must never be answered in public (Mastodon's words; a DM
@@ -133,10 +135,14 @@ class ReplyUnknown(ConnectorError):
 
 
 class Connector(Protocol):
-    """One channel. Constructed with its source config and an injected httpx.AsyncClient."""
+    """One channel. Constructed with its source config (the mapping the app builds: common
+    keys, `options` keys, resolved secrets, own accounts) and an injected httpx.AsyncClient."""
 
     kind: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    # The keys its `[[sources]]` table takes besides the common ones (connectors/options.py):
+    # the config loader validates sources with it, and the connector builds itself from it.
+    options: ClassVar[type[BaseModel]]
 
     async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
         """The next batch after `cursor` (None: first poll; `since` bounds the backfill)."""

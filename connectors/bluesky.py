@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import grapheme
 import httpx
+from pydantic import field_validator, model_validator
 
 from connectors.base import (
     Capabilities,
@@ -39,7 +40,7 @@ from connectors.http import (
     utcnow,
     xrpc_error,
 )
-from connectors.options import optional_str, required_str, str_list
+from connectors.options import EnvName, Flag, OptionalText, SourceOptions, Text, own_accounts, read_options, secret
 from connectors.textlength import same_text
 
 DEFAULT_BASE_URL = "https://bsky.social"  # the entryway; it proxies app.bsky.* to the AppView
@@ -54,6 +55,26 @@ NOTIFICATION_REASONS = ("mention", "reply")
 SEARCH_OVERLAP = timedelta(minutes=1)
 
 
+class BlueskyOptions(SourceOptions):
+    """`kind = "bluesky"`: the brand account's session (`base_url`: its entryway or PDS)."""
+
+    identifier: Text  # the brand account's handle (a leading "@" is dropped) or DID
+    app_password_env: EnvName  # an app password of that account
+    query: OptionalText = None  # a keyword search
+    notifications: Flag = False  # mentions of and replies to the brand account
+
+    @field_validator("identifier")
+    @classmethod
+    def _without_at(cls, identifier: str) -> str:
+        return identifier.lstrip("@")
+
+    @model_validator(mode="after")
+    def _reads_something(self) -> "BlueskyOptions":
+        if not (self.query or self.notifications):
+            raise ValueError("needs query or notifications = true")
+        return self
+
+
 @dataclass(frozen=True)
 class BlueskyConfig:
     identifier: str
@@ -65,20 +86,11 @@ class BlueskyConfig:
 
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> "BlueskyConfig":
-        base_url = optional_str(source, "base_url", kind="bluesky") or DEFAULT_BASE_URL
-        config = cls(
-            identifier=required_str(source, "identifier", kind="bluesky").lstrip("@"),
-            app_password=required_str(source, "app_password", kind="bluesky"),
-            base_url=http_base_url(base_url, kind="bluesky"),
-            query=optional_str(source, "query", kind="bluesky"),
-            notifications=source.get("notifications", False),
-            own_accounts=tuple(a.lstrip("@").lower() for a in str_list(source, "own_accounts", kind="bluesky")),
-        )
-        if not isinstance(config.notifications, bool):
-            raise ValueError("bluesky source: notifications must be true or false")
-        if not (config.query or config.notifications):
-            raise ValueError("bluesky source needs query or notifications = true")
-        return config
+        options = read_options(BlueskyOptions, source)
+        return cls(identifier=options.identifier, app_password=secret(source, "app_password_env", required=True),
+                   base_url=http_base_url(source.get("base_url") or DEFAULT_BASE_URL, kind="bluesky"),
+                   query=options.query, notifications=options.notifications,
+                   own_accounts=tuple(a.lstrip("@").lower() for a in own_accounts(source)))
 
 
 # --- record keys --------------------------------------------------------------------------------
@@ -131,6 +143,7 @@ class BlueskyConnector:
     capabilities: ClassVar[Capabilities] = Capabilities(
         can_reply=True, text_limit=TEXT_LIMIT, credentials=("app_password_env",), has_idempotency_key=True,
         verify_batch=VERIFY_BATCH)
+    options: ClassVar[type[BlueskyOptions]] = BlueskyOptions
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow):

@@ -189,8 +189,10 @@ def json_body(response: httpx.Response, *, channel: str) -> Any:
         raise TemporaryFailure(f"{channel} answered {response.status_code} with a body that is not JSON") from exc
 
 
-def http_base_url(value: str, *, kind: str) -> str:
+def http_base_url(value: str | None, *, kind: str) -> str:
     """A configured base URL, checked and without trailing slash (paths are appended)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{kind} source: base_url is required")
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{kind} source: base_url must be an http(s) URL, not {value!r}")

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
+from pydantic import field_validator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
@@ -38,7 +39,7 @@ from connectors.base import (
 from connectors.bluesky import POST_COLLECTION, TEXT_LIMIT
 from connectors.http import DEFAULT_RATE_LIMIT_WAIT, parse_reset, utcnow
 from connectors.jetstream_events import Interest, PostCommit, SeenPosts, read_frame, to_mention
-from connectors.options import optional_str, query_words, str_list
+from connectors.options import OptionalText, SourceOptions, TextList, own_accounts, query_words, read_options
 
 DEFAULT_BASE_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 FIRST_POLL_WINDOW = timedelta(hours=1)  # a first poll the caller gave no backfill bound
@@ -63,6 +64,20 @@ class StreamLimits:
     open_timeout: float = 10.0
 
 
+class JetstreamOptions(SourceOptions):
+    """`kind = "jetstream"`: Bluesky's public firehose, read without an account."""
+
+    query: OptionalText = None  # whole words, any of them
+    wanted_dids: TextList = ()  # only posts by these accounts (filtered by the server)
+
+    @field_validator("wanted_dids")
+    @classmethod
+    def _dids(cls, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(did.startswith("did:") for did in wanted):
+            raise ValueError("must be DIDs (did:plc:…)")
+        return wanted
+
+
 @dataclass(frozen=True)
 class JetstreamConfig:
     url: str
@@ -72,17 +87,16 @@ class JetstreamConfig:
 
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> "JetstreamConfig":
-        wanted = str_list(source, "wanted_dids", kind="jetstream")
-        if not all(did.startswith("did:") for did in wanted):
-            raise ValueError("jetstream source: wanted_dids must be DIDs (did:plc:…)")
+        options = read_options(JetstreamOptions, source)
         config = cls(
-            url=subscribe_endpoint(optional_str(source, "base_url", kind="jetstream") or DEFAULT_BASE_URL),
-            terms=query_words(optional_str(source, "query", kind="jetstream")),
+            url=subscribe_endpoint(source.get("base_url") or DEFAULT_BASE_URL),
+            terms=query_words(options.query),
             # Jetstream names accounts by DID only; handles in own_accounts cannot match here.
-            own_dids=frozenset(a for a in str_list(source, "own_accounts", kind="jetstream") if a.startswith("did:")),
-            wanted_dids=wanted,
+            own_dids=frozenset(a for a in own_accounts(source) if a.startswith("did:")),
+            wanted_dids=options.wanted_dids,
         )
         if not (config.terms or config.own_dids):
+            # [brand].own_accounts is not this source's table: only known when the app builds it.
             raise ValueError("jetstream source needs a query, or a DID (did:plc:…) in [brand].own_accounts")
         return config
 
@@ -140,6 +154,7 @@ class JetstreamConnector:
     # Posting needs the brand's login (a `bluesky` source); this one only reads, and the brand's
     # replies made in the Bluesky app come back through the stream and close what they answer.
     capabilities: ClassVar[Capabilities] = Capabilities(can_reply=False, text_limit=TEXT_LIMIT)
+    options: ClassVar[type[JetstreamOptions]] = JetstreamOptions
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow, limits: StreamLimits = StreamLimits()):

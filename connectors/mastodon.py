@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import grapheme
 import httpx
+from pydantic import field_validator, model_validator
 
 from connectors.base import (
     PRIVATE_VISIBILITIES,
@@ -33,7 +34,7 @@ from connectors.base import (
     ReplyRequest,
 )
 from connectors.http import QuotaGuard, http_base_url, json_body, parse_timestamp, raise_for_status, send, utcnow
-from connectors.options import optional_str, required_str, str_list
+from connectors.options import EnvName, Flag, OptionalText, SourceOptions, TextList, own_accounts, read_options, secret
 
 TEXT_LIMIT = 500
 PAGE_SIZE = 40  # the maximum for timelines and search (notifications allow 80)
@@ -42,6 +43,28 @@ PARENT_CACHE_SIZE = 2000  # id -> uri of answered posts, so threads cost one loo
 # on older servers, where 20 a run stays far below 300 requests / 5 minutes.
 VERIFY_BATCH = 20
 AUTH_HINT = "check token_env (a token of the brand account with read and write:statuses scopes)"
+
+
+class MastodonOptions(SourceOptions):
+    """`kind = "mastodon"`: what to read on the brand's own server (`base_url`)."""
+
+    hashtags: TextList = ()  # without the "#"
+    notifications: Flag = False  # the brand account's mention notifications
+    search: OptionalText = None  # a keyword search
+    token_env: EnvName | None = None  # a token of the brand account (read, write:statuses)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _bare_tags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(tag for tag in (t.lstrip("#").lower() for t in tags) if tag)
+
+    @model_validator(mode="after")
+    def _reads_something(self) -> "MastodonOptions":
+        if not (self.hashtags or self.notifications or self.search):
+            raise ValueError("needs at least one of hashtags, notifications = true or search")
+        if (self.notifications or self.search) and not self.token_env:
+            raise ValueError("notifications and search need token_env (the brand account's token)")
+        return self
 
 
 @dataclass(frozen=True)
@@ -55,21 +78,11 @@ class MastodonConfig:
 
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> "MastodonConfig":
-        config = cls(
-            base_url=http_base_url(required_str(source, "base_url", kind="mastodon"), kind="mastodon"),
-            hashtags=tuple(tag.lstrip("#").lower() for tag in str_list(source, "hashtags", kind="mastodon")),
-            notifications=source.get("notifications", False),
-            search=optional_str(source, "search", kind="mastodon"),
-            token=optional_str(source, "token", kind="mastodon"),
-            own_accounts=str_list(source, "own_accounts", kind="mastodon"),
-        )
-        if not isinstance(config.notifications, bool):
-            raise ValueError("mastodon source: notifications must be true or false")
-        if not (config.hashtags or config.notifications or config.search):
-            raise ValueError("mastodon source needs at least one of hashtags, notifications = true or search")
-        if (config.notifications or config.search) and not config.token:
-            raise ValueError("mastodon notifications and search need token_env (the brand account's token)")
-        return config
+        options = read_options(MastodonOptions, source)
+        return cls(base_url=http_base_url(source.get("base_url"), kind="mastodon"), hashtags=options.hashtags,
+                   notifications=options.notifications, search=options.search,
+                   token=secret(source, "token_env", required=options.notifications or bool(options.search)),
+                   own_accounts=own_accounts(source))
 
     @property
     def host(self) -> str:
@@ -110,6 +123,7 @@ class MastodonConnector:
     capabilities: ClassVar[Capabilities] = Capabilities(
         can_reply=True, text_limit=TEXT_LIMIT, credentials=("token_env",), has_idempotency_key=True,
         verify_batch=VERIFY_BATCH)
+    options: ClassVar[type[MastodonOptions]] = MastodonOptions
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
@@ -33,7 +32,6 @@ from connectors.base import (
 )
 from connectors.http import (
     LostAnswer,
-    http_base_url,
     json_body,
     post_without_key,
     quota_reset,
@@ -41,12 +39,10 @@ from connectors.http import (
     send,
     utcnow,
 )
-from connectors.options import optional_str, required_str, str_list
+from connectors.reddit_config import RedditConfig, RedditOptions
 from connectors.reddit_query import Comment, compile_query
 from connectors.textlength import same_text
 
-API_BASE = "https://oauth.reddit.com"
-AUTH_BASE = "https://www.reddit.com"  # tokens are issued here, not on the oauth host
 WEB_BASE = "https://www.reddit.com"
 TEXT_LIMIT = 10_000
 PAGE_SIZE = 100
@@ -54,60 +50,9 @@ MAX_PAGES = 10  # per listing and poll: 1000 new items a minute would be a diffe
 OVERLAP = timedelta(minutes=10)  # search results can surface late; re-offer this window
 TOKEN_MARGIN = timedelta(seconds=60)  # renew before expiry, never with a request in flight
 _FULLNAME = re.compile(r"^t[13]_[0-9a-z]+$")
-_USERNAME = re.compile(r"^(?:/?u/)?([A-Za-z0-9_-]{3,20})$")  # how own_accounts name a Reddit account
 AUTHOR_CACHE_SIZE = 5000  # fullname -> author, so a thread's parents are looked up once
 INFO_MAX = 100  # ids per /api/info call
 _WAIT = re.compile(r"(\d+)\s*(second|minute)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class RedditConfig:
-    client_id: str
-    client_secret: str
-    user_agent: str
-    query: str | None = None
-    subreddits: tuple[str, ...] = ()
-    username: str | None = None
-    password: str | None = None
-    api_base: str = API_BASE
-    auth_base: str = AUTH_BASE
-    own_accounts: tuple[str, ...] = ()
-
-    @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "RedditConfig":
-        name = f"reddit source {source.get('name')!r}"
-        user_agent = optional_str(source, "user_agent", kind="reddit")
-        if not user_agent or user_agent.lower().startswith(("python", "httpx", "curl", "mozilla")):
-            # Reddit throttles generic agents and bans disguised ones; refuse to start instead.
-            raise ValueError(f"{name}: user_agent must describe the app, e.g. "
-                             "'server:webcare-monitor:1.0 (by /u/acme_care)'")
-        subreddits = tuple(sub.removeprefix("/").removeprefix("r/")
-                           for sub in str_list(source, "subreddits", kind="reddit"))
-        query = optional_str(source, "query", kind="reddit")
-        if not query and not subreddits:
-            raise ValueError(f"{name}: set a query, subreddits, or both")
-        username = optional_str(source, "username", kind="reddit")
-        password = optional_str(source, "password", kind="reddit")
-        if bool(username) != bool(password):
-            raise ValueError(f"{name}: username and password go together (a script app); leave both out "
-                             "for read-only app access")
-        base = http_base_url(source["base_url"], kind="reddit") if source.get("base_url") else None
-        return cls(client_id=required_str(source, "client_id", kind="reddit"),
-                   client_secret=required_str(source, "client_secret", kind="reddit"),
-                   user_agent=user_agent, query=query, subreddits=subreddits, username=username,
-                   password=password, api_base=base or API_BASE, auth_base=base or AUTH_BASE,
-                   own_accounts=str_list(source, "own_accounts", kind="reddit"))
-
-    @property
-    def can_post(self) -> bool:
-        return self.username is not None
-
-    @property
-    def brand_names(self) -> frozenset[str]:
-        """The brand's Reddit accounts, lower case: the script app's user and own_accounts
-        entries that can be Reddit names."""
-        names = {m.group(1) for m in map(_USERNAME.match, self.own_accounts) if m}
-        return frozenset(n.lower() for n in (*names, *([self.username] if self.username else [])))
 
 
 def thing_to_mention(child: Mapping[str, Any], brand_names: frozenset[str]) -> NewMention:
@@ -164,6 +109,7 @@ class RedditConnector:
     kind: ClassVar[str] = "reddit"
     capabilities: ClassVar[Capabilities] = Capabilities(
         can_reply=True, text_limit=TEXT_LIMIT, credentials=("client_id_env", "client_secret_env"))
+    options: ClassVar[type[RedditOptions]] = RedditOptions
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow):

@@ -19,15 +19,29 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import feedparser
 import httpx
+from pydantic import field_validator
 
 from connectors.base import Capabilities, FetchResult, NewMention, PostedReply, ReplyNotAllowed, ReplyRequest
 from connectors.http import raise_for_status, send, utcnow
-from connectors.options import required_str
+from connectors.options import SourceOptions, Text, read_options
 
 SEEN_LIMIT = 500  # ids remembered across polls; a feed rarely keeps more entries than this
 # Opening tags of entries, to count the ones a broken feed lost (feedparser only reports what
 # it could parse). `<atom:entry` and friends count too.
 _ENTRY_TAG = re.compile(rb"<(?:[\w-]+:)?(?:item|entry)[\s>/]")
+
+
+class RssOptions(SourceOptions):
+    """`kind = "rss"`: one RSS or Atom feed (Google Alerts too)."""
+
+    url: Text
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"must be an http(s) URL, not {url!r}")
+        return url
 
 
 @dataclass(frozen=True)
@@ -36,10 +50,7 @@ class RssConfig:
 
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> "RssConfig":
-        url = required_str(source, "url", kind="rss")
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ValueError(f"rss source {source.get('name')!r}: url must be http(s), not {url!r}")
-        return cls(url=url)
+        return cls(url=read_options(RssOptions, source).url)
 
 
 def unwrap_google_link(link: str) -> str:
@@ -104,6 +115,7 @@ def entry_body(entry: Mapping[str, Any]) -> tuple[str | None, str | None]:
 class RssConnector:
     kind: ClassVar[str] = "rss"
     capabilities: ClassVar[Capabilities] = Capabilities(can_reply=False, text_limit=None)
+    options: ClassVar[type[RssOptions]] = RssOptions
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow):

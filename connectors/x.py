@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import httpx
+from pydantic import field_validator
 
 from connectors.base import (
     AuthFailed,
@@ -33,7 +34,7 @@ from connectors.base import (
     TemporaryFailure,
 )
 from connectors.http import LostAnswer, http_base_url, json_body, post_without_key, raise_for_status, send, utcnow
-from connectors.options import optional_str, required_str
+from connectors.options import EnvName, OptionalText, SourceOptions, Text, read_options, secret
 from connectors.textlength import X_WEIGHTED
 
 API_BASE = "https://api.x.com"
@@ -50,20 +51,33 @@ _URL = re.compile(r"https?://\S+")
 _LEADING_MENTIONS = re.compile(r"^(?:@\w+\s+)+")
 
 
+class XOptions(SourceOptions):
+    """`kind = "x"`: a recent search, read with an app's bearer token."""
+
+    query: Text  # X search syntax
+    bearer_token_env: EnvName
+    user_id: OptionalText = None  # the brand account: outbound posts, and finding lost replies
+
+    @field_validator("user_id")
+    @classmethod
+    def _numeric(cls, user_id: str | None) -> str | None:
+        if user_id is not None and not _TWEET_ID.match(user_id):
+            raise ValueError("the numeric account id, not @handle")
+        return user_id
+
+
 @dataclass(frozen=True)
 class XConfig:
     bearer_token: str
     query: str
-    user_id: str | None = None  # the brand account: outbound posts, and finding lost replies
+    user_id: str | None = None
     api_base: str = API_BASE
 
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> "XConfig":
-        user_id = optional_str(source, "user_id", kind="x")
-        if user_id is not None and not _TWEET_ID.match(user_id):
-            raise ValueError(f"x source {source.get('name')!r}: user_id is the numeric account id, not @handle")
-        return cls(bearer_token=required_str(source, "bearer_token", kind="x"),
-                   query=required_str(source, "query", kind="x"), user_id=user_id,
+        options = read_options(XOptions, source)
+        return cls(bearer_token=secret(source, "bearer_token_env", required=True), query=options.query,
+                   user_id=options.user_id,
                    api_base=http_base_url(source["base_url"], kind="x") if source.get("base_url") else API_BASE)
 
 
@@ -123,6 +137,7 @@ class XConnector:
     kind: ClassVar[str] = "x"
     capabilities: ClassVar[Capabilities] = Capabilities(can_reply=True, text_limit=TEXT_LIMIT,
                                                         credentials=("bearer_token_env",), counter=X_WEIGHTED)
+    options: ClassVar[type[XOptions]] = XOptions
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow):

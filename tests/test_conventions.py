@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import get_args
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from app.core.config import SourceConfig
-from app.core.sources import BUILT_IN_KINDS
+from app.core.sources import BUILT_IN_KINDS, options_model, source_kinds
 from connectors.registry import CONNECTORS, connector_class
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,12 +51,15 @@ def test_connectors_import_nothing_from_the_app(path: Path):
 
 
 def test_every_source_kind_has_a_connector_or_is_built_in():
-    kinds = get_args(SourceConfig.model_fields["kind"].annotation)
+    kinds = source_kinds()  # what SourceConfig accepts as `kind`
     for kind in kinds:
         assert (kind in CONNECTORS) != (kind in BUILT_IN_KINDS), f"kind {kind!r}: a connector or built in, once"
         if kind in CONNECTORS:
             assert connector_class(kind).kind == kind
+        assert issubclass(options_model(kind), BaseModel), f"kind {kind!r} declares no options model"
     assert set(CONNECTORS) | set(BUILT_IN_KINDS) == set(kinds)
+    with pytest.raises(ValidationError, match="unknown kind"):
+        SourceConfig(name="s", kind="myspace")
 
 
 def second_open_rules(source: str) -> list[str]:

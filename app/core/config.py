@@ -21,28 +21,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.alerts.alert import ALERT_KINDS
 from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
-from app.core.sources import SOURCE_KINDS
+from app.core.sources import options_model, source_kinds
 from app.craft.language import LANGUAGES
 
 # What a `[[alerts]]` sink may subscribe to: every alert kind but the admin's test message.
 ALERT_EVENTS = tuple(kind for kind in ALERT_KINDS if kind != "test")
-
-# Keys a source of each kind takes on top of the common ones. A capability that adds a key
-# registers it here, so the loader can keep rejecting typos everywhere else.
-SOURCE_KIND_KEYS: dict[str, set[str]] = {
-    "mastodon": {"hashtags", "notifications", "search", "token_env"},
-    "bluesky": {"query", "notifications", "identifier", "app_password_env"},
-    "jetstream": {"query", "wanted_dids"},
-    "reddit": {"query", "subreddits", "client_id_env", "client_secret_env", "username_env",
-               "password_env", "user_agent"},
-    "rss": {"url"},
-    "x": {"query", "bearer_token_env", "user_id"},
-    "webhook": {"secret_env"},
-    "demo": {"language_mix"},
-}
-SOURCE_COMMON_KEYS = {"name", "kind", "base_url", "interval_seconds", "backfill_hours",
-                      "down_after_minutes", "exclude_terms", "mute_authors", "min_terms", "enabled"}
-
 
 class ConfigError(Exception):
     """A configuration problem, phrased for the person who has to fix it."""
@@ -168,13 +151,14 @@ class SpikesSection(_Strict):
 
 
 class SourceConfig(BaseModel):
-    """One `[[sources]]` table. Kind-specific keys stay in `options`, checked against
-    SOURCE_KIND_KEYS so a typo is an error, not a silently ignored setting."""
+    """One `[[sources]]` table: the keys every source has here, the kind's own keys in
+    `options`, checked against the kind's options model (app/core/sources.py) so a typo or a
+    wrong value stops start-up instead of being ignored or found by the worker."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    kind: Literal[SOURCE_KINDS]  # type: ignore[valid-type]
+    kind: str
     base_url: str | None = None
     interval_seconds: int = Field(60, ge=5)
     backfill_hours: int = Field(24, ge=0)
@@ -184,13 +168,23 @@ class SourceConfig(BaseModel):
     min_terms: int = Field(1, ge=1)
     enabled: bool = True
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in source_kinds():
+            raise ValueError(f"unknown kind {kind!r}; known: {', '.join(sorted(source_kinds()))}")
+        return kind
+
     @model_validator(mode="after")
-    def _known_kind_keys(self) -> "SourceConfig":
-        unknown = set(self.model_extra or {}) - SOURCE_KIND_KEYS[self.kind]
+    def _valid_options(self) -> "SourceConfig":
+        model = options_model(self.kind)
+        unknown = set(self.options) - set(model.model_fields)
         if unknown:
-            allowed = ", ".join(sorted(SOURCE_COMMON_KEYS | SOURCE_KIND_KEYS[self.kind]))
+            allowed = ", ".join(sorted({*type(self).model_fields, *model.model_fields}))
             raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))} for kind {self.kind!r}; "
                              f"allowed: {allowed}")
+        # Its errors name the key: `[[sources]] #1 (name = 'masto').notifications: ...`.
+        model.model_validate(self.options)
         return self
 
     @property
@@ -208,13 +202,13 @@ class SourceConfig(BaseModel):
                 resolved[key] = value
         return resolved
 
-
     def connector_settings(self, own_accounts: tuple[str, ...] = (),
                            environ: dict[str, str] | None = None) -> dict[str, Any]:
-        """The plain mapping a connector is built from: common keys, kind keys with secrets
-        resolved, and the brand's own accounts (their posts are outbound)."""
+        """The plain mapping a connector is built from: common keys, the kind's options as
+        written, each secret resolved under its key without `_env` (so a connector can say
+        which variable is missing), and the brand's own accounts (their posts are outbound)."""
         common = self.model_dump(exclude_none=True, exclude=set(self.model_extra or {}))
-        return {**common, **self.resolved_options(environ), "own_accounts": list(own_accounts)}
+        return {**common, **self.options, **self.resolved_options(environ), "own_accounts": list(own_accounts)}
 
 
 class AlertConfig(_Strict):

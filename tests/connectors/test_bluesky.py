@@ -24,7 +24,8 @@ from tests.support.connectors.verify_conformance import VerifyConformance, known
 
 def source(base_url: str | None, **overrides) -> dict:
     return {"name": "bsky", "kind": "bluesky", "base_url": base_url, "identifier": IDENTIFIER,
-            "app_password": APP_PASSWORD, "query": QUERY, "notifications": True} | overrides
+            "app_password_env": "BSKY_APP_PASSWORD", "app_password": APP_PASSWORD, "query": QUERY,
+            "notifications": True} | overrides
 
 
 @pytest_asyncio.fixture

@@ -18,7 +18,7 @@ from tests.support.connectors.verify_conformance import VerifyConformance, known
 
 def source(base_url: str, **overrides) -> dict:
     return {"name": "masto", "kind": "mastodon", "base_url": base_url, "hashtags": [f"#{TAG.upper()}"],
-            "notifications": True, "token": TOKEN, **overrides}
+            "notifications": True, "token_env": "MASTO_TOKEN", "token": TOKEN, **overrides}
 
 
 @pytest_asyncio.fixture

@@ -64,7 +64,8 @@ def clock() -> Clock:
 def source(base_url: str, **overrides) -> dict:
     config = {"name": "reddit-acme", "kind": "reddit", "base_url": base_url, "query": QUERY, "subreddits": [SUB],
               "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": BRAND, "password": PASSWORD,
-              "user_agent": USER_AGENT, **overrides}
+              "client_id_env": "REDDIT_ID", "client_secret_env": "REDDIT_SECRET", "username_env": "REDDIT_USER",
+              "password_env": "REDDIT_PASSWORD", "user_agent": USER_AGENT, **overrides}
     return {k: v for k, v in config.items() if v is not None}
 
 

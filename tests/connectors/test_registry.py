@@ -9,8 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 import connectors
+from app.core.config import SourceConfig
+from app.core.sources import options_model
 from connectors.base import Capabilities
 from connectors.registry import CONNECTORS, build_connector, connector_class
 from tests.support.connectors.conformance import ConnectorConformance
@@ -44,6 +47,17 @@ def test_registered_class_satisfies_the_protocol(kind) -> None:
     assert inspect.iscoroutinefunction(cls.fetch) and inspect.iscoroutinefunction(cls.reply)
     assert list(inspect.signature(cls.__init__).parameters)[1:3] == ["source", "client"]
     assert "since" in inspect.signature(cls.fetch).parameters
+
+
+@pytest.mark.parametrize("kind", sorted(CONNECTORS))
+def test_registered_class_declares_the_options_the_config_loader_reads(kind) -> None:
+    options = connector_class(kind).options
+    assert issubclass(options, BaseModel) and options_model(kind) is options
+    assert options.model_config.get("extra") == "forbid" and options.model_config.get("frozen")
+    assert not set(options.model_fields) & set(SourceConfig.model_fields), "common keys belong to SourceConfig"
+    assert set(connector_class(kind).capabilities.credentials) <= set(options.model_fields)
+    # What a connector reads is checked against these fields by the conformance suite
+    # (test_reads_what_its_options_declare), which the next test makes every kind run.
 
 
 @pytest.mark.parametrize("kind", sorted(CONNECTORS))

@@ -47,8 +47,8 @@ async def client():
 
 
 def source(base_url: str, **overrides) -> dict:
-    return {"name": "x-acme", "kind": "x", "base_url": base_url, "query": "acme", "bearer_token": BEARER,
-            "user_id": BRAND_ID, **overrides}
+    return {"name": "x-acme", "kind": "x", "base_url": base_url, "query": "acme", "bearer_token_env": "X_BEARER",
+            "bearer_token": BEARER, "user_id": BRAND_ID, **overrides}
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_user_id_must_be_numeric():
 async def test_first_fetch_maps_posts_and_authors(connector, fake):
     customer = fake.user("2244994945", "boze_klant", "Boze Klant", followers=5400)
     parent = fake.tweet(escape_text("acme, waar blijft mijn pakket? & nu?"), author_id=customer)
-    answer = fake.tweet("@AcmeCare acme nog steeds niks", author_id=customer, in_reply_to=parent)
+    fake.tweet("@AcmeCare acme nog steeds niks", author_id=customer, in_reply_to=parent)
     result = await connector.fetch(None, since=T0 - timedelta(hours=1))
     first, second = sorted(result.mentions, key=lambda m: m.external_id)
     assert first.external_id == parent and first.author == "boze_klant" and first.author_name == "Boze Klant"

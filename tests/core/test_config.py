@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.core.config import ConfigError, Settings, load_config
+from connectors.base import Capabilities, FetchResult, ReplyNotAllowed
+from connectors.options import EnvName, SourceOptions, Text
+from connectors.registry import CONNECTORS
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -64,9 +67,12 @@ events = ["breached"]
     ("[replies]\ndefault_tone = \"casual\"\n", "[replies].default_tone"),
     ("[[sources]]\nname = \"a\"\nkind = \"myspace\"\n", "[[sources]] #1 (name = 'a').kind"),
     ("[[sources]]\nname = \"a\"\nkind = \"rss\"\nurll = \"x\"\n", "unknown key(s) urll for kind 'rss'"),
-    ("[[sources]]\nname = \"a\"\nkind = \"rss\"\nurl = \"x\"\n[[sources]]\nname = \"a\"\nkind = \"rss\"\nurl = \"y\"\n",
+    # (the URLs are valid: a source's own keys are checked before the names are compared)
+    ("[[sources]]\nname = \"a\"\nkind = \"rss\"\nurl = \"https://x.example\"\n"
+     "[[sources]]\nname = \"a\"\nkind = \"rss\"\nurl = \"https://y.example\"\n",
      "names must be unique; repeated: a"),
-    ("[[alerts]]\nname = \"t\"\nkind = \"slack\"\nurl_env = \"U\"\nevents = [\"meteor\"]\n", "[[alerts]] #1 (name = 't').events"),
+    ("[[alerts]]\nname = \"t\"\nkind = \"slack\"\nurl_env = \"U\"\nevents = [\"meteor\"]\n",
+     "[[alerts]] #1 (name = 't').events"),
     ("[sla\n", "not valid TOML"),
 ])
 def test_bad_config_names_file_key_and_problem(tmp_path, text, expected):
@@ -129,3 +135,83 @@ def test_serve_and_worker_refuse_to_start_without_the_secrets_the_config_names(t
     assert "[[sources]] 'masto'.token_env: environment variable TEST_MASTO_TOKEN is not set" in r.stderr
     assert "[[alerts]] 'ops'.secret_env: environment variable TEST_OPS_SECRET is not set" in r.stderr
     assert "url_env" not in r.stderr   # that one is set
+
+
+# --- source keys: each kind's options model, found through the registry ---------------------------
+
+MASTODON = '[[sources]]\nname = "masto"\nkind = "mastodon"\nbase_url = "https://social.example"\n'
+
+
+@pytest.mark.parametrize("keys, expected", [
+    ('hashtag = ["acme"]\n',  # a typo: refused at load, the key named, the right ones listed
+     "[[sources]] #1 (name = 'masto'): unknown key(s) hashtag for kind 'mastodon'; allowed: backfill_hours, "
+     "base_url, down_after_minutes, enabled, exclude_terms, hashtags, interval_seconds, kind, min_terms, "
+     "mute_authors, name, notifications, search, token_env"),
+    ('hashtags = ["acme"]\nnotifications = "yes"\n',
+     "[[sources]] #1 (name = 'masto').notifications: must be true or false"),
+    ('hashtags = "acme"\n', "[[sources]] #1 (name = 'masto').hashtags: must be a list of strings"),
+    ("", "[[sources]] #1 (name = 'masto'): needs at least one of hashtags, notifications = true or search"),
+    ("notifications = true\n", "[[sources]] #1 (name = 'masto'): notifications and search need token_env"),
+    ('hashtags = ["acme"]\ntoken_env = "secret token!"\n', "[[sources]] #1 (name = 'masto').token_env: must name an "
+                                                           "environment variable"),
+])
+def test_a_wrong_mastodon_key_stops_loading_naming_source_and_key(tmp_path, keys, expected):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, MASTODON + keys))
+    assert expected in str(err.value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[[sources]]\nname = "x"\nkind = "x"\nbearer_token_env = "X_TOKEN"\n',
+     "[[sources]] #1 (name = 'x').query: Field required"),
+    ('[[sources]]\nname = "push"\nkind = "webhook"\n', "[[sources]] #1 (name = 'push').secret_env: Field required"),
+    ('[[sources]]\nname = "feed"\nkind = "rss"\nurl = "file:///etc/passwd"\n',
+     "(name = 'feed').url: must be an http(s) URL"),
+    ('[[sources]]\nname = "demo"\nkind = "demo"\nlanguage_mix = "nl"\n', "(name = 'demo').language_mix"),
+])
+def test_each_kind_checks_its_keys_at_load(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert expected in str(err.value)
+
+
+class ForumOptions(SourceOptions):
+    board: Text
+    api_key_env: EnvName | None = None
+
+
+class ForumConnector:
+    """The smallest connector: enough for the registry and the config loader."""
+
+    kind = "forum"
+    capabilities = Capabilities(can_reply=False, text_limit=None)
+    options = ForumOptions
+
+    def __init__(self, source, client):
+        self.source, self.client = source, client
+
+    async def fetch(self, cursor, *, since=None):
+        return FetchResult(mentions=[], cursor=cursor)
+
+    async def reply(self, request):
+        raise ReplyNotAllowed("a forum source only reads")
+
+
+def test_a_newly_registered_connector_kind_is_loaded_with_its_own_keys(tmp_path, monkeypatch):
+    forum = '[[sources]]\nname = "help"\nkind = "forum"\ninterval_seconds = 300\n'
+    with pytest.raises(ConfigError, match=r"\.kind: unknown kind 'forum'"):
+        load_config(write(tmp_path, forum + 'board = "support"\n'))
+
+    monkeypatch.setitem(CONNECTORS, "forum", f"{__name__}:ForumConnector")  # one line in the registry
+    source = load_config(write(tmp_path, forum + 'board = "support"\napi_key_env = "FORUM_KEY"\n')).source("help")
+    assert (source.kind, source.interval_seconds, source.options) == (
+        "forum", 300, {"board": "support", "api_key_env": "FORUM_KEY"})
+    settings = source.connector_settings(environ={"FORUM_KEY": "k3y"})
+    assert (settings["board"], settings["api_key"]) == ("support", "k3y")
+
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, forum + 'board = "support"\nhashtags = ["acme"]\n'))
+    assert ("unknown key(s) hashtags for kind 'forum'; allowed: api_key_env, backfill_hours, base_url, board, "
+            "down_after_minutes, enabled") in str(err.value)
+    with pytest.raises(ConfigError, match=r"\(name = 'help'\)\.board: Field required"):
+        load_config(write(tmp_path, forum))

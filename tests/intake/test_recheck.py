@@ -139,7 +139,7 @@ class Recheckable:
 
 
 def source() -> SourceConfig:
-    return SourceConfig(name="masto", kind="mastodon", interval_seconds=60)
+    return SourceConfig(name="masto", kind="mastodon", interval_seconds=60, hashtags=["acme"])
 
 
 async def store(ctx, *posts: tuple[str, timedelta]) -> None:

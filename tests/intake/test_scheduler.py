@@ -52,7 +52,7 @@ def posts(*ids: str, minutes_ago: int = 5, now: datetime = T0) -> list[NewMentio
 
 
 def source(name: str = "masto", **kw) -> SourceConfig:
-    return SourceConfig(name=name, kind="mastodon", interval_seconds=60, **kw)
+    return SourceConfig(name=name, kind="mastodon", interval_seconds=60, hashtags=["acme"], **kw)
 
 
 @pytest.fixture

@@ -196,5 +196,6 @@ async def test_query_terms_leave_operators_out():
     from app.core.config import SourceConfig
     from app.core.context import query_terms
 
-    source = SourceConfig(name="x1", kind="x", query='acme (storing OR outage) -is:retweet lang:nl "geen internet"')
+    source = SourceConfig(name="x1", kind="x", bearer_token_env="X_TOKEN",
+                          query='acme (storing OR outage) -is:retweet lang:nl "geen internet"')
     assert query_terms(source) == ("acme", "storing", "outage", "geen", "internet")

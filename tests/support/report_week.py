@@ -63,6 +63,7 @@ secret_env = "{PUSH_SECRET_ENV}"
 name = "masto"
 kind = "mastodon"
 base_url = "https://mastodon.example"
+hashtags = ["acme"]
 """
 SINCE, UNTIL = "2026-10-22", "2026-10-28"
 

@@ -59,6 +59,7 @@ hashtags = ["acmestoring"]
 name = "x"
 kind = "x"
 query = "acme OR \\"acme bank\\" -is:retweet"
+bearer_token_env = "X_TOKEN"
 """)
     ignored = ignored_terms(config)
     assert {"acme", "bank", "acmebank", "mastodon", "superfoon", "acmestoring", "retweet"} <= ignored

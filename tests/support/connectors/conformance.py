@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -30,10 +30,23 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from pydantic import BaseModel
 
-from connectors.base import AuthFailed, Capabilities, Connector, FetchResult, NewMention, RateLimited, TemporaryFailure
+from app.core.config import SourceConfig
+from connectors.base import (
+    AuthFailed,
+    Capabilities,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    NewMention,
+    RateLimited,
+    TemporaryFailure,
+)
 
 MAX_PAGES = 20  # a connector that pages more than this for a handful of posts is looping
+# What every source has and the app passes to each connector (app/core/config.py).
+COMMON_KEYS = frozenset(SourceConfig.model_fields)
 SCRIPT_HTML = '<p>Pakket kwijt <script>alert("x")</script><img src=x onerror="alert(1)"> #acme</p>'
 
 
@@ -155,6 +168,25 @@ def ids(mentions: list[NewMention]) -> set[str]:
     return {m.external_id for m in mentions}
 
 
+class ReadRecorder(Mapping[str, Any]):
+    """A connector's settings that note every key the connector looks at (`get`, `in` and
+    `[]` all go through `__getitem__`; iterating counts as reading every key)."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings, self.read = dict(settings), set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return self.settings[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self.read.update(self.settings)
+        return iter(self.settings)
+
+    def __len__(self) -> int:
+        return len(self.settings)
+
+
 # --- the suite ---------------------------------------------------------------------------------
 
 class ConnectorConformance:
@@ -176,6 +208,36 @@ class ConnectorConformance:
         assert caps.text_limit is None or caps.text_limit > 0
         if caps.can_reply:
             assert caps.credentials, "a connector that posts must name the secrets it needs"
+
+    def test_options_declared(self, connector: Connector) -> None:
+        options = type(connector).options
+        assert issubclass(options, BaseModel)
+        assert options.model_config.get("extra") == "forbid" and options.model_config.get("frozen")
+        assert not set(options.model_fields) & COMMON_KEYS, "a common key is not the connector's to declare"
+        assert set(type(connector).capabilities.credentials) <= set(options.model_fields)
+
+    @pytest.mark.asyncio
+    async def test_reads_what_its_options_declare(self, connector: Connector, make_connector,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        """Every key a connector reads from its settings is a common one, the brand's accounts,
+        a declared option or the secret a declared `*_env` option names; and it reads its options
+        through its own model (all of its fields)."""
+        cls, recorders = type(connector), []
+        build = cls.__init__
+
+        def recording(self: Any, source: Mapping[str, Any], *args: Any, **kwargs: Any) -> None:
+            recorders.append(ReadRecorder(source))
+            build(self, recorders[-1], *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", recording)
+        recorded = make_connector()
+        with contextlib.suppress(ConnectorError):
+            await recorded.fetch(None)  # a connector might keep its settings and read them later
+        fields = set(cls.options.model_fields)
+        secrets = {key.removesuffix("_env") for key in fields if key.endswith("_env")}
+        undeclared = recorders[0].read - COMMON_KEYS - {"own_accounts"} - fields - secrets
+        assert not undeclared, f"{cls.kind} reads {sorted(undeclared)}: declare them in its options model"
+        assert fields <= recorders[0].read, f"{cls.kind} never reads {sorted(fields - recorders[0].read)}"
 
     @pytest.mark.asyncio
     async def test_first_fetch_returns_mentions(self, fake: FakeChannel, connector: Connector) -> None:
