@@ -16,6 +16,8 @@ from app.intake import routes as intake_routes
 from app.mentions import compose_routes
 from app.mentions import pages as mention_pages
 from app.mentions import routes as mention_routes
+from app.privacy import pages as privacy_pages
+from app.privacy import routes as privacy_routes
 from app.reports import pages as report_pages
 from app.reports import routes as report_routes
 from app.web import ops, stream
@@ -25,7 +27,9 @@ from app.web.middleware import add_security_headers
 from app.web.rendering import STATIC_DIR, build_templates
 
 ROUTERS = (ops, intake_routes, mention_routes, compose_routes, stream, report_routes, alert_routes,
-           account_pages, mention_pages, intake_pages, report_pages, alert_pages)
+           account_pages, mention_pages, intake_pages, report_pages, alert_pages,
+           privacy_routes,
+           privacy_pages)
 
 
 def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
