@@ -45,11 +45,12 @@ def runs_as_formula(text: str, *, skip_quotes: bool = False) -> bool:
 
 def safe_text(text: str) -> str:
     parts = CELL_BREAK.split(text)
-    out = ["'" + parts[0] if runs_as_formula(parts[0]) else parts[0]]
+    out = [parts[0]]
     for i in range(1, len(parts), 2):
         separator, rest = parts[i], parts[i + 1]
         out += [separator, "'" + rest if runs_as_formula(rest, skip_quotes=True) else rest]
-    return "".join(out)
+    guarded = "".join(out)
+    return "'" + guarded if runs_as_formula(text) else guarded
 
 
 def safe_cell(value: Any) -> Any:

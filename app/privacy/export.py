@@ -15,8 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.models import AlertOutbox, AuditEntry, FollowUp, Mention, Note, Reply
 from app.privacy.erasure import Person
-from app.privacy.queries import chunks, person_mentions
-from app.privacy.scrub import SPIKE_LAG
+from app.privacy.queries import chunks, person_mentions, spikes_quoting
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -53,18 +52,11 @@ def _alert(row: AlertOutbox) -> dict[str, Any]:
 
 async def _alerts(session: AsyncSession, theirs: list[Mention]) -> dict[int, list[AlertOutbox]]:
     """Alerts about each mention, and spike alerts quoting one of them as an example."""
-    ids = {m.id for m in theirs}
     by_mention: dict[int, list[AlertOutbox]] = defaultdict(list)
-    for row in await _rows(session, AlertOutbox, AlertOutbox.mention_id, list(ids), AlertOutbox.id):
+    for row in await _rows(session, AlertOutbox, AlertOutbox.mention_id, [m.id for m in theirs], AlertOutbox.id):
         by_mention[row.mention_id].append(row)
-    if theirs:
-        spikes = (await session.exec(select(AlertOutbox).where(
-            AlertOutbox.kind == "spike", AlertOutbox.created_at >= min(m.posted_at for m in theirs),
-            AlertOutbox.created_at <= max(m.posted_at for m in theirs) + SPIKE_LAG).order_by(AlertOutbox.id))).scalars()
-        for row in spikes:
-            for example in ((row.payload.get("alert") or {}).get("extra") or {}).get("examples") or []:
-                if example.get("id") in ids:
-                    by_mention[example["id"]].append(row)
+    for row, mention_id in await spikes_quoting(session, theirs):
+        by_mention[mention_id].append(row)
     return by_mention
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.models import AlertOutbox, AuditEntry, Event, FollowUp, Mention, Note, Reply
-from app.privacy.scrub import Counts
+from app.privacy.scrub import SPIKE_LAG, Counts
 
 CHUNK = 500  # ids per IN (...): SQLite takes at most 32,766 parameters per statement
 
@@ -52,15 +52,29 @@ async def _count(session: AsyncSession, column, ids: list[int], *extra) -> int:
     return total
 
 
+async def spikes_quoting(session: AsyncSession, mentions: list[Mention]) -> list[tuple[AlertOutbox, int]]:
+    """Spike alerts (they have no mention_id) quoting one of these mentions as an example,
+    with the id quoted: examples are posted in the quarter-hour before the alert."""
+    if not mentions:
+        return []
+    ids = {m.id for m in mentions}
+    rows = (await session.exec(select(AlertOutbox).where(
+        AlertOutbox.kind == "spike", AlertOutbox.created_at >= min(m.posted_at for m in mentions),
+        AlertOutbox.created_at <= max(m.posted_at for m in mentions) + SPIKE_LAG).order_by(AlertOutbox.id))).scalars()
+    return [(row, example["id"]) for row in rows
+            for example in ((row.payload.get("alert") or {}).get("extra") or {}).get("examples") or []
+            if example.get("id") in ids]
+
+
 async def held_counts(session: AsyncSession, mentions: list[Mention]) -> Counts:
-    """How many rows of each kind hold something about these mentions (spike alerts that
-    quote one of them as an example are counted when erased)."""
+    """How many rows of each kind hold something about these mentions."""
     ids = [m.id for m in mentions]
+    spikes = {row.id for row, _ in await spikes_quoting(session, mentions)}
     return Counts(mentions=len(ids), replies=await _count(session, Reply.mention_id, ids),
                   notes=await _count(session, Note.mention_id, ids),
                   follow_ups=await _count(session, FollowUp.mention_id, ids),
                   events=await _count(session, Event.mention_id, ids),
-                  alerts=await _count(session, AlertOutbox.mention_id, ids),
+                  alerts=await _count(session, AlertOutbox.mention_id, ids) + len(spikes),
                   audit=await _count(session, AuditEntry.mention_id, ids))
 
 
