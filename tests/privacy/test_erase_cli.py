@@ -69,8 +69,8 @@ def test_erase_leaves_no_trace_in_the_sqlite_file_or_wal_and_the_report_stays_by
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            assert push(client, [theirs(1, 20), theirs(2, 12), mention("other-1", 15, author="bob_other",
-                                                                             text="Factuur klopt niet")])["accepted"] == 3
+            other_customer = mention("other-1", 15, author="bob_other", text="Factuur klopt niet")
+            assert push(client, [theirs(1, 20), theirs(2, 12), other_customer])["accepted"] == 3
             queue = client.get("/api/queue", headers=rob).json()["items"]
             first = next(i["id"] for i in queue if i["external_id"].endswith("/statuses/1"))
             other = next(i["id"] for i in queue if i["author"] == "bob_other")
