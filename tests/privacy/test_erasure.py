@@ -115,3 +115,13 @@ async def test_an_empty_handle_is_refused():
     for author in ("", "  ", "@"):
         with pytest.raises(ErasureError):
             Person(author)
+
+
+async def test_an_erased_waiting_post_is_not_looked_up_again_in_the_channel(ctx):
+    from app.intake.recheck import waiting_posts
+
+    week = await build_week(ctx)  # m10 (klant8, bluesky) is still open
+    since = local(27, 0)
+    assert [m.id for m in await waiting_posts(ctx.db, "push", since, limit=10)] == [week.ids["m10"], week.ids["m11"]]
+    await erase_person(ctx, Person("klant8"), "lea")
+    assert [m.id for m in await waiting_posts(ctx.db, "push", since, limit=10)] == [week.ids["m11"]]
