@@ -1,4 +1,25 @@
 # Webcare Monitor: one image for `webcare serve` (web) and `webcare worker`.
+#
+# The build stage turns the source into a wheel; the image installs that wheel like any other
+# package (not editable). Templates, static files, translations and data files ship inside the
+# package, so the image holds no source tree.
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /src
+
+# Only what the wheel is built from: no .venv, databases, secret_key or webcare.toml from a
+# developer's checkout.
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY connectors ./connectors
+COPY templates ./templates
+COPY static ./static
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,20 +36,16 @@ RUN useradd --system --uid 10001 --user-group --home-dir /srv/webcare --shell /u
 WORKDIR /srv/webcare
 
 # Dependencies first, read from pyproject.toml: code changes then reuse this cached layer.
-COPY pyproject.toml README.md ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+COPY pyproject.toml /tmp/pyproject.toml
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" \
       > /tmp/requirements.txt \
  && pip install -r /tmp/requirements.txt \
- && rm /tmp/requirements.txt
+ && rm /tmp/requirements.txt /tmp/pyproject.toml
 
-# Only what the service needs: no .venv, databases, secret_key or webcare.toml from a
-# developer's checkout end up in the image. An editable install keeps templates/ and
-# static/ next to app/, where the app looks for them.
-COPY app ./app
-COPY connectors ./connectors
-COPY templates ./templates
-COPY static ./static
-RUN pip install --no-deps -e .
+# Without --no-deps: pip checks the wheel's requirements against the layer above.
+COPY --from=build /wheels /tmp/wheels
+RUN pip install /tmp/wheels/*.whl \
+ && rm -rf /tmp/wheels
 
 USER webcare
 VOLUME /data

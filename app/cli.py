@@ -5,36 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import json
 import logging
 import secrets
 import signal
 import sys
 
-from app.core.config import ConfigError, Settings, SourceConfig, load_config
+from app.core import logs
+from app.core.config import ConfigError, Settings, SourceConfig, load_config, missing_environment
+from app.core.secrets import configured_secrets
 from app.core.sources import DEMO
 
 log = logging.getLogger("webcare")
 DEMO_USER = "demo"
 
 
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage()}
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def _setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(_JsonFormatter() if settings.log_format == "json"
-                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
-
-
-def _context(*, demo: bool = False):
+def _context(*, demo: bool = False, running: bool = False):
+    """The process's context. `running`: a server or worker, which also needs every secret
+    the configuration names to be in the environment."""
     from app.core.context import AppContext
     from app.core.db import Database
 
@@ -44,11 +31,15 @@ def _context(*, demo: bool = False):
         _ = config.sla_policy  # opening hours and holidays are checked now, not at the first mention
     except ValueError as exc:
         raise ConfigError(f"{settings.config_path()}: [sla]: {exc}") from None
+    if running and (missing := missing_environment(config)):
+        raise ConfigError(f"{settings.config_path()}: the environment lacks what the configuration names\n"
+                          + "\n".join(f"  {line}" for line in missing))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ctx = AppContext(settings=settings, config=config, db=Database(settings.resolved_database_url()),
                      secret_key=settings.resolved_secret_key(), demo=demo)
     if demo and not any(s.kind == DEMO for s in config.sources):
         ctx.extra_sources.append(SourceConfig(name="demo", kind=DEMO))
+    logs.redactor.add(configured_secrets(config, ctx.secret_key, ctx.db.url))
     return ctx
 
 
@@ -77,7 +68,7 @@ def cmd_serve(args) -> int:
 
     from app.main import create_app
 
-    ctx = _context(demo=args.demo)
+    ctx = _context(demo=args.demo, running=True)
     if not args.no_migrate:
         _migrate(ctx)
     if args.demo:
@@ -95,7 +86,7 @@ def cmd_serve(args) -> int:
 def cmd_worker(args) -> int:
     from app.intake.worker import Worker
 
-    ctx = _context()
+    ctx = _context(running=True)
     if not args.no_migrate:
         _migrate(ctx)
 
@@ -280,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(Settings())
+    settings = Settings()
+    logs.setup_logging(settings.log_level, settings.log_format)
     try:
         return args.func(args)
     except ConfigError as exc:

@@ -40,3 +40,23 @@ def test_token_is_stored_as_a_hash_only(tmp_path):
     with sqlite3.connect(tmp_path / "webcare.db") as conn:
         dump = "\n".join(conn.iterdump())
     assert token not in dump and "a-long-password" not in dump
+
+
+def test_database_wal_and_generated_key_are_private_files(tmp_path):
+    """Created readable by their owner only, whatever the umask: they hold strangers' posts
+    and the key that signs sessions."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCARE_")}
+    env.update(WEBCARE_DATA_DIR=str(tmp_path))   # no WEBCARE_SECRET_KEY: one is generated
+    script = "import os, sys; os.umask(0o022); os.execv(sys.argv[1], sys.argv[1:])"
+    for args in (["migrate"], ["user", "add", "anna", "--role", "lead", "--password-stdin"]):
+        done = subprocess.run([sys.executable, "-c", script, WEBCARE, *args], env=env, cwd=tmp_path, timeout=60,
+                              input="a-long-password\n", capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "webcare.db") as conn:   # a writer holds the WAL open
+        conn.execute("UPDATE users SET display_name = 'Anna' WHERE username = 'anna'")
+        files = ["webcare.db", "secret_key"] + [p.name for p in tmp_path.glob("webcare.db-*")]
+    assert {"webcare.db", "webcare.db-wal", "webcare.db-shm", "secret_key"} <= set(files)
+    modes = {name: oct((tmp_path / name).stat().st_mode & 0o777) for name in files}
+    assert set(modes.values()) == {"0o600"}, modes

@@ -32,16 +32,25 @@ def services(compose) -> dict:
 
 
 @pytest.fixture(scope="module")
-def dockerfile() -> dict[str, list[str]]:
-    """Instruction → its argument strings, continuation lines joined, comments dropped."""
+def stages() -> list[dict[str, list[str]]]:
+    """Per build stage: instruction → its argument strings, continuation lines joined,
+    comments dropped. Each FROM starts a stage; the last one is the image that runs."""
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     logical = re.sub(r"\\\n", " ", "\n".join(line for line in text.splitlines()
                                               if not line.lstrip().startswith("#")))
-    instructions: dict[str, list[str]] = {}
+    parsed: list[dict[str, list[str]]] = []
     for line in filter(None, (line.strip() for line in logical.splitlines())):
         keyword, _, rest = line.partition(" ")
-        instructions.setdefault(keyword.upper(), []).append(rest.strip())
-    return instructions
+        if keyword.upper() == "FROM":
+            parsed.append({})
+        parsed[-1].setdefault(keyword.upper(), []).append(rest.strip())
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def dockerfile(stages) -> dict[str, list[str]]:
+    """The final stage: the image that runs."""
+    return stages[-1]
 
 
 def _strings(node) -> list[str]:
@@ -145,12 +154,30 @@ def test_secret_variables_are_required(compose):
 
 # --- Dockerfile --------------------------------------------------------------------------------
 
-def test_dockerfile_base_and_install(dockerfile):
-    assert dockerfile["FROM"] == ["python:3.11-slim"]
+def test_dockerfile_base_and_install(stages, dockerfile):
+    assert [stage["FROM"][0].split()[0] for stage in stages] == ["python:3.11-slim"] * len(stages)
     assert dockerfile["WORKDIR"] == ["/srv/webcare"]
-    assert any("pip install" in run and "-e ." in run for run in dockerfile["RUN"])
-    copied = {shlex.split(args)[-1] for args in dockerfile["COPY"]}
+    assert any("pip install" in run for run in dockerfile["RUN"])
+    copied = {shlex.split(args)[-1] for stage in stages for args in stage["COPY"]}
     assert {"./app", "./templates", "./static", "./connectors"} <= copied
+
+
+def _stage_name(stage: dict[str, list[str]]) -> str | None:
+    words = stage["FROM"][0].split()
+    return words[2] if len(words) == 3 and words[1].upper() == "AS" else None
+
+
+def test_dockerfile_installs_a_wheel_not_the_source_tree(stages, dockerfile):
+    """A normal install: the image runs the installed package, never an editable checkout."""
+    runs = [run for stage in stages for run in stage.get("RUN", [])]
+    assert not any(re.search(r"\s(-e|--editable)\b", run) for run in runs), runs
+    build = [stage for stage in stages[:-1] if any("pip wheel" in run for run in stage.get("RUN", []))]
+    assert len(build) == 1 and _stage_name(build[0]), "one named stage builds the wheel"
+    # the source folders go to the build stage only; the image takes the wheel from it
+    final_copies = [shlex.split(args) for args in dockerfile["COPY"]]
+    assert not {"./app", "./templates", "./static", "./connectors"} & {copy[-1] for copy in final_copies}
+    (wheels,) = [copy for copy in final_copies if copy[0] == f"--from={_stage_name(build[0])}"]
+    assert any(re.search(rf"pip install {re.escape(wheels[-1])}/\S*\.whl", run) for run in dockerfile["RUN"])
 
 
 def test_dockerfile_runs_unprivileged(dockerfile):

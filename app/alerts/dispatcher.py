@@ -12,7 +12,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -137,12 +137,20 @@ class Dispatcher:
                 await self._lease(batch, now)
             except _LostRace:
                 continue
-            outcome = await sink.send(self.ctx.http(), url, batch.group, now=now, attempt=batch.attempt)
+            outcome = self._redacted(await sink.send(self.ctx.http(), url, batch.group, now=now,
+                                                     attempt=batch.attempt))
+            # Our own request log names the sink, never its URL (the URL is the credential).
+            log.info("alert sink %s: %d alert(s), %s", config.name, len(batch.rows), _describe(outcome))
             await self._settle(config.name, batch, outcome, self.ctx.now())
             outcomes.append(outcome)
             if not isinstance(outcome, Delivered | Permanent):
                 break  # a struggling or removed hook: do not pile on
         return outcomes
+
+    def _redacted(self, outcome: DeliveryOutcome) -> DeliveryOutcome:
+        """A remote answer may echo what we sent it: no configured secret reaches the database."""
+        reason = getattr(outcome, "reason", None)
+        return replace(outcome, reason=self.ctx.redact(reason)) if reason else outcome
 
     def _take_token(self, name: str, sink: Sink, now: datetime) -> bool:
         bucket = self._buckets.get(name) or sink.rate_limiter(now)
@@ -219,7 +227,14 @@ class Dispatcher:
                 log.warning("alert sink %s disabled: %s", sink, outcome.reason)
 
     async def _record_error(self, sink: str, reason: str, now: datetime) -> None:
+        reason = self.ctx.redact(reason)
         async with self.ctx.db.write() as session:
             state = await sink_state(session, sink)
             if state.last_error != reason:
                 state.last_error, state.last_error_at = reason, now
+
+
+def _describe(outcome: DeliveryOutcome) -> str:
+    if isinstance(outcome, Delivered):
+        return f"delivered ({outcome.status})"
+    return f"{type(outcome).__name__}: {outcome.reason}"

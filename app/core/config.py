@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -244,6 +245,13 @@ class AlertConfig(_Strict):
         return value
 
     @model_validator(mode="after")
+    def _webhook_needs_its_secret(self) -> "AlertConfig":
+        if self.kind == "webhook" and not self.secret_env:
+            raise ValueError("a webhook sink signs every message: set secret_env to the variable holding its "
+                             "Standard Webhooks secret (\"whsec_\" + base64)")
+        return self
+
+    @model_validator(mode="after")
     def _thread_by_for_googlechat(self) -> "AlertConfig":
         if self.thread_by is not None and self.kind != "googlechat":
             raise ValueError("thread_by applies to kind = \"googlechat\" only")
@@ -314,3 +322,15 @@ def load_config(path: Path | None) -> Config:
                 msg = "unknown key"
             lines.append(f"  {_describe(tuple(err['loc']), data)}: {msg}")
         raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(lines)) from None
+
+
+def missing_environment(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every `*_env` key of an enabled source or a sink whose variable is unset or empty, as
+    `[[sources]] 'masto'.token_env: TEST_TOKEN is not set`. A process that would start with
+    these could only fail later and quietly (alerts pending forever, a source never polled)."""
+    environ = os.environ if environ is None else environ
+    tables = [("sources", s.name, s.options) for s in config.sources if s.enabled]
+    tables += [("alerts", a.name, a.model_dump()) for a in config.alerts]
+    return [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
+            for what, name, table in tables for key, value in table.items()
+            if key.endswith("_env") and isinstance(value, str) and not environ.get(value)]

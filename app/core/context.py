@@ -13,6 +13,7 @@ from app import sla
 from app.core.config import Config, Settings, SourceConfig
 from app.core.db import Database
 from app.core.models import utcnow
+from app.core.secrets import Redactor, configured_secrets
 from app.intake.enrich import enrich_default
 from app.intake.store import IngestContext, SourceRef
 from app.privacy.pseudonym import erasure_key
@@ -75,6 +76,10 @@ class AppContext:
     @staticmethod
     def source_ref(source: SourceConfig) -> SourceRef:
         return SourceRef(name=source.name, kind=source.kind)
+
+    def redact(self, text: str) -> str:
+        """`text` without any configured secret: for error texts that are stored and shown."""
+        return Redactor(configured_secrets(self.config, self.secret_key, self.db.url))(text)
 
     def secret(self, env_name: str | None) -> str | None:
         return os.environ.get(env_name) if env_name else None

@@ -6,10 +6,12 @@ locked"; read transactions stay deferred so readers never wait for each other.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -23,8 +25,21 @@ def is_sqlite(url_or_engine) -> bool:
     return str(url).startswith("sqlite")
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only, before SQLite makes it with the
+    umask's mode: it holds strangers' posts. SQLite gives the -wal and -shm files the
+    database file's permissions."""
+    database = make_url(url).database
+    if not is_sqlite(url) or not database or database == ":memory:":
+        return
+    path = Path(database)
+    if not path.exists() and path.parent.is_dir():   # a missing folder stays an error SQLite reports
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if is_sqlite(url):
+        create_private_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine

@@ -6,6 +6,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
+from app.core.db import create_private_sqlite_file
+
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
@@ -18,4 +20,5 @@ def alembic_config(database_url: str) -> AlembicConfig:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Blocking: call it before the event loop starts, or through asyncio.to_thread."""
+    create_private_sqlite_file(database_url)
     command.upgrade(alembic_config(database_url), revision)

@@ -14,6 +14,10 @@ from app.core.events import emit
 from app.core.models import SourceState
 from app.core.sources import is_polled
 
+# Longer than any poll takes (ten pages within their timeouts run under the lease).
+OVERDUE_AFTER = timedelta(minutes=5)
+OVERDUE_MESSAGE = "no poll since {since}: is a worker running?"
+
 
 async def source_state(session: AsyncSession, name: str, kind: str, now: datetime) -> SourceState:
     """The source's state row, created on first use (insert-or-ignore: two workers may race)."""
@@ -28,6 +32,13 @@ async def source_state(session: AsyncSession, name: str, kind: str, now: datetim
 
 def quiet_since(state: SourceState) -> datetime:
     return state.last_success_at or state.created_at
+
+
+def is_overdue(source: SourceConfig, state: SourceState | None, now: datetime) -> bool:
+    """A polled source whose next poll is long past has nobody polling it (the worker
+    stopped, or its loop died): it must not look "ok" on the dashboard."""
+    return (is_polled(source.kind) and source.enabled and state is not None and state.next_poll_at is not None
+            and now - state.next_poll_at > OVERDUE_AFTER)
 
 
 def is_down(source: SourceConfig, state: SourceState | None, now: datetime) -> bool:
@@ -50,11 +61,15 @@ def _iso(value: datetime | None) -> str | None:
 
 def health_view(source: SourceConfig, state: SourceState | None, now: datetime) -> dict[str, Any]:
     # The down rule is applied here too, so a source whose worker died still shows as down.
-    status = "down" if is_down(source, state, now) else (state.health if state else "waiting")
+    overdue = is_overdue(source, state, now)
+    status = "down" if is_down(source, state, now) else "failing" if overdue else (state.health if state else "waiting")
+    last_error = state.last_error if state else None
+    if overdue and state and state.next_poll_at:
+        last_error = OVERDUE_MESSAGE.format(since=state.next_poll_at.isoformat(timespec="seconds"))
     return {
-        "name": source.name, "kind": source.kind, "status": status,
+        "name": source.name, "kind": source.kind, "status": status, "overdue": overdue,
         "last_success_at": _iso(state.last_success_at if state else None),
-        "last_error": state.last_error if state else None,
+        "last_error": last_error,
         "last_error_at": _iso(state.last_error_at if state else None),
         "consecutive_failures": state.consecutive_failures if state else 0,
         "next_poll_at": _iso(state.next_poll_at if state else None),

@@ -29,6 +29,8 @@ MAX_BACKOFF = timedelta(minutes=30)
 AUTH_RETRY = timedelta(minutes=15)
 MAX_PAGES_PER_POLL = 10  # follow `more` this often, then yield to the schedule
 LEASE = timedelta(seconds=FETCH_TIMEOUT_SECONDS * 3)
+MAX_SLEEP_SECONDS = 30.0     # the longest a runner waits before looking at its schedule again
+TROUBLE_RETRY_SECONDS = 5    # backoff base when polling itself fails (database away)
 
 
 def backoff(failures: int, interval_seconds: int, rng: random.Random) -> timedelta:
@@ -134,6 +136,8 @@ class SourceRunner:
 
     async def _failed(self, reason: str, retry_at: datetime | None, *, count: bool = True,
                       shown: str | None = None) -> PollOutcome:
+        # A remote error text or an exception may quote what we sent: no secret is stored or logged.
+        reason, shown = self.ctx.redact(reason), shown and self.ctx.redact(shown)
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
             state = await session.get(SourceState, self.source.name)
@@ -150,9 +154,36 @@ class SourceRunner:
         return PollOutcome(ok=False, next_poll_at=wait_until, reason=shown or reason)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Poll on schedule until stopped. Nothing ends the loop: a poll's own failures are
+        handled in `poll_once`; a failure around it (the database away, "database is locked")
+        is logged, noted in health when the database lets us, and tried again soon."""
+        troubles = 0
         while not (stop and stop.is_set()):
-            outcome = await self.poll_once()
-            wait = 5.0
-            if outcome.next_poll_at:
-                wait = max(0.5, (outcome.next_poll_at - self.ctx.now()).total_seconds())
-            await asyncio.sleep(min(wait, 30.0))  # re-check often: another worker may have polled
+            try:
+                outcome = await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                troubles += 1
+                wait = backoff(troubles, TROUBLE_RETRY_SECONDS, self.rng).total_seconds()
+                log.exception("source %s: could not poll (%s); trying again in %.0f s",
+                              self.source.name, type(exc).__name__, min(wait, MAX_SLEEP_SECONDS))
+                await self._note_trouble(exc)
+            else:
+                troubles = 0
+                wait = 5.0
+                if outcome.next_poll_at:
+                    wait = max(0.5, (outcome.next_poll_at - self.ctx.now()).total_seconds())
+            await asyncio.sleep(min(wait, MAX_SLEEP_SECONDS))  # re-check often: another worker may have polled
+
+    async def _note_trouble(self, exc: Exception) -> None:
+        """Best effort: the error on the source's health, if the database takes the write."""
+        reason = f"internal error: {type(exc).__name__} (the database may be unavailable)"
+        try:
+            async with self.ctx.db.write() as session:
+                state = await source_state(session, self.source.name, self.source.kind, self.ctx.now())
+                state.last_error, state.last_error_at = reason, self.ctx.now()
+                state.consecutive_failures += 1
+                await set_health(session, state, "failing", reason)
+        except Exception:  # still unavailable: the log line above says it all
+            log.debug("source %s: could not record the failure", self.source.name)

@@ -24,6 +24,7 @@ from app.core.sources import default_channel
 from app.intake.enrich import Enrichment, enrich_default
 from app.intake.health import set_health, source_state
 from app.intake.sanitize import clean_text, html_to_text, safe_url
+from app.intake.validate import checked
 from app.mentions.queries import is_open
 from app.privacy.pseudonym import erased_id
 from connectors.base import NewMention
@@ -62,6 +63,7 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     filtered: int = 0
+    invalid: int = 0   # skipped: could not be stored as sent (absurd dates, no id)
     ids: list[int] = field(default_factory=list)
 
 
@@ -272,13 +274,16 @@ async def _link_conversations(session: AsyncSession, ids: list[int], policy: sla
 async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[NewMention],
                       ctx: IngestContext, *, now: datetime | None = None,
                       backfill_before: datetime | None = None) -> IngestResult:
-    """Insert a batch inside the caller's transaction and write its events."""
+    """Insert a batch inside the caller's transaction and write its events. Posts that
+    cannot be stored (see app/intake/validate.py) are skipped and counted as `invalid`."""
     now = now or utcnow()
-    # A deletion is never a new row, and noise filters judge new posts only: the edit or
-    # deletion of a post we already hold must reach it even when it no longer matches.
+    valid = [c for m in batch if (c := checked(m, now)) is not None]
+    invalid, batch = len(batch) - len(valid), valid
     def channel_of(m: NewMention) -> str:
         return m.channel or source.default_channel
 
+    # A deletion is never a new row, and noise filters judge new posts only: the edit or
+    # deletion of a post we already hold must reach it even when it no longer matches.
     kept, changes_only = [], []
     for m in batch:
         if not m.deleted and not _filtered_out(m, ctx):
@@ -301,7 +306,7 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
     await emit_mentions_created(session, ids)
     await _emit_updated(session, source, set(updated) | set(closed))
     return IngestResult(accepted=len(inserted), duplicates=len(kept) - len(inserted),
-                        filtered=len(batch) - len(kept) - len(changes_only), ids=ids)
+                        filtered=len(batch) - len(kept) - len(changes_only), invalid=invalid, ids=ids)
 
 
 async def _emit_updated(session: AsyncSession, source: SourceRef, mention_ids: set[int]) -> None:
@@ -317,6 +322,8 @@ async def apply_changes(db: Database, source: SourceRef, changes: Sequence[NewMe
     events, in one transaction. Nothing is inserted, no filter applies (the posts are ours
     already) and the source's cursor and counters stay as they are. Returns the changed ids;
     a removed mention leaves the queue, and the event tells every open dashboard."""
+    now = utcnow()
+    changes = [c for m in changes if (c := checked(m, now)) is not None]
     async with db.write() as session:
         changed = await _apply_updates(session, changes, lambda m: m.channel or source.default_channel)
         await _emit_updated(session, source, set(changed))
@@ -353,6 +360,7 @@ async def ingest_batch(db: Database, source: SourceRef, batch: Sequence[NewMenti
         batch = [m for m in batch if m.posted_at >= oldest]
     async with db.write() as session:
         result = await store_batch(session, source, batch, ctx, now=now, backfill_before=backfill_before)
-        await save_cursor(session, source, cursor, now=now, fetched=len(batch), skipped=skipped, reads=reads)
+        await save_cursor(session, source, cursor, now=now, fetched=len(batch), skipped=skipped + result.invalid,
+                          reads=reads)
         failpoint("ingest-before-commit")
     return result

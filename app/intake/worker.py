@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from app.alerts.dispatcher import Dispatcher
 from app.alerts.planner import AlertPlanner
@@ -30,6 +32,7 @@ SOURCE_DOWN_CHECK_SECONDS = 60.0
 FOLLOW_UP_CHECK_SECONDS = 30.0
 ALERT_PLAN_SECONDS, ALERT_SEND_SECONDS, SPIKE_CHECK_SECONDS = 15.0, 5.0, 60.0
 RETENTION_SECONDS = 24 * 3600.0  # at start-up, then daily ([privacy] retention_days)
+RESTART_MAX_SECONDS = 60.0
 
 
 class Worker:
@@ -39,23 +42,40 @@ class Worker:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        self._spawn("claims", self._every(CLAIM_SWEEP_SECONDS, self.expire_claims))
-        self._spawn("source-down", self._every(SOURCE_DOWN_CHECK_SECONDS, self.check_sources_down))
-        self._spawn("follow-ups", self._every(FOLLOW_UP_CHECK_SECONDS, self.check_follow_ups))
-        self._spawn("alert-planner", self._every(ALERT_PLAN_SECONDS, AlertPlanner(self.ctx).plan))
-        self._spawn("alert-dispatcher", self._every(ALERT_SEND_SECONDS, Dispatcher(self.ctx, self.rng).dispatch))
-        self._spawn("spikes", self._every(SPIKE_CHECK_SECONDS, self.check_spikes))
-        self._spawn("retention", self._every(RETENTION_SECONDS, self.purge_expired))
+        self._spawn("claims", lambda: self._every(CLAIM_SWEEP_SECONDS, self.expire_claims))
+        self._spawn("source-down", lambda: self._every(SOURCE_DOWN_CHECK_SECONDS, self.check_sources_down))
+        self._spawn("follow-ups", lambda: self._every(FOLLOW_UP_CHECK_SECONDS, self.check_follow_ups))
+        planner, dispatcher = AlertPlanner(self.ctx), Dispatcher(self.ctx, self.rng)
+        self._spawn("alert-planner", lambda: self._every(ALERT_PLAN_SECONDS, planner.plan))
+        self._spawn("alert-dispatcher", lambda: self._every(ALERT_SEND_SECONDS, dispatcher.dispatch))
+        self._spawn("spikes", lambda: self._every(SPIKE_CHECK_SECONDS, self.check_spikes))
+        self._spawn("retention", lambda: self._every(RETENTION_SECONDS, self.purge_expired))
         for source in self.ctx.sources():
             if not source.enabled:
                 continue
             if source.kind == DEMO:
-                self._spawn(f"source:{source.name}", self._demo(source))
+                self._spawn(f"source:{source.name}", partial(self._demo, source))
             elif is_polled(source.kind):
-                self._spawn(f"source:{source.name}", self._poll(source))
+                self._spawn(f"source:{source.name}", partial(self._poll, source))
 
-    def _spawn(self, name: str, job) -> None:
-        self._tasks.append(asyncio.create_task(job, name=name))
+    def _spawn(self, name: str, start_job: Callable[[], Awaitable[object]]) -> None:
+        self._tasks.append(asyncio.create_task(self._supervised(name, start_job), name=name))
+
+    async def _supervised(self, name: str, start_job: Callable[[], Awaitable[object]]) -> None:
+        """Run a job; if it dies of an exception anyway, log it and start it again (waiting
+        longer each time, at most RESTART_MAX_SECONDS). A job that returns is done."""
+        restarts = 0
+        while True:
+            try:
+                await start_job()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                restarts += 1
+                wait = min(RESTART_MAX_SECONDS, 2.0 ** restarts)
+                log.exception("background job %s stopped; restarting it in %.0f s", name, wait)
+                await asyncio.sleep(wait)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -89,7 +109,7 @@ class Worker:
 
     async def _record_error(self, source, reason: str) -> None:
         async with self.ctx.db.write() as session:
-            await record_source_error(session, source, reason, self.ctx.now())
+            await record_source_error(session, source, self.ctx.redact(reason), self.ctx.now())
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         await self.start()

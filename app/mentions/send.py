@@ -89,6 +89,7 @@ async def _settle(ctx: AppContext, mention_id: int, reply_id: int, who: Principa
                   remote_id: str | None = None, remote_url: str | None = None,
                   error: str | None = None) -> SendResult | None:
     now = ctx.now()
+    error = error and ctx.redact(error)
     async with ctx.db.write() as session:
         reply = await session.get(Reply, reply_id)
         reply.state, reply.remote_id, reply.remote_url, reply.error = state, remote_id, remote_url, error

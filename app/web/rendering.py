@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,9 +11,18 @@ from fastapi.templating import Jinja2Templates
 
 from app.core import i18n
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = ROOT / "static"
+
+def _shipped_folder(name: str) -> Path:
+    """templates/ or static/: installed inside the package as app/<name> (package-dir in
+    pyproject.toml); an editable install or a bare checkout imports app/ from the source tree,
+    where the folder stays at the top of the repository."""
+    package = Path(str(resources.files("app")))
+    installed = package / name
+    return installed if installed.is_dir() else package.parent / name
+
+
+TEMPLATES_DIR = _shipped_folder("templates")
+STATIC_DIR = _shipped_folder("static")
 
 
 def _duration(seconds: int | float | None) -> str:

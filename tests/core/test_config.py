@@ -105,3 +105,27 @@ def test_secret_key_generated_once_and_kept(tmp_path):
 def test_weak_secret_key_is_refused(tmp_path):
     with pytest.raises(ConfigError):
         Settings(data_dir=tmp_path, secret_key="changeme").resolved_secret_key()
+
+
+def test_a_webhook_sink_without_its_secret_is_refused_at_load(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, '[[alerts]]\nname = "ops"\nkind = "webhook"\nurl_env = "OPS_URL"\n'))
+    assert "[[alerts]] #1 (name = 'ops')" in str(err.value) and "secret_env" in str(err.value)
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_serve_and_worker_refuse_to_start_without_the_secrets_the_config_names(tmp_path, command):
+    path = write(tmp_path, '[[sources]]\nname = "masto"\nkind = "mastodon"\nhashtags = ["acme"]\n'
+                           'token_env = "TEST_MASTO_TOKEN"\n\n'
+                           '[[alerts]]\nname = "ops"\nkind = "webhook"\nurl_env = "TEST_OPS_URL"\n'
+                           'secret_env = "TEST_OPS_SECRET"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBCARE_", "TEST_"))}
+    env.update(WEBCARE_CONFIG=str(path), WEBCARE_DATA_DIR=str(tmp_path), WEBCARE_SECRET_KEY="s" * 40,
+               TEST_OPS_URL="https://example.org/hook", TEST_OPS_SECRET="")   # set but empty counts as missing
+    r = subprocess.run([str(Path(sys.executable).parent / "webcare"), command, "--no-migrate"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert str(path) in r.stderr
+    assert "[[sources]] 'masto'.token_env: environment variable TEST_MASTO_TOKEN is not set" in r.stderr
+    assert "[[alerts]] 'ops'.secret_env: environment variable TEST_OPS_SECRET is not set" in r.stderr
+    assert "url_env" not in r.stderr   # that one is set

@@ -1,7 +1,7 @@
 """initial tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 02:19:49.572214
 """
 from typing import Sequence, Union

@@ -1,0 +1,76 @@
+"""Configured secrets kept out of everything people read: log lines (any level, tracebacks
+included), stored error texts, pages, exports.
+
+A secret is the value of every environment variable the config names with an `*_env` key
+(sink URLs are credentials: the hook URL is the key), plus the app's secret key. A URL secret
+is also recognised by its path and query alone, as error texts may print it normalised, and by
+the parts a remote server may echo back: each query value and each long path segment (a Slack
+hook's token is its last segment, a Google Chat hook's `key` and `token` are query values)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from app.core.config import Config
+
+REDACTED = "[redacted]"
+# Shorter values would redact ordinary words out of every log line.
+MIN_SECRET_LENGTH = 6
+# Path segments shorter than this are words ("services", "hooks"), not tokens.
+MIN_TOKEN_SEGMENT = 16
+
+
+def _env_names(table: Mapping[str, Any]) -> Iterable[str]:
+    return (value for key, value in table.items() if key.endswith("_env") and isinstance(value, str))
+
+
+def configured_secrets(config: Config, secret_key: str | None = None, database_url: str | None = None,
+                       environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """Every secret value the running configuration holds (see the module docstring), and
+    the database password when the URL carries one."""
+    environ = os.environ if environ is None else environ
+    names: set[str] = set()
+    for source in config.sources:
+        names.update(_env_names(source.options))
+    for sink in config.alerts:
+        names.update(_env_names(sink.model_dump()))
+    values = {environ[name] for name in names if environ.get(name)}
+    if secret_key:
+        values.add(secret_key)
+    if database_url and (password := urlsplit(database_url).password):
+        values.add(password)
+    for value in list(values):
+        values.update(_url_parts(value))
+    return frozenset(v for v in values if len(v) >= MIN_SECRET_LENGTH)
+
+
+def _url_parts(value: str) -> set[str]:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return set()
+    found = {parts.path + (f"?{parts.query}" if parts.query else "")}
+    found.update(segment for segment in parts.path.split("/") if len(segment) >= MIN_TOKEN_SEGMENT)
+    found.update(v for _, v in parse_qsl(parts.query) if len(v) >= MIN_SECRET_LENGTH)
+    if parts.password:
+        found.add(parts.password)
+    return found
+
+
+class Redactor:
+    """Replaces known secrets in text; longest first, so a URL goes before its own path."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: tuple[str, ...] = ()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self._secrets = tuple(sorted({*self._secrets, *secrets}, key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
