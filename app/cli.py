@@ -1,9 +1,11 @@
-"""The `webcare` command: serve, worker, migrate, user add, token create/revoke (README, "Running it for real")."""
+"""The `webcare` command: serve, worker, migrate, user add, token create/revoke, erase and export
+(README, "Running it for real" and "Privacy and security")."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import json
 import logging
 import secrets
 import signal
@@ -162,6 +164,65 @@ def cmd_token_revoke(args) -> int:
     return 0
 
 
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "cli"
+
+
+def _describe_counts(counts) -> str:
+    names = {"follow_ups": "follow-ups", "audit": "audit entries"}
+    return ", ".join(f"{n} {names.get(name, name)}" for name, n in counts.as_dict().items())
+
+
+def cmd_erase(args) -> int:
+    from app.privacy import erasure, service
+
+    ctx = _context()
+    person = erasure.Person(args.author, args.channel)
+
+    async def run() -> int:
+        try:
+            found = await erasure.preview(ctx.db, person)
+            scope = f" in {person.channel}" if person.channel else ""
+            print(f"Held about {args.author!r}{scope}: {_describe_counts(found)}")
+            if not found.mentions:
+                return 0
+            if not args.yes:
+                answer = await asyncio.to_thread(input, "Erase all of it? This cannot be undone. [y/N] ")
+                if answer.strip().lower() not in ("y", "yes"):
+                    print("nothing erased")
+                    return 1
+            counts = await service.erase_person(ctx, person, _cli_actor())
+            print(f"erased {counts.items} items: {_describe_counts(counts)}")
+            return 0
+        finally:
+            await ctx.close()
+
+    try:
+        return asyncio.run(run())
+    except EOFError:  # no terminal to ask, and no --yes
+        print("webcare: not confirmed (use --yes to erase without asking)", file=sys.stderr)
+        return 1
+
+
+def cmd_export(args) -> int:
+    from app.privacy import erasure, service
+
+    ctx = _context()
+
+    async def run() -> dict:
+        try:
+            return await service.export_for(ctx, erasure.Person(args.author, args.channel), _cli_actor())
+        finally:
+            await ctx.close()
+
+    json.dump(asyncio.run(run()), sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="webcare", description="Webcare Monitor")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("username")
     revoke.add_argument("--prefix", help="only the token starting with this (see `token create` output)")
     revoke.set_defaults(func=cmd_token_revoke)
+
+    erase = sub.add_parser("erase", help="erase everything held about one person (GDPR erasure)")
+    erase.add_argument("--author", required=True, help="their handle, as shown on a mention")
+    erase.add_argument("--channel", help="only in this channel (default: every channel)")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(func=cmd_erase)
+    export = sub.add_parser("export", help="everything held about one person, as JSON (GDPR access request)")
+    export.add_argument("--author", required=True, help="their handle, as shown on a mention")
+    export.add_argument("--channel", help="only in this channel (default: every channel)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 
@@ -210,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from app.accounts.principal import AuthError
+        from app.privacy.erasure import ErasureError
 
-        if isinstance(exc, AuthError):
+        if isinstance(exc, AuthError | ErasureError):
             print(f"webcare: {exc}", file=sys.stderr)
             return 1
         raise

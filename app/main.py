@@ -17,6 +17,8 @@ from app.intake import routes as intake_routes
 from app.mentions import compose_routes
 from app.mentions import pages as mention_pages
 from app.mentions import routes as mention_routes
+from app.privacy import pages as privacy_pages
+from app.privacy import routes as privacy_routes
 from app.reports import pages as report_pages
 from app.reports import routes as report_routes
 from app.web import api_docs, ops, stream
@@ -26,9 +28,10 @@ from app.web.middleware import add_security_headers
 from app.web.rendering import STATIC_DIR, build_templates
 
 # Described in the published schema (/api/openapi.json): JSON, CSV, SSE and Prometheus text.
-API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, stream, report_routes, alert_routes, api_docs)
+API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, stream, report_routes, alert_routes,
+               privacy_routes, api_docs)
 # HTML for people: not part of the API.
-PAGE_ROUTERS = (account_pages, mention_pages, intake_pages, report_pages, alert_pages)
+PAGE_ROUTERS = (account_pages, mention_pages, intake_pages, report_pages, alert_pages, privacy_pages)
 
 
 def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:

@@ -122,6 +122,11 @@ class RepliesSection(_Strict):
     claim_idle_minutes: int = Field(10, gt=0)
 
 
+class PrivacySection(_Strict):
+    """`[privacy]`: how long texts and author data are kept (app/privacy/retention.py)."""
+    retention_days: int = Field(180, gt=0, le=36_500)
+
+
 _SPIKE_DEFAULTS = Thresholds()
 
 
@@ -253,6 +258,7 @@ class Config(_Strict):
     brand: BrandSection = BrandSection()
     replies: RepliesSection = RepliesSection()
     spikes: SpikesSection = SpikesSection()
+    privacy: PrivacySection = PrivacySection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
 

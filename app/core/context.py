@@ -16,6 +16,7 @@ from app.core.models import utcnow
 from app.core.secrets import Redactor, configured_secrets
 from app.intake.enrich import enrich_default
 from app.intake.store import IngestContext, SourceRef
+from app.privacy.pseudonym import erasure_key
 from connectors.options import query_words
 
 USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
@@ -69,7 +70,8 @@ class AppContext:
                              enrich=partial(enrich_default, languages=self.config.app.languages),
                              exclude_terms=source.exclude_terms,
                              mute_authors=frozenset(a.lower() for a in source.mute_authors),
-                             query_terms=query_terms(source), min_terms=source.min_terms)
+                             query_terms=query_terms(source), min_terms=source.min_terms,
+                             erased_key=erasure_key(self.secret_key))
 
     @staticmethod
     def source_ref(source: SourceConfig) -> SourceRef:

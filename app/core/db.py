@@ -56,6 +56,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content is zeroed, so erased personal data does not linger
+        # in free space of the file (app/privacy/; the WAL is truncated after an erasure).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -99,6 +102,19 @@ class Database:
 
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def truncate_wal(self) -> bool:
+        """SQLite: copy the WAL into the database file and cut it to zero bytes, so the old
+        versions of rows just overwritten (an erasure) leave no copy in the WAL. Readers are
+        waited for (busy timeout); False when one still held it. PostgreSQL: nothing to do."""
+        if not self.sqlite:
+            return True
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log, _done = await cursor.fetchone()
+            await cursor.close()
+        return busy == 0
 
     async def dispose(self) -> None:
         await self.engine.dispose()

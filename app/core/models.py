@@ -92,6 +92,8 @@ class Mention(SQLModel, table=True):
     dismissed_at: datetime | None = _ts()
     dismissed_by: str | None = None
     dismiss_reason: str | None = None
+    # Texts and author data removed (retention or erasure, app/privacy/); figures stay.
+    purged_at: datetime | None = _ts()
 
 
 class Reply(SQLModel, table=True):
@@ -321,3 +323,17 @@ class Cursor(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     last_event_id: int = 0
+
+
+class Erasure(SQLModel, table=True):
+    """That personal data was removed: when, by whom, how many items. Never what or whose."""
+
+    __tablename__ = "erasures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    kind: str  # erasure (a person's request) | retention (the daily purge)
+    actor: str
+    channel: str | None = None  # the scope the erasure was limited to, if any
+    items: int = 0
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

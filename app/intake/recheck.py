@@ -32,7 +32,9 @@ async def waiting_posts(db: Database, source: str, since: datetime, *, limit: in
                         after_id: int = 0) -> list[Mention]:
     """Up to `limit` inbound open or claimed, not removed mentions of `source` posted since
     `since`: ids after `after_id` first, then from the start again."""
-    query = (select(Mention).where(Mention.source == source, waiting_inbound(), Mention.posted_at >= since)
+    # An erased post keeps its place in the figures but has no id the channel knows any more.
+    query = (select(Mention).where(Mention.source == source, waiting_inbound(), Mention.posted_at >= since,
+                                   Mention.purged_at.is_(None))
              .order_by(Mention.id))
     async with db.read() as session:
         rows = list((await session.exec(query.where(Mention.id > after_id).limit(limit))).scalars())

@@ -26,6 +26,7 @@ from app.intake.health import set_health, source_state
 from app.intake.sanitize import clean_text, html_to_text, safe_url
 from app.intake.validate import checked
 from app.mentions.queries import is_open
+from app.privacy.pseudonym import erased_id
 from connectors.base import NewMention
 
 REPEAT_WINDOW = timedelta(days=7)
@@ -53,6 +54,8 @@ class IngestContext:
     # Keyword searches: a post must contain at least `min_terms` of these words.
     query_terms: tuple[str, ...] = ()
     min_terms: int = 1
+    # Key of the stand-in ids of purged and erased posts (app/privacy/pseudonym.py); None: no check.
+    erased_key: bytes | None = None
 
 
 @dataclass
@@ -199,6 +202,21 @@ async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], s
     return {(channel(m), m.external_id) for m in batch if repeated(m)}
 
 
+async def _erased_before(session: AsyncSession, batch: Sequence[NewMention], channel_of,
+                         key: bytes | None) -> set[tuple[str, str]]:
+    """Keys of posts we held and purged or erased: a post still public (or its edit) fetched
+    again must not come back. They are stored under a keyed hash of their external id."""
+    if key is None or not batch:
+        return set()
+    hashed = {(channel_of(m), erased_id(key, m.external_id)): (channel_of(m), m.external_id) for m in batch}
+    pairs, found = list(hashed), set()
+    for start in range(0, len(pairs), AUTHORS_PER_READ):
+        rows = await session.execute(select(Mention.channel, Mention.external_id).where(
+            tuple_(Mention.channel, Mention.external_id).in_(pairs[start:start + AUTHORS_PER_READ])))
+        found |= {hashed[tuple(r)] for r in rows}
+    return found
+
+
 async def _apply_updates(session: AsyncSession, batch: Sequence[NewMention], channel_of) -> list[int]:
     """Edits and deletions of posts we already hold (the same external id seen again).
     Returns the ids that changed: a deletion seen twice or an edit not newer changes nothing."""
@@ -261,6 +279,9 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
     now = now or utcnow()
     valid = [c for m in batch if (c := checked(m, now)) is not None]
     invalid, batch = len(batch) - len(valid), valid
+    def channel_of(m: NewMention) -> str:
+        return m.channel or source.default_channel
+
     # A deletion is never a new row, and noise filters judge new posts only: the edit or
     # deletion of a post we already hold must reach it even when it no longer matches.
     kept, changes_only = [], []
@@ -269,17 +290,15 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
             kept.append(m)
         elif m.deleted or m.edited_at:
             changes_only.append(m)
-    repeats = await _repeat_contacts(session, kept, source)
-    rows = [_row(m, source, ctx, now, backfill_before, (m.channel or source.default_channel, m.external_id) in repeats)
-            for m in kept]
+    erased = await _erased_before(session, kept, channel_of, ctx.erased_key)
+    fresh = [m for m in kept if (channel_of(m), m.external_id) not in erased]  # erased ones count as duplicates
+    repeats = await _repeat_contacts(session, fresh, source)
+    rows = [_row(m, source, ctx, now, backfill_before, (channel_of(m), m.external_id) in repeats) for m in fresh]
     inserted = await _insert(session, rows)
     inserted_keys = {(channel, ext) for _, channel, ext in inserted}
     ids = [i for i, _, _ in inserted]
 
-    def channel_of(m: NewMention) -> str:
-        return m.channel or source.default_channel
-
-    redelivered = [m for m in kept if (channel_of(m), m.external_id) not in inserted_keys]
+    redelivered = [m for m in fresh if (channel_of(m), m.external_id) not in inserted_keys]
     updated = await _apply_updates(session, redelivered + changes_only, channel_of)
     threaded = {(r["channel"], r["external_id"]) for r in rows if r["in_reply_to"]}
     closed = await _link_conversations(session, [i for i, ch, ext in inserted if (ch, ext) in threaded], ctx.policy)

@@ -22,6 +22,7 @@ from app.intake.scheduler import SourceRunner
 from app.intake.store import ingest_batch
 from app.mentions.actions import expire_idle_claims
 from app.mentions.followups import raise_due_follow_ups
+from app.privacy.service import purge_expired
 from connectors.registry import build_connector
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ CLAIM_SWEEP_SECONDS = 15.0
 SOURCE_DOWN_CHECK_SECONDS = 60.0
 FOLLOW_UP_CHECK_SECONDS = 30.0
 ALERT_PLAN_SECONDS, ALERT_SEND_SECONDS, SPIKE_CHECK_SECONDS = 15.0, 5.0, 60.0
+RETENTION_SECONDS = 24 * 3600.0  # at start-up, then daily ([privacy] retention_days)
 RESTART_MAX_SECONDS = 60.0
 
 
@@ -47,6 +49,7 @@ class Worker:
         self._spawn("alert-planner", lambda: self._every(ALERT_PLAN_SECONDS, planner.plan))
         self._spawn("alert-dispatcher", lambda: self._every(ALERT_SEND_SECONDS, dispatcher.dispatch))
         self._spawn("spikes", lambda: self._every(SPIKE_CHECK_SECONDS, self.check_spikes))
+        self._spawn("retention", lambda: self._every(RETENTION_SECONDS, self.purge_expired))
         for source in self.ctx.sources():
             if not source.enabled:
                 continue
@@ -96,6 +99,9 @@ class Worker:
 
     async def check_spikes(self) -> list:
         return await check_spikes(self.ctx)
+
+    async def purge_expired(self):
+        return await purge_expired(self.ctx)
 
     async def check_sources_down(self) -> list[str]:
         async with self.ctx.db.write() as session:

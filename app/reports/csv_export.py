@@ -1,13 +1,11 @@
 """CSV exports: the SLA aggregate (`sla.csv`) and one row per mention (`mentions.csv`).
 
-Cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get a
-leading apostrophe; numbers are written as numbers.
+Written with the one safe CSV writer (app/core/safecsv.py): every field quoted, nothing a
+spreadsheet would run as a formula; numbers are written as numbers.
 """
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,11 +14,11 @@ from sqlalchemy import select
 
 from app.core.db import Database
 from app.core.models import DISMISS_REASONS, Mention
+from app.core.safecsv import csv_line
 from app.mentions.queries import is_open
 from app.reports.period import Period
 from app.reports.report import Report, ReportFilters
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SLA_FIGURES = ("mentions", "replied", "within_target", "pct_within_target", "median_first_response_seconds",
                "p90_first_response_seconds", "open_breached", "dismissed", "late", "open", "pct_breached",
                "repeat_contacts", "follow_ups_kept", "follow_ups_missed")
@@ -32,29 +30,13 @@ MENTION_COLUMNS = ("id", "channel", "source", "external_id", "author", "category
 STREAM_BATCH = 2000
 
 
-def safe_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _line(values: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([safe_cell(v) for v in values])
-    return buffer.getvalue()
-
-
 def sla_csv(report: Report) -> str:
     def row(group_by: str, key: Any, figures) -> str:
         data = figures.as_dict()
-        return _line([group_by, key, *(data[name] for name in SLA_FIGURES),
+        return csv_line([group_by, key, *(data[name] for name in SLA_FIGURES),
                       *(data["dismissed_by_reason"][r] for r in DISMISS_REASONS)])
 
-    lines = [_line(SLA_COLUMNS), row("overall", "", report.overall)]
+    lines = [csv_line(SLA_COLUMNS), row("overall", "", report.overall)]
     lines += [row(report.group_by, key, figures) for key, figures in report.groups]
     return "".join(lines)
 
@@ -90,8 +72,8 @@ async def mentions_csv(db: Database, period: Period, filters: ReportFilters, now
     stmt = (select(Mention).where(Mention.direction == "inbound", Mention.posted_at >= period.since,
                                   Mention.posted_at < period.until, *filters.conditions())
             .order_by(Mention.posted_at, Mention.id).execution_options(yield_per=STREAM_BATCH))
-    yield _line(MENTION_COLUMNS)
+    yield csv_line(MENTION_COLUMNS)
     async with db.read() as session:
         result = await session.stream_scalars(stmt)
         async for batch in result.partitions():
-            yield "".join(_line(mention_row(m, now, zone)) for m in batch)
+            yield "".join(csv_line(mention_row(m, now, zone)) for m in batch)

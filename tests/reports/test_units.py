@@ -6,8 +6,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from app.core.safecsv import safe_cell
 from app.reports.charts import PLOT, heat_map, histogram, line_chart
-from app.reports.csv_export import safe_cell
 from app.reports.figures import Figures, nearest_rank
 from app.reports.period import PeriodError, parse_period
 from app.reports.timeslices import offset_changes

@@ -1,4 +1,5 @@
-"""Chromium (Debian's) driven by Playwright, logged in to a live server."""
+"""Chromium (Debian's) driven by Playwright, logged in to a live server, and an accessibility
+check with axe-core (bundled by the `axe-playwright-python` package)."""
 from __future__ import annotations
 
 import os
@@ -33,3 +34,17 @@ async def login_page(browser, base_url: str, username: str, password: str, local
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{base_url}/")
     return page
+
+
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+async def assert_accessible(page) -> None:
+    """axe-core on the page as it is now: no violation of impact serious or critical."""
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    report = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} -> "
+                       f"{[n['target'] for n in v['nodes']][:5]}" for v in blocking)
+    assert not blocking, f"{page.url}: accessibility violations\n{report}"
