@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.core.db import Database
+from app.core.errors import Invalid
 from app.core.events import emit_many, mention_event_data
 from app.core.models import Mention
 from app.privacy.ledger import record
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 WAL_TRIES = 5
 
 
-class ErasureError(ValueError):
+class ErasureError(Invalid):
     """The request cannot be carried out as asked (an empty handle)."""
 
 
