@@ -7,12 +7,20 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import secrets
 import signal
 import sys
 
 from app.core import logs
-from app.core.config import ConfigError, Settings, SourceConfig, load_config, missing_environment
+from app.core.config import (
+    ConfigError,
+    Settings,
+    SourceConfig,
+    address_problems,
+    load_config,
+    missing_environment,
+)
 from app.core.secrets import configured_secrets
 from app.core.sources import DEMO
 
@@ -35,6 +43,9 @@ def _context(*, demo: bool = False, running: bool = False):
     if running and (missing := missing_environment(config)):
         raise ConfigError(f"{settings.config_path()}: the environment lacks what the configuration names\n"
                           + "\n".join(f"  {line}" for line in missing))
+    if running and (refused := address_problems(config, os.environ)):
+        raise ConfigError(f"{settings.config_path()}: a chat hook's address is not allowed\n"
+                          + "\n".join(f"  {line}" for line in refused))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ctx = AppContext(settings=settings, config=config, db=Database(settings.resolved_database_url()),
                      secret_key=settings.resolved_secret_key(), demo=demo)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel
 
 from connectors.textlength import GRAPHEMES, TextCounter
+from connectors.transport import DEFAULT_MAX_RESPONSE_BYTES
 
 # Visibilities of a post that must never be answered in public (Mastodon's words; a DM
 # anywhere counts as "direct").
@@ -65,6 +66,9 @@ class Capabilities:
     # Posts `verify` re-checks per call (0: no verify). Timelines never show a deletion, so a
     # connector that can look posts up again says how many one run may cost.
     verify_batch: int = 0
+    # The largest answer read (decompressed; connectors/transport.py): a bigger one fails the
+    # poll instead of filling the worker's memory. Pass it to every `send`.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,26 @@ class TemporaryFailure(ConnectorError):
     def __init__(self, reason: str, retry_at: datetime | None = None):
         super().__init__(reason)
         self.retry_at = retry_at
+
+
+class NoAnswer(TemporaryFailure):
+    """The server did not answer in time (or the answer broke off)."""
+
+
+class Unreadable(TemporaryFailure):
+    """An answer we cannot read: not JSON where JSON was due, broken compression."""
+
+
+class TooLarge(ConnectorError):
+    """The answer was over the size cap (connectors/transport.py); it was not read."""
+
+
+class NotAllowed(ConnectorError):
+    """The server's address is refused by the outbound address policy (a private network)."""
+
+
+class Redirected(ConnectorError):
+    """The server sent us elsewhere, and this request does not follow (that far)."""
 
 
 class ReplyUnknown(ConnectorError):

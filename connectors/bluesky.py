@@ -30,6 +30,7 @@ from connectors.base import (
     ReplyNotAllowed,
     ReplyRequest,
     TemporaryFailure,
+    Unreadable,
 )
 from connectors.bluesky_session import AUTH_HINT, CHANNEL, Session
 from connectors.http import (
@@ -149,7 +150,7 @@ class BlueskyConnector:
                  now: Callable[[], datetime] = utcnow):
         self.config = BlueskyConfig.from_source(source)
         self.now = now
-        self.session = Session(client, self.config, now)
+        self.session = Session(client, self.config, now, max_bytes=self.capabilities.max_response_bytes)
 
     async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
         cursor = dict(cursor or {})
@@ -279,7 +280,7 @@ class BlueskyConnector:
             chunk = posts[start:start + GET_POSTS_MAX]
             body = await self._get("app.bsky.feed.getPosts", {"uris": [p.external_id for p in chunk]})
             if not isinstance(body.get("posts"), list):  # never read "no posts" as "all deleted"
-                raise TemporaryFailure(f"{CHANNEL} getPosts answered without a posts list")
+                raise Unreadable(f"{CHANNEL} getPosts answered without a posts list")
             found = {view.get("uri"): view for view in body["posts"] if isinstance(view, dict)}
             for post in chunk:
                 view = found.get(post.external_id)
@@ -351,7 +352,7 @@ class BlueskyConnector:
         raise_for_status(response, channel=CHANNEL, now=self.now(), auth_hint=AUTH_HINT)
         body = json_body(response, channel=CHANNEL)
         if not isinstance(body, dict):
-            raise TemporaryFailure(f"{CHANNEL} {nsid} answered something other than an object")
+            raise Unreadable(f"{CHANNEL} {nsid} answered something other than an object")
         return body
 
 

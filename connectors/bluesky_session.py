@@ -13,6 +13,7 @@ import httpx
 
 from connectors.base import AuthFailed, TemporaryFailure
 from connectors.http import QuotaGuard, json_body, raise_for_status, send, xrpc_error
+from connectors.transport import DEFAULT_MAX_RESPONSE_BYTES
 
 if TYPE_CHECKING:
     from connectors.bluesky import BlueskyConfig
@@ -26,8 +27,10 @@ class Session:
     access token expires, createSession again only when the refresh token is refused too
     (sessions are rate-limited; never log in per poll)."""
 
-    def __init__(self, client: httpx.AsyncClient, config: BlueskyConfig, now: Callable[[], datetime]):
+    def __init__(self, client: httpx.AsyncClient, config: BlueskyConfig, now: Callable[[], datetime], *,
+                 max_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES):
         self.client = client
+        self.max_bytes = max_bytes
         self.config = config
         self.now = now
         self.did: str | None = None
@@ -77,7 +80,7 @@ class Session:
         self._quota.check(self.now())
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await send(self.client, method, f"{self.config.base_url}/xrpc/{nsid}", channel=CHANNEL,
-                              headers=headers, **kwargs)
+                              headers=headers, max_bytes=self.max_bytes, **kwargs)
         self._quota.note(response, self.now())
         return response
 

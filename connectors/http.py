@@ -10,7 +10,9 @@ Channels disagree on what a "reset" header holds:
 """
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -19,15 +21,33 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.base import AuthFailed, ConnectorError, PostedReply, RateLimited, ReplyUnknown, TemporaryFailure
+from connectors.addresses import AddressNotAllowed
+from connectors.base import (
+    AuthFailed,
+    ConnectorError,
+    NoAnswer,
+    NotAllowed,
+    PostedReply,
+    RateLimited,
+    Redirected,
+    ReplyUnknown,
+    TemporaryFailure,
+    TooLarge,
+    Unreadable,
+)
+from connectors.transport import DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES, ResponseTooLarge
 
 DEFAULT_RATE_LIMIT_WAIT = timedelta(seconds=60)  # a 429 that says nothing about when
-MAX_REASON_DETAIL = 200  # characters of a server's error message shown to people
+MAX_REASON_DETAIL = 200  # characters of a server's error message kept in a reason
 # A bare number this large is a Unix time, not a delay (a delay of 31 years is not a delay).
 _EPOCH_THRESHOLD = 1_000_000_000
 
 RESET_HEADERS = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
 REMAINING_HEADERS = ("x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
+
+# Markup in a server's error page: scripts and styles with their content, then any tag.
+_HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 # Failures before the request left this machine: nothing can have been stored.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -134,6 +154,14 @@ class QuotaGuard:
 
 # --- status codes -------------------------------------------------------------------------
 
+def plain_text(text: str, limit: int) -> str:
+    """A remote server's words as plain text: markup and entities gone, whitespace collapsed,
+    at most `limit` characters (an error page can be a whole HTML document)."""
+    text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def error_detail(response: httpx.Response) -> str:
     """The server's own words, short: JSON `error`/`message` (Mastodon, XRPC) or body text."""
     try:
@@ -143,8 +171,8 @@ def error_detail(response: httpx.Response) -> str:
     if isinstance(body, dict):
         parts = [str(body[k]) for k in ("error", "message", "error_description", "detail") if body.get(k)]
         if parts:
-            return ": ".join(dict.fromkeys(parts))[:MAX_REASON_DETAIL]
-    return response.text.strip()[:MAX_REASON_DETAIL]
+            return plain_text(": ".join(dict.fromkeys(parts)), MAX_REASON_DETAIL)
+    return plain_text(response.text, MAX_REASON_DETAIL)
 
 
 def xrpc_error(response: httpx.Response) -> str | None:
@@ -158,13 +186,17 @@ def xrpc_error(response: httpx.Response) -> str | None:
 
 def raise_for_status(response: httpx.Response, *, channel: str, now: datetime | None = None,
                      auth_hint: str | None = None) -> None:
-    """Return for 2xx/3xx; otherwise raise the ConnectorError the scheduler acts on.
+    """Return for 2xx and 304; otherwise raise the ConnectorError the scheduler acts on. A
+    redirect is an error here: the app's client follows none (a feed asks `send` to).
 
     `channel` names the channel in reasons people read ("Mastodon token rejected (401): …");
     `auth_hint` says what to check (e.g. "check token_env")."""
     status = response.status_code
-    if status < 400:
+    if status < 300 or status == 304:
         return
+    if status < 400:
+        raise Redirected(f"{channel} answered with a redirect ({status}){_to_host(response)}; "
+                         "redirects are not followed: check the configured URL")
     now = now or utcnow()
     detail = error_detail(response)
     suffix = f" — {detail}" if detail else ""
@@ -186,7 +218,7 @@ def json_body(response: httpx.Response, *, channel: str) -> Any:
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-        raise TemporaryFailure(f"{channel} answered {response.status_code} with a body that is not JSON") from exc
+        raise Unreadable(f"{channel} answered {response.status_code} with a body that is not JSON") from exc
 
 
 def http_base_url(value: str | None, *, kind: str) -> str:
@@ -201,19 +233,44 @@ def http_base_url(value: str | None, *, kind: str) -> str:
 
 # --- sending ------------------------------------------------------------------------------
 
-async def send(client: httpx.AsyncClient, method: str, url: str, *, channel: str,
-               unconfirmed: bool = False, **kwargs: Any) -> httpx.Response:
+async def send(client: httpx.AsyncClient, method: str, url: str, *, channel: str, unconfirmed: bool = False,
+               max_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES, redirects: int = 0,
+               **kwargs: Any) -> httpx.Response:
     """`client.request` with transport failures mapped: a request that never left is a
-    TemporaryFailure; one whose answer was lost is a TemporaryFailure too, unless
-    `unconfirmed` (a write without idempotency key), where it is a LostAnswer."""
+    TemporaryFailure (NotAllowed when the address policy refused it); one whose answer was lost
+    is a NoAnswer, unless `unconfirmed` (a write without idempotency key), where it is a
+    LostAnswer. An answer over `max_bytes` (the connector's cap; None: no total, for streams)
+    is TooLarge. Up to `redirects` redirects are followed, each hop under the address policy."""
+    kwargs["extensions"] = {**kwargs.get("extensions", {}), MAX_RESPONSE_BYTES: max_bytes}
     try:
-        return await client.request(method, url, **kwargs)
+        response = await client.request(method, url, follow_redirects=False, **kwargs)
+        for _hop in range(redirects):
+            if response.next_request is None:
+                break
+            response = await client.send(response.next_request, follow_redirects=False)
+    except AddressNotAllowed as exc:
+        raise NotAllowed(f"{channel}: {exc}") from exc
+    except ResponseTooLarge as exc:
+        if unconfirmed:
+            raise LostAnswer(f"{channel} answer lost: {exc}") from exc
+        raise TooLarge(f"{channel}: {exc}") from exc
+    except httpx.DecodingError as exc:
+        raise Unreadable(f"{channel} sent an answer that could not be read: {exc}") from exc
     except _NOT_SENT as exc:
         raise TemporaryFailure(f"{channel} unreachable: {_describe(exc)}") from exc
     except httpx.TransportError as exc:  # timeouts, resets, half-sent answers
         if unconfirmed:
             raise LostAnswer(f"{channel} answer lost: {_describe(exc)}") from exc
-        raise TemporaryFailure(f"{channel} did not answer: {_describe(exc)}") from exc
+        raise NoAnswer(f"{channel} did not answer: {_describe(exc)}") from exc
+    if redirects and response.next_request is not None:
+        raise Redirected(f"{channel} redirected more than {redirects} times{_to_host(response)}")
+    return response
+
+
+def _to_host(response: httpx.Response) -> str:
+    """" to example.org": where a redirect points, by host only (a URL may carry a token)."""
+    target = response.next_request.url.host if response.next_request is not None else None
+    return f" to {target}" if target else ""
 
 
 def _describe(exc: Exception) -> str:

@@ -24,14 +24,17 @@ from pydantic import field_validator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
+from connectors.addresses import AddressNotAllowed, AddressPolicy
 from connectors.base import (
     AuthFailed,
     Capabilities,
     ConnectorError,
     FetchResult,
     NewMention,
+    NotAllowed,
     PostedReply,
     RateLimited,
+    Redirected,
     ReplyNotAllowed,
     ReplyRequest,
     TemporaryFailure,
@@ -155,6 +158,7 @@ class JetstreamConnector:
     # replies made in the Bluesky app come back through the stream and close what they answer.
     capabilities: ClassVar[Capabilities] = Capabilities(can_reply=False, text_limit=TEXT_LIMIT)
     options: ClassVar[type[JetstreamOptions]] = JetstreamOptions
+    url_schemes: ClassVar[tuple[str, ...]] = ("wss", "ws", "https", "http")  # base_url (http(s) read as ws(s))
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
                  now: Callable[[], datetime] = utcnow, limits: StreamLimits = StreamLimits()):
@@ -162,8 +166,10 @@ class JetstreamConnector:
         self.interest = Interest(self.config.terms, self.config.own_dids)
         self.now = now
         self.limits = limits
-        # The client is not used for the WebSocket; its User-Agent tells operators who reads.
+        # The client is not used for the WebSocket; its User-Agent tells operators who reads,
+        # and its address policy (the app's client has one) says where we may connect.
         self.user_agent = client.headers.get("User-Agent")
+        self.address_policy: AddressPolicy | None = getattr(client, "address_policy", None)
 
     async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
         cursor = cursor or {}
@@ -206,15 +212,36 @@ class JetstreamConnector:
     async def _stream(self, after: int) -> AsyncIterator[ClientConnection]:
         params = [("wantedCollections", POST_COLLECTION), *(("wantedDids", d) for d in self.config.wanted_dids),
                   ("cursor", str(after)), ("compress", "false")]
+        stream = await self._open(f"{self.config.url}?{urlencode(params)}")
         try:
-            async with connect(f"{self.config.url}?{urlencode(params)}", open_timeout=self.limits.open_timeout,
-                               close_timeout=2, max_size=MAX_FRAME_BYTES,
-                               user_agent_header=self.user_agent) as stream:
+            async with stream:
                 yield stream
-        except InvalidStatus as exc:
-            raise self._refused(exc.response.status_code, exc.response.headers.get("Retry-After")) from None
         except (OSError, TimeoutError, WebSocketException) as exc:
             raise TemporaryFailure(f"{CHANNEL} unreachable: {str(exc) or type(exc).__name__}") from None
+
+    async def _open(self, url: str) -> ClientConnection:
+        try:
+            return await connect(url, open_timeout=self.limits.open_timeout, close_timeout=2, max_size=MAX_FRAME_BYTES,
+                                 user_agent_header=self.user_agent, **await self._destination())
+        except AddressNotAllowed as exc:
+            raise NotAllowed(f"{CHANNEL}: {exc}") from None
+        except InvalidStatus as exc:
+            raise self._refused(exc.response.status_code, exc.response.headers.get("Retry-After")) from None
+        except ValueError as exc:  # a redirect to another host, from an address we checked
+            raise Redirected(f"{CHANNEL}: {exc}") from None
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            raise TemporaryFailure(f"{CHANNEL} unreachable: {str(exc) or type(exc).__name__}") from None
+
+    async def _destination(self) -> dict[str, Any]:
+        """Where to connect under the app client's address policy (a WebSocket does not go
+        through its transport): a checked address of the host, no proxy; TLS still checks the
+        name. Nothing to add for a client without a policy, or one allowing private networks."""
+        policy = self.address_policy
+        if policy is None or policy.allow_private:
+            return {}
+        parts = urlsplit(self.config.url)
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        return {"host": (await policy.resolve(parts.hostname or "", port))[0], "port": port, "proxy": None}
 
     def _refused(self, status: int, retry_after: str | None) -> ConnectorError:
         if status == 429:

@@ -381,7 +381,7 @@ class MastodonConnector:
         if self.config.token:
             headers["Authorization"] = f"Bearer {self.config.token}"
         response = await send(self.client, method, self.config.base_url + path, channel="Mastodon",
-                              headers=headers, **kwargs)
+                              headers=headers, max_bytes=self.capabilities.max_response_bytes, **kwargs)
         self._quota.note(response, self.now())
         return response
 

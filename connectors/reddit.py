@@ -28,7 +28,7 @@ from connectors.base import (
     RateLimited,
     ReplyNotAllowed,
     ReplyRequest,
-    TemporaryFailure,
+    Unreadable,
 )
 from connectors.http import (
     LostAnswer,
@@ -301,7 +301,8 @@ class RedditConnector:
                 if self.config.can_post else {"grant_type": "client_credentials"})
         response = await send(self.client, "POST", f"{self.config.auth_base}/api/v1/access_token",
                               channel="Reddit", data=form, auth=(self.config.client_id, self.config.client_secret),
-                              headers={"User-Agent": self.config.user_agent})
+                              headers={"User-Agent": self.config.user_agent},
+                              max_bytes=self.capabilities.max_response_bytes)
         if response.status_code == 401:
             raise AuthFailed("Reddit rejected the client_id/client_secret (401 from /api/v1/access_token)")
         raise_for_status(response, channel="Reddit", now=self.now())
@@ -319,7 +320,7 @@ class RedditConnector:
         body = await self._request("GET", path, params=params)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("children"), list):
-            raise TemporaryFailure(f"Reddit answered {path} with something that is not a listing")
+            raise Unreadable(f"Reddit answered {path} with something that is not a listing")
         return data["children"], data.get("after")
 
     async def _request(self, method: str, path: str, *, unconfirmed: bool = False, **kwargs: Any) -> dict[str, Any]:
@@ -330,7 +331,8 @@ class RedditConnector:
         for attempt in range(2):
             headers = {"User-Agent": self.config.user_agent, **(await self._token_header())}
             response = await send(self.client, method, self.config.api_base + path, channel="Reddit",
-                                  headers=headers, unconfirmed=unconfirmed, **kwargs)
+                                  headers=headers, unconfirmed=unconfirmed,
+                                  max_bytes=self.capabilities.max_response_bytes, **kwargs)
             self._quota_reset = quota_reset(response, self.now())
             if response.status_code == 401 and attempt == 0:
                 self._token = None

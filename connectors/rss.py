@@ -26,6 +26,7 @@ from connectors.http import raise_for_status, send, utcnow
 from connectors.options import SourceOptions, Text, read_options
 
 SEEN_LIMIT = 500  # ids remembered across polls; a feed rarely keeps more entries than this
+MAX_REDIRECTS = 3  # a moved feed is followed this many hops, each under the address policy
 # Opening tags of entries, to count the ones a broken feed lost (feedparser only reports what
 # it could parse). `<atom:entry` and friends count too.
 _ENTRY_TAG = re.compile(rb"<(?:[\w-]+:)?(?:item|entry)[\s>/]")
@@ -126,7 +127,8 @@ class RssConnector:
     async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
         cursor = cursor or {}
         response = await send(self.client, "GET", self.config.url, channel="RSS feed",
-                              headers=self._conditional_headers(cursor), follow_redirects=True)
+                              headers=self._conditional_headers(cursor), redirects=MAX_REDIRECTS,
+                              max_bytes=self.capabilities.max_response_bytes)
         if response.status_code == 304:
             return FetchResult(mentions=[], cursor=cursor)
         raise_for_status(response, channel="RSS feed", now=self.now())

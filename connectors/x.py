@@ -31,7 +31,7 @@ from connectors.base import (
     ReplyNotAllowed,
     ReplyRequest,
     ReplyUnknown,
-    TemporaryFailure,
+    Unreadable,
 )
 from connectors.http import LostAnswer, http_base_url, json_body, post_without_key, raise_for_status, send, utcnow
 from connectors.options import EnvName, OptionalText, SourceOptions, Text, read_options, secret
@@ -252,7 +252,7 @@ class XConnector:
     async def _send(self, method: str, path: str, *, unconfirmed: bool = False, **kwargs: Any) -> httpx.Response:
         return await send(self.client, method, self.config.api_base + path, channel="X",
                           headers={"Authorization": f"Bearer {self.config.bearer_token}"},
-                          unconfirmed=unconfirmed, **kwargs)
+                          unconfirmed=unconfirmed, max_bytes=self.capabilities.max_response_bytes, **kwargs)
 
     def _json(self, response: httpx.Response, *, unconfirmed: bool = False) -> dict[str, Any]:
         if unconfirmed and response.status_code >= 500:
@@ -262,7 +262,7 @@ class XConnector:
         raise_for_status(response, channel="X", now=self.now(), auth_hint=AUTH_HINT)
         body = json_body(response, channel="X")
         if not isinstance(body, dict):
-            raise TemporaryFailure(f"X answered {response.request.url.path} with something that is not an object")
+            raise Unreadable(f"X answered {response.request.url.path} with something that is not an object")
         return body
 
     async def _request(self, method: str, path: str, *, unconfirmed: bool = False, **kwargs: Any) -> dict[str, Any]:

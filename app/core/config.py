@@ -21,8 +21,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.alerts.alert import ALERT_KINDS
 from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
-from app.core.sources import options_model, source_kinds
+from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
+from connectors.addresses import url_problem
 
 # What a `[[alerts]]` sink may subscribe to: every alert kind but the admin's test message.
 ALERT_EVENTS = tuple(kind for kind in ALERT_KINDS if kind != "test")
@@ -78,6 +79,9 @@ class _Strict(BaseModel):
 class AppSection(_Strict):
     public_url: str = "http://127.0.0.1:8000"
     languages: tuple[str, ...] = LANGUAGES
+    # Sources and chat hooks may use loopback and private addresses (tests, the demo, an intranet
+    # feed). Off: they are refused at start-up and after DNS at request time (connectors/addresses.py).
+    allow_private_networks: bool = False
 
     @field_validator("public_url")
     @classmethod
@@ -196,6 +200,12 @@ class SourceConfig(BaseModel):
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
 
+    def urls(self) -> list[tuple[str, str]]:
+        """(key, URL) of every address this source sends requests to: `base_url`, `url`, `*_url`."""
+        values = {"base_url": self.base_url, **self.options}
+        return [(key, value) for key, value in values.items()
+                if isinstance(value, str) and (key in ("base_url", "url") or key.endswith("_url"))]
+
     def resolved_options(self, environ: dict[str, str] | None = None) -> dict[str, Any]:
         """Options with every `*_env` key replaced by the secret it names (key without `_env`)."""
         environ = os.environ if environ is None else environ
@@ -307,7 +317,7 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -316,6 +326,23 @@ def load_config(path: Path | None) -> Config:
                 msg = "unknown key"
             lines.append(f"  {_describe(tuple(err['loc']), data)}: {msg}")
         raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(lines)) from None
+    if problems := address_problems(config):
+        raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(f"  {line}" for line in problems))
+    return config
+
+
+def address_problems(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:
+    """What the outbound address policy refuses before any DNS: each enabled source's URLs and,
+    given the environment, each chat hook's URL (by its variable: the URL is a secret), as
+    `[[sources]] 'feed'.url: 127.0.0.1 is a loopback address; set [app] ...`. Names are
+    checked again after DNS, at every request (connectors/transport.py)."""
+    allow = config.app.allow_private_networks
+    found = [f"[[sources]] {s.name!r}.{key}: {problem}" for s in config.sources if s.enabled for key, url in s.urls()
+             if (problem := url_problem(url, allow_private=allow, schemes=url_schemes(s.kind)))]
+    if environ is not None:
+        found += [f"[[alerts]] {a.name!r}.url_env ({a.url_env}): {problem}" for a in config.alerts
+                  if environ.get(a.url_env) and (problem := url_problem(environ[a.url_env], allow_private=allow))]
+    return found
 
 
 def missing_environment(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:

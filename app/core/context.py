@@ -18,6 +18,7 @@ from app.intake.enrich import enrich_default
 from app.intake.store import IngestContext, SourceRef
 from app.privacy.pseudonym import erasure_key
 from connectors.options import query_words
+from connectors.transport import OutboundClient
 
 USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
 
@@ -39,10 +40,12 @@ class AppContext:
     _http: httpx.AsyncClient | None = None
 
     def http(self) -> httpx.AsyncClient:
-        """One outgoing HTTP client per process (connection pooling), made on first use."""
+        """One outgoing HTTP client per process (connection pooling), made on first use: the
+        address policy at every connection, every answer capped, no redirects followed
+        (connectors/transport.py)."""
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True,
-                                           headers={"User-Agent": USER_AGENT})
+            self._http = OutboundClient(allow_private_networks=self.config.app.allow_private_networks,
+                                        timeout=httpx.Timeout(30.0, connect=10.0), headers={"User-Agent": USER_AGENT})
         return self._http
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from connectors.addresses import HTTP_SCHEMES
 from connectors.options import EnvName, SourceOptions
 from connectors.registry import CONNECTORS, connector_class
 
@@ -54,3 +55,9 @@ def is_polled(kind: str) -> bool:
 def default_channel(kind: str, source_name: str) -> str:
     """The channel of a mention that names none: the network, or for built-in kinds the source."""
     return source_name if kind in BUILT_IN_KINDS else kind
+
+
+def url_schemes(kind: str) -> tuple[str, ...]:
+    """The schemes a source of `kind` may use in its URLs: http(s), and what its connector adds
+    in `url_schemes` (a WebSocket connector: ws(s))."""
+    return getattr(connector_class(kind), "url_schemes", HTTP_SCHEMES) if kind in CONNECTORS else HTTP_SCHEMES

@@ -23,6 +23,9 @@ import httpx
 from app.alerts.alert import Alert, AlertGroup
 from app.alerts.neutralise import truncate
 from app.alerts.policy import TokenBucket, backoff_seconds
+from connectors.addresses import AddressNotAllowed
+from connectors.http import plain_text
+from connectors.transport import DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES, ResponseTooLarge
 
 # --- values ---------------------------------------------------------------------------------
 
@@ -96,7 +99,9 @@ def parse_retry_after(value: str | None, now: datetime | None) -> float | None:
 
 
 def body_excerpt(body: bytes, limit: int = 200) -> str:
-    return truncate(body.decode("utf-8", "replace").strip(), limit)
+    """A hook's answer as the alerts page shows it: plain text (an error page loses its
+    markup), short."""
+    return plain_text(body.decode("utf-8", "replace"), limit)
 
 
 # --- shared wording -------------------------------------------------------------------------
@@ -175,6 +180,8 @@ class Sink(ABC):
     # Token bucket: steady rate (messages per second) and burst size, per hook.
     rate_per_second: ClassVar[float] = 1.0
     burst: ClassVar[int] = 1
+    # The largest answer read from the hook (connectors/transport.py); a chat tool says "ok".
+    max_response_bytes: ClassVar[int] = DEFAULT_MAX_RESPONSE_BYTES
 
     @abstractmethod
     def build(self, group: AlertGroup, shown: Sequence[Alert], omitted: int) -> Any:
@@ -203,6 +210,9 @@ class Sink(ABC):
         headers = httpx.Headers(headers)
         if 200 <= status < 300:
             return Delivered(status)
+        if 300 <= status < 400:  # never followed: a hook that moved must be configured anew
+            return Permanent(f"HTTP {status}: the hook redirects elsewhere; alerts are not sent on to another "
+                             "address: set the new URL")
         reason = f"HTTP {status}: {body_excerpt(body)}"
         if status in _RETRY_STATUSES or status >= 500:
             hint = self.retry_hint(headers, body, now)
@@ -232,9 +242,14 @@ class Sink(ABC):
             # (Google Chat's `key` and `token` live there).
             target = httpx.URL(url).copy_merge_params(dict(request.params))
             response = await client.request(request.method, target, content=request.body,
-                                            headers=dict(request.headers))
+                                            headers=dict(request.headers), follow_redirects=False,
+                                            extensions={MAX_RESPONSE_BYTES: self.max_response_bytes})
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             return Permanent(f"invalid hook URL ({type(exc).__name__})")
+        except (AddressNotAllowed, ResponseTooLarge) as exc:  # their texts name a host at most
+            return Permanent(f"{'address' if isinstance(exc, AddressNotAllowed) else 'answer'} refused: {exc}")
+        except httpx.DecodingError as exc:
+            return RetryAfter(backoff_seconds(attempt), f"unreadable answer ({type(exc).__name__})")
         except httpx.TimeoutException as exc:
             return RetryAfter(backoff_seconds(attempt), f"timeout ({type(exc).__name__})")
         except httpx.TransportError as exc:
