@@ -20,7 +20,7 @@ from app.core.context import AppContext
 from app.core.db import Database
 from app.core.migrate import upgrade
 from app.core.models import Mention
-from tests.support.app import free_port, make_config, need_or_skip
+from tests.support.app import free_port, make_config, need_or_skip, write_config
 from tests.support.connectors.conformance import served
 from tests.support.connectors.fake_mastodon import TOKEN, FakeMastodon
 
@@ -70,7 +70,7 @@ async def test_worker_polls_again_after_its_postgresql_restarts(tmp_path):
         async with served(FakeMastodon()) as fake:
             toml = (f'[[sources]]\nname = "masto"\nkind = "mastodon"\nbase_url = "{fake.base_url}"\n'
                     f'notifications = true\ntoken_env = "TEST_MASTODON_TOKEN"\ninterval_seconds = {INTERVAL}\n')
-            (tmp_path / "webcare.toml").write_text(toml)
+            write_config(tmp_path, toml)
             env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCARE_")}
             env.update(WEBCARE_DATABASE_URL=cluster.url(), WEBCARE_CONFIG=str(tmp_path / "webcare.toml"),
                        WEBCARE_DATA_DIR=str(tmp_path), WEBCARE_SECRET_KEY="k" * 40, TEST_MASTODON_TOKEN=TOKEN)

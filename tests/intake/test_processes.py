@@ -20,7 +20,7 @@ from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.db import Database
 from app.core.models import Mention, SourceState
-from tests.support.app import add_user, bearer, free_port, make_config
+from tests.support.app import add_user, bearer, free_port, make_config, write_config
 from tests.support.connectors.conformance import serve
 from tests.support.connectors.fake_mastodon import TOKEN, FakeMastodon
 
@@ -44,7 +44,7 @@ notifications = true
 token_env = "TEST_MASTODON_TOKEN"
 interval_seconds = 5
 """
-        (tmp_path / "webcare.toml").write_text(config_text)
+        write_config(tmp_path, config_text)
         env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCARE_")}
         env.update(WEBCARE_DATABASE_URL=db_url, WEBCARE_CONFIG=str(tmp_path / "webcare.toml"),
                    WEBCARE_DATA_DIR=str(tmp_path), WEBCARE_SECRET_KEY="k" * 40, TEST_MASTODON_TOKEN=TOKEN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -51,10 +52,27 @@ class Clock:
         self.value += timedelta(**delta)
 
 
-def make_config(tmp_path: Path, toml: str = DEFAULT_TOML) -> Config:
+def allowing_private_networks(toml: str) -> str:
+    """`toml` with `[app] allow_private_networks = true`, merged into its `[app]` table when it
+    has one: the fake channels and chat tools of the tests listen on 127.0.0.1."""
+    if re.search(r"^\s*allow_private_networks\s*=", toml, re.M):
+        return toml
+    if re.search(r"^\s*\[app\]\s*$", toml, re.M):
+        return re.sub(r"^(\s*\[app\]\s*)$", r"\1\nallow_private_networks = true", toml, count=1, flags=re.M)
+    return "[app]\nallow_private_networks = true\n\n" + toml
+
+
+def write_config(tmp_path: Path, toml: str = DEFAULT_TOML, *, allow_private_networks: bool = True) -> Path:
+    """The config file a test's app or `webcare` process reads (`WEBCARE_CONFIG`)."""
     path = tmp_path / "webcare.toml"
-    path.write_text(toml)
-    return load_config(path)
+    path.write_text(allowing_private_networks(toml) if allow_private_networks else toml)
+    return path
+
+
+def make_config(tmp_path: Path, toml: str = DEFAULT_TOML, *, allow_private_networks: bool = True) -> Config:
+    """Tests talk to fakes on 127.0.0.1, so private networks are allowed unless a test of the
+    address policy says otherwise."""
+    return load_config(write_config(tmp_path, toml, allow_private_networks=allow_private_networks))
 
 
 def free_port() -> int:
