@@ -122,7 +122,8 @@ class SourceState(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_poll_at: datetime | None = _ts()
     last_success_at: datetime | None = _ts()
-    last_error: str | None = None
+    last_error: str | None = None  # the detail, for admins (app/intake/problems.py)
+    last_error_kind: str | None = None  # what people read is derived from it
     last_error_at: datetime | None = _ts()
     consecutive_failures: int = 0
     next_poll_at: datetime | None = _ts()

@@ -1,5 +1,8 @@
 """A source's state row and its health: created once, "down" by one rule, changes raised as
-`source.health` events, and the view people read (last success, last error, next poll)."""
+`source.health` events, and the view people read (last success, last error, next poll).
+
+A failure is recorded as its kind and its detail (app/intake/problems.py); what people read is
+the plain state of the kind, and only admins get the detail (the remote server's words)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,15 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core import i18n
 from app.core.config import SourceConfig
 from app.core.db import insert_ignoring_conflicts
 from app.core.events import emit
 from app.core.models import SourceState
 from app.core.sources import is_polled
+from app.intake.problems import error_state
 
 # Longer than any poll takes (ten pages within their timeouts run under the lease).
 OVERDUE_AFTER = timedelta(minutes=5)
-OVERDUE_MESSAGE = "no poll since {since}: is a worker running?"
 
 
 async def source_state(session: AsyncSession, name: str, kind: str, now: datetime) -> SourceState:
@@ -47,29 +51,47 @@ def is_down(source: SourceConfig, state: SourceState | None, now: datetime) -> b
             and now - quiet_since(state) > timedelta(minutes=source.down_after_minutes))
 
 
+def plain_reason(state: SourceState, timezone: str = "UTC") -> str | None:
+    """The last failure in plain English words (events, chat alerts: every responder sees them)."""
+    if state.last_error is None:
+        return None
+    return error_state(state.last_error_kind, when=state.next_poll_at, timezone=timezone)
+
+
 async def set_health(session: AsyncSession, state: SourceState, health: str, reason: str | None) -> None:
-    """Record the source's health; a change is an event every dashboard hears."""
+    """Record the source's health; a change is an event every dashboard hears. `reason` is
+    plain words (`plain_reason`), never a remote server's text."""
     if state.health != health:
         state.health = health
         await emit(session, "source.health", source=state.source,
-                   data={"source": state.source, "status": health, "reason": reason})
+                   data={"source": state.source, "status": health, "reason": reason,
+                         "kind": state.last_error_kind if reason else None})
+
+
+def note_failure(state: SourceState, detail: str, kind: str, now: datetime) -> None:
+    """The failure on the state row: its kind and its (already cleaned) detail."""
+    state.last_error, state.last_error_kind, state.last_error_at = detail, kind, now
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def health_view(source: SourceConfig, state: SourceState | None, now: datetime) -> dict[str, Any]:
+def health_view(source: SourceConfig, state: SourceState | None, now: datetime, *, detail: bool = False,
+                timezone: str = "UTC") -> dict[str, Any]:
+    """What people read about a source, in the current UI language. `detail`: the recorded
+    failure as well (admins only: it may quote the remote server)."""
     # The down rule is applied here too, so a source whose worker died still shows as down.
     overdue = is_overdue(source, state, now)
     status = "down" if is_down(source, state, now) else "failing" if overdue else (state.health if state else "waiting")
-    last_error = state.last_error if state else None
-    if overdue and state and state.next_poll_at:
-        last_error = OVERDUE_MESSAGE.format(since=state.next_poll_at.isoformat(timespec="seconds"))
+    kind = "overdue" if overdue else state.last_error_kind if state and state.last_error else None
+    shown = error_state(kind, when=state.next_poll_at, timezone=timezone, translate=i18n.gettext) \
+        if overdue or (state and state.last_error) else None
     return {
         "name": source.name, "kind": source.kind, "status": status, "overdue": overdue,
         "last_success_at": _iso(state.last_success_at if state else None),
-        "last_error": last_error,
+        "last_error": shown, "last_error_kind": kind,
+        "last_error_detail": state.last_error if detail and state else None,
         "last_error_at": _iso(state.last_error_at if state else None),
         "consecutive_failures": state.consecutive_failures if state else 0,
         "next_poll_at": _iso(state.next_poll_at if state else None),
@@ -78,9 +100,10 @@ def health_view(source: SourceConfig, state: SourceState | None, now: datetime) 
     }
 
 
-async def source_health(session: AsyncSession, sources: list[SourceConfig], now: datetime) -> list[dict[str, Any]]:
+async def source_health(session: AsyncSession, sources: list[SourceConfig], now: datetime, *,
+                        detail: bool = False, timezone: str = "UTC") -> list[dict[str, Any]]:
     states = {s.source: s for s in (await session.exec(select(SourceState))).scalars()}
-    return [health_view(source, states.get(source.name), now) for source in sources]
+    return [health_view(source, states.get(source.name), now, detail=detail, timezone=timezone) for source in sources]
 
 
 async def fetched_totals(session: AsyncSession) -> dict[str, int]:
@@ -88,7 +111,8 @@ async def fetched_totals(session: AsyncSession) -> dict[str, int]:
     return {s.source: s.fetched_total for s in (await session.exec(select(SourceState))).scalars()}
 
 
-async def mark_sources_down(session: AsyncSession, sources: list[SourceConfig], now: datetime) -> list[str]:
+async def mark_sources_down(session: AsyncSession, sources: list[SourceConfig], now: datetime,
+                            timezone: str = "UTC") -> list[str]:
     """Raise `source_down` once per outage of an enabled polled source; the names newly down."""
     newly_down = []
     for source in sources:
@@ -99,15 +123,16 @@ async def mark_sources_down(session: AsyncSession, sources: list[SourceConfig], 
             continue
         state.down_since = now
         state.health = "down"
-        await emit(session, "source_down", source=source.name,
-                   data={"source": source.name, "since": quiet_since(state).isoformat(), "reason": state.last_error})
+        await emit(session, "source_down", source=source.name, data={
+            "source": source.name, "since": quiet_since(state).isoformat(), "reason": plain_reason(state, timezone)})
         newly_down.append(source.name)
     return newly_down
 
 
-async def record_source_error(session: AsyncSession, source: SourceConfig, reason: str, now: datetime) -> None:
+async def record_source_error(session: AsyncSession, source: SourceConfig, reason: str, now: datetime,
+                              kind: str = "configuration") -> None:
     """A source that cannot even start (bad settings, missing secret): unhealthy, with why."""
     state = await source_state(session, source.name, source.kind, now)
-    state.last_error, state.last_error_at = reason, now
+    note_failure(state, reason, kind, now)
     state.consecutive_failures += 1
-    await set_health(session, state, "failing", reason)
+    await set_health(session, state, "failing", plain_reason(state))

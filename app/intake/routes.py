@@ -25,6 +25,8 @@ async def push(source_name: str, request: Request, ctx: Ctx):
 
 @router.get("/api/sources", response_model=SourcesOut, responses=errors())
 async def sources(ctx: Ctx, user: ApiUser):
-    """Each source's health: last success, last error in plain words, next poll, items fetched."""
+    """Each source's health: last success, last error in plain words (admins also get the recorded
+    detail), next poll, items fetched."""
     async with ctx.db.read() as session:
-        return {"sources": await source_health(session, ctx.sources(), ctx.now())}
+        return {"sources": await source_health(session, ctx.sources(), ctx.now(), detail=user.has_role("admin"),
+                                               timezone=ctx.config.sla.timezone)}

@@ -17,7 +17,8 @@ from sqlalchemy import or_, update
 from app.core.config import SourceConfig
 from app.core.context import AppContext
 from app.core.models import SourceState
-from app.intake.health import is_down, set_health, source_state
+from app.intake.health import is_down, note_failure, plain_reason, set_health, source_state
+from app.intake.problems import detail_text, error_kind
 from app.intake.recheck import Rechecker
 from app.intake.store import ingest_batch
 from connectors.base import AuthFailed, Connector, ConnectorError, RateLimited, TemporaryFailure, can_verify
@@ -104,21 +105,21 @@ class SourceRunner:
             if self.rechecker and self.rechecker.due(state, self.ctx.now()):
                 await asyncio.wait_for(self.rechecker.run(state), FETCH_TIMEOUT_SECONDS)
         except RateLimited as exc:
-            return await self._failed(exc.reason, exc.retry_at, count=False,
-                                      shown=f"{exc.reason}: rate limited until {self._local(exc.retry_at)}")
+            return await self._failed(exc, f"{exc.reason}: rate limited until {self._local(exc.retry_at)}",
+                                      exc.retry_at, count=False)
         except AuthFailed as exc:
-            return await self._failed(exc.reason, self.ctx.now() + AUTH_RETRY)
+            return await self._failed(exc, exc.reason, self.ctx.now() + AUTH_RETRY)
         except TemporaryFailure as exc:
-            return await self._failed(exc.reason, exc.retry_at)
+            return await self._failed(exc, exc.reason, exc.retry_at)
         except ConnectorError as exc:
-            return await self._failed(exc.reason, None)
-        except (TimeoutError, asyncio.TimeoutError):
-            return await self._failed(f"no answer within {FETCH_TIMEOUT_SECONDS:.0f} s", None)
+            return await self._failed(exc, exc.reason, None)
+        except (TimeoutError, asyncio.TimeoutError) as exc:
+            return await self._failed(exc, f"no answer within {FETCH_TIMEOUT_SECONDS:.0f} s", None)
         except httpx.HTTPError as exc:
-            return await self._failed(f"{type(exc).__name__}: {exc}", None)
+            return await self._failed(exc, f"{type(exc).__name__}: {exc}", None)
         except Exception as exc:  # a bug must not stop the source's schedule for good
             log.exception("source %s: poll failed", self.source.name)
-            return await self._failed(f"internal error: {type(exc).__name__}", None)
+            return await self._failed(exc, f"internal error: {type(exc).__name__}", None)
         return await self._succeeded(stored)
 
     def _local(self, when: datetime) -> str:
@@ -134,10 +135,11 @@ class SourceRunner:
             await set_health(session, state, "ok", None)
         return PollOutcome(ok=True, stored=stored, next_poll_at=next_poll)
 
-    async def _failed(self, reason: str, retry_at: datetime | None, *, count: bool = True,
-                      shown: str | None = None) -> PollOutcome:
-        # A remote error text or an exception may quote what we sent: no secret is stored or logged.
-        reason, shown = self.ctx.redact(reason), shown and self.ctx.redact(shown)
+    async def _failed(self, exc: BaseException, reason: str, retry_at: datetime | None, *,
+                      count: bool = True) -> PollOutcome:
+        """Record a failed poll: its kind (from `exc`) and its detail, `reason` made plain text,
+        shortened and without secrets (a remote error text or an exception may quote what we sent)."""
+        detail = detail_text(reason, self.ctx.redact)
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
             state = await session.get(SourceState, self.source.name)
@@ -145,13 +147,14 @@ class SourceRunner:
                 state.consecutive_failures += 1
             wait_until = retry_at or now + backoff(max(1, state.consecutive_failures),
                                                    self.source.interval_seconds, self.rng)
-            state.last_error = shown or reason
-            state.last_error_at = state.last_poll_at = now
+            note_failure(state, detail, error_kind(exc), now)
+            state.last_poll_at = now
             state.next_poll_at = max(wait_until, now)
             state.lease_owner = state.lease_until = None
-            await set_health(session, state, "down" if is_down(self.source, state, now) else "failing", state.last_error)
-        log.warning("source %s: %s; next poll %s", self.source.name, shown or reason, wait_until.isoformat())
-        return PollOutcome(ok=False, next_poll_at=wait_until, reason=shown or reason)
+            health = "down" if is_down(self.source, state, now) else "failing"
+            await set_health(session, state, health, plain_reason(state, self.ctx.config.sla.timezone))
+        log.warning("source %s: %s; next poll %s", self.source.name, detail, wait_until.isoformat())
+        return PollOutcome(ok=False, next_poll_at=wait_until, reason=detail)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Poll on schedule until stopped. Nothing ends the loop: a poll's own failures are
@@ -182,8 +185,8 @@ class SourceRunner:
         try:
             async with self.ctx.db.write() as session:
                 state = await source_state(session, self.source.name, self.source.kind, self.ctx.now())
-                state.last_error, state.last_error_at = reason, self.ctx.now()
+                note_failure(state, reason, "database", self.ctx.now())
                 state.consecutive_failures += 1
-                await set_health(session, state, "failing", reason)
+                await set_health(session, state, "failing", plain_reason(state))
         except Exception:  # still unavailable: the log line above says it all
             log.debug("source %s: could not record the failure", self.source.name)

@@ -73,7 +73,15 @@ class SourceHealth(Out):
     status: str = Field(description="waiting | ok | failing | down")
     overdue: bool = Field(description="a polled source whose next poll is well past due (its worker may be stuck)")
     last_success_at: Timestamp | None
-    last_error: str | None
+    last_error: str | None = Field(description=(
+        "what went wrong, in plain words in the viewer's language (\"the server refused our credentials\", "
+        "\"rate limited until 14:05\"); never a remote server's own text"))
+    last_error_kind: str | None = Field(description=(
+        "the kind of failure: auth | rate_limited | unavailable | no_answer | unreadable | too_large | blocked | "
+        "redirected | refused | configuration | database | internal | overdue"))
+    last_error_detail: str | None = Field(description=(
+        "admins only (null for other roles): the failure as recorded, the remote server's words included, "
+        "markup stripped, at most 300 characters"))
     last_error_at: Timestamp | None
     consecutive_failures: int
     next_poll_at: Timestamp | None

@@ -336,7 +336,7 @@ async def save_cursor(session: AsyncSession, source: SourceRef, cursor: dict[str
     if cursor is not None:
         state.cursor = cursor
     state.last_poll_at = state.last_success_at = now
-    state.last_error = None
+    state.last_error = state.last_error_kind = None
     state.consecutive_failures = 0
     state.down_since = None
     await set_health(session, state, "ok", None)

@@ -105,7 +105,7 @@ class Worker:
 
     async def check_sources_down(self) -> list[str]:
         async with self.ctx.db.write() as session:
-            return await mark_sources_down(session, self.ctx.sources(), self.ctx.now())
+            return await mark_sources_down(session, self.ctx.sources(), self.ctx.now(), self.ctx.config.sla.timezone)
 
     async def _record_error(self, source, reason: str) -> None:
         async with self.ctx.db.write() as session:

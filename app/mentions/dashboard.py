@@ -15,6 +15,6 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters) -> dict[str, An
     async with ctx.db.read() as session:
         queue = await list_queue(session, filters, now, ctx.policy, limit=PAGE_SIZE)
         oldest = await oldest_open(session)
-        sources = await source_health(session, ctx.sources(), now)
+        sources = await source_health(session, ctx.sources(), now, timezone=ctx.config.sla.timezone)
     return {"queue": queue, "now": now, "sources": sources, "filters": filters,
             "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}
