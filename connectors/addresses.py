@@ -54,7 +54,7 @@ def address_problem(ip: IPAddress) -> str | None:
               (ip.is_link_local, "a link-local address"), (ip.is_multicast, "a multicast address"),
               (ip.is_unspecified, "an unspecified address"),
               (isinstance(ip, ipaddress.IPv6Address) and ip in _UNIQUE_LOCAL, "a unique-local address"),
-              (ip.is_private, "a private address"), (ip.is_reserved, "a reserved address"),
+              (ip.is_reserved, "a reserved address"), (ip.is_private, "a private address"),
               (not ip.is_global, "not a public address"))
     return next((why for found, why in checks if found), None)
 

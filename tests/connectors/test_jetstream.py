@@ -16,13 +16,15 @@ from app.core.config import ConfigError, SourceConfig
 from app.core.models import Mention
 from app.intake import store
 from app.intake.scheduler import SourceRunner
-from connectors.base import ReplyNotAllowed, ReplyRequest, TemporaryFailure
+from connectors.base import NotAllowed, ReplyNotAllowed, ReplyRequest, TemporaryFailure
 from connectors.http import parse_timestamp
 from connectors.jetstream import DEFAULT_BASE_URL, JetstreamConfig, JetstreamConnector, StreamLimits, to_us
 from connectors.jetstream_events import SeenPosts
+from connectors.transport import OutboundClient
 from tests.support.app import Clock, make_config
 from tests.support.connectors.conformance import ConnectorConformance, FaultyTransport, fetch_all, free_port, ids
 from tests.support.connectors.fake_jetstream import BRAND_DID, POST, QUERY, FakeJetstream, running
+from tests.support.outbound import CheckedAs, fake_dns
 
 CUSTOMER = "did:plc:klant00000000000000000001"
 OTHER = "did:plc:anders0000000000000000001"
@@ -355,3 +357,28 @@ async def test_a_crash_before_commit_refetches_the_batch_once(ctx, fake, runner_
     ctx.clock.advance(minutes=30)
     assert (await restarted.poll_once()).stored == 1
     assert set(await stored(ctx)) == {first["uri"], second["uri"]}
+
+
+# --- the app's address policy (the WebSocket does not go through the client's transport) -------
+
+@pytest.mark.asyncio
+async def test_the_app_clients_address_policy_holds_for_the_websocket_too(fake):
+    fake.create(CUSTOMER, "acme app kapot")
+    async with OutboundClient() as strict:
+        with pytest.raises(NotAllowed, match="Jetstream: refused to connect to 127.0.0.1: a loopback address"):
+            await JetstreamConnector(source(fake.base_url), strict, limits=FAST).fetch(None)
+    assert fake.requests == []
+    async with OutboundClient(allow_private_networks=True) as allowing:
+        result = await JetstreamConnector(source(fake.base_url), allowing, limits=FAST).fetch(None)
+    assert [m.text for m in result.mentions] == ["acme app kapot"]
+
+
+@pytest.mark.asyncio
+async def test_the_websocket_connects_to_the_address_that_was_checked(fake, monkeypatch):
+    fake_dns(monkeypatch, {"jetstream.example.net": []})  # asking DNS again would fail
+    fake.create(CUSTOMER, "acme app kapot")
+    async with httpx.AsyncClient() as client:
+        client.address_policy = CheckedAs("jetstream.example.net")
+        url = fake.base_url.replace("127.0.0.1", "jetstream.example.net")
+        result = await JetstreamConnector(source(url), client, limits=FAST).fetch(None)
+    assert [m.text for m in result.mentions] == ["acme app kapot"]

@@ -8,8 +8,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from connectors.base import ReplyNotAllowed, ReplyRequest
-from connectors.rss import SEEN_LIMIT, RssConfig, RssConnector, unwrap_google_link
+from connectors.base import NotAllowed, Redirected, ReplyNotAllowed, ReplyRequest, TooLarge
+from connectors.rss import MAX_REDIRECTS, SEEN_LIMIT, RssConfig, RssConnector, unwrap_google_link
+from connectors.transport import OutboundClient
 from tests.support.connectors.conformance import ConnectorConformance, serve
 from tests.support.connectors.fake_rss import (
     ATOM_GOOGLE_ALERTS,
@@ -20,6 +21,7 @@ from tests.support.connectors.fake_rss import (
     FakeFeed,
     rss,
 )
+from tests.support.outbound import bomb, hostile
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)  # fixed for the run: undated entries get it
 
@@ -204,3 +206,28 @@ async def test_undated_entries_get_hashed_ids_and_are_not_emitted_twice(connecto
 @pytest.mark.asyncio
 async def test_follows_a_moved_feed(make_connector):
     assert len((await make_connector("/old-feed").fetch(None)).mentions) == 2
+
+
+@pytest.mark.asyncio
+async def test_follows_at_most_three_redirects(make_connector, fake):
+    assert MAX_REDIRECTS == 3
+    assert len((await make_connector("/hop/3").fetch(None)).mentions) == 2
+    fetched = len(fake.requests)
+    with pytest.raises(Redirected, match="RSS feed redirected more than 3 times"):
+        await make_connector("/hop/4").fetch(None)
+    assert len(fake.requests) == fetched  # the feed itself was never fetched
+
+
+@pytest.mark.asyncio
+async def test_a_feed_on_a_private_address_is_refused_before_anything_is_sent(fake):
+    async with OutboundClient() as strict:
+        with pytest.raises(NotAllowed, match="refused to connect to 127.0.0.1"):
+            await RssConnector({"name": "forum", "kind": "rss", "url": fake.base_url + "/old-feed"}, strict).fetch(None)
+    assert fake.requests == []
+
+
+@pytest.mark.asyncio
+async def test_a_feed_larger_than_the_cap_fails_the_fetch():
+    async with hostile(bomb()) as server, OutboundClient(allow_private_networks=True) as http:
+        with pytest.raises(TooLarge, match="RSS feed: the server sent more than 10 MB"):
+            await RssConnector({"name": "forum", "kind": "rss", "url": server.url + "/feed.xml"}, http).fetch(None)

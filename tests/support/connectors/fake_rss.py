@@ -156,5 +156,11 @@ class FakeFeed:
     async def moved(self, request: Request) -> Response:
         return Response(status_code=301, headers={"Location": "/feed.xml"})
 
+    async def hop(self, request: Request) -> Response:
+        """`/hop/N`: a feed moved N times (`/hop/N-1`, ..., `/feed.xml`)."""
+        n = request.path_params["n"]
+        return Response(status_code=302, headers={"Location": f"/hop/{n - 1}" if n > 1 else "/feed.xml"})
+
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/feed.xml", self.feed), Route("/old-feed", self.moved)])
+        return Starlette(routes=[Route("/feed.xml", self.feed), Route("/old-feed", self.moved),
+                                 Route("/hop/{n:int}", self.hop)])
