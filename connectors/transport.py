@@ -11,8 +11,9 @@ sink gets both without knowing:
   (connectors/http.py `send(redirects=3)`).
 - **Size.** An answer is read through `CappedStream`: the transport decompresses gzip and
   deflate itself, piece by piece, counts what comes out and aborts with `ResponseTooLarge` as
-  soon as the count passes the cap. So a 500 KB gzip body that inflates to 500 MB is refused
-  after reading a few megabytes, and httpx gets a response without `content-encoding`.
+  soon as the count passes the cap. So a 500 KB gzip body that would inflate to 500 MB is refused
+  once 10 MB have come out of it (never held at once), and httpx gets a response without
+  `content-encoding`. What arrives is counted as well, so an endless body ends too.
 
 The cap is `DEFAULT_MAX_RESPONSE_BYTES` unless a request names its own in the request
 extension `max_response_bytes`: `client.get(url, extensions={"max_response_bytes": 2**20})`.
@@ -161,6 +162,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
                  limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)):
         super().__init__(limits=limits)
         self.policy = policy
+        # httpx's pool, again, with our network backend (httpx has no parameter for one).
         self.max_response_bytes = max_response_bytes
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,

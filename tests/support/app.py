@@ -57,8 +57,8 @@ def allowing_private_networks(toml: str) -> str:
     has one: the fake channels and chat tools of the tests listen on 127.0.0.1."""
     if re.search(r"^\s*allow_private_networks\s*=", toml, re.M):
         return toml
-    if re.search(r"^\s*\[app\]\s*$", toml, re.M):
-        return re.sub(r"^(\s*\[app\]\s*)$", r"\1\nallow_private_networks = true", toml, count=1, flags=re.M)
+    if re.search(r"^\s*\[app\]\s*(#.*)?$", toml, re.M):
+        return re.sub(r"^(\s*\[app\]\s*(#.*)?)$", r"\1\nallow_private_networks = true", toml, count=1, flags=re.M)
     return "[app]\nallow_private_networks = true\n\n" + toml
 
 
