@@ -1,14 +1,21 @@
-"""Signing in with a password: the throttle, the check, the session and the audit line."""
+"""Signing in with a password: the limits, the check, the session and the audit line.
+
+The order keeps a flood of wrong passwords from slowing anything else down: an attempt over
+a limit is refused before any hashing (from memory once this process has refused it), the
+argon2 check runs off the event loop and outside any database transaction, and only then
+is one short write transaction opened for the attempt record and the new session."""
 from __future__ import annotations
 
 from app.accounts import passwords, sessions, throttle, users
 from app.core.context import AppContext
 from app.core.errors import DomainError, Unauthenticated
+from app.core.models import User
 from app.mentions.actions import audit
 
 
 class Throttled(DomainError):
-    """Too many recent failures for this username and address; `retry_after` seconds to wait."""
+    """Too many recent failures (this username and address, this address, or everyone);
+    `retry_after` seconds to wait."""
     status = 429
 
     def __init__(self, retry_after: int):
@@ -16,20 +23,44 @@ class Throttled(DomainError):
         self.retry_after = retry_after
 
 
-async def sign_in(ctx: AppContext, username: str, password: str, client: str) -> str:
-    """A new session's token, or Throttled / Unauthenticated (the failure is counted)."""
-    now = ctx.now()
-    key = throttle.throttle_key(username, client)
-    async with ctx.db.write() as session:
-        wait = await throttle.retry_after_seconds(session, key, now)
-        if wait:
-            raise Throttled(wait)
-        user = await users.user_by_name(session, username.strip())
-        ok = passwords.verify_password(password, user.password_hash if user and not user.disabled else None)
-        await throttle.record_attempt(session, key, ok, now)
-        if ok:
-            token, _ = await sessions.start_session(session, user, now)
-            audit(session, user.username, "login", None, now, client=client)
+async def _check_limits(ctx: AppContext, username: str, client: str) -> User | None:
+    """The user to check the password of (None: unknown or deactivated), or Throttled."""
+    guard, now = ctx.login_guard, ctx.now()
+    if wait := guard.retry_after(username, client, now):
+        raise Throttled(wait)
+    async with ctx.db.read() as session:
+        refused = await throttle.over_limit(session, username, client, now, guard.pending(username, client))
+        if refused:
+            limit, until = refused
+            guard.remember(limit.scope, username, client, until, now)
+            raise Throttled(throttle.retry_seconds(until, now))
+        user = await users.user_by_name(session, username)
+    return user if user and not user.disabled else None
+
+
+async def sign_in(ctx: AppContext, username: str, password: str, client: str,
+                  previous_token: str | None = None) -> str:
+    """A new session's token, or Throttled / Unauthenticated (the failure is counted).
+    `previous_token`: the session cookie the browser still had; it ends on success, so a
+    second person signing in on the same browser does not leave the first one's session live."""
+    username = username.strip()
+    user = await _check_limits(ctx, username, client)
+    ctx.login_guard.start(username, client)
+    try:
+        ok = await passwords.verify_password_off_loop(password, user.password_hash if user else None)
+        now = ctx.now()
+        async with ctx.db.write() as session:
+            if ok:  # still the same active user with the same password, now that we write
+                current = await session.get(User, user.id)
+                ok = current is not None and not current.disabled and current.password_hash == user.password_hash
+            await throttle.record_attempt(session, username, client, ok, now)
+            if ok:
+                if previous_token:
+                    await sessions.end_session(session, passwords.sha256(previous_token), now)
+                token, _ = await sessions.start_session(session, current, now)
+                audit(session, current.username, "login", None, now, client=client)
+    finally:
+        ctx.login_guard.finish(username, client)
     if not ok:  # after the commit: the failed attempt must count
         raise Unauthenticated("unknown username or wrong password")
     return token

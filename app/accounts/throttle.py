@@ -1,6 +1,15 @@
-"""Login throttling: too many recent failures for one username and address wait a while."""
+"""Login throttling, so that guessing passwords is slow and cannot slow the service down.
+
+Three limits on recent failures, stored in the database so every process sees them: one
+username from one address, one address whatever the username, and all addresses together
+(the last caps the password hashing a distributed guesser can cause). An attempt over a
+limit is refused before any hashing. Each process also remembers what it refused until when
+(`LoginGuard`), so a flood is answered without touching the database, and counts the checks
+under way, so a burst cannot slip past a limit while its hashes run."""
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -8,28 +17,92 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.models import LoginAttempt
 
-THROTTLE_WINDOW = timedelta(minutes=15)
-THROTTLE_MAX_FAILURES = 5
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str  # "user" (username and address) | "address" | "global"
+    failures: int
+    window: timedelta
+
+
+USER_LIMIT = Limit("user", 5, timedelta(minutes=15))
+ADDRESS_LIMIT = Limit("address", 10, timedelta(minutes=15))
+GLOBAL_LIMIT = Limit("global", 30, timedelta(minutes=1))
+LIMITS = (USER_LIMIT, ADDRESS_LIMIT, GLOBAL_LIMIT)
+KEEP_ATTEMPTS = timedelta(hours=1)  # longer than any window
+MAX_REMEMBERED = 10_000  # refusals a process keeps in memory; the database stays the truth
 
 
 def throttle_key(username: str, client: str) -> str:
     return f"{username.strip().lower()}|{client}"
 
 
-async def retry_after_seconds(session: AsyncSession, key: str, now: datetime) -> int | None:
-    """Seconds to wait when this key has too many recent failures, else None."""
-    since = now - THROTTLE_WINDOW
-    failures = (await session.exec(select(LoginAttempt.at).where(
-        LoginAttempt.key == key, LoginAttempt.success.is_(False), LoginAttempt.at > since)
-        .order_by(LoginAttempt.at))).scalars().all()
-    if len(failures) < THROTTLE_MAX_FAILURES:
-        return None
-    oldest_counted = failures[-THROTTLE_MAX_FAILURES]
-    return max(1, int((oldest_counted + THROTTLE_WINDOW - now).total_seconds()) + 1)
+def _keys(username: str, client: str) -> dict[str, str]:
+    return {"user": "user:" + throttle_key(username, client), "address": "address:" + client, "global": "global"}
 
 
-async def record_attempt(session: AsyncSession, key: str, success: bool, now: datetime) -> None:
-    session.add(LoginAttempt(key=key, at=now, success=success))
-    if success:  # a good login clears the slate for this key
+class LoginGuard:
+    """One per process: refusals remembered until they expire, and the checks under way."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, datetime] = {}
+        self._pending: Counter[str] = Counter()
+
+    def retry_after(self, username: str, client: str, now: datetime) -> int | None:
+        """Seconds to wait if this process already refused this username, address or everyone."""
+        waits = [until for key in _keys(username, client).values()
+                 if (until := self._until.get(key)) and until > now]
+        return retry_seconds(max(waits), now) if waits else None
+
+    def remember(self, scope: str, username: str, client: str, until: datetime, now: datetime) -> None:
+        if len(self._until) >= MAX_REMEMBERED:
+            self._until = {k: u for k, u in self._until.items() if u > now}
+            while len(self._until) >= MAX_REMEMBERED:  # still full: forget the soonest to expire
+                del self._until[min(self._until, key=self._until.__getitem__)]
+        self._until[_keys(username, client)[scope]] = until
+
+    def pending(self, username: str, client: str) -> dict[str, int]:
+        return {scope: self._pending[key] for scope, key in _keys(username, client).items()}
+
+    def start(self, username: str, client: str) -> None:
+        self._pending.update(_keys(username, client).values())
+
+    def finish(self, username: str, client: str) -> None:
+        self._pending.subtract(_keys(username, client).values())
+        self._pending += Counter()  # drops the zeros
+
+
+def retry_seconds(until: datetime, now: datetime) -> int:
+    return max(1, int((until - now).total_seconds()) + 1)
+
+
+def _failures(limit: Limit, username: str, client: str, now: datetime):
+    query = select(LoginAttempt.at).where(LoginAttempt.success.is_(False), LoginAttempt.at > now - limit.window)
+    if limit.scope == "user":
+        query = query.where(LoginAttempt.key == throttle_key(username, client))
+    elif limit.scope == "address":
+        query = query.where(LoginAttempt.client == client)
+    return query.order_by(LoginAttempt.at.desc()).limit(limit.failures)
+
+
+async def over_limit(session: AsyncSession, username: str, client: str, now: datetime,
+                     pending: dict[str, int]) -> tuple[Limit, datetime] | None:
+    """The first limit this attempt would exceed, with when it frees up; else None.
+    `pending`: attempts of this process still being checked, per scope."""
+    for limit in LIMITS:
+        room = limit.failures - pending.get(limit.scope, 0)
+        if room <= 0:  # the checks under way fill it; their outcome is known within a second
+            return limit, now + timedelta(seconds=1)
+        recent = (await session.exec(_failures(limit, username, client, now))).scalars().all()
+        if len(recent) >= room:
+            # frees up when the oldest failure that counts leaves the window
+            return limit, recent[room - 1] + limit.window
+    return None
+
+
+async def record_attempt(session: AsyncSession, username: str, client: str, success: bool, now: datetime) -> None:
+    key = throttle_key(username, client)
+    session.add(LoginAttempt(key=key, client=client, at=now, success=success))
+    if success:  # a good login clears the slate for this username and address
         await session.execute(delete(LoginAttempt).where(LoginAttempt.key == key, LoginAttempt.success.is_(False)))
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - THROTTLE_WINDOW * 4))
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP_ATTEMPTS))

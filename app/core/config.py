@@ -6,6 +6,7 @@ raises `ConfigError` with a message naming the file, the key and what is wrong.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -82,6 +83,19 @@ class AppSection(_Strict):
     # Sources and chat hooks may use loopback and private addresses (tests, the demo, an intranet
     # feed). Off: they are refused at start-up and after DNS at request time (connectors/addresses.py).
     allow_private_networks: bool = False
+    # Reverse proxies whose X-Forwarded-For / -Proto are believed (addresses or networks);
+    # from any other peer the header is ignored, so a client cannot pick its own address.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -10,6 +10,7 @@ from typing import Callable
 import httpx
 
 from app import sla
+from app.accounts.throttle import LoginGuard
 from app.core.config import Config, Settings, SourceConfig
 from app.core.db import Database
 from app.core.models import utcnow
@@ -37,6 +38,7 @@ class AppContext:
     clock: Callable[[], datetime] = utcnow
     demo: bool = False
     extra_sources: list[SourceConfig] = field(default_factory=list)
+    login_guard: LoginGuard = field(default_factory=LoginGuard)  # this process's login refusals
     _http: httpx.AsyncClient | None = None
 
     def http(self) -> httpx.AsyncClient:

@@ -214,6 +214,7 @@ class LoginAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True)  # "username|client address"
+    client: str | None = Field(default=None, index=True)  # the address alone: its limit spans usernames
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     success: bool = False
 
