@@ -1,5 +1,5 @@
-"""The `webcare` command: serve, worker, migrate, user add, token create/revoke, erase and export
-(README, "Running it for real" and "Privacy and security")."""
+"""The `webcare` command: serve, worker, migrate, user add/disable/enable/set-role, token
+create/revoke, erase and export (README, "Running it for real" and "Privacy and security")."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +21,7 @@ from app.core.config import (
     load_config,
     missing_environment,
 )
+from app.core.models import ROLES
 from app.core.secrets import configured_secrets
 from app.core.sources import DEMO
 
@@ -90,9 +91,16 @@ def cmd_serve(args) -> int:
               flush=True)
     app = create_app(ctx, run_worker=not args.no_worker)
     # Open event streams never end on their own: give them a few seconds on shutdown.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, timeout_graceful_shutdown=5,
+                **proxy_options(ctx.config))
     return 0
+
+
+def proxy_options(config) -> dict:
+    """uvicorn believes X-Forwarded-For and -Proto only from `[app] trusted_proxies`; its own
+    default would trust 127.0.0.1, where any local client could then choose its address."""
+    trusted = list(config.app.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 def cmd_worker(args) -> int:
@@ -147,16 +155,52 @@ def cmd_user_add(args) -> int:
     return 0
 
 
-async def _with_user(ctx, username: str, action):
+async def _with_user(ctx, username: str, action, audit_as: str | None = None, **detail):
+    """`action(session, user)` in one write transaction; `audit_as`: the audit line it leaves."""
     from app.accounts import principal, users
+    from app.mentions.actions import audit
     try:
         async with ctx.db.write() as session:
             user = await users.user_by_name(session, username)
             if user is None:
                 raise principal.AuthError(f"no user named {username!r}")
-            return await action(session, user)
+            result = await action(session, user)
+            if audit_as:
+                audit(session, _cli_actor(), audit_as, None, ctx.now(), user=user.username, **detail)
+            return result
     finally:
         await ctx.db.dispose()
+
+
+def cmd_user_disable(args) -> int:
+    from app.accounts import users
+    ctx = _context()
+    asyncio.run(_with_user(ctx, args.username, lambda session, user: users.disable_user(session, user, ctx.now()),
+                           "user.disable"))
+    print(f"user {args.username!r} deactivated: their sessions, API tokens and open event streams have ended")
+    return 0
+
+
+def cmd_user_enable(args) -> int:
+    from app.accounts import users
+
+    async def enable(_session, user) -> None:
+        users.enable_user(user)
+
+    asyncio.run(_with_user(_context(), args.username, enable, "user.enable"))
+    print(f"user {args.username!r} reactivated: they sign in afresh (old sessions and tokens stay revoked)")
+    return 0
+
+
+def cmd_user_set_role(args) -> int:
+    from app.accounts import users
+
+    async def set_role(_session, user) -> None:
+        users.set_role(user, args.role)
+
+    asyncio.run(_with_user(_context(), args.username, set_role, "user.set_role", role=args.role))
+    print(f"user {args.username!r} now has the role {args.role}")
+    return 0
 
 
 def cmd_token_create(args) -> int:
@@ -255,10 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="add a user")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=("responder", "lead", "admin"))
+    add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--name", help="display name (initials sign replies)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=cmd_user_add)
+    disable = user.add_parser("disable", help="deactivate a user: ends their sessions, tokens and open streams")
+    disable.add_argument("username")
+    disable.set_defaults(func=cmd_user_disable)
+    enable = user.add_parser("enable", help="reactivate a user (old sessions and tokens stay revoked)")
+    enable.add_argument("username")
+    enable.set_defaults(func=cmd_user_enable)
+    set_role = user.add_parser("set-role", help="change a user's role")
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=ROLES)
+    set_role.set_defaults(func=cmd_user_set_role)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     create = token.add_parser("create", help="print a new API token for a user")

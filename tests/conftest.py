@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
+from app.cli import proxy_options
 from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.db import Database
@@ -121,10 +122,11 @@ async def app_client(ctx) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest_asyncio.fixture
 async def live_server(ctx) -> AsyncIterator[str]:
-    """A real uvicorn on a spare port (httpx's ASGI transport does not stream)."""
+    """A real uvicorn on a spare port (httpx's ASGI transport does not stream), believing
+    proxy headers as `webcare serve` does."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", timeout_graceful_shutdown=2))
+                                           lifespan="on", timeout_graceful_shutdown=2, **proxy_options(ctx.config)))
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:

@@ -17,7 +17,8 @@ class Principal:
     user: User
     via: str  # "session" | "token"
     csrf_token: str | None = None
-    session_hash: str | None = None
+    session_hash: str | None = None  # via a session: its token's SHA-256
+    token_id: int | None = None  # via an API token: its row
 
     @property
     def username(self) -> str:

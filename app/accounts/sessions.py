@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounts import revocation
 from app.accounts.passwords import sha256
 from app.accounts.principal import Principal
 from app.core.models import AuthSession, User
@@ -49,9 +50,11 @@ async def touch_session(session: AsyncSession, token_hash: str, now: datetime) -
 
 
 async def end_session(session: AsyncSession, token_hash: str, now: datetime) -> None:
+    """Log out: the cookie stops working and the session's open event streams close."""
     auth = await session.get(AuthSession, token_hash)
     if auth and auth.revoked_at is None:
         auth.revoked_at = now
+        await revocation.session_ended(session, token_hash)
 
 
 def csrf_ok(principal: Principal, submitted: str | None) -> bool:

@@ -1,4 +1,5 @@
-"""API tokens: shown once, stored as SHA-256 hashes, revocable."""
+"""API tokens: shown once, stored as SHA-256 hashes, revocable (which also closes their open
+event streams)."""
 from __future__ import annotations
 
 import secrets
@@ -7,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounts import revocation
 from app.accounts.passwords import sha256
 from app.accounts.principal import Principal
 from app.core.models import ApiToken, User, utcnow
@@ -28,6 +30,7 @@ async def revoke_tokens(session: AsyncSession, user: User, prefix: str | None = 
     tokens = (await session.exec(query)).scalars().all()
     for token in tokens:
         token.revoked_at = utcnow()
+        await revocation.token_revoked(session, token.id)
     await session.flush()
     return len(tokens)
 
@@ -38,4 +41,4 @@ async def principal_from_token(session: AsyncSession, token: str, now: datetime)
     if row is None:
         return None
     api_token, user = row
-    return Principal(user=user, via="token")
+    return Principal(user=user, via="token", token_id=api_token.id)

@@ -1,18 +1,25 @@
-"""Users: creating them and looking them up."""
+"""Users: creating, looking up, deactivating and reactivating them, and their role."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounts import revocation
 from app.accounts.passwords import hash_password
 from app.accounts.principal import AuthError
-from app.core.models import ROLES, User, utcnow
+from app.core.models import ROLES, ApiToken, AuthSession, User, utcnow
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AuthError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
 
 
 async def create_user(session: AsyncSession, username: str, password: str, role: str,
                       display_name: str | None = None) -> User:
-    if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    _check_role(role)
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise AuthError("username must be 1-64 characters without spaces")
@@ -42,3 +49,23 @@ async def set_language(session: AsyncSession, user_id: int, language: str | None
     """The user's own UI language (None: follow the browser)."""
     user = await session.get(User, user_id)
     user.language = language
+
+
+async def disable_user(session: AsyncSession, user: User, now: datetime) -> None:
+    """Deactivate: every session and API token is revoked for good (reactivating revives
+    none of them) and every open event stream of theirs closes, in every process."""
+    user.disabled = True
+    for model in (AuthSession, ApiToken):
+        await session.execute(update(model).where(model.user_id == user.id, model.revoked_at.is_(None))
+                              .values(revoked_at=now).execution_options(synchronize_session=False))
+    await revocation.user_disabled(session, user.id)
+
+
+def enable_user(user: User) -> None:
+    """Reactivate: they sign in afresh; their old sessions and tokens stay revoked."""
+    user.disabled = False
+
+
+def set_role(user: User, role: str) -> None:
+    _check_role(role)
+    user.role = role

@@ -56,10 +56,14 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
 
 
+def credentials_required() -> HTTPException:
+    return HTTPException(401, "login or API token required", headers={"WWW-Authenticate": "Bearer"})
+
+
 async def api_user(request: Request, ctx: Ctx) -> Principal:
     principal = await _principal(request, ctx)
     if principal is None:
-        raise HTTPException(401, "login or API token required", headers={"WWW-Authenticate": "Bearer"})
+        raise credentials_required()
     await _check_csrf(request, principal)
     return principal
 

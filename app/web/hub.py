@@ -1,9 +1,12 @@
-"""One per web process: tails the events table and hands new rows to every open event stream."""
+"""One per web process: tails the events table and hands new rows to every open event stream,
+and closes the streams whose session, token or user an event row says has ended."""
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from app.accounts import revocation
+from app.accounts.principal import Principal
 from app.core.db import Database
 from app.core.events import StreamEvent, events_after, latest_event_id
 
@@ -19,7 +22,7 @@ class EventHub:
         self.db = db
         self.poll_seconds = poll_seconds
         self.last_id = 0
-        self._subscribers: set[asyncio.Queue[StreamEvent | None]] = set()
+        self._subscriptions: set[Subscription] = set()
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -30,8 +33,8 @@ class EventHub:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        for queue in list(self._subscribers):
-            queue.put_nowait(None)
+        for subscription in list(self._subscriptions):
+            subscription.end()
 
     async def _tail(self) -> None:
         while True:
@@ -46,27 +49,31 @@ class EventHub:
             await asyncio.sleep(self.poll_seconds)
 
     def _publish(self, event: StreamEvent) -> None:
-        for queue in list(self._subscribers):
+        if event.type in revocation.ACCESS_ENDED:  # for this process, not for browsers
+            for subscription in list(self._subscriptions):
+                if revocation.ends(event, subscription.principal):
+                    subscription.end()
+            return
+        for subscription in list(self._subscriptions):
             try:
-                queue.put_nowait(event)
+                subscription.queue.put_nowait(event)
             except asyncio.QueueFull:
                 # A client this far behind reconnects and replays from Last-Event-ID.
-                self._subscribers.discard(queue)
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait(None)
+                subscription.end()
 
-    def subscribe(self, last_event_id: int | None) -> "Subscription":
-        """Events after `last_event_id` (None: only new ones); close() when done."""
-        queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue(maxsize=5000)
-        self._subscribers.add(queue)  # before the replay query, so nothing falls in between
-        return Subscription(self, queue, self.last_id if last_event_id is None else last_event_id,
-                            replay=last_event_id is not None)
+    def subscribe(self, principal: Principal, last_event_id: int | None) -> Subscription:
+        """Events after `last_event_id` (None: only new ones) for as long as `principal`'s
+        access lasts; close() when done."""
+        subscription = Subscription(self, principal, self.last_id if last_event_id is None else last_event_id,
+                                    replay=last_event_id is not None)
+        self._subscriptions.add(subscription)  # before the replay query, so nothing falls in between
+        return subscription
 
 
 class Subscription:
-    def __init__(self, hub: EventHub, queue: asyncio.Queue, after: int, replay: bool):
-        self._hub, self._queue, self.sent, self._replay = hub, queue, after, replay
+    def __init__(self, hub: EventHub, principal: Principal, after: int, replay: bool):
+        self._hub, self.principal, self.sent, self._replay = hub, principal, after, replay
+        self.queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue(maxsize=5000)
 
     async def backlog(self) -> list[StreamEvent]:
         """What happened since the client's Last-Event-ID, read from the table."""
@@ -75,16 +82,24 @@ class Subscription:
         events = await events_after(self._hub.db, self.sent)
         if events:
             self.sent = events[-1].id
-        return events
+        return [e for e in events if e.type not in revocation.ACCESS_ENDED]
 
     async def next(self) -> StreamEvent | None:
-        """The next new event; None when the hub closed this subscription (client must reconnect)."""
+        """The next new event; None when the hub ended this subscription (the client must
+        reconnect, and is refused if its access has ended)."""
         while True:
-            event = await self._queue.get()
+            event = await self.queue.get()
             if event is None or event.id > self.sent:
                 if event is not None:
                     self.sent = event.id
                 return event
 
+    def end(self) -> None:
+        """Stop at once: whatever is still queued is dropped."""
+        self.close()
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
     def close(self) -> None:
-        self._hub._subscribers.discard(self._queue)
+        self._hub._subscriptions.discard(self)

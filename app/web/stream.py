@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.web.deps import ApiUser
+from app.accounts import revocation
+from app.web.deps import ApiUser, Ctx, credentials_required
 from app.web.hub import Subscription
 from app.web.schemas import errors
 
@@ -50,7 +51,15 @@ class EventStream(StreamingResponse):
           "description": "`event:` the type (mention.created, mention.updated, source.health, ...), `id:` the "
                          "event row id (resume with Last-Event-ID), `data:` JSON with at least the mention's "
                          "`id`, `external_id` and `status`"}, **errors(json_route=False)})
-async def events(request: Request, user: ApiUser):
-    """The change stream as server-sent events, resumable with Last-Event-ID."""
-    subscription = request.app.state.hub.subscribe(_last_event_id(request))
+async def events(request: Request, ctx: Ctx, user: ApiUser):
+    """The change stream as server-sent events, resumable with Last-Event-ID. It ends when the
+    session is logged out, the token revoked or the user deactivated."""
+    subscription = request.app.state.hub.subscribe(user, _last_event_id(request))
+    # Listening now, so any later ending reaches this stream; one that came in between the
+    # login check and here is seen by reading again.
+    async with ctx.db.read() as session:
+        live = await revocation.still_valid(session, user, ctx.now())
+    if not live:
+        subscription.close()
+        raise credentials_required()
     return EventStream(_stream(request, subscription), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
