@@ -24,6 +24,7 @@ from app.reports import routes as report_routes
 from app.web import api_docs, ops, stream
 from app.web.errors import add_error_handlers
 from app.web.hub import EventHub
+from app.web.login_gate import LoginGate
 from app.web.middleware import add_security_headers
 from app.web.rendering import STATIC_DIR, build_templates
 
@@ -65,4 +66,5 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
         app.include_router(module.router, include_in_schema=False)
     add_security_headers(app)
     add_error_handlers(app)
+    app.add_middleware(LoginGate, ctx=ctx)  # outermost: a refused sign-in costs next to nothing
     return app

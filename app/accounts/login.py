@@ -23,16 +23,15 @@ class Throttled(DomainError):
         self.retry_after = retry_after
 
 
-async def _check_limits(ctx: AppContext, username: str, client: str) -> User | None:
-    """The user to check the password of (None: unknown or deactivated), or Throttled."""
-    guard, now = ctx.login_guard, ctx.now()
-    if wait := guard.retry_after(username, client, now):
-        raise Throttled(wait)
+async def _check_limits(ctx: AppContext, username: str, client: str, ahead: dict[str, int]) -> User | None:
+    """The user to check the password of (None: unknown or deactivated), or Throttled.
+    `ahead`: this process's attempts still under way that started before this one."""
+    now = ctx.now()
     async with ctx.db.read() as session:
-        refused = await throttle.over_limit(session, username, client, now, guard.pending(username, client))
+        refused = await throttle.over_limit(session, username, client, now, ahead)
         if refused:
             limit, until = refused
-            guard.remember(limit.scope, username, client, until, now)
+            ctx.login_guard.remember(limit.scope, username, client, until, now)
             raise Throttled(throttle.retry_seconds(until, now))
         user = await users.user_by_name(session, username)
     return user if user and not user.disabled else None
@@ -43,10 +42,12 @@ async def sign_in(ctx: AppContext, username: str, password: str, client: str,
     """A new session's token, or Throttled / Unauthenticated (the failure is counted).
     `previous_token`: the session cookie the browser still had; it ends on success, so a
     second person signing in on the same browser does not leave the first one's session live."""
-    username = username.strip()
-    user = await _check_limits(ctx, username, client)
-    ctx.login_guard.start(username, client)
+    username, guard = username.strip(), ctx.login_guard
+    if wait := guard.retry_after(username, client, ctx.now()):
+        raise Throttled(wait)
+    ahead = guard.start(username, client)
     try:
+        user = await _check_limits(ctx, username, client, ahead)
         ok = await passwords.verify_password_off_loop(password, user.password_hash if user else None)
         now = ctx.now()
         async with ctx.db.write() as session:
@@ -60,7 +61,7 @@ async def sign_in(ctx: AppContext, username: str, password: str, client: str,
                 token, _ = await sessions.start_session(session, current, now)
                 audit(session, current.username, "login", None, now, client=client)
     finally:
-        ctx.login_guard.finish(username, client)
+        guard.finish(username, client)
     if not ok:  # after the commit: the failed attempt must count
         raise Unauthenticated("unknown username or wrong password")
     return token

@@ -11,17 +11,11 @@ from app.accounts import login, sessions, users
 from app.core import i18n
 from app.core.errors import Unauthenticated
 from app.web.deps import Ctx, PageUser
+from app.web.login_gate import client_address
 from app.web.rendering import render, safe_next
 
 router = APIRouter()
 LOGIN_CSRF_COOKIE = "webcare_login_csrf"
-
-
-def _client(request: Request) -> str:
-    """The socket peer, or what a trusted proxy says it is: the server believes
-    X-Forwarded-For only from `[app] trusted_proxies` (app/cli.py), so the header cannot
-    be rotated to dodge the login limits."""
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login")
@@ -43,7 +37,7 @@ async def login_form(request: Request, ctx: Ctx, username: Annotated[str, Form()
         return render(request, "login.html", status_code=403, next=safe_next(next), login_csrf=cookie or "",
                       error=i18n.gettext("Your login form expired. Please try again."))
     try:
-        token = await login.sign_in(ctx, username, password, _client(request),
+        token = await login.sign_in(ctx, username, password, client_address(request.scope),
                                     previous_token=request.cookies.get(sessions.SESSION_COOKIE))
     except login.Throttled as exc:
         response = render(request, "login.html", status_code=429, next=safe_next(next), login_csrf=cookie,

@@ -4,10 +4,11 @@ Three limits on recent failures, stored in the database so every process sees th
 username from one address, one address whatever the username, and all addresses together
 (the last caps the password hashing a distributed guesser can cause). An attempt over a
 limit is refused before any hashing. Each process also remembers what it refused until when
-(`LoginGuard`), so a flood is answered without touching the database, and counts the checks
+(`LoginGuard`), so a flood is answered without touching the database, and counts the attempts
 under way, so a burst cannot slip past a limit while its hashes run."""
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,11 +62,12 @@ class LoginGuard:
                 del self._until[min(self._until, key=self._until.__getitem__)]
         self._until[_keys(username, client)[scope]] = until
 
-    def pending(self, username: str, client: str) -> dict[str, int]:
-        return {scope: self._pending[key] for scope, key in _keys(username, client).items()}
-
-    def start(self, username: str, client: str) -> None:
-        self._pending.update(_keys(username, client).values())
+    def start(self, username: str, client: str) -> dict[str, int]:
+        """Count this attempt as under way; the attempts already under way, per scope."""
+        keys = _keys(username, client)
+        ahead = {scope: self._pending[key] for scope, key in keys.items()}
+        self._pending.update(keys.values())
+        return ahead
 
     def finish(self, username: str, client: str) -> None:
         self._pending.subtract(_keys(username, client).values())
@@ -73,7 +75,7 @@ class LoginGuard:
 
 
 def retry_seconds(until: datetime, now: datetime) -> int:
-    return max(1, int((until - now).total_seconds()) + 1)
+    return max(1, math.ceil((until - now).total_seconds()))
 
 
 def _failures(limit: Limit, username: str, client: str, now: datetime):
@@ -88,7 +90,7 @@ def _failures(limit: Limit, username: str, client: str, now: datetime):
 async def over_limit(session: AsyncSession, username: str, client: str, now: datetime,
                      pending: dict[str, int]) -> tuple[Limit, datetime] | None:
     """The first limit this attempt would exceed, with when it frees up; else None.
-    `pending`: attempts of this process still being checked, per scope."""
+    `pending`: attempts this process started earlier and is still checking, per scope."""
     for limit in LIMITS:
         room = limit.failures - pending.get(limit.scope, 0)
         if room <= 0:  # the checks under way fill it; their outcome is known within a second

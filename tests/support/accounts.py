@@ -107,16 +107,19 @@ def webcare_command(tmp_path: Path, db_url: str, *args: str, stdin: str | None =
 
 @contextlib.contextmanager
 def serve_process(tmp_path: Path, db_url: str, *args: str) -> Iterator[str]:
-    """`webcare serve` in its own process on a spare port; yields its base URL. The output
-    must hold no traceback when it stops."""
+    """`webcare serve` in its own process on a spare port; yields its base URL. Its output
+    (an access-log line per request: a file, as a pipe nobody reads would fill and stall the
+    server) must hold no traceback when it stops."""
     port = free_port()
-    process = subprocess.Popen([WEBCARE, "serve", "--port", str(port), *args], env=webcare_env(tmp_path, db_url),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = tmp_path / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([WEBCARE, "serve", "--port", str(port), *args], env=webcare_env(tmp_path, db_url),
+                                   stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert process.poll() is None, process.communicate()[0].decode(errors="replace")
+            assert process.poll() is None, log_path.read_text(errors="replace")
             assert time.monotonic() < deadline, "webcare serve did not start"
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(base + "/healthz", timeout=2).status_code == 200:
@@ -125,6 +128,6 @@ def serve_process(tmp_path: Path, db_url: str, *args: str) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        output = process.communicate(timeout=30)[0].decode(errors="replace")
+        process.wait(30)
+    output = log_path.read_text(errors="replace")
     assert "Traceback" not in output, output
-
