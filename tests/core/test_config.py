@@ -60,6 +60,14 @@ events = ["breached"]
     assert config.sla_policy.hours is not None
 
 
+def test_trusted_proxies_decide_whom_the_server_believes_about_client_addresses(tmp_path):
+    from app.cli import proxy_options
+
+    assert proxy_options(load_config(None)) == {"proxy_headers": False, "forwarded_allow_ips": []}
+    config = load_config(write(tmp_path, '[app]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]\n'))
+    assert proxy_options(config) == {"proxy_headers": True, "forwarded_allow_ips": ["127.0.0.1", "10.0.0.0/8", "::1"]}
+
+
 @pytest.mark.parametrize("text, expected", [
     ("[sla]\ntarget_minute = 60\n", "[sla].target_minute: unknown key"),
     ("[sla]\ntarget_minutes = 30\nwarning_minutes = 45\n", "warning_minutes must be smaller"),
@@ -74,6 +82,8 @@ events = ["breached"]
     ("[[alerts]]\nname = \"t\"\nkind = \"slack\"\nurl_env = \"U\"\nevents = [\"meteor\"]\n",
      "[[alerts]] #1 (name = 't').events"),
     ("[sla\n", "not valid TOML"),
+    ("[app]\ntrusted_proxies = [\"10.0.0.0/8\", \"proxy.local\"]\n",
+     "[app].trusted_proxies: 'proxy.local' is not an IP address or network"),
 ])
 def test_bad_config_names_file_key_and_problem(tmp_path, text, expected):
     with pytest.raises(ConfigError) as err:
