@@ -93,7 +93,7 @@ async def over_limit(session: AsyncSession, username: str, client: str, now: dat
     `pending`: attempts this process started earlier and is still checking, per scope."""
     for limit in LIMITS:
         room = limit.failures - pending.get(limit.scope, 0)
-        if room <= 0:  # the checks under way fill it; their outcome is known within a second
+        if room <= 0:  # the attempts under way fill it: try again once they are through
             return limit, now + timedelta(seconds=1)
         recent = (await session.exec(_failures(limit, username, client, now))).scalars().all()
         if len(recent) >= room:
