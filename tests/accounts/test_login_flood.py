@@ -20,7 +20,7 @@ from app.accounts import throttle
 from app.core.db import Database
 from app.core.models import AuditEntry
 from tests.support.accounts import PASSWORD, login, serve_process, webcare_command
-from tests.support.app import DEFAULT_TOML
+from tests.support.app import DEFAULT_TOML, write_config
 from tests.support.login_flood import THREADS
 from tests.support.push import mention, push
 
@@ -31,7 +31,7 @@ PROXY = "127.0.0.2"  # the test's own "reverse proxy": connections made from thi
 
 def setup_server(tmp_path: Path, db_url: str, trusted_proxies: list[str] | None = None) -> None:
     app_section = f"[app]\ntrusted_proxies = {json.dumps(trusted_proxies)}\n" if trusted_proxies else ""
-    (tmp_path / "webcare.toml").write_text(app_section + DEFAULT_TOML)
+    write_config(tmp_path, app_section + DEFAULT_TOML)
     webcare_command(tmp_path, db_url, "user", "add", "anna", "--role", "responder", "--password-stdin",
                     stdin=PASSWORD + "\n")
 
