@@ -42,7 +42,8 @@ from connectors.base import (
 from connectors.bluesky import POST_COLLECTION, TEXT_LIMIT
 from connectors.http import DEFAULT_RATE_LIMIT_WAIT, parse_reset, utcnow
 from connectors.jetstream_events import Interest, PostCommit, SeenPosts, read_frame, to_mention
-from connectors.options import OptionalText, SourceOptions, TextList, own_accounts, query_words, read_options
+from connectors.options import Flag, OptionalText, SourceOptions, TextList, own_accounts, query_words, read_options
+from connectors.streaming import StreamBatch, StreamSettings, batches
 
 DEFAULT_BASE_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 FIRST_POLL_WINDOW = timedelta(hours=1)  # a first poll the caller gave no backfill bound
@@ -72,6 +73,7 @@ class JetstreamOptions(SourceOptions):
 
     query: OptionalText = None  # whole words, any of them
     wanted_dids: TextList = ()  # only posts by these accounts (filtered by the server)
+    stream: Flag = False  # hold the firehose open (connectors/streaming.py) instead of polling it
 
     @field_validator("wanted_dids")
     @classmethod
@@ -159,13 +161,17 @@ class JetstreamConnector:
     capabilities: ClassVar[Capabilities] = Capabilities(can_reply=False, text_limit=TEXT_LIMIT)
     options: ClassVar[type[JetstreamOptions]] = JetstreamOptions
     url_schemes: ClassVar[tuple[str, ...]] = ("wss", "ws", "https", "http")  # base_url (http(s) read as ws(s))
+    fills_gaps: ClassVar[bool] = True  # the cursor replays whatever a reconnect missed
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
-                 now: Callable[[], datetime] = utcnow, limits: StreamLimits = StreamLimits()):
+                 now: Callable[[], datetime] = utcnow, limits: StreamLimits = StreamLimits(),
+                 stream_settings: StreamSettings = StreamSettings(idle_seconds=60.0)):
         self.config = JetstreamConfig.from_source(source)
         self.interest = Interest(self.config.terms, self.config.own_dids)
         self.now = now
         self.limits = limits
+        self.stream_settings = stream_settings
+        self.streaming = read_options(JetstreamOptions, source).stream
         # The client is not used for the WebSocket; its User-Agent tells operators who reads,
         # and its address policy (the app's client has one) says where we may connect.
         self.user_agent = client.headers.get("User-Agent")
@@ -176,8 +182,35 @@ class JetstreamConnector:
         seen = cursor.get("seen") if isinstance(cursor.get("seen"), list) else ()
         batch = Batch(self.interest, SeenPosts(seen, limit=SEEN_LIMIT), self._start(cursor, since))
         more = await self._read(batch)
-        return FetchResult(mentions=batch.mentions, cursor={"time_us": batch.last, "seen": batch.seen.dump()},
-                           skipped=batch.skipped, more=more)
+        return FetchResult(mentions=batch.mentions, cursor=self._cursor(batch), skipped=batch.skipped, more=more)
+
+    async def listen(self, cursor: dict[str, Any] | None) -> AsyncIterator[StreamBatch]:
+        """The firehose held open (`stream = true`, connectors/streaming.py): small batches as
+        posts arrive, each with its time_us cursor, from which a reconnect replays."""
+        cursor = cursor or {}
+        seen = cursor.get("seen") if isinstance(cursor.get("seen"), list) else ()
+        batch = Batch(self.interest, SeenPosts(seen, limit=SEEN_LIMIT), self._start(cursor, None))
+
+        async def take(message: str | bytes) -> StreamBatch | None:
+            skipped = batch.skipped
+            batch.take(message)
+            if not batch.mentions and batch.skipped == skipped:
+                return None
+            found, batch.mentions = batch.mentions, []
+            return StreamBatch(mentions=found, skipped=batch.skipped - skipped)
+
+        async with self._stream(batch.last) as stream:
+            yield StreamBatch(connected=True, cursor=self._cursor(batch))
+            try:
+                async for out in batches(stream, take, self.stream_settings, channel=CHANNEL,
+                                         cursor_now=lambda: self._cursor(batch)):
+                    yield out
+            except ConnectionClosed as exc:
+                raise TemporaryFailure(f"{CHANNEL} closed the stream: {exc}") from None
+
+    @staticmethod
+    def _cursor(batch: Batch) -> dict[str, Any]:
+        return {"time_us": batch.last, "seen": batch.seen.dump()}
 
     def _start(self, cursor: Mapping[str, Any], since: datetime | None) -> int:
         if isinstance(cursor.get("time_us"), int):

@@ -12,15 +12,15 @@ from __future__ import annotations
 import html
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 import grapheme
 import httpx
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors.base import (
     PRIVATE_VISIBILITIES,
@@ -34,7 +34,9 @@ from connectors.base import (
     ReplyRequest,
 )
 from connectors.http import QuotaGuard, http_base_url, json_body, parse_timestamp, raise_for_status, send, utcnow
+from connectors.mastodon_stream import MastodonListener
 from connectors.options import EnvName, Flag, OptionalText, SourceOptions, TextList, own_accounts, read_options, secret
+from connectors.streaming import StreamBatch, StreamSettings
 
 TEXT_LIMIT = 500
 PAGE_SIZE = 40  # the maximum for timelines and search (notifications allow 80)
@@ -52,6 +54,11 @@ class MastodonOptions(SourceOptions):
     notifications: Flag = False  # the brand account's mention notifications
     search: OptionalText = None  # a keyword search
     token_env: EnvName | None = None  # a token of the brand account (read, write:statuses)
+    # Also listen on the streaming API (connectors/mastodon_stream.py); polling stays on as a
+    # safety net every `stream_poll_seconds` while the stream is healthy.
+    stream: Flag = False
+    stream_transport: Literal["websocket", "sse"] = "websocket"
+    stream_poll_seconds: int = Field(600, ge=60)
 
     @field_validator("hashtags")
     @classmethod
@@ -75,6 +82,9 @@ class MastodonConfig:
     search: str | None = None
     token: str | None = None
     own_accounts: tuple[str, ...] = ()
+    stream: bool = False
+    stream_transport: str = "websocket"
+    stream_poll_seconds: int = 600
 
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> "MastodonConfig":
@@ -82,7 +92,8 @@ class MastodonConfig:
         return cls(base_url=http_base_url(source.get("base_url"), kind="mastodon"), hashtags=options.hashtags,
                    notifications=options.notifications, search=options.search,
                    token=secret(source, "token_env", required=options.notifications or bool(options.search)),
-                   own_accounts=own_accounts(source))
+                   own_accounts=own_accounts(source), stream=options.stream,
+                   stream_transport=options.stream_transport, stream_poll_seconds=options.stream_poll_seconds)
 
     @property
     def host(self) -> str:
@@ -124,9 +135,10 @@ class MastodonConnector:
         can_reply=True, text_limit=TEXT_LIMIT, credentials=("token_env",), has_idempotency_key=True,
         verify_batch=VERIFY_BATCH)
     options: ClassVar[type[MastodonOptions]] = MastodonOptions
+    fills_gaps: ClassVar[bool] = False  # the streaming API cannot replay: REST reads the gaps
 
     def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient, *,
-                 now: Callable[[], datetime] = utcnow):
+                 now: Callable[[], datetime] = utcnow, stream_settings: StreamSettings = StreamSettings()):
         self.config = MastodonConfig.from_source(source)
         self.client = client
         self.now = now
@@ -135,6 +147,8 @@ class MastodonConnector:
         self._parent_uris: OrderedDict[str, str | None] = OrderedDict()
         self._quota = QuotaGuard("Mastodon")
         self._many_at_once: bool | None = None  # GET /api/v1/statuses?id[]=; None: not tried yet
+        self._listener = (MastodonListener(self, self.config.stream_transport, stream_settings)
+                          if self.config.stream else None)
 
     # --- fetching ---------------------------------------------------------------------------
 
@@ -153,7 +167,24 @@ class MastodonConnector:
             if last_id is not None:
                 positions[stream.key] = last_id
         mentions = await self._with_parents(mentions)
+        if self._listener is not None:  # a `delete` on the stream names a post by its id only
+            for mention in mentions:
+                self._listener.remember(mention)
         return FetchResult(mentions=mentions, cursor={"streams": positions}, skipped=skipped, more=more)
+
+    @property
+    def streaming(self) -> bool:
+        return self._listener is not None
+
+    async def listen(self, cursor: dict[str, Any] | None) -> AsyncIterator[StreamBatch]:
+        """The streaming API's posts as they come (`stream = true`; connectors/streaming.py).
+        The REST cursor is not touched: its batches carry none."""
+        if self._listener is None:
+            raise ConnectorError("this Mastodon source does not stream (stream = false)")
+        if self.config.token and self._own_id is None:
+            await self._verify_credentials()
+        async for batch in self._listener.listen():
+            yield batch
 
     def _streams(self) -> list[Stream]:
         streams = [Stream(f"tag:{tag}", f"/api/v1/timelines/tag/{quote(tag, safe='')}", {})

@@ -50,6 +50,7 @@ class Mention(SQLModel, table=True):
         UniqueConstraint("channel", "external_id", name="uq_mentions_channel_external_id"),
         Index("ix_mentions_queue", "status", "due_at"),
         Index("ix_mentions_author", "channel", "author", "posted_at"),
+        Index("ix_mentions_source_fetched", "source", "fetched_at"),  # intake latency per source
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -138,6 +139,12 @@ class SourceState(SQLModel, table=True):
     # The re-check rotation (app/recheck.py), shared by the workers taking turns at the lease.
     recheck_next_at: datetime | None = _ts()
     recheck_after_id: int = 0
+    # A streaming source (app/intake/streamer.py): the worker holding its stream, until when
+    # (renewed while connected), when it was last known alive, and why it last broke.
+    stream_owner: str | None = None
+    stream_until: datetime | None = _ts()
+    stream_seen_at: datetime | None = _ts()
+    stream_error: str | None = None
 
 
 class Event(SQLModel, table=True):

@@ -34,6 +34,16 @@ async def source_state(session: AsyncSession, name: str, kind: str, now: datetim
     return state
 
 
+# A stream's lease (app/intake/streamer.py): renewed every 15 s while connected.
+STREAM_LEASE = timedelta(seconds=60)
+
+
+def stream_is_live(state: SourceState | None, now: datetime) -> bool:
+    """Whether some worker holds this source's stream and it was alive recently."""
+    return bool(state and state.stream_until and state.stream_until > now
+                and state.stream_seen_at and now - state.stream_seen_at < STREAM_LEASE)
+
+
 def quiet_since(state: SourceState) -> datetime:
     return state.last_success_at or state.created_at
 

@@ -17,7 +17,7 @@ from sqlalchemy import or_, update
 from app.core.config import SourceConfig
 from app.core.context import AppContext
 from app.core.models import SourceState
-from app.intake.health import is_down, note_failure, plain_reason, set_health, source_state
+from app.intake.health import is_down, note_failure, plain_reason, set_health, source_state, stream_is_live
 from app.intake.problems import detail_text, error_kind
 from app.intake.recheck import Rechecker
 from app.intake.store import ingest_batch
@@ -32,6 +32,7 @@ MAX_PAGES_PER_POLL = 10  # follow `more` this often, then yield to the schedule
 LEASE = timedelta(seconds=FETCH_TIMEOUT_SECONDS * 3)
 MAX_SLEEP_SECONDS = 30.0     # the longest a runner waits before looking at its schedule again
 TROUBLE_RETRY_SECONDS = 5    # backoff base when polling itself fails (database away)
+STREAM_SAFETY_POLL_SECONDS = 600  # a streaming source's polls while its stream is live
 
 
 def backoff(failures: int, interval_seconds: int, rng: random.Random) -> timedelta:
@@ -61,7 +62,7 @@ class SourceRunner:
         self.ref = ctx.source_ref(source)
         self.rechecker = Rechecker(ctx, source, connector) if can_verify(connector) else None
 
-    async def _ensure_state(self) -> None:
+    async def ensure_state(self) -> None:
         async with self.ctx.db.write() as session:
             await source_state(session, self.source.name, self.source.kind, self.ctx.now())
 
@@ -81,11 +82,15 @@ class SourceRunner:
             return await session.get(SourceState, self.source.name, populate_existing=True)
 
     async def poll_once(self) -> PollOutcome:
-        await self._ensure_state()
+        await self.ensure_state()
         now = self.ctx.now()
         state = await self._acquire(now)
         if state is None:
             return PollOutcome(ok=False, reason="not due or another worker holds it")
+        if self._streaming and getattr(self.connector, "fills_gaps", False) and stream_is_live(state, now):
+            # A live stream that replays from its cursor carries the source; a poll would
+            # move the same cursor.
+            return await self._succeeded(0, poll=False)
         first_poll = state.last_success_at is None
         cursor = state.cursor
         stored = 0
@@ -125,14 +130,34 @@ class SourceRunner:
     def _local(self, when: datetime) -> str:
         return when.astimezone(ZoneInfo(self.ctx.config.sla.timezone)).strftime("%H:%M")
 
-    async def _succeeded(self, stored: int) -> PollOutcome:
+    async def catch_up(self) -> PollOutcome:
+        """Poll now, whatever the schedule says: a stream that cannot replay has just
+        (re)connected, and what was posted while it was away is only in the timelines."""
+        async with self.ctx.db.write() as session:
+            state = await source_state(session, self.source.name, self.source.kind, self.ctx.now())
+            state.next_poll_at = self.ctx.now()
+        return await self.poll_once()
+
+    @property
+    def _streaming(self) -> bool:
+        return bool(getattr(self.connector, "streaming", False))
+
+    def _interval(self, state: SourceState, now: datetime) -> timedelta:
+        """The poll interval; while the source's stream is live, polling is the slow safety net."""
+        if self._streaming and stream_is_live(state, now):
+            config = getattr(self.connector, "config", None)
+            return timedelta(seconds=getattr(config, "stream_poll_seconds", STREAM_SAFETY_POLL_SECONDS))
+        return timedelta(seconds=self.source.interval_seconds)
+
+    async def _succeeded(self, stored: int, *, poll: bool = True) -> PollOutcome:
         now = self.ctx.now()
-        next_poll = now + timedelta(seconds=self.source.interval_seconds)
         async with self.ctx.db.write() as session:
             state = await session.get(SourceState, self.source.name)
+            next_poll = now + self._interval(state, now)
             state.next_poll_at = next_poll
             state.lease_owner = state.lease_until = None
-            await set_health(session, state, "ok", None)
+            if poll:
+                await set_health(session, state, "ok", None)
         return PollOutcome(ok=True, stored=stored, next_poll_at=next_poll)
 
     async def _failed(self, exc: BaseException, reason: str, retry_at: datetime | None, *,

@@ -20,10 +20,12 @@ from app.intake.demo import DemoFeed
 from app.intake.health import mark_sources_down, record_source_error
 from app.intake.scheduler import SourceRunner
 from app.intake.store import ingest_batch
+from app.intake.streamer import StreamRunner
 from app.mentions.actions import expire_idle_claims
 from app.mentions.followups import raise_due_follow_ups
 from app.privacy.service import purge_expired
 from connectors.registry import build_connector
+from connectors.streaming import can_stream
 
 log = logging.getLogger(__name__)
 DEMO_PACE_SECONDS = (4.0, 10.0)
@@ -91,7 +93,13 @@ class Worker:
             # A source that cannot start shows why on the dashboard instead of crashing the worker.
             await self._record_error(source, f"configuration: {exc}")
             return
-        await SourceRunner(self.ctx, source, connector, rng=self.rng).run()
+        runner = SourceRunner(self.ctx, source, connector, rng=self.rng)
+        if can_stream(connector) and getattr(connector, "streaming", False):
+            # The stream and its polling share the connector (what it knows of posts and account).
+            streamer = StreamRunner(self.ctx, source, connector, runner, rng=self.rng)
+            await asyncio.gather(runner.run(), streamer.run())
+        else:
+            await runner.run()
 
     async def check_follow_ups(self) -> list[int]:
         async with self.ctx.db.write() as session:
