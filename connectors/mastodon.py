@@ -15,12 +15,11 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import grapheme
 import httpx
-from pydantic import Field, field_validator, model_validator
 
 from connectors.base import (
     PRIVATE_VISIBILITIES,
@@ -33,9 +32,9 @@ from connectors.base import (
     ReplyNotAllowed,
     ReplyRequest,
 )
-from connectors.http import QuotaGuard, http_base_url, json_body, parse_timestamp, raise_for_status, send, utcnow
+from connectors.http import QuotaGuard, json_body, parse_timestamp, raise_for_status, send, utcnow
+from connectors.mastodon_config import MastodonConfig, MastodonOptions
 from connectors.mastodon_stream import MastodonListener
-from connectors.options import EnvName, Flag, OptionalText, SourceOptions, TextList, own_accounts, read_options, secret
 from connectors.streaming import StreamBatch, StreamSettings
 
 TEXT_LIMIT = 500
@@ -45,59 +44,6 @@ PARENT_CACHE_SIZE = 2000  # id -> uri of answered posts, so threads cost one loo
 # on older servers, where 20 a run stays far below 300 requests / 5 minutes.
 VERIFY_BATCH = 20
 AUTH_HINT = "check token_env (a token of the brand account with read and write:statuses scopes)"
-
-
-class MastodonOptions(SourceOptions):
-    """`kind = "mastodon"`: what to read on the brand's own server (`base_url`)."""
-
-    hashtags: TextList = ()  # without the "#"
-    notifications: Flag = False  # the brand account's mention notifications
-    search: OptionalText = None  # a keyword search
-    token_env: EnvName | None = None  # a token of the brand account (read, write:statuses)
-    # Also listen on the streaming API (connectors/mastodon_stream.py); polling stays on as a
-    # safety net every `stream_poll_seconds` while the stream is healthy.
-    stream: Flag = False
-    stream_transport: Literal["websocket", "sse"] = "websocket"
-    stream_poll_seconds: int = Field(600, ge=60)
-
-    @field_validator("hashtags")
-    @classmethod
-    def _bare_tags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(tag for tag in (t.lstrip("#").lower() for t in tags) if tag)
-
-    @model_validator(mode="after")
-    def _reads_something(self) -> "MastodonOptions":
-        if not (self.hashtags or self.notifications or self.search):
-            raise ValueError("needs at least one of hashtags, notifications = true or search")
-        if (self.notifications or self.search) and not self.token_env:
-            raise ValueError("notifications and search need token_env (the brand account's token)")
-        return self
-
-
-@dataclass(frozen=True)
-class MastodonConfig:
-    base_url: str
-    hashtags: tuple[str, ...] = ()
-    notifications: bool = False
-    search: str | None = None
-    token: str | None = None
-    own_accounts: tuple[str, ...] = ()
-    stream: bool = False
-    stream_transport: str = "websocket"
-    stream_poll_seconds: int = 600
-
-    @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "MastodonConfig":
-        options = read_options(MastodonOptions, source)
-        return cls(base_url=http_base_url(source.get("base_url"), kind="mastodon"), hashtags=options.hashtags,
-                   notifications=options.notifications, search=options.search,
-                   token=secret(source, "token_env", required=options.notifications or bool(options.search)),
-                   own_accounts=own_accounts(source), stream=options.stream,
-                   stream_transport=options.stream_transport, stream_poll_seconds=options.stream_poll_seconds)
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).hostname or ""
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,8 @@ class SourceConfig(BaseModel):
     mute_authors: tuple[str, ...] = ()
     min_terms: int = Field(1, ge=1)
     enabled: bool = True
+    # Intake latency (posted → stored) p95 over the last hour above this shows amber.
+    intake_warn_seconds: int = Field(900, gt=0)
 
     @field_validator("kind")
     @classmethod

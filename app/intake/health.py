@@ -17,6 +17,7 @@ from app.core.db import insert_ignoring_conflicts
 from app.core.events import emit
 from app.core.models import SourceState
 from app.core.sources import is_polled
+from app.intake.latency import Latency, intake_latency
 from app.intake.problems import error_state
 
 # Longer than any poll takes (ten pages within their timeouts run under the lease).
@@ -88,9 +89,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def health_view(source: SourceConfig, state: SourceState | None, now: datetime, *, detail: bool = False,
-                timezone: str = "UTC") -> dict[str, Any]:
+                timezone: str = "UTC", latency: Latency | None = None) -> dict[str, Any]:
     """What people read about a source, in the current UI language. `detail`: the recorded
-    failure as well (admins only: it may quote the remote server)."""
+    failure as well (admins only: it may quote the remote server). `latency`: its intake over
+    the last hour (app/intake/latency.py)."""
     # The down rule is applied here too, so a source whose worker died still shows as down.
     overdue = is_overdue(source, state, now)
     status = "down" if is_down(source, state, now) else "failing" if overdue else (state.health if state else "waiting")
@@ -107,13 +109,27 @@ def health_view(source: SourceConfig, state: SourceState | None, now: datetime, 
         "next_poll_at": _iso(state.next_poll_at if state else None),
         "fetched": state.fetched_total if state else 0, "skipped": state.skipped_total if state else 0,
         "reads": state.reads_total if state else 0,
+        "stream": stream_view(source, state, now),
+        "stream_error": state.stream_error if detail and state and source.options.get("stream") else None,
+        "intake_posts": latency.posts if latency else 0,
+        "intake_p50_seconds": latency.p50_seconds if latency else None,
+        "intake_p95_seconds": latency.p95_seconds if latency else None,
+        "intake_slow": bool(latency and latency.p95_seconds > source.intake_warn_seconds),
     }
+
+
+def stream_view(source: SourceConfig, state: SourceState | None, now: datetime) -> str | None:
+    """"live" | "reconnecting" for a source that streams (`stream = true`), else None."""
+    if not source.options.get("stream"):
+        return None
+    return "live" if stream_is_live(state, now) else "reconnecting"
 
 
 async def source_health(session: AsyncSession, sources: list[SourceConfig], now: datetime, *,
                         detail: bool = False, timezone: str = "UTC") -> list[dict[str, Any]]:
     states = {s.source: s for s in (await session.exec(select(SourceState))).scalars()}
-    return [health_view(source, states.get(source.name), now, detail=detail, timezone=timezone) for source in sources]
+    return [health_view(source, states.get(source.name), now, detail=detail, timezone=timezone,
+                        latency=await intake_latency(session, source.name, now)) for source in sources]
 
 
 async def fetched_totals(session: AsyncSession) -> dict[str, int]:

@@ -61,6 +61,9 @@ class SourceRunner:
         self.owner = owner or uuid.uuid4().hex
         self.ref = ctx.source_ref(source)
         self.rechecker = Rechecker(ctx, source, connector) if can_verify(connector) else None
+        # The lease keeps other workers out; this keeps this runner's own schedule and a
+        # stream's catch-up (app/intake/streamer.py) from polling at the same time.
+        self._polling = asyncio.Lock()
 
     async def ensure_state(self) -> None:
         async with self.ctx.db.write() as session:
@@ -82,6 +85,10 @@ class SourceRunner:
             return await session.get(SourceState, self.source.name, populate_existing=True)
 
     async def poll_once(self) -> PollOutcome:
+        async with self._polling:
+            return await self._poll_once()
+
+    async def _poll_once(self) -> PollOutcome:
         await self.ensure_state()
         now = self.ctx.now()
         state = await self._acquire(now)

@@ -88,6 +88,13 @@ class SourceHealth(Out):
     fetched: int
     skipped: int
     reads: int
+    stream: str | None = Field(description="a source with stream = true: live | reconnecting (polling carries it "
+                                           "meanwhile); null for other sources")
+    stream_error: str | None = Field(description="admins only: why its stream last broke")
+    intake_posts: int = Field(description="new inbound posts stored in the last hour")
+    intake_p50_seconds: float | None = Field(description="median time from posted to stored, last hour")
+    intake_p95_seconds: float | None = Field(description="95th percentile of posted to stored, last hour")
+    intake_slow: bool = Field(description="p95 above the source's intake_warn_seconds (default 900)")
 
 
 class SourcesOut(Out):

@@ -155,8 +155,9 @@ MASTODON = '[[sources]]\nname = "masto"\nkind = "mastodon"\nbase_url = "https://
 @pytest.mark.parametrize("keys, expected", [
     ('hashtag = ["acme"]\n',  # a typo: refused at load, the key named, the right ones listed
      "[[sources]] #1 (name = 'masto'): unknown key(s) hashtag for kind 'mastodon'; allowed: backfill_hours, "
-     "base_url, down_after_minutes, enabled, exclude_terms, hashtags, interval_seconds, kind, min_terms, "
-     "mute_authors, name, notifications, search, token_env"),
+     "base_url, down_after_minutes, enabled, exclude_terms, hashtags, intake_warn_seconds, interval_seconds, kind, "
+     "min_terms, mute_authors, name, notifications, search, stream, stream_poll_seconds, stream_transport, "
+     "token_env"),
     ('hashtags = ["acme"]\nnotifications = "yes"\n',
      "[[sources]] #1 (name = 'masto').notifications: must be true or false"),
     ('hashtags = "acme"\n', "[[sources]] #1 (name = 'masto').hashtags: must be a list of strings"),

@@ -19,8 +19,10 @@ from sqlalchemy import func, select
 from app.core.config import SourceConfig
 from app.core.models import Event, Mention, SourceState
 from app.intake import streamer
+from app.intake.health import health_view, stream_is_live
 from app.intake.scheduler import SourceRunner
 from app.intake.streamer import StreamRunner
+from app.intake.worker import Worker
 from connectors.mastodon import MastodonConnector
 from connectors.streaming import StreamSettings
 from tests.support.app import free_port
@@ -80,6 +82,7 @@ class Running:
     """A source's poller and streamer, as the worker runs them."""
 
     def __init__(self, ctx, source: SourceConfig):
+        self.source = source
         connector = MastodonConnector(source.connector_settings(ctx.config.brand.own_accounts), ctx.http(),
                                       stream_settings=QUICK)
         self.poller = SourceRunner(ctx, source, connector, rng=random.Random(1))
@@ -115,9 +118,9 @@ async def running(ctx, server, transport) -> AsyncIterator[Running]:
         yield run
 
 
-async def stored(ctx) -> dict[str, Mention]:
+async def stored(ctx, source: str = "masto") -> dict[str, Mention]:
     async with ctx.db.read() as session:
-        rows = (await session.exec(select(Mention).where(Mention.source == "masto"))).scalars().all()
+        rows = (await session.exec(select(Mention).where(Mention.source == source))).scalars().all()
     return {row.external_id: row for row in rows}
 
 
@@ -128,9 +131,9 @@ async def until(predicate, timeout: float = 20.0) -> None:
     await asyncio.wait_for(wait(), timeout)
 
 
-async def holds(ctx, *uris: str) -> None:
+async def holds(ctx, *uris: str, source: str = "masto") -> None:
     async def all_there() -> bool:
-        return set(uris) <= set(await stored(ctx))
+        return set(uris) <= set(await stored(ctx, source))
     await until(all_there)
 
 
@@ -140,16 +143,16 @@ async def created_events(ctx) -> int:
                                       .where(Event.type == "mention.created"))).scalar_one()
 
 
-async def connected(run: Running, times: int) -> None:
+async def connected(streaming: StreamRunner, times: int) -> None:
     async def enough() -> bool:
-        return run.streamer.connects >= times
+        return streaming.connects >= times
     await until(enough)
 
 
 async def test_a_gap_while_disconnected_is_filled_from_rest_and_nothing_arrives_twice(ctx, server, running):
     fake = server.fake
     before = fake.add_posts(1)[0]  # posted before anyone listened: the first catch-up reads it
-    await connected(running, 1)
+    await connected(running.streamer, 1)
     await holds(ctx, before)
     await fake.wait_for_listeners(1)
     await asyncio.sleep(0.3)  # the WebSocket's second stream is subscribed by a message
@@ -162,7 +165,7 @@ async def test_a_gap_while_disconnected_is_filled_from_rest_and_nothing_arrives_
     gap = fake.add_posts(1)[0]
     gap_mention = fake.mention_brand(fake.customers[2], "Mijn factuur klopt niet")["uri"]
     fake.refuse_streams = False
-    await connected(running, 2)
+    await connected(running.streamer, 2)
     await holds(ctx, gap, gap_mention)
 
     await fake.wait_for_listeners(1)
@@ -188,12 +191,12 @@ async def test_a_heartbeat_gap_reconnects_and_reads_what_the_silence_hid(ctx, se
     fake = server.fake
     fake.heartbeat_seconds = 0.2
     async with started(ctx, server, "sse") as running:
-        await connected(running, 1)
+        await connected(running.streamer, 1)
         fake.silent = True  # the line stays open but nothing comes through, not even :thump
         hidden = fake.add_posts(1)[0]
         await asyncio.sleep(1.5)  # longer than the stream's idle limit (1 s)
         fake.silent = False
-        await connected(running, 2)
+        await connected(running.streamer, 2)
         await holds(ctx, hidden)
     async with ctx.db.read() as session:
         assert (await session.get(SourceState, "masto")).stream_error is None  # cleared on reconnect
@@ -201,7 +204,7 @@ async def test_a_heartbeat_gap_reconnects_and_reads_what_the_silence_hid(ctx, se
 
 async def test_a_server_restart_loses_nothing(ctx, server, running):
     fake = server.fake
-    await connected(running, 1)
+    await connected(running.streamer, 1)
     await fake.wait_for_listeners(1)
     await asyncio.sleep(0.3)
     first = fake.add_posts(1)[0]
@@ -212,7 +215,7 @@ async def test_a_server_restart_loses_nothing(ctx, server, running):
     async with ctx.db.read() as session:
         assert (await session.get(SourceState, "masto")).stream_error  # the break is visible meanwhile
     await server.start()
-    await connected(running, 2)
+    await connected(running.streamer, 2)
     await holds(ctx, during)
     await fake.wait_for_listeners(1)
     await asyncio.sleep(0.3)
@@ -222,7 +225,7 @@ async def test_a_server_restart_loses_nothing(ctx, server, running):
 
 
 async def test_polling_is_a_safety_net_while_the_stream_is_live(ctx, server, running):
-    await connected(running, 1)
+    await connected(running.streamer, 1)
 
     async def polled() -> bool:
         async with ctx.db.read() as session:
@@ -230,8 +233,73 @@ async def test_polling_is_a_safety_net_while_the_stream_is_live(ctx, server, run
         return state is not None and state.last_success_at is not None and state.next_poll_at is not None
     await until(polled)
     await asyncio.sleep(0.6)  # the stream renewed its lease: it is live
-    await running.poller.catch_up()
+    assert (await running.poller.catch_up()).ok
     async with ctx.db.read() as session:
         state = await session.get(SourceState, "masto")
     wait = state.next_poll_at - ctx.now()
     assert timedelta(seconds=500) < wait <= timedelta(seconds=600)  # stream_poll_seconds, not 3600
+    assert health_view(running.source, state, ctx.now())["stream"] == "live"
+    await running.stop()
+    async with ctx.db.read() as session:
+        state = await session.get(SourceState, "masto")
+    assert health_view(running.source, state, ctx.now())["stream"] == "reconnecting"  # released on stop
+
+
+async def test_the_worker_holds_the_stream_of_a_source_that_streams(ctx, server, transport):
+    source = SourceConfig(name="masto", kind="mastodon", base_url=server.fake.base_url, hashtags=[TAG],
+                          token_env="MASTO_TOKEN", stream=True, stream_transport=transport, interval_seconds=3600)
+    job = asyncio.create_task(Worker(ctx)._poll(source))
+    try:
+        async def live() -> bool:
+            async with ctx.db.read() as session:
+                state = await session.get(SourceState, "masto")
+            return stream_is_live(state, ctx.now()) and state.last_success_at is not None
+        await until(live)
+        await server.fake.wait_for_listeners(1)
+        post = server.fake.add_posts(1)[0]  # the next poll is an hour away: only the stream brings it
+        await holds(ctx, post)
+    finally:
+        job.cancel()
+        await asyncio.gather(job, return_exceptions=True)
+
+
+# --- a stream that replays from its cursor: Jetstream ----------------------------------------------
+
+async def test_jetstream_held_open_replays_a_cut_from_its_cursor_and_is_not_polled_while_live(ctx):
+    from connectors.jetstream import JetstreamConnector
+    from tests.support.connectors.fake_jetstream import BRAND_DID, QUERY, FakeJetstream
+    from tests.support.connectors.fake_jetstream import running as jetstream_running
+
+    async with jetstream_running(FakeJetstream()) as fake:
+        source = SourceConfig(name="firehose", kind="jetstream", base_url=fake.base_url, query=QUERY, stream=True)
+        connector = JetstreamConnector(source.connector_settings((BRAND_DID,)), ctx.http(), stream_settings=QUICK)
+        poller = SourceRunner(ctx, source, connector, rng=random.Random(1))
+        runner = StreamRunner(ctx, source, connector, poller, rng=random.Random(2))
+        task = asyncio.create_task(runner.run())
+        try:
+            first = fake.create("did:plc:klant1", "acme: waar is mijn pakket")
+            await connected(runner, 1)
+            await holds(ctx, first["uri"], source="firehose")
+            fake.drop_after = 1  # the live stream is cut after its next frame …
+            cut = fake.create("did:plc:klant2", "acme 2")
+            missed = fake.create("did:plc:klant3", "acme 3")  # … so this one was never sent
+            await connected(runner, 2)
+            await holds(ctx, cut["uri"], missed["uri"], source="firehose")  # replayed from the cursor
+            fake.update(first, "acme: pakket gevonden")
+            fake.delete(cut)
+
+            async def applied() -> bool:
+                rows = await stored(ctx, "firehose")
+                return rows[first["uri"]].edited_at is not None and rows[cut["uri"]].removed
+            await until(applied)
+            assert await created_events(ctx) == 3
+
+            connections = len(fake.requests)
+            async with ctx.db.write() as session:  # due now: a poll would open a connection
+                (await session.get(SourceState, "firehose")).next_poll_at = ctx.now()
+            outcome = await poller.poll_once()
+            assert outcome.ok and outcome.stored == 0 and len(fake.requests) == connections
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
