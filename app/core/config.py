@@ -240,6 +240,54 @@ class SourceConfig(BaseModel):
         return {**common, **self.options, **self.resolved_options(environ), "own_accounts": list(own_accounts)}
 
 
+class AssistSection(_Strict):
+    """`[assist]`: the optional AI draft (app/assist/). Off while `base_url` is unset."""
+    base_url: str | None = None          # an OpenAI-compatible server, ".../v1"
+    model: str = ""
+    api_key_env: str | None = None       # optional: a local server needs no key
+    timeout_seconds: float = Field(30, gt=0, le=600)
+    knowledge_file: Path | None = None   # facts the model may use: opening hours, status page, refunds
+    prompt_file: Path | None = None      # the prompt template; default app/assist/data/prompt.toml
+    # The model server alone may be on a private or loopback address (a local llama.cpp or
+    # Ollama) without opening the rest of the outbound traffic to the private network.
+    allow_private_networks: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.base_url is not None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value and value.rstrip("/")
+
+    @field_validator("knowledge_file", "prompt_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value}: no such file")
+        return value
+
+    @field_validator("prompt_file")
+    @classmethod
+    def _usable_prompt(cls, value: Path | None) -> Path | None:
+        from app.assist.prompt import PromptFileError, load_prompt
+
+        try:
+            load_prompt(value)
+        except PromptFileError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _model_named(self) -> "AssistSection":
+        if self.enabled and not self.model.strip():
+            raise ValueError("model is required with base_url (the name the server knows it by)")
+        return self
+
+
 class AlertConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     kind: Literal[tuple(SINKS)]  # type: ignore[valid-type]
@@ -283,6 +331,7 @@ class Config(_Strict):
     replies: RepliesSection = RepliesSection()
     spikes: SpikesSection = SpikesSection()
     privacy: PrivacySection = PrivacySection()
+    assist: AssistSection = AssistSection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
 
@@ -353,6 +402,11 @@ def address_problems(config: Config, environ: Mapping[str, str] | None = None) -
     allow = config.app.allow_private_networks
     found = [f"[[sources]] {s.name!r}.{key}: {problem}" for s in config.sources if s.enabled for key, url in s.urls()
              if (problem := url_problem(url, allow_private=allow, schemes=url_schemes(s.kind)))]
+    assist = config.assist
+    assist_private = allow or assist.allow_private_networks
+    if assist.base_url and (problem := url_problem(assist.base_url, allow_private=assist_private)):
+        # the way out for a local model server is [assist]'s own key, not the app-wide one
+        found.append(f"[assist].base_url: {problem.replace('[app]', '[assist]')}")
     if environ is not None:
         found += [f"[[alerts]] {a.name!r}.url_env ({a.url_env}): {problem}" for a in config.alerts
                   if environ.get(a.url_env) and (problem := url_problem(environ[a.url_env], allow_private=allow))]
@@ -366,6 +420,9 @@ def missing_environment(config: Config, environ: Mapping[str, str] | None = None
     environ = os.environ if environ is None else environ
     tables = [("sources", s.name, s.options) for s in config.sources if s.enabled]
     tables += [("alerts", a.name, a.model_dump()) for a in config.alerts]
-    return [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
+    found = [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
             for what, name, table in tables for key, value in table.items()
             if key.endswith("_env") and isinstance(value, str) and not environ.get(value)]
+    if config.assist.enabled and config.assist.api_key_env and not environ.get(config.assist.api_key_env):
+        found.append(f"[assist].api_key_env: environment variable {config.assist.api_key_env} is not set")
+    return found
