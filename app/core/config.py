@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.alerts.alert import ALERT_KINDS
 from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
+from app.assist.settings import AssistSection
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
 from connectors.addresses import url_problem
@@ -238,54 +239,6 @@ class SourceConfig(BaseModel):
         which variable is missing), and the brand's own accounts (their posts are outbound)."""
         common = self.model_dump(exclude_none=True, exclude=set(self.model_extra or {}))
         return {**common, **self.options, **self.resolved_options(environ), "own_accounts": list(own_accounts)}
-
-
-class AssistSection(_Strict):
-    """`[assist]`: the optional AI draft (app/assist/). Off while `base_url` is unset."""
-    base_url: str | None = None          # an OpenAI-compatible server, ".../v1"
-    model: str = ""
-    api_key_env: str | None = None       # optional: a local server needs no key
-    timeout_seconds: float = Field(30, gt=0, le=600)
-    knowledge_file: Path | None = None   # facts the model may use: opening hours, status page, refunds
-    prompt_file: Path | None = None      # the prompt template; default app/assist/data/prompt.toml
-    # The model server alone may be on a private or loopback address (a local llama.cpp or
-    # Ollama) without opening the rest of the outbound traffic to the private network.
-    allow_private_networks: bool = False
-
-    @property
-    def enabled(self) -> bool:
-        return self.base_url is not None
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value and value.rstrip("/")
-
-    @field_validator("knowledge_file", "prompt_file")
-    @classmethod
-    def _readable(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"{value}: no such file")
-        return value
-
-    @field_validator("prompt_file")
-    @classmethod
-    def _usable_prompt(cls, value: Path | None) -> Path | None:
-        from app.assist.prompt import PromptFileError, load_prompt
-
-        try:
-            load_prompt(value)
-        except PromptFileError as exc:
-            raise ValueError(str(exc)) from None
-        return value
-
-    @model_validator(mode="after")
-    def _model_named(self) -> "AssistSection":
-        if self.enabled and not self.model.strip():
-            raise ValueError("model is required with base_url (the name the server knows it by)")
-        return self
 
 
 class AlertConfig(_Strict):

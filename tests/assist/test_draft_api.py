@@ -4,6 +4,7 @@ way the model server can fail."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import pytest_asyncio
@@ -173,3 +174,27 @@ async def test_drafts_need_login_csrf_a_real_mention_and_assist_switched_on(app_
     r = await app_client.post(path, headers=token, json={})
     assert r.status_code == 404 and "switched off" in r.json()["detail"]
     assert fake_model.requests == []
+
+
+async def test_a_leads_prompt_file_and_the_api_key_are_used(app_client, ctx, fake_model, seeded, tmp_path,
+                                                            monkeypatch):
+    token, items = seeded
+    prompt = tmp_path / "our-prompt.toml"
+    prompt.write_text('system = "Schrijf als {{ brand }}, in het {{ language_name }}."\n'
+                      'user = "Bericht: {{ post }}"\nrevise = "Verbeter: {{ findings | length }}"\n', encoding="utf-8")
+    monkeypatch.setenv("WEBCARE_TEST_ASSIST_KEY", "sk-test-assist-0123456789")
+    ctx.config = ctx.config.model_copy(update={"assist": ctx.config.assist.model_copy(
+        update={"prompt_file": prompt, "api_key_env": "WEBCARE_TEST_ASSIST_KEY"})})
+    fake_model.answers = [GOOD, GOOD]
+    path = f"/api/mentions/{items['sanne-2']['id']}/draft"
+    assert (await app_client.post(path, headers=token, json={})).status_code == 200
+    assert fake_model.requests[0]["messages"][0]["content"] == "Schrijf als Acme, in het Dutch."
+    assert fake_model.requests[0]["messages"][1]["content"].startswith("Bericht: Nog steeds niks.")
+    assert fake_model.headers[0]["authorization"] == "Bearer sk-test-assist-0123456789"
+
+    # a lead's edit counts from the next draft on, without a restart
+    prompt.write_text('system = "Kort en vriendelijk."\nuser = "{{ post }}"\nrevise = "Opnieuw."\n', encoding="utf-8")
+    stat = prompt.stat()
+    os.utime(prompt, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert (await app_client.post(path, headers=token, json={})).status_code == 200
+    assert fake_model.requests[1]["messages"][0]["content"] == "Kort en vriendelijk."
