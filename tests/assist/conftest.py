@@ -3,22 +3,10 @@ from __future__ import annotations
 
 import pytest_asyncio
 
-from tests.support.app import DEFAULT_TOML, make_config
+from tests.support.app import make_config
+from tests.support.assist import KNOWLEDGE, assist_toml
 from tests.support.connectors.conformance import served
-from tests.support.fake_openai import MODEL, FakeOpenAI
-
-KNOWLEDGE = "Onze klantenservice is bereikbaar van 8:00 tot 22:00. Storingen: status.acme.example."
-
-
-def assist_toml(base_url: str, knowledge_file: str, *, timeout: float = 2.0) -> str:
-    return DEFAULT_TOML + f"""
-[assist]
-base_url = "{base_url}/v1"
-model = "{MODEL}"
-timeout_seconds = {timeout}
-knowledge_file = "{knowledge_file}"
-allow_private_networks = true
-"""
+from tests.support.fake_openai import FakeOpenAI
 
 
 @pytest_asyncio.fixture

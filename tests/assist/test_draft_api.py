@@ -12,15 +12,12 @@ from sqlalchemy import select
 
 from app.core.models import AuditEntry
 from app.craft.tonecheck import check_reply
-from tests.assist.conftest import KNOWLEDGE
 from tests.support.app import add_user, bearer
+from tests.support.assist import BAD, GOOD, KNOWLEDGE
 from tests.support.fake_openai import Outage
 from tests.support.push import mention, push
 
 pytestmark = pytest.mark.asyncio
-
-GOOD = "Wat vervelend dat uw pakket nog niet is bezorgd, sorry! Ik zoek het uit en laat het u vóór 16:00 weten. ^A"
-BAD = "U bent de eerste die hierover klaagt. Wij komen erop terug."
 
 
 @pytest_asyncio.fixture

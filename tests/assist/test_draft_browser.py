@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.assist.test_draft_api import BAD, GOOD
 from tests.support.app import add_user
+from tests.support.assist import BAD, GOOD
 from tests.support.browser import assert_accessible, login_page
 from tests.support.fake_openai import Outage
 from tests.support.push import mention, push
