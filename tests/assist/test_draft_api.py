@@ -52,6 +52,10 @@ def sse_events(body: str) -> list[tuple[str, dict]]:
 
 async def test_streamed_draft_is_built_from_the_post_and_thread_only(app_client, ctx, fake_model, seeded):
     token, items = seeded
+    ours = "Wat vervelend! Ik kijk het voor u na en laat het u vóór 17:00 weten. ^A"
+    answered = await app_client.post(f"/api/mentions/{items['sanne-1']['id']}/reply", headers=token,
+                                     json={"text": ours})
+    assert answered.status_code == 200, answered.text
     fake_model.answers = [GOOD]
     r = await app_client.post(f"/api/mentions/{items['sanne-2']['id']}/draft/stream", headers=token, json={})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
@@ -65,7 +69,8 @@ async def test_streamed_draft_is_built_from_the_post_and_thread_only(app_client,
     assert sent["model"] == "test-model"
     prompt = fake_model.prompt_text()
     assert "Track en trace zegt al dagen 'onderweg'." in prompt            # the post
-    assert "Mijn pakket is al een week onderweg" in prompt                 # its thread
+    thread = prompt.index("[customer] Mijn pakket is al een week onderweg")  # its thread, oldest first
+    assert thread < prompt.index(f"[us] {ours}") < prompt.index("Track en trace")
     assert KNOWLEDGE in prompt and "Ik kijk het vandaag voor u na." in prompt   # facts, saved reply
     assert "Dutch" in prompt and '"u"' in prompt and "Sanne" in prompt and "^A" in prompt
     for other in ("PIET-GEHEIM-7781", "Piet", "piet", "KEES-REKENING-4412", "Kees", "kees"):
