@@ -200,3 +200,16 @@ async def test_a_leads_prompt_file_and_the_api_key_are_used(app_client, ctx, fak
     os.utime(prompt, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert (await app_client.post(path, headers=token, json={})).status_code == 200
     assert fake_model.requests[1]["messages"][0]["content"] == "Kort en vriendelijk."
+
+
+async def test_a_failure_after_the_stream_began_is_an_error_event(app_client, ctx, fake_model, seeded):
+    token, items = seeded
+    fake_model.answers = [BAD, Outage(status=429)]       # the revision is refused
+    r = await app_client.post(f"/api/mentions/{items['sanne-2']['id']}/draft/stream", headers=token, json={})
+    assert r.status_code == 200
+    events = sse_events(r.text)
+    assert [kind for kind, _ in events][-2:] == ["revising", "error"]
+    assert events[-1][1]["reason"] == "rate_limited" and events[-1][1]["status"] == 502
+    async with ctx.db.read() as session:
+        entry = (await session.exec(select(AuditEntry).where(AuditEntry.action == "assist_draft"))).scalars().one()
+    assert entry.detail["outcome"] == "rate_limited" and "first_to_complain" in entry.detail["findings_first"]
