@@ -73,13 +73,7 @@ class ChatModel:
             response = await self.http.send(self._request(messages, stream=False))
             await response.aread()
         _check_status(response)
-        try:
-            body = response.json()
-            text = body["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise ModelFailed("unreadable", "the model server's answer is not a chat completion") from None
-        usage.add(body.get("usage"))
-        return text if isinstance(text, str) else ""
+        return _completion_text(response, usage)
 
     async def stream(self, messages: list[dict[str, str]], usage: Usage) -> AsyncIterator[str]:
         """The answer's text piece by piece as the server sends it (`stream: true`)."""
@@ -89,6 +83,10 @@ class ChatModel:
                 if response.status_code >= 300:
                     await response.aread()
                     _check_status(response)
+                if response.headers.get("content-type", "").startswith("application/json"):
+                    await response.aread()   # a server that ignores `stream` and answers whole
+                    yield _completion_text(response, usage)
+                    return
                 async for event in EventSource(response).aiter_sse():
                     if event.data.strip() == "[DONE]":
                         return
@@ -96,6 +94,16 @@ class ChatModel:
                         yield piece
             finally:
                 await response.aclose()
+
+
+def _completion_text(response: httpx.Response, usage: Usage) -> str:
+    try:
+        body = response.json()
+        text = body["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise ModelFailed("unreadable", "the model server's answer is not a chat completion") from None
+    usage.add(body.get("usage"))
+    return text if isinstance(text, str) else ""
 
 
 def _chunk_text(data: str, usage: Usage) -> str:

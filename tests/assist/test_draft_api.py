@@ -213,3 +213,10 @@ async def test_a_failure_after_the_stream_began_is_an_error_event(app_client, ct
     async with ctx.db.read() as session:
         entry = (await session.exec(select(AuditEntry).where(AuditEntry.action == "assist_draft"))).scalars().one()
     assert entry.detail["outcome"] == "rate_limited" and "first_to_complain" in entry.detail["findings_first"]
+
+
+async def test_a_server_that_ignores_stream_still_drafts(app_client, fake_model, seeded):
+    token, items = seeded
+    fake_model.ignores_stream, fake_model.answers = True, [GOOD]
+    r = await app_client.post(f"/api/mentions/{items['sanne-2']['id']}/draft/stream", headers=token, json={})
+    assert sse_events(r.text) == [("delta", {"text": GOOD}), ("done", {"text": GOOD, "findings": [], "revised": False})]

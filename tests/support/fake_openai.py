@@ -41,6 +41,7 @@ class FakeOpenAI:
     requests: list[dict] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     base_url: str = ""
+    ignores_stream: bool = False   # answers whole even when asked to stream, as some servers do
 
     def prompt_text(self, index: int = 0) -> str:
         """Everything the request `index` sent to the model, as one text."""
@@ -61,7 +62,7 @@ class FakeOpenAI:
         prompt_tokens = sum(_tokens(m["content"]) for m in body["messages"])
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": _tokens(answer),
                  "total_tokens": prompt_tokens + _tokens(answer)}
-        if body.get("stream"):
+        if body.get("stream") and not self.ignores_stream:
             include_usage = (body.get("stream_options") or {}).get("include_usage", False)
             return StreamingResponse(self._chunks(answer, usage if include_usage else None),
                                      media_type="text/event-stream")
