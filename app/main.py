@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from app.accounts import pages as account_pages
 from app.alerts import pages as alert_pages
 from app.alerts import routes as alert_routes
+from app.assist import routes as assist_routes
 from app.core.context import AppContext
 from app.intake import pages as intake_pages
 from app.intake import routes as intake_routes
@@ -29,7 +30,7 @@ from app.web.middleware import add_security_headers
 from app.web.rendering import STATIC_DIR, build_templates
 
 # Described in the published schema (/api/openapi.json): JSON, CSV, SSE and Prometheus text.
-API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, stream, report_routes, alert_routes,
+API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, assist_routes, stream, report_routes, alert_routes,
                privacy_routes, api_docs)
 # HTML for people: not part of the API.
 PAGE_ROUTERS = (account_pages, mention_pages, intake_pages, report_pages, alert_pages, privacy_pages)

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.alerts.alert import ALERT_KINDS
 from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
+from app.assist.settings import AssistSection
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
 from connectors.addresses import url_problem
@@ -285,6 +286,7 @@ class Config(_Strict):
     replies: RepliesSection = RepliesSection()
     spikes: SpikesSection = SpikesSection()
     privacy: PrivacySection = PrivacySection()
+    assist: AssistSection = AssistSection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
 
@@ -355,6 +357,11 @@ def address_problems(config: Config, environ: Mapping[str, str] | None = None) -
     allow = config.app.allow_private_networks
     found = [f"[[sources]] {s.name!r}.{key}: {problem}" for s in config.sources if s.enabled for key, url in s.urls()
              if (problem := url_problem(url, allow_private=allow, schemes=url_schemes(s.kind)))]
+    assist = config.assist
+    assist_private = allow or assist.allow_private_networks
+    if assist.base_url and (problem := url_problem(assist.base_url, allow_private=assist_private)):
+        # the way out for a local model server is [assist]'s own key, not the app-wide one
+        found.append(f"[assist].base_url: {problem.replace('[app]', '[assist]')}")
     if environ is not None:
         found += [f"[[alerts]] {a.name!r}.url_env ({a.url_env}): {problem}" for a in config.alerts
                   if environ.get(a.url_env) and (problem := url_problem(environ[a.url_env], allow_private=allow))]
@@ -368,6 +375,9 @@ def missing_environment(config: Config, environ: Mapping[str, str] | None = None
     environ = os.environ if environ is None else environ
     tables = [("sources", s.name, s.options) for s in config.sources if s.enabled]
     tables += [("alerts", a.name, a.model_dump()) for a in config.alerts]
-    return [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
+    found = [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
             for what, name, table in tables for key, value in table.items()
             if key.endswith("_env") and isinstance(value, str) and not environ.get(value)]
+    if config.assist.enabled and config.assist.api_key_env and not environ.get(config.assist.api_key_env):
+        found.append(f"[assist].api_key_env: environment variable {config.assist.api_key_env} is not set")
+    return found

@@ -11,6 +11,7 @@ import httpx
 
 from app import sla
 from app.accounts.throttle import LoginGuard
+from app.assist.metrics import AssistStats
 from app.core.config import Config, Settings, SourceConfig
 from app.core.db import Database
 from app.core.models import utcnow
@@ -39,7 +40,9 @@ class AppContext:
     demo: bool = False
     extra_sources: list[SourceConfig] = field(default_factory=list)
     login_guard: LoginGuard = field(default_factory=LoginGuard)  # this process's login refusals
+    assist_stats: AssistStats = field(default_factory=AssistStats)  # this process's AI draft figures
     _http: httpx.AsyncClient | None = None
+    _model_http: httpx.AsyncClient | None = None
 
     def http(self) -> httpx.AsyncClient:
         """One outgoing HTTP client per process (connection pooling), made on first use: the
@@ -50,10 +53,22 @@ class AppContext:
                                         timeout=httpx.Timeout(30.0, connect=10.0), headers={"User-Agent": USER_AGENT})
         return self._http
 
+    def model_http(self) -> httpx.AsyncClient:
+        """The client for the AI draft's model server: the same rules as `http()`, its own
+        timeout, and private addresses allowed when [assist] allows them for this server alone."""
+        if self._model_http is None:
+            assist = self.config.assist
+            seconds = assist.timeout_seconds
+            self._model_http = OutboundClient(
+                allow_private_networks=self.config.app.allow_private_networks or assist.allow_private_networks,
+                timeout=httpx.Timeout(seconds, connect=min(seconds, 10.0)), headers={"User-Agent": USER_AGENT})
+        return self._model_http
+
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        for client in (self._http, self._model_http):
+            if client is not None:
+                await client.aclose()
+        self._http = self._model_http = None
         await self.db.dispose()
 
     @property

@@ -12,7 +12,7 @@ from app.core.context import AppContext
 from app.core.errors import NotFound
 from app.core.models import Mention
 from app.craft.moments import suggest_follow_up_times
-from app.craft.tonecheck import check_reply
+from app.craft.tonecheck import Finding, check_reply
 from app.mentions.queries import mention_detail
 from app.mentions.saved_texts import openers_for_mention
 from app.mentions.send import capabilities_for
@@ -46,19 +46,30 @@ async def openers(ctx: AppContext, mention_id: int, who: Principal, tone: str | 
                                          signature=signature_for(ctx, who))
 
 
+def is_complaint(category: str | None) -> bool:
+    """Whether a reply needs a sign of empathy: one to praise or a plain question does not."""
+    return category not in NOT_COMPLAINTS
+
+
+def tone_findings(text: str, language: str, channel: str | None, *, complaint: bool = True) -> list[Finding]:
+    """The tone check with the channel's own limit and length counting."""
+    limit, counter = reply_limit(channel)
+    return check_reply(text, language, is_complaint=complaint, char_limit=limit, counter=counter)
+
+
 async def check_text(ctx: AppContext, text: str, language: str, channel: str | None,
                      mention_id: int | None) -> dict[str, Any]:
     """Tone findings, suggested follow-up moments, and the length as the channel counts it."""
-    is_complaint = True
+    complaint = True
     if mention_id is not None:
         async with ctx.db.read() as session:
             mention = await session.get(Mention, mention_id)
         if mention is None:
             raise NotFound("no such mention")
         channel = channel or mention.channel
-        is_complaint = mention.category not in NOT_COMPLAINTS
+        complaint = is_complaint(mention.category)
+    findings = tone_findings(text, language, channel, complaint=complaint)
     limit, counter = reply_limit(channel)
-    findings = check_reply(text, language, is_complaint=is_complaint, char_limit=limit, counter=counter)
     now_local = ctx.now().astimezone(ZoneInfo(ctx.config.sla.timezone))
     moments = suggest_follow_up_times(text, now_local, language=language)
     # The length in the channel's own counting, so the composer's counter can show what X
@@ -79,4 +90,5 @@ async def mention_page(ctx: AppContext, mention_id: int, who: Principal, tone: s
     capabilities = capabilities_for(ctx, mention)
     return {"m": view, "now": ctx.now(), "openers": suggested["openers"], "tone": tone,
             "can_post": capabilities is not None, "text_limit": capabilities and capabilities.text_limit,
-            "private": mention.visibility in PRIVATE_VISIBILITIES, "users": users, "is_lead": who.has_role("lead")}
+            "private": mention.visibility in PRIVATE_VISIBILITIES, "users": users, "is_lead": who.has_role("lead"),
+            "assist": ctx.config.assist.enabled}

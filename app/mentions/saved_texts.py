@@ -62,7 +62,7 @@ async def save(session: AsyncSession, text_id: int | None, body: SavedTextIn, wh
     return row
 
 
-def _first_name(mention: Mention) -> str | None:
+def first_name(mention: Mention) -> str | None:
     name = (mention.author_name or "").strip()
     return name.split()[0] if name and not name.startswith("@") else None
 
@@ -70,11 +70,11 @@ def _first_name(mention: Mention) -> str | None:
 async def openers_for_mention(session: AsyncSession, mention: Mention, tone: str, *, signature: str) -> dict[str, Any]:
     language = mention.language or "en"
     category = mention.category or "other"
-    shipped = openers_for(language, category, tone, customer_name=_first_name(mention), signature=signature,
+    shipped = openers_for(language, category, tone, customer_name=first_name(mention), signature=signature,
                           private=mention.visibility in PRIVATE_VISIBILITIES)
     own = (await session.exec(select(SavedText).where(
         SavedText.active.is_(True), SavedText.kind == "opener", SavedText.language == language,
         SavedText.tone == tone, or_(SavedText.category.is_(None), SavedText.category == category)))).scalars()
     texts = [{"id": o.id, "text": o.text} for o in shipped]
-    texts += [{"id": f"db-{t.id}", "text": personalise(t.text, _first_name(mention), signature)} for t in own]
+    texts += [{"id": f"db-{t.id}", "text": personalise(t.text, first_name(mention), signature)} for t in own]
     return {"language": language, "category": category, "tone": tone, "openers": texts}

@@ -6,6 +6,7 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from app.assist.metrics import prometheus_lines as assist_lines
 from app.reports.ops_figures import OpsFigures, ops_figures
 from app.web.deps import ApiUser, Ctx
 from app.web.schemas import Out, errors
@@ -56,4 +57,4 @@ def prometheus_text(f: OpsFigures) -> str:
 @router.get("/metrics", response_class=PlainTextResponse, responses=errors(json_route=False))
 async def metrics(ctx: Ctx, user: ApiUser):
     """Prometheus metrics (needs a token)."""
-    return prometheus_text(await ops_figures(ctx))
+    return prometheus_text(await ops_figures(ctx)) + "\n".join(assist_lines(ctx.assist_stats)) + "\n"

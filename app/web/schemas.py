@@ -39,8 +39,10 @@ AUTH_STATUSES = (401, 403)
 DESCRIPTIONS = {401: "no login session or API token (the push: a bad or stale signature)",
                 403: "the wrong role, or a cookie-authenticated write without its CSRF token",
                 404: "not found", 409: "the mention (or promise) is not in a state that allows this",
-                413: "too large", 422: "invalid input", 502: "posting into the channel failed",
-                503: "a needed service or secret is missing"}
+                413: "too large", 422: "invalid input",
+                502: "posting into the channel failed (AI drafts: the model server failed)",
+                503: "a needed service or secret is missing",
+                504: "the model server did not answer in time"}
 
 
 def errors(*statuses: int, signed_in: bool = True, json_route: bool = True,
