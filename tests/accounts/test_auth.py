@@ -11,12 +11,16 @@ from tests.support.routes import all_routes
 
 pytestmark = pytest.mark.asyncio
 
-# The only routes anyone may call without a login or token.
+# The only routes anyone may call without a login or token: the second sign-in step needs the
+# pending session of a right password, a one-time link is its own proof.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
-          ("POST", "/api/ingest/{source_name}")}
+          ("POST", "/api/ingest/{source_name}"), ("GET", "/login/2fa"), ("POST", "/login/2fa"),
+          ("GET", "/login/enrol"), ("POST", "/login/enrol"), ("GET", "/set-password/{token}"),
+          ("POST", "/set-password/{token}")}
 # Pages under /api (the API's documentation for people): they redirect like every page.
 API_PAGES = {("GET", "/api/docs")}
-SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1", "sink_name": "team-chat"}
+SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1",
+                      "sink_name": "team-chat", "user_id": "1", "token_id": "1", "token": "not-a-link"}
 
 
 def concrete(path: str) -> str:
