@@ -20,10 +20,10 @@ from app.web.rendering import render
 
 router = APIRouter()
 DONE_MESSAGES = {
-    "password": "Your password is changed. Your other sessions have ended.",
-    "session": "The session has ended.",
-    "revoked": "The token is revoked.",
-    "2fa-off": "Two-factor sign-in is off.",
+    "password": i18n.N_("Your password is changed. Your other sessions have ended."),
+    "session": i18n.N_("The session has ended."),
+    "revoked": i18n.N_("The token is revoked."),
+    "2fa-off": i18n.N_("Two-factor sign-in is off."),
 }
 
 

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.accounts import links, passwords, users
 from app.accounts.principal import AuthError
 from app.core.context import AppContext
+from app.core.i18n import N_
 from app.core.models import User
 from app.mentions.actions import audit
 
@@ -26,7 +27,7 @@ async def act_on_user(ctx: AppContext, actor: str, username: str, action: Callab
         if user is None:
             raise AuthError(f"no user named {username!r}")
         if audit_as in NOT_ON_YOURSELF and user.username == actor:
-            raise AuthError("you cannot do this to your own account; ask another admin")
+            raise AuthError(N_("You cannot do this to your own account. Ask another admin."))
         result = await action(session, user)
         if audit_as:
             audit(session, actor, audit_as, None, ctx.now(), user=user.username, **detail)

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.accounts import sessions
 from app.accounts.passwords import sha256
 from app.core.errors import DomainError
+from app.core.i18n import N_
 from app.core.models import AccountLink, User
 
 INVITE = "invite"
@@ -26,7 +27,7 @@ class LinkGone(DomainError):
     status = 410
 
     def __init__(self):
-        super().__init__("this link has expired or was already used; ask an admin for a new one")
+        super().__init__(N_("This link has expired or was already used. Ask an admin for a new one."))
 
 
 def link_url(public_url: str, token: str) -> str:

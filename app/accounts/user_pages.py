@@ -20,9 +20,9 @@ router = APIRouter()
 AdminPage = Annotated[Principal, Depends(role("admin", page=True))]
 LeadPage = Annotated[Principal, Depends(role("lead", page=True))]
 DONE_MESSAGES = {
-    "role": "The role is changed.",
-    "disabled": "Deactivated: their sessions, API tokens and open screens have ended.",
-    "enabled": "Reactivated: they sign in afresh; old sessions and tokens stay ended.",
+    "role": i18n.N_("The role is changed."),
+    "disabled": i18n.N_("Deactivated: their sessions, API tokens and open screens have ended."),
+    "enabled": i18n.N_("Reactivated: they sign in afresh; old sessions and tokens stay ended."),
 }
 
 
