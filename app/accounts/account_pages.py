@@ -54,17 +54,20 @@ async def account(request: Request, ctx: Ctx, user: PageUser):
 @router.post("/account/password")
 async def change_password(request: Request, ctx: Ctx, user: PageUser, current_password: Annotated[str, Form()],
                           new_password: Annotated[str, Form()], repeat_password: Annotated[str, Form()]):
-    async with ctx.db.read() as session:
-        stored = (await session.get(User, user.user.id)).password_hash
-    error = None
+    error, status = None, 422
     if new_password != repeat_password:
         error = i18n.gettext("The new passwords differ.")
     elif len(new_password) < passwords.MIN_PASSWORD_LENGTH:
         error = i18n.gettext("Use at least %(n)s characters.") % {"n": passwords.MIN_PASSWORD_LENGTH}
-    elif not await passwords.verify_password_off_loop(current_password, stored):
-        error = i18n.gettext("Your current password is not right.")
+    else:
+        try:
+            await login.confirm_password(ctx, user.username, current_password, client_address(request.scope))
+        except login.Throttled:
+            error, status = i18n.gettext("Too many failed attempts. Try again in a few minutes."), 429
+        except Unauthenticated:
+            error = i18n.gettext("Your current password is not right.")
     if error:
-        return await account_page(request, ctx, user, status_code=422, password_error=error)
+        return await account_page(request, ctx, user, status_code=status, password_error=error)
     new_hash = await passwords.hash_password_off_loop(new_password)
     now = ctx.now()
     async with ctx.db.write() as session:

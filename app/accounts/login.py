@@ -77,3 +77,22 @@ async def sign_in(ctx: AppContext, username: str, password: str, client: str,
     if not ok:  # after the commit: the failed attempt must count
         raise Unauthenticated("unknown username or wrong password")
     return token, pending
+
+
+async def confirm_password(ctx: AppContext, username: str, password: str, client: str) -> None:
+    """A signed-in user's password checked again (before changing it), under the sign-in
+    limits, so a borrowed session cannot guess it quickly: Throttled or Unauthenticated."""
+    guard = ctx.login_guard
+    if wait := guard.retry_after(username, client, ctx.now()):
+        raise Throttled(wait)
+    ahead = guard.start(username, client)
+    try:
+        user = await _check_limits(ctx, username, client, ahead)
+        ok = await passwords.verify_password_off_loop(password, user.password_hash if user else None)
+        if not ok:
+            async with ctx.db.write() as session:
+                await throttle.record_attempt(session, username, client, False, ctx.now())
+    finally:
+        guard.finish(username, client)
+    if not ok:
+        raise Unauthenticated("wrong password")

@@ -81,6 +81,13 @@ async def test_invite_accept_sign_in_and_change_password(live_server, ctx):
     async with httpx.AsyncClient(base_url=live_server) as fresh:
         assert (await login(fresh, "nina")).status_code == 401
         assert (await login(fresh, "nina", NEW_PASSWORD)).status_code == 303
+        # Guessing the current password from a borrowed session meets the sign-in limits.
+        for _ in range(5):  # USER_LIMIT: 5 failures per username and address
+            guess = await post_form(fresh, "/account/password", current_password="guess-guess-guess",
+                                    new_password="whatever-it-is-now", repeat_password="whatever-it-is-now")
+            assert guess.status_code == 422
+        assert (await post_form(fresh, "/account/password", current_password=NEW_PASSWORD, new_password="x" * 12,
+                                repeat_password="x" * 12)).status_code == 429
     async with ctx.db.read() as s:
         actions = (await s.exec(select(AuditEntry.action).where(AuditEntry.action.in_(
             ["user.invite", "password.set_by_link", "password.change"])).order_by(AuditEntry.id))).scalars().all()
@@ -106,6 +113,12 @@ async def test_reset_link_from_the_page_and_the_cli_each_work_once_and_replace_t
         assert (await login(tim, "tim", NEW_PASSWORD)).status_code == 303
         code, output = await run_webcare(tmp_path, db_url, "user", "reset-link", "nobody")
         assert code == 1 and "no user named 'nobody'" in output
+    code, output = await run_webcare(tmp_path, db_url, "user", "invite", "lars", "--role", "responder")
+    assert code == 0 and "invited with role responder" in output, output
+    async with httpx.AsyncClient(base_url=live_server) as lars:
+        path = urlsplit(output.strip().splitlines()[-1]).path
+        assert (await set_password_by_link(lars, path, NEW_PASSWORD)).status_code == 303
+        assert (await login(lars, "lars", NEW_PASSWORD)).status_code == 303
 
 
 async def test_deactivate_from_the_page_ends_streams_and_tokens_and_reactivating_revives_neither(live_server, ctx):
