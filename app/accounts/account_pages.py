@@ -126,10 +126,11 @@ async def start_two_factor(request: Request, ctx: Ctx, user: PageUser):
     return RedirectResponse("/account#two-factor", status_code=303)
 
 
-async def _with_code(request: Request, ctx, user: Principal, code: str, then):
-    """Run `then` once the code checks out; else the account page says why."""
+async def _with_code(request: Request, ctx, user: Principal, code: str, then, done):
+    """`then` once the code checks out, and `done(result)` answers; else the account page
+    says why (wrong code, or too many of them)."""
     try:
-        return await twofactor.with_code(ctx, user.user.id, code, client_address(request.scope), then)
+        result = await twofactor.with_code(ctx, user.user.id, code, client_address(request.scope), then)
     except login.Throttled as exc:
         response = await account_page(request, ctx, user, status_code=429, code_error=i18n.gettext(
             "Too many wrong codes. Try again in a few minutes."))
@@ -138,18 +139,18 @@ async def _with_code(request: Request, ctx, user: Principal, code: str, then):
     except Unauthenticated:
         return await account_page(request, ctx, user, status_code=422,
                                   code_error=i18n.gettext("That code is not right. Try the newest one."))
+    return await done(result)
 
 
 @router.post("/account/2fa/confirm")
 async def confirm_two_factor(request: Request, ctx: Ctx, user: PageUser, code: Annotated[str, Form()]):
     async def confirm(session, me, kind):
-        codes = await twofactor.confirm(session, me, kind, ctx.now())
         audit(session, me.username, "2fa.on", None, ctx.now())
-        return codes
-    result = await _with_code(request, ctx, user, code, confirm)
-    if not isinstance(result, list):
-        return result
-    return await account_page(request, ctx, user, recovery_codes=result)
+        return await twofactor.confirm(session, me, kind, ctx.now())
+
+    async def show(codes):
+        return await account_page(request, ctx, user, recovery_codes=codes)
+    return await _with_code(request, ctx, user, code, confirm, show)
 
 
 @router.post("/account/2fa/recovery-codes")
@@ -157,10 +158,10 @@ async def new_recovery_codes(request: Request, ctx: Ctx, user: PageUser, code: A
     async def renew(session, me, _kind):
         audit(session, me.username, "2fa.recovery_codes", None, ctx.now())
         return await twofactor.new_recovery_codes(session, me)
-    result = await _with_code(request, ctx, user, code, renew)
-    if not isinstance(result, list):
-        return result
-    return await account_page(request, ctx, user, recovery_codes=result)
+
+    async def show(codes):
+        return await account_page(request, ctx, user, recovery_codes=codes)
+    return await _with_code(request, ctx, user, code, renew, show)
 
 
 @router.post("/account/2fa/off")
@@ -170,8 +171,9 @@ async def turn_off_two_factor(request: Request, ctx: Ctx, user: PageUser, code: 
             "Your role requires two-factor sign-in: it stays on."))
 
     async def off(session, me, _kind):
-        await twofactor.turn_off(session, me)
         audit(session, me.username, "2fa.off", None, ctx.now())
-        return True
-    result = await _with_code(request, ctx, user, code, off)
-    return RedirectResponse("/account?done=2fa-off", status_code=303) if result is True else result
+        await twofactor.turn_off(session, me)
+
+    async def back(_):
+        return RedirectResponse("/account?done=2fa-off", status_code=303)
+    return await _with_code(request, ctx, user, code, off, back)

@@ -49,7 +49,8 @@ def _back_to_login() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
-async def _complete(ctx, auth: AuthSession, user: User, session, kind: str, client: str) -> None:
+async def _complete(ctx, session, auth: AuthSession, user: User, kind: str, client: str) -> None:
+    """The second step is done: the session opens everything, and the sign-in is audited."""
     row = await session.get(AuthSession, auth.token_hash)
     sessions.complete_session(row, ctx.now())
     audit(session, user.username, "login", None, ctx.now(), client=client, second_factor=kind)
@@ -70,10 +71,9 @@ async def code_form(request: Request, code: Annotated[str, Form()], csrf_token: 
         return _back_to_login()
     auth, user = found
     client = client_address(request.scope)
-    error, status = None, 200
     try:
         await twofactor.with_code(ctx, user.id, code, client,
-                                  lambda session, me, kind: _complete(ctx, auth, me, session, kind, client))
+                                  lambda session, me, kind: _complete(ctx, session, auth, me, kind, client))
     except login.Throttled as exc:
         response = render(request, "login_code.html", status_code=429, next=safe_next(next),
                           step_csrf=auth.csrf_token,
@@ -81,10 +81,8 @@ async def code_form(request: Request, code: Annotated[str, Form()], csrf_token: 
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except Unauthenticated:
-        error, status = i18n.gettext("That code is not right. Try the newest one."), 401
-    if error:
-        return render(request, "login_code.html", status_code=status, next=safe_next(next),
-                      step_csrf=auth.csrf_token, error=error)
+        return render(request, "login_code.html", status_code=401, next=safe_next(next), step_csrf=auth.csrf_token,
+                      error=i18n.gettext("That code is not right. Try the newest one."))
     return RedirectResponse(safe_next(next), status_code=303)
 
 
@@ -121,7 +119,7 @@ async def enrol_form(request: Request, code: Annotated[str, Form()], csrf_token:
 
     async def confirm(session, me, kind):
         codes = await twofactor.confirm(session, me, kind, ctx.now())
-        await _complete(ctx, auth, me, session, "enrolled", client)
+        await _complete(ctx, session, auth, me, "enrolled", client)
         return codes
     try:
         codes = await twofactor.with_code(ctx, user.id, code, client, confirm)

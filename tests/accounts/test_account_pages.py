@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -307,3 +308,29 @@ async def test_a_role_that_requires_two_factor_enrols_right_after_the_password(l
         assert "/account/2fa/off" not in account
         refused = await post_form(ada, "/account/2fa/off", code=totp.at(time.time() + 30))
         assert refused.status_code == 422
+
+
+async def test_new_recovery_codes_replace_the_old_and_two_factor_can_be_turned_off(live_server, ctx):
+    await add_user(ctx, "anna")
+    async with httpx.AsyncClient(base_url=live_server) as browser:
+        assert (await login(browser)).status_code == 303
+        totp, old_codes = await enrol(browser)
+        assert (await post_form(browser, "/account/2fa/recovery-codes", code="123456")).status_code == 422
+        renewed = await post_form(browser, "/account/2fa/recovery-codes", code=totp.at(time.time() + 30))
+        new_codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", renewed.text)
+        assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+        assert (await post_form(browser, "/account/2fa/off", code=old_codes[0])).status_code == 422
+        off = await post_form(browser, "/account/2fa/off", code=new_codes[0])
+        assert off.status_code == 303 and off.headers["location"] == "/account?done=2fa-off"
+    async with httpx.AsyncClient(base_url=live_server) as browser:
+        assert (await login(browser)).headers["location"] == "/"  # the password alone again
+    async with ctx.db.read() as s:
+        assert (await s.exec(select(RecoveryCode))).first() is None
+
+
+async def test_an_expired_token_is_refused(app_client, ctx):
+    from app.accounts import tokens, users
+    async with ctx.db.write() as s:
+        user = await users.create_user(s, "bot", PASSWORD, "responder")
+        token = await tokens.create_token(s, user, "nightly", days=1, now=ctx.now() - timedelta(days=2))
+    assert (await app_client.get("/api/queue", headers=bearer(token))).status_code == 401
