@@ -2,8 +2,8 @@
 SVG), and ten one-time recovery codes kept as SHA-256 hashes.
 
 A code is checked under the same limits as passwords (app/accounts/throttle.py), counted
-under its own key per user and address, so guessing the six digits is as slow as guessing a
-password. A TOTP code is accepted once: the time step it belongs to is remembered."""
+under its own key, plus one more: 10 wrong codes per account in 15 minutes from any address.
+A TOTP code is accepted once: the time step it belongs to is remembered."""
 from __future__ import annotations
 
 import hmac
@@ -104,7 +104,7 @@ async def with_code(ctx: AppContext, user_id: int, code: str, client: str,
     ahead = guard.start(name, client)
     try:
         async with ctx.db.write() as session:
-            if refused := await throttle.over_limit(session, name, client, now, ahead):
+            if refused := await throttle.over_limit(session, name, client, now, ahead, throttle.CODE_LIMITS):
                 limit, until = refused
                 guard.remember(limit.scope, name, client, until, now)
                 raise Throttled(throttle.retry_seconds(until, now))

@@ -14,9 +14,11 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from app.accounts import throttle
 from app.core.models import AuditEntry, RecoveryCode
-from tests.support.accounts import PASSWORD, login, login_csrf, open_stream, run_webcare
-from tests.support.app import DEFAULT_TOML, add_user, bearer, make_config
+from app.main import create_app
+from tests.support.accounts import PASSWORD, client_at, login, login_csrf, open_stream, run_webcare
+from tests.support.app import DEFAULT_TOML, Clock, add_user, bearer, make_config
 
 pytestmark = pytest.mark.asyncio
 WITHIN = 1.0  # seconds from a deactivation to the end of the streams it ends
@@ -219,13 +221,14 @@ async def test_own_sessions_listed_with_device_and_ended(live_server, ctx):
         assert (await bram.get("/api/queue")).status_code == 200
 
 
-async def enrol(client: httpx.AsyncClient) -> tuple[pyotp.TOTP, list[str]]:
-    """Turn on two-factor sign-in from the account page; the app's TOTP and the recovery codes."""
+async def enrol(client: httpx.AsyncClient, at: float | None = None) -> tuple[pyotp.TOTP, list[str]]:
+    """Turn on two-factor sign-in from the account page; the app's TOTP and the recovery codes.
+    `at`: the server's time, when its clock is not the real one."""
     assert (await post_form(client, "/account/2fa/start")).status_code == 303
     page = (await client.get("/account")).text
     assert "<svg" in page
     totp = pyotp.TOTP(re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1))
-    confirmed = await post_form(client, "/account/2fa/confirm", code=totp.now())
+    confirmed = await post_form(client, "/account/2fa/confirm", code=totp.at(at or time.time()))
     assert confirmed.status_code == 200
     return totp, re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", confirmed.text)
 
@@ -334,3 +337,31 @@ async def test_an_expired_token_is_refused(app_client, ctx):
         user = await users.create_user(s, "bot", PASSWORD, "responder")
         token = await tokens.create_token(s, user, "nightly", days=1, now=ctx.now() - timedelta(days=2))
     assert (await app_client.get("/api/queue", headers=bearer(token))).status_code == 401
+
+
+async def test_codes_are_limited_per_account_over_every_address(ctx):
+    """Guessing codes from many addresses, each under its own limits, still stops at ten
+    wrong codes for the account; the password limits are not touched by it."""
+    ctx.clock = Clock()
+    await add_user(ctx, "anna")
+    app = create_app(ctx)
+    async with app.router.lifespan_context(app):
+        async with client_at(app, "198.51.100.1") as owner:
+            assert (await login(owner)).status_code == 303
+            totp, _ = await enrol(owner, at=ctx.clock.value.timestamp())
+        ctx.clock.advance(seconds=30)
+        right = totp.at(ctx.clock.value)
+        wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+        for n in range(throttle.ACCOUNT_LIMIT.failures // 2):
+            async with client_at(app, f"203.0.113.{n}") as guesser:
+                assert (await login(guesser)).status_code == 303
+                for _ in range(2):
+                    assert (await second_step(guesser, wrong)).status_code == 401
+        async with client_at(app, "192.0.2.99") as elsewhere:
+            assert (await login(elsewhere)).status_code == 303  # the password is still accepted
+            refused = await second_step(elsewhere, right)
+            assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        ctx.clock.advance(minutes=15, seconds=1)
+        async with client_at(app, "192.0.2.99") as later:
+            assert (await login(later)).status_code == 303
+            assert (await second_step(later, totp.at(ctx.clock.value))).status_code == 303
