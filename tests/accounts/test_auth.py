@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from app.accounts.principal import ROLE_RANK
 from app.main import create_app
 from tests.support.app import add_user, bearer
 from tests.support.routes import all_routes
@@ -119,3 +120,22 @@ async def test_security_headers(app_client):
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert "unsafe-inline" not in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+# The least role each user-administration route takes (the walk above checks an admin passes).
+USER_ADMIN_ROLES = {("GET", "/admin/users"): "lead", ("POST", "/admin/users/invite"): "admin",
+                    ("POST", "/admin/users/{user_id}/role"): "admin",
+                    ("POST", "/admin/users/{user_id}/disable"): "admin",
+                    ("POST", "/admin/users/{user_id}/enable"): "admin",
+                    ("POST", "/admin/users/{user_id}/reset-link"): "admin"}
+
+
+async def test_user_administration_routes_refuse_the_roles_below_theirs(app_client, ctx):
+    routes = {r for r in all_routes(create_app(ctx)) if r[1].startswith("/admin/users")}
+    assert routes == set(USER_ADMIN_ROLES)
+    tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead")}
+    for (method, path), least in USER_ADMIN_ROLES.items():
+        for role, token in tokens.items():
+            answer = await app_client.request(method, concrete(path), headers=bearer(token), follow_redirects=False)
+            allowed = ROLE_RANK[role] >= ROLE_RANK[least]
+            assert (answer.status_code != 403) == allowed, f"{method} {path} as {role}: {answer.status_code}"
