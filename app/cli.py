@@ -1,4 +1,4 @@
-"""The `webcare` command: serve, worker, migrate, user add/invite/disable/enable/set-role/reset-link, token
+"""The `webcare` command: serve, worker, migrate, user add/invite/disable/enable/set-role/reset-link/reset-2fa, token
 create/revoke, erase and export (README, "Running it for real" and "Privacy and security")."""
 from __future__ import annotations
 
@@ -195,6 +195,13 @@ def cmd_user_set_role(args) -> int:
     return 0
 
 
+def cmd_user_reset_2fa(args) -> int:
+    from app.accounts import admin
+    _admin(_context(), admin.reset_two_factor, args.username)
+    print(f"two-factor sign-in of {args.username!r} is reset: they sign in with their password and set it up again")
+    return 0
+
+
 def cmd_user_reset_link(args) -> int:
     from app.accounts import admin, links
     url = _admin(_context(), admin.reset_link, args.username)
@@ -329,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset = user.add_parser("reset-link", help="print a one-time link for a user to set a new password")
     reset.add_argument("username")
     reset.set_defaults(func=cmd_user_reset_link)
+    reset_2fa = user.add_parser("reset-2fa", help="turn off a user's two-factor sign-in (a lost phone and codes)")
+    reset_2fa.add_argument("username")
+    reset_2fa.set_defaults(func=cmd_user_reset_2fa)
     invite = user.add_parser("invite", help="add a user who chooses their own password through a one-time link")
     invite.add_argument("username")
     invite.add_argument("--role", required=True, choices=ROLES)

@@ -1,6 +1,7 @@
 """What an admin does to someone's account, from the browser or the `webcare user` command:
-invite, change role, deactivate, reactivate, send a password reset link. Each leaves an audit
-line; nobody can deactivate themselves or change their own role (no locking yourself out)."""
+invite, change role, deactivate, reactivate, send a password reset link, reset two-factor
+sign-in (a lost phone and lost recovery codes). Each leaves an audit line; nobody can do the
+last three of those to themselves (no locking yourself out, no skipping your own code)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -8,7 +9,7 @@ from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounts import links, passwords, users
+from app.accounts import links, passwords, twofactor, users
 from app.accounts.principal import AuthError
 from app.core.context import AppContext
 from app.core.i18n import N_
@@ -16,7 +17,7 @@ from app.core.models import User
 from app.mentions.actions import audit
 
 T = TypeVar("T")
-NOT_ON_YOURSELF = {"user.disable", "user.set_role"}
+NOT_ON_YOURSELF = {"user.disable", "user.set_role", "user.reset_2fa"}
 
 
 async def act_on_user(ctx: AppContext, actor: str, username: str, action: Callable[[AsyncSession, User], Awaitable[T]],
@@ -70,3 +71,10 @@ async def invite(ctx: AppContext, actor: str, username: str, role: str, display_
         token = await links.issue(session, user, links.INVITE, actor, now)
         audit(session, actor, "user.invite", None, now, user=user.username, role=role)
     return links.link_url(ctx.config.app.public_url, token)
+
+
+async def reset_two_factor(ctx: AppContext, actor: str, username: str) -> None:
+    """Their authenticator and recovery codes stop counting; they sign in with the password
+    and set it up again (at once, if their role requires it)."""
+    await act_on_user(ctx, actor, username, lambda session, user: twofactor.turn_off(session, user),
+                      "user.reset_2fa")

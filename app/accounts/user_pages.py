@@ -23,6 +23,7 @@ DONE_MESSAGES = {
     "role": i18n.N_("The role is changed."),
     "disabled": i18n.N_("Deactivated: their sessions, API tokens and open screens have ended."),
     "enabled": i18n.N_("Reactivated: they sign in afresh; old sessions and tokens stay ended."),
+    "2fa-reset": i18n.N_("Two-factor sign-in is reset: they sign in with their password and set it up again."),
 }
 
 
@@ -80,6 +81,11 @@ async def disable(request: Request, ctx: Ctx, user: AdminPage, user_id: int):
 @router.post("/admin/users/{user_id}/enable")
 async def enable(request: Request, ctx: Ctx, user: AdminPage, user_id: int):
     return await _act(request, ctx, user, user_id, admin.enable, done="enabled")
+
+
+@router.post("/admin/users/{user_id}/reset-2fa")
+async def reset_two_factor(request: Request, ctx: Ctx, user: AdminPage, user_id: int):
+    return await _act(request, ctx, user, user_id, admin.reset_two_factor, done="2fa-reset")
 
 
 @router.post("/admin/users/{user_id}/reset-link")

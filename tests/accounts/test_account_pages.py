@@ -365,3 +365,25 @@ async def test_codes_are_limited_per_account_over_every_address(ctx):
         async with client_at(app, "192.0.2.99") as later:
             assert (await login(later)).status_code == 303
             assert (await second_step(later, totp.at(ctx.clock.value))).status_code == 303
+
+
+async def test_an_admin_resets_two_factor_for_someone_who_lost_their_phone(live_server, ctx, tmp_path, db_url):
+    await add_user(ctx, "ada", "admin")
+    await add_user(ctx, "anna")
+    async with httpx.AsyncClient(base_url=live_server) as anna:
+        assert (await login(anna)).status_code == 303
+        await enrol(anna)
+    async with httpx.AsyncClient(base_url=live_server) as admin:
+        assert (await login(admin, "ada")).status_code == 303
+        page = (await admin.get("/admin/users")).text
+        anna_id = re.search(r'/admin/users/(\d+)/reset-2fa', page).group(1)
+        assert (await post_form(admin, f"/admin/users/{anna_id}/reset-2fa", "/admin/users")).status_code == 303
+        own = await post_form(admin, "/admin/users/1/reset-2fa", "/admin/users")
+        assert own.status_code == 422
+    async with httpx.AsyncClient(base_url=live_server) as anna:
+        assert (await login(anna)).headers["location"] == "/"
+        await enrol(anna)
+    code, output = await run_webcare(tmp_path, db_url, "user", "reset-2fa", "anna")
+    assert code == 0, output
+    async with httpx.AsyncClient(base_url=live_server) as anna:
+        assert (await login(anna)).headers["location"] == "/"

@@ -127,7 +127,8 @@ USER_ADMIN_ROLES = {("GET", "/admin/users"): "lead", ("POST", "/admin/users/invi
                     ("POST", "/admin/users/{user_id}/role"): "admin",
                     ("POST", "/admin/users/{user_id}/disable"): "admin",
                     ("POST", "/admin/users/{user_id}/enable"): "admin",
-                    ("POST", "/admin/users/{user_id}/reset-link"): "admin"}
+                    ("POST", "/admin/users/{user_id}/reset-link"): "admin",
+                    ("POST", "/admin/users/{user_id}/reset-2fa"): "admin"}
 
 
 async def test_user_administration_routes_refuse_the_roles_below_theirs(app_client, ctx):
