@@ -1,4 +1,4 @@
-"""The `webcare` command: serve, worker, migrate, user add/disable/enable/set-role, token
+"""The `webcare` command: serve, worker, migrate, user add/invite/disable/enable/set-role/reset-link/reset-2fa, token
 create/revoke, erase and export (README, "Running it for real" and "Privacy and security")."""
 from __future__ import annotations
 
@@ -157,55 +157,75 @@ def cmd_user_add(args) -> int:
 
 async def _with_user(ctx, username: str, action, audit_as: str | None = None, **detail):
     """`action(session, user)` in one write transaction; `audit_as`: the audit line it leaves."""
-    from app.accounts import principal, users
-    from app.mentions.actions import audit
+    from app.accounts import admin
     try:
-        async with ctx.db.write() as session:
-            user = await users.user_by_name(session, username)
-            if user is None:
-                raise principal.AuthError(f"no user named {username!r}")
-            result = await action(session, user)
-            if audit_as:
-                audit(session, _cli_actor(), audit_as, None, ctx.now(), user=user.username, **detail)
-            return result
+        return await admin.act_on_user(ctx, _cli_actor(), username, action, audit_as, **detail)
     finally:
         await ctx.db.dispose()
 
 
+def _admin(ctx, operation, *args):
+    """One of app/accounts/admin.py's operations, as the person at the shell."""
+    async def run():
+        try:
+            return await operation(ctx, _cli_actor(), *args)
+        finally:
+            await ctx.db.dispose()
+    return asyncio.run(run())
+
+
 def cmd_user_disable(args) -> int:
-    from app.accounts import users
-    ctx = _context()
-    asyncio.run(_with_user(ctx, args.username, lambda session, user: users.disable_user(session, user, ctx.now()),
-                           "user.disable"))
+    from app.accounts import admin
+    _admin(_context(), admin.disable, args.username)
     print(f"user {args.username!r} deactivated: their sessions, API tokens and open event streams have ended")
     return 0
 
 
 def cmd_user_enable(args) -> int:
-    from app.accounts import users
-
-    async def enable(_session, user) -> None:
-        users.enable_user(user)
-
-    asyncio.run(_with_user(_context(), args.username, enable, "user.enable"))
+    from app.accounts import admin
+    _admin(_context(), admin.enable, args.username)
     print(f"user {args.username!r} reactivated: they sign in afresh (old sessions and tokens stay revoked)")
     return 0
 
 
 def cmd_user_set_role(args) -> int:
-    from app.accounts import users
-
-    async def set_role(_session, user) -> None:
-        users.set_role(user, args.role)
-
-    asyncio.run(_with_user(_context(), args.username, set_role, "user.set_role", role=args.role))
+    from app.accounts import admin
+    _admin(_context(), admin.set_role, args.username, args.role)
     print(f"user {args.username!r} now has the role {args.role}")
+    return 0
+
+
+def cmd_user_reset_2fa(args) -> int:
+    from app.accounts import admin
+    _admin(_context(), admin.reset_two_factor, args.username)
+    print(f"two-factor sign-in of {args.username!r} is reset: they sign in with their password and set it up again")
+    return 0
+
+
+def cmd_user_reset_link(args) -> int:
+    from app.accounts import admin, links
+    url = _admin(_context(), admin.reset_link, args.username)
+    hours = int(links.LIFETIME[links.RESET].total_seconds() // 3600)
+    print(f"One-time link for {args.username!r} to set a new password (works once, for {hours} hours):",
+          file=sys.stderr)
+    print(url)
+    return 0
+
+
+def cmd_user_invite(args) -> int:
+    from app.accounts import admin, links
+    url = _admin(_context(), admin.invite, args.username, args.role, args.name)
+    days = links.LIFETIME[links.INVITE].days
+    print(f"user {args.username!r} invited with role {args.role}; send them this one-time link to choose "
+          f"a password (works once, for {days} days):", file=sys.stderr)
+    print(url)
     return 0
 
 
 def cmd_token_create(args) -> int:
     from app.accounts import tokens
-    token = asyncio.run(_with_user(_context(), args.username, tokens.create_token))
+    token = asyncio.run(_with_user(_context(), args.username, lambda session, user: tokens.create_token(
+        session, user, args.name, args.days)))
     print("New API token (shown once; send it as 'Authorization: Bearer <token>'):", file=sys.stderr)
     print(token)
     return 0
@@ -313,10 +333,23 @@ def build_parser() -> argparse.ArgumentParser:
     set_role.add_argument("username")
     set_role.add_argument("role", choices=ROLES)
     set_role.set_defaults(func=cmd_user_set_role)
+    reset = user.add_parser("reset-link", help="print a one-time link for a user to set a new password")
+    reset.add_argument("username")
+    reset.set_defaults(func=cmd_user_reset_link)
+    reset_2fa = user.add_parser("reset-2fa", help="turn off a user's two-factor sign-in (a lost phone and codes)")
+    reset_2fa.add_argument("username")
+    reset_2fa.set_defaults(func=cmd_user_reset_2fa)
+    invite = user.add_parser("invite", help="add a user who chooses their own password through a one-time link")
+    invite.add_argument("username")
+    invite.add_argument("--role", required=True, choices=ROLES)
+    invite.add_argument("--name", help="display name (initials sign replies)")
+    invite.set_defaults(func=cmd_user_invite)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     create = token.add_parser("create", help="print a new API token for a user")
     create.add_argument("username")
+    create.add_argument("--name", help="what the token is for")
+    create.add_argument("--days", type=int, help="expires after this many days (default: until revoked)")
     create.set_defaults(func=cmd_token_create)
     revoke = token.add_parser("revoke", help="revoke a user's tokens")
     revoke.add_argument("username")

@@ -37,11 +37,20 @@ async def _check_limits(ctx: AppContext, username: str, client: str, ahead: dict
     return user if user and not user.disabled else None
 
 
+def second_step(ctx: AppContext, user: User) -> str | None:
+    """What a right password still leaves to do: "totp" (type a code), "enrol" (the role
+    needs two-factor sign-in, not set up yet), or None (signed in)."""
+    if user.two_factor:
+        return "totp"
+    return "enrol" if user.role in ctx.config.auth.require_2fa else None
+
+
 async def sign_in(ctx: AppContext, username: str, password: str, client: str,
-                  previous_token: str | None = None) -> str:
-    """A new session's token, or Throttled / Unauthenticated (the failure is counted).
-    `previous_token`: the session cookie the browser still had; it ends on success, so a
-    second person signing in on the same browser does not leave the first one's session live."""
+                  previous_token: str | None = None, user_agent: str | None = None) -> tuple[str, str | None]:
+    """A new session's token and the step still due (`second_step`), or Throttled /
+    Unauthenticated (the failure is counted). `previous_token`: the session cookie the
+    browser still had; it ends on success, so a second person signing in on the same
+    browser does not leave the first one's session live."""
     username, guard = username.strip(), ctx.login_guard
     if wait := guard.retry_after(username, client, ctx.now()):
         raise Throttled(wait)
@@ -58,10 +67,32 @@ async def sign_in(ctx: AppContext, username: str, password: str, client: str,
             if ok:
                 if previous_token:
                     await sessions.end_session(session, passwords.sha256(previous_token), now)
-                token, _ = await sessions.start_session(session, current, now)
-                audit(session, current.username, "login", None, now, client=client)
+                pending = second_step(ctx, current)
+                token, _ = await sessions.start_session(session, current, now, pending=pending,
+                                                        user_agent=user_agent)
+                if pending is None:
+                    audit(session, current.username, "login", None, now, client=client)
     finally:
         guard.finish(username, client)
     if not ok:  # after the commit: the failed attempt must count
         raise Unauthenticated("unknown username or wrong password")
-    return token
+    return token, pending
+
+
+async def confirm_password(ctx: AppContext, username: str, password: str, client: str) -> None:
+    """A signed-in user's password checked again (before changing it), under the sign-in
+    limits, so a borrowed session cannot guess it quickly: Throttled or Unauthenticated."""
+    guard = ctx.login_guard
+    if wait := guard.retry_after(username, client, ctx.now()):
+        raise Throttled(wait)
+    ahead = guard.start(username, client)
+    try:
+        user = await _check_limits(ctx, username, client, ahead)
+        ok = await passwords.verify_password_off_loop(password, user.password_hash if user else None)
+        if not ok:
+            async with ctx.db.write() as session:
+                await throttle.record_attempt(session, username, client, False, ctx.now())
+    finally:
+        guard.finish(username, client)
+    if not ok:
+        raise Unauthenticated("wrong password")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from app.accounts import login, sessions, users
+from app.accounts import login, second_step, sessions, users
 from app.core import i18n
 from app.core.errors import Unauthenticated
 from app.web.deps import Ctx, PageUser
@@ -19,10 +19,11 @@ LOGIN_CSRF_COOKIE = "webcare_login_csrf"
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None, error: str | None = None):
+async def login_page(request: Request, next: str | None = None, error: str | None = None, done: str = ""):
     i18n.set_language(i18n.choose_language(None, request.headers.get("accept-language")))
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", next=safe_next(next), error=error, login_csrf=token)
+    notice = i18n.gettext("Your password is set. Sign in with it.") if done == "password" else None
+    response = render(request, "login.html", next=safe_next(next), error=error, login_csrf=token, notice=notice)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
     return response
@@ -37,8 +38,9 @@ async def login_form(request: Request, ctx: Ctx, username: Annotated[str, Form()
         return render(request, "login.html", status_code=403, next=safe_next(next), login_csrf=cookie or "",
                       error=i18n.gettext("Your login form expired. Please try again."))
     try:
-        token = await login.sign_in(ctx, username, password, client_address(request.scope),
-                                    previous_token=request.cookies.get(sessions.SESSION_COOKIE))
+        token, pending = await login.sign_in(ctx, username, password, client_address(request.scope),
+                                             previous_token=request.cookies.get(sessions.SESSION_COOKIE),
+                                             user_agent=request.headers.get("user-agent"))
     except login.Throttled as exc:
         response = render(request, "login.html", status_code=429, next=safe_next(next), login_csrf=cookie,
                           error=i18n.gettext("Too many failed attempts. Try again in a few minutes."))
@@ -47,7 +49,9 @@ async def login_form(request: Request, ctx: Ctx, username: Annotated[str, Form()
     except Unauthenticated:
         return render(request, "login.html", status_code=401, next=safe_next(next), login_csrf=cookie,
                       error=i18n.gettext("Unknown username or wrong password."))
-    response = RedirectResponse(safe_next(next), status_code=303)
+    # A second step still due: the cookie names the pending session, which opens only that step.
+    target = second_step.step_url(pending, safe_next(next)) if pending else safe_next(next)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(sessions.SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", max_age=int(sessions.SESSION_MAX_AGE.total_seconds()))
     response.delete_cookie(LOGIN_CSRF_COOKIE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from pwdlib import PasswordHash
@@ -29,6 +30,11 @@ def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def random_password() -> str:
+    """A password nobody knows (an invited user's, until they choose their own)."""
+    return secrets.token_urlsafe(32)
+
+
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"password too short: use at least {MIN_PASSWORD_LENGTH} characters")
@@ -40,6 +46,10 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         _hasher.verify(password, _DUMMY_HASH)
         return False
     return _hasher.verify(password, password_hash)
+
+
+async def hash_password_off_loop(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_hash_pool, hash_password, password)
 
 
 async def verify_password_off_loop(password: str, password_hash: str | None) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts.principal import Principal
@@ -54,7 +54,8 @@ async def still_valid(session: AsyncSession, principal: Principal, now: datetime
             AuthSession.expires_at > now)
     elif principal.token_id is not None:
         found = select(ApiToken.id).join(User, User.id == ApiToken.user_id).where(
-            ApiToken.id == principal.token_id, ApiToken.revoked_at.is_(None))
+            ApiToken.id == principal.token_id, ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
     else:
         return False
     return (await session.exec(found.where(User.disabled.is_(False)))).first() is not None

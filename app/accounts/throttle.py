@@ -30,6 +30,10 @@ USER_LIMIT = Limit("user", 5, timedelta(minutes=15))
 ADDRESS_LIMIT = Limit("address", 10, timedelta(minutes=15))
 GLOBAL_LIMIT = Limit("global", 30, timedelta(minutes=1))
 LIMITS = (USER_LIMIT, ADDRESS_LIMIT, GLOBAL_LIMIT)
+# Two-factor codes also count per account over every address: whoever guesses codes has the
+# password already, and 30 a minute spread over many addresses would find a code in days.
+ACCOUNT_LIMIT = Limit("account", 10, timedelta(minutes=15))
+CODE_LIMITS = (*LIMITS, ACCOUNT_LIMIT)
 KEEP_ATTEMPTS = timedelta(hours=1)  # longer than any window
 MAX_REMEMBERED = 10_000  # refusals a process keeps in memory; the database stays the truth
 
@@ -39,7 +43,8 @@ def throttle_key(username: str, client: str) -> str:
 
 
 def _keys(username: str, client: str) -> dict[str, str]:
-    return {"user": "user:" + throttle_key(username, client), "address": "address:" + client, "global": "global"}
+    return {"user": "user:" + throttle_key(username, client), "address": "address:" + client, "global": "global",
+            "account": "account:" + username.strip().lower()}
 
 
 class LoginGuard:
@@ -84,14 +89,17 @@ def _failures(limit: Limit, username: str, client: str, now: datetime):
         query = query.where(LoginAttempt.key == throttle_key(username, client))
     elif limit.scope == "address":
         query = query.where(LoginAttempt.client == client)
+    elif limit.scope == "account":  # this username from any address
+        query = query.where(LoginAttempt.key.startswith(throttle_key(username, ""), autoescape=True))
     return query.order_by(LoginAttempt.at.desc()).limit(limit.failures)
 
 
 async def over_limit(session: AsyncSession, username: str, client: str, now: datetime,
-                     pending: dict[str, int]) -> tuple[Limit, datetime] | None:
+                     pending: dict[str, int], limits: tuple[Limit, ...] | None = None) -> tuple[Limit, datetime] | None:
     """The first limit this attempt would exceed, with when it frees up; else None.
-    `pending`: attempts this process started earlier and is still checking, per scope."""
-    for limit in LIMITS:
+    `pending`: attempts this process started earlier and is still checking, per scope.
+    `limits`: LIMITS (a password), or CODE_LIMITS (a two-factor code)."""
+    for limit in limits or LIMITS:
         room = limit.failures - pending.get(limit.scope, 0)
         if room <= 0:  # the attempts under way fill it: try again once they are through
             return limit, now + timedelta(seconds=1)

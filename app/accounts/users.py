@@ -20,12 +20,22 @@ def _check_role(role: str) -> None:
 async def create_user(session: AsyncSession, username: str, password: str, role: str,
                       display_name: str | None = None) -> User:
     _check_role(role)
+    return await add_user_row(session, username, hash_password(password), role, display_name)
+
+
+async def add_user_row(session: AsyncSession, username: str, password_hash: str, role: str,
+                       display_name: str | None = None) -> User:
+    """A new user with an already hashed password (an invitation's is random: nobody knows it)."""
+    _check_role(role)
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise AuthError("username must be 1-64 characters without spaces")
+    display_name = (display_name or "").strip() or None
+    if display_name and len(display_name) > 100:
+        raise AuthError("a display name has at most 100 characters")
     if (await session.exec(select(User).where(User.username == username))).first():
         raise AuthError(f"user {username!r} exists already")
-    user = User(username=username, password_hash=hash_password(password), role=role,
+    user = User(username=username, password_hash=password_hash, role=role,
                 display_name=display_name, created_at=utcnow())
     session.add(user)
     await session.flush()
@@ -34,6 +44,10 @@ async def create_user(session: AsyncSession, username: str, password: str, role:
 
 async def user_by_name(session: AsyncSession, username: str) -> User | None:
     return (await session.exec(select(User).where(User.username == username))).scalars().first()
+
+
+async def all_users(session: AsyncSession) -> list[User]:
+    return list((await session.exec(select(User).order_by(User.disabled, User.username))).scalars())
 
 
 async def count_users(session: AsyncSession) -> int:

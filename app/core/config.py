@@ -23,6 +23,7 @@ from app.alerts.alert import ALERT_KINDS
 from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
 from app.assist.settings import AssistSection
+from app.core.models import ROLES
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
 from connectors.addresses import url_problem
@@ -279,8 +280,22 @@ class AlertConfig(_Strict):
         return self
 
 
+class AuthSection(_Strict):
+    """`[auth]`: sign-in rules. `require_2fa`: roles that must sign in with a second factor
+    (a user of such a role without one is sent to set it up right after the password)."""
+    require_2fa: tuple[str, ...] = ()
+
+    @field_validator("require_2fa")
+    @classmethod
+    def _known_roles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if unknown := [role for role in value if role not in ROLES]:
+            raise ValueError(f"unknown role(s) {', '.join(map(repr, unknown))}; roles are {', '.join(ROLES)}")
+        return value
+
+
 class Config(_Strict):
     app: AppSection = AppSection()
+    auth: AuthSection = AuthSection()
     sla: SlaSection = SlaSection()
     brand: BrandSection = BrandSection()
     replies: RepliesSection = RepliesSection()

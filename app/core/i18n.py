@@ -31,6 +31,11 @@ def gettext(message: str) -> str:
     return _catalog(_current.get()).get(message, message)
 
 
+def N_(message: str) -> str:
+    """Marks a string for the catalog where it is defined; it is translated where shown."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return gettext(singular if n == 1 else plural)
 

@@ -183,6 +183,15 @@ class User(SQLModel, table=True):
     language: str | None = None  # UI language; None: from the browser
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     disabled: bool = False
+    # TOTP (RFC 6238): the shared secret, set when enrolment starts and in force once
+    # confirmed with a code; the last time step accepted, so a code works only once.
+    totp_secret: str | None = None
+    totp_confirmed_at: datetime | None = _ts()
+    totp_last_step: int | None = None
+
+    @property
+    def two_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
 
     @property
     def initials(self) -> str:
@@ -202,6 +211,10 @@ class AuthSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = _ts()
+    user_agent: str | None = None  # as the browser sent it at sign-in, to tell devices apart
+    # None: signed in. "totp": the password was right, a code is still due. "enrol": the
+    # password was right and the role needs two-factor sign-in the user has yet to set up.
+    pending: str | None = None
 
 
 class ApiToken(SQLModel, table=True):
@@ -211,9 +224,37 @@ class ApiToken(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     token_hash: str = Field(unique=True, index=True)
     prefix: str  # first characters, so people can tell their tokens apart
+    name: str | None = None  # what it is for, as its owner called it
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime | None = _ts()  # None: until revoked
     last_used_at: datetime | None = _ts()
     revoked_at: datetime | None = _ts()
+
+
+class AccountLink(SQLModel, table=True):
+    """A one-time link to set a password: an invitation or a reset. We keep its SHA-256."""
+
+    __tablename__ = "account_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    purpose: str  # "invite" | "reset"
+    created_by: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = _ts()
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for a TOTP code (a lost phone); kept as a SHA-256."""
+
+    __tablename__ = "recovery_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    code_hash: str
+    used_at: datetime | None = _ts()
 
 
 class LoginAttempt(SQLModel, table=True):

@@ -33,7 +33,10 @@ async def _principal(request: Request, ctx: AppContext) -> Principal | None:
     header = request.headers.get("authorization", "")
     async with ctx.db.read() as session:
         if header.lower().startswith("bearer "):
-            principal = await tokens.principal_from_token(session, header[7:].strip(), now)
+            principal, stale = await tokens.lookup(session, header[7:].strip(), now)
+            if principal and stale:
+                async with ctx.db.write() as wsession:
+                    await tokens.touch_token(wsession, principal.token_id, now)
         elif cookie := request.cookies.get(sessions.SESSION_COOKIE):
             principal, stale = await sessions.principal_from_session(session, cookie, now)
             if principal and stale:

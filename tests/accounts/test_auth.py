@@ -5,18 +5,23 @@ import re
 
 import pytest
 
+from app.accounts.principal import ROLE_RANK
 from app.main import create_app
 from tests.support.app import add_user, bearer
 from tests.support.routes import all_routes
 
 pytestmark = pytest.mark.asyncio
 
-# The only routes anyone may call without a login or token.
+# The only routes anyone may call without a login or token: the second sign-in step needs the
+# pending session of a right password, a one-time link is its own proof.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
-          ("POST", "/api/ingest/{source_name}")}
+          ("POST", "/api/ingest/{source_name}"), ("GET", "/login/2fa"), ("POST", "/login/2fa"),
+          ("GET", "/login/enrol"), ("POST", "/login/enrol"), ("GET", "/set-password/{token}"),
+          ("POST", "/set-password/{token}")}
 # Pages under /api (the API's documentation for people): they redirect like every page.
 API_PAGES = {("GET", "/api/docs")}
-SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1", "sink_name": "team-chat"}
+SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1",
+                      "sink_name": "team-chat", "user_id": "1", "token_id": "1", "token": "not-a-link"}
 
 
 def concrete(path: str) -> str:
@@ -115,3 +120,23 @@ async def test_security_headers(app_client):
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert "unsafe-inline" not in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+# The least role each user-administration route takes (the walk above checks an admin passes).
+USER_ADMIN_ROLES = {("GET", "/admin/users"): "lead", ("POST", "/admin/users/invite"): "admin",
+                    ("POST", "/admin/users/{user_id}/role"): "admin",
+                    ("POST", "/admin/users/{user_id}/disable"): "admin",
+                    ("POST", "/admin/users/{user_id}/enable"): "admin",
+                    ("POST", "/admin/users/{user_id}/reset-link"): "admin",
+                    ("POST", "/admin/users/{user_id}/reset-2fa"): "admin"}
+
+
+async def test_user_administration_routes_refuse_the_roles_below_theirs(app_client, ctx):
+    routes = {r for r in all_routes(create_app(ctx)) if r[1].startswith("/admin/users")}
+    assert routes == set(USER_ADMIN_ROLES)
+    tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead")}
+    for (method, path), least in USER_ADMIN_ROLES.items():
+        for role, token in tokens.items():
+            answer = await app_client.request(method, concrete(path), headers=bearer(token), follow_redirects=False)
+            allowed = ROLE_RANK[role] >= ROLE_RANK[least]
+            assert (answer.status_code != 403) == allowed, f"{method} {path} as {role}: {answer.status_code}"

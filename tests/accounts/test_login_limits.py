@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import delete
@@ -18,7 +16,7 @@ from sqlalchemy import delete
 from app.accounts import passwords, throttle
 from app.core.models import LoginAttempt
 from app.main import create_app
-from tests.support.accounts import login
+from tests.support.accounts import client_at, login
 from tests.support.app import Clock, add_user
 from tests.support.push import mention, push
 
@@ -31,14 +29,6 @@ async def app(ctx):
     application = create_app(ctx)
     async with application.router.lifespan_context(application):
         yield application
-
-
-@asynccontextmanager
-async def client_at(app, address: str):
-    """A client whose requests come from `address` (the socket peer the app sees)."""
-    transport = httpx.ASGITransport(app=app, client=(address, 40123))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
 
 
 @pytest.fixture

@@ -84,6 +84,7 @@ def test_trusted_proxies_decide_whom_the_server_believes_about_client_addresses(
     ("[sla\n", "not valid TOML"),
     ("[app]\ntrusted_proxies = [\"10.0.0.0/8\", \"proxy.local\"]\n",
      "[app].trusted_proxies: 'proxy.local' is not an IP address or network"),
+    ("[auth]\nrequire_2fa = [\"admin\", \"boss\"]\n", "[auth].require_2fa: unknown role(s) 'boss'"),
 ])
 def test_bad_config_names_file_key_and_problem(tmp_path, text, expected):
     with pytest.raises(ConfigError) as err:

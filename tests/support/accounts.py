@@ -34,6 +34,14 @@ async def login(client: httpx.AsyncClient, username: str = "anna", password: str
                                               "next": "/"}, follow_redirects=False, **kwargs)
 
 
+@contextlib.asynccontextmanager
+async def client_at(app, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose requests come from `address` (the socket peer the app sees)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
 @dataclass
 class OpenStream:
     """An open GET /api/events; `ended` is set (and `ended_at` noted) when the server ends it."""

@@ -3,6 +3,7 @@ check with axe-core (bundled by the `axe-playwright-python` package)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest_asyncio
 
@@ -48,3 +49,28 @@ async def assert_accessible(page) -> None:
     report = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} -> "
                        f"{[n['target'] for n in v['nodes']][:5]}" for v in blocking)
     assert not blocking, f"{page.url}: accessibility violations\n{report}"
+
+
+WIDTHS = (1440, 360)
+
+
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: $WEBCARE_SCREENSHOT_DIR when set (to look at them), else the
+    test's temporary folder."""
+    folder = Path(os.environ.get("WEBCARE_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def look(page, folder: Path, name: str) -> None:
+    """Accessible at every width, with nothing wider than the screen; a screenshot of each."""
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 900})
+        await assert_accessible(page)
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            culprits = await page.evaluate("""() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll'))
+                .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
+        assert overflow <= 0, f"{name} at {width}px is {overflow}px wider than the screen: {culprits}"
+        await page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
