@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.accounts import pages as account_pages
+from app.accounts.sso import routes as sso_routes
 from app.alerts import pages as alert_pages
 from app.alerts import routes as alert_routes
 from app.core.context import AppContext
@@ -32,7 +33,7 @@ from app.web.rendering import STATIC_DIR, build_templates
 API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, stream, report_routes, alert_routes,
                privacy_routes, api_docs)
 # HTML for people: not part of the API.
-PAGE_ROUTERS = (account_pages, mention_pages, intake_pages, report_pages, alert_pages, privacy_pages)
+PAGE_ROUTERS = (account_pages, sso_routes, mention_pages, intake_pages, report_pages, alert_pages, privacy_pages)
 
 
 def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.accounts.sso.settings import OidcSection
 from app.alerts.alert import ALERT_KINDS
 from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
@@ -173,6 +174,11 @@ class SpikesSection(_Strict):
                           new_topic_count=self.new_topic_count)
 
 
+class AuthSection(_Strict):
+    """`[auth]`: how people sign in besides a password (`[auth.oidc]`: single sign-on)."""
+    oidc: OidcSection | None = None
+
+
 class SourceConfig(BaseModel):
     """One `[[sources]]` table: the keys every source has here, the kind's own keys in
     `options`, checked against the kind's options model (app/core/sources.py) so a typo or a
@@ -283,6 +289,7 @@ class Config(_Strict):
     replies: RepliesSection = RepliesSection()
     spikes: SpikesSection = SpikesSection()
     privacy: PrivacySection = PrivacySection()
+    auth: AuthSection = AuthSection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
 
@@ -353,6 +360,8 @@ def address_problems(config: Config, environ: Mapping[str, str] | None = None) -
     allow = config.app.allow_private_networks
     found = [f"[[sources]] {s.name!r}.{key}: {problem}" for s in config.sources if s.enabled for key, url in s.urls()
              if (problem := url_problem(url, allow_private=allow, schemes=url_schemes(s.kind)))]
+    if (oidc := config.auth.oidc) and (problem := url_problem(oidc.issuer, allow_private=allow)):
+        found.append(f"[auth.oidc].issuer: {problem}")
     if environ is not None:
         found += [f"[[alerts]] {a.name!r}.url_env ({a.url_env}): {problem}" for a in config.alerts
                   if environ.get(a.url_env) and (problem := url_problem(environ[a.url_env], allow_private=allow))]
@@ -360,12 +369,15 @@ def address_problems(config: Config, environ: Mapping[str, str] | None = None) -
 
 
 def missing_environment(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Every `*_env` key of an enabled source or a sink whose variable is unset or empty, as
+    """Every `*_env` key of an enabled source, a sink or `[auth.oidc]` whose variable is unset or empty, as
     `[[sources]] 'masto'.token_env: TEST_TOKEN is not set`. A process that would start with
     these could only fail later and quietly (alerts pending forever, a source never polled)."""
     environ = os.environ if environ is None else environ
     tables = [("sources", s.name, s.options) for s in config.sources if s.enabled]
     tables += [("alerts", a.name, a.model_dump()) for a in config.alerts]
-    return [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
-            for what, name, table in tables for key, value in table.items()
-            if key.endswith("_env") and isinstance(value, str) and not environ.get(value)]
+    found = [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
+             for what, name, table in tables for key, value in table.items()
+             if key.endswith("_env") and isinstance(value, str) and not environ.get(value)]
+    if (oidc := config.auth.oidc) and not environ.get(oidc.client_secret_env):
+        found.append(f"[auth.oidc].client_secret_env: environment variable {oidc.client_secret_env} is not set")
+    return found

@@ -10,6 +10,7 @@ from typing import Callable
 import httpx
 
 from app import sla
+from app.accounts.sso.provider import Provider
 from app.accounts.throttle import LoginGuard
 from app.core.config import Config, Settings, SourceConfig
 from app.core.db import Database
@@ -40,6 +41,7 @@ class AppContext:
     extra_sources: list[SourceConfig] = field(default_factory=list)
     login_guard: LoginGuard = field(default_factory=LoginGuard)  # this process's login refusals
     _http: httpx.AsyncClient | None = None
+    _oidc: Provider | None = None
 
     def http(self) -> httpx.AsyncClient:
         """One outgoing HTTP client per process (connection pooling), made on first use: the
@@ -49,6 +51,13 @@ class AppContext:
             self._http = OutboundClient(allow_private_networks=self.config.app.allow_private_networks,
                                         timeout=httpx.Timeout(30.0, connect=10.0), headers={"User-Agent": USER_AGENT})
         return self._http
+
+    def oidc_provider(self) -> Provider:
+        """The single sign-on provider, with its discovery document and keys kept per process
+        (app/accounts/sso/provider.py); only called when `[auth.oidc]` is configured."""
+        if self._oidc is None:
+            self._oidc = Provider(self.config.auth.oidc, self.http, self.now)
+        return self._oidc
 
     async def close(self) -> None:
         if self._http is not None:

@@ -176,6 +176,10 @@ class User(SQLModel, table=True):
     language: str | None = None  # UI language; None: from the browser
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     disabled: bool = False
+    # Single sign-on: "<issuer> <sub>", the provider's lasting name for this person (None: a
+    # password user), and the teams its claim named at the last sign-in (kept for routing).
+    oidc_subject: str | None = Field(default=None, unique=True, index=True)
+    oidc_teams: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
     @property
     def initials(self) -> str:
@@ -195,6 +199,19 @@ class AuthSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = _ts()
+
+
+class OidcLogin(SQLModel, table=True):
+    """A single sign-on under way: what the callback needs, found by its state's SHA-256 and
+    deleted when used, so a state works once."""
+
+    __tablename__ = "oidc_logins"
+
+    state_hash: str = Field(primary_key=True)
+    nonce: str
+    code_verifier: str  # PKCE (RFC 7636): only this server can redeem the code
+    next_url: str = "/"
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
 class ApiToken(SQLModel, table=True):
