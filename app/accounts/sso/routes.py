@@ -79,4 +79,5 @@ def reason_text(reason: str) -> str:
 
 def refused(request: Request, exc: SsoRefused):
     log.warning("single sign-on refused (%s): %s", exc.reason, exc.message)
+    i18n.set_language(i18n.choose_language(None, request.headers.get("accept-language")))  # for reason_text
     return login_page_response(request, status_code=exc.status, error=reason_text(exc.reason))

@@ -1,0 +1,238 @@
+"""Single sign-on end to end over real HTTP: the app on uvicorn, a fake OpenID provider on
+its own port (discovery, JWKS with an RSA key made here, /authorize, /token with signed ID
+tokens). Sign-in makes the user with the mapped role; each broken ID token, a replayed state
+and a code redeemed without its own PKCE verifier are refused, and nobody is signed in."""
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote_plus, urlsplit
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import select
+
+from app.core.config import Settings
+from app.core.context import AppContext
+from app.core.db import Database
+from app.core.models import AuditEntry, AuthSession, User
+from app.main import create_app
+from tests.support.accounts import login
+from tests.support.app import add_user, free_port, make_config
+from tests.support.connectors.conformance import serve, served
+from tests.support.fake_oidc import CLIENT_SECRET, FakeIdentityProvider, new_key, s256
+from tests.support.sso import SECRET_ENV, code_from_provider, oidc_toml, walk
+
+pytestmark = pytest.mark.asyncio
+
+
+@dataclass
+class Sso:
+    idp: FakeIdentityProvider
+    url: str
+    ctx: AppContext
+
+
+@pytest_asyncio.fixture
+async def sso(request, db_url, tmp_path, monkeypatch, push_secret) -> AsyncIterator[Sso]:
+    """The app on a real port, configured for the fake provider; `@pytest.mark.oidc_extra(...)`
+    adds lines to `[auth.oidc]`."""
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
+    marker = request.node.get_closest_marker("oidc_extra")
+    async with served(FakeIdentityProvider()) as idp:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        ctx = AppContext(settings=Settings(data_dir=tmp_path), db=Database(db_url), secret_key="x" * 40,
+                         config=make_config(tmp_path, oidc_toml(idp.base_url, url, marker.args[0] if marker else "")))
+        try:
+            async with serve(create_app(ctx), port):
+                yield Sso(idp, url, ctx)
+        finally:
+            await ctx.close()
+
+
+async def users_by_name(ctx: AppContext) -> dict[str, User]:
+    async with ctx.db.read() as session:
+        return {u.username: u for u in (await session.exec(select(User))).scalars()}
+
+
+async def live_sessions(ctx: AppContext) -> int:
+    async with ctx.db.read() as session:
+        return len((await session.exec(select(AuthSession).where(AuthSession.revoked_at.is_(None)))).all())
+
+
+async def test_sign_in_creates_the_user_with_the_mapped_role_and_signs_them_in(sso):
+    sso.idp.person["groups"] = ["webcare-agents", "team-billing", "unrelated"]
+    async with httpx.AsyncClient() as browser:
+        done = await walk(browser, sso.url, next="/reports")
+        assert done.result.status_code == 303 and done.result.headers["location"] == "/reports"
+        # The authorization request: code flow, our callback, PKCE S256, a nonce.
+        asked = parse_qs(urlsplit(done.start.headers["location"]).query)
+        assert asked["response_type"] == ["code"] and asked["code_challenge_method"] == ["S256"]
+        assert asked["redirect_uri"] == [f"{sso.url}/login/oidc/callback"] and asked["nonce"][0]
+        # The token request carried the verifier of that challenge.
+        [token_request] = sso.idp.token_requests
+        assert s256(token_request["code_verifier"]) == asked["code_challenge"][0]
+        assert "client_secret" not in token_request  # sent in the Basic header, form-encoded
+        page = await browser.get(f"{sso.url}/")
+        assert page.status_code == 200 and "Anna de Vries · responder" in page.text
+    anna = (await users_by_name(sso.ctx))["anna"]
+    assert (anna.role, anna.display_name, anna.oidc_teams) == ("responder", "Anna de Vries", ["billing"])
+    assert anna.oidc_subject == f"{sso.idp.base_url} 248289761001"
+    async with sso.ctx.db.read() as session:
+        actions = (await session.exec(select(AuditEntry.action).where(AuditEntry.actor == "anna")
+                                      .order_by(AuditEntry.id))).scalars().all()
+    assert actions == ["user.create", "login"]
+
+
+async def test_the_role_follows_the_group_at_every_sign_in(sso):
+    async with httpx.AsyncClient() as browser:
+        sso.idp.person["groups"] = ["webcare-agents", "webcare-admins"]
+        assert (await walk(browser, sso.url)).result.status_code == 303
+        assert (await users_by_name(sso.ctx))["anna"].role == "admin"
+        sso.idp.person["groups"] = ["webcare-agents"]  # taken out of the admins' group
+        assert (await walk(browser, sso.url)).result.status_code == 303
+        assert (await users_by_name(sso.ctx))["anna"].role == "responder"
+        assert (await browser.get(f"{sso.url}/api/queue")).status_code == 200
+        assert len(await users_by_name(sso.ctx)) == 1  # the same user, found by subject
+
+        sso.idp.person["groups"] = ["somewhere-else"]  # out of every mapped group
+        refused = (await walk(browser, sso.url)).result
+        assert refused.status_code == 403
+        assert "gives you no role in Webcare Monitor" in refused.text
+        # Their session ended too: the provider says they may no longer use Webcare.
+        assert (await browser.get(f"{sso.url}/api/queue")).status_code == 401
+    assert await live_sessions(sso.ctx) == 0
+
+
+async def test_no_mapped_role_refuses_a_first_sign_in_in_the_browsers_language(sso):
+    sso.idp.person["groups"] = []
+    async with httpx.AsyncClient(headers={"Accept-Language": "nl-NL,nl;q=0.9"}) as browser:
+        refused = (await walk(browser, sso.url)).result
+    assert refused.status_code == 403 and "geeft u geen rol in Webcare Monitor" in refused.text
+    assert await users_by_name(sso.ctx) == {}
+
+
+@pytest.mark.parametrize("changes, why", [
+    ({"aud": "another-app"}, "a wrong audience"),
+    ({"exp": int(time.time()) - 600, "iat": int(time.time()) - 900}, "an expired token"),
+    ({"iss": "https://idp.example.org"}, "another issuer"),
+    ({"nonce": "not-the-one-we-sent"}, "another sign-in's nonce"),
+    ({"nonce": None}, "no nonce"),
+])
+async def test_a_broken_id_token_is_refused(sso, changes, why):
+    sso.idp.id_token_changes = changes
+    async with httpx.AsyncClient() as browser:
+        result = (await walk(browser, sso.url)).result
+        assert result.status_code == 400, why
+        assert "Single sign-on failed" in result.text
+        assert (await browser.get(f"{sso.url}/api/queue")).status_code == 401
+    assert await users_by_name(sso.ctx) == {} and await live_sessions(sso.ctx) == 0
+
+
+async def test_a_bad_signature_is_refused(sso):
+    sso.idp.signing_key = new_key()  # same key id, another key: the signature does not verify
+    async with httpx.AsyncClient() as browser:
+        assert (await walk(browser, sso.url)).result.status_code == 400
+    assert await users_by_name(sso.ctx) == {}
+
+
+async def test_a_replayed_state_is_refused(sso):
+    async with httpx.AsyncClient() as browser:
+        first = await walk(browser, sso.url)
+        assert first.result.status_code == 303
+    async with httpx.AsyncClient(cookies={"webcare_oidc_state": first.state_cookie}) as replay:
+        again = await replay.get(first.callback_url)
+        assert again.status_code == 400
+        assert (await replay.get(f"{sso.url}/api/queue")).status_code == 401
+    assert len(sso.idp.token_requests) == 1  # refused before the provider was asked again
+    assert await live_sessions(sso.ctx) == 1
+
+
+async def test_a_callback_in_another_browser_is_refused(sso):
+    """Someone else's callback URL (their code and state) does not sign this browser in."""
+    async with httpx.AsyncClient() as victim, httpx.AsyncClient() as attacker:
+        attackers_callback = await code_from_provider(attacker, sso.url)
+        assert (await victim.get(attackers_callback)).status_code == 400
+    assert sso.idp.token_requests == [] and await users_by_name(sso.ctx) == {}
+
+
+async def test_a_code_without_its_own_pkce_verifier_is_refused(sso):
+    """A code handed to another sign-in cannot be redeemed: that sign-in's verifier is not the
+    one the code was issued for, and the provider refuses it (as it refuses none at all)."""
+    async with httpx.AsyncClient() as browser, httpx.AsyncClient() as other:
+        stolen = parse_qs(urlsplit(await code_from_provider(other, sso.url)).query)["code"][0]
+        mine = urlsplit(await code_from_provider(browser, sso.url))
+        state = parse_qs(mine.query)["state"][0]
+        result = await browser.get(f"{sso.url}/login/oidc/callback", params={"code": stolen, "state": state})
+        assert result.status_code == 400
+        assert (await browser.get(f"{sso.url}/api/queue")).status_code == 401
+    [request] = sso.idp.token_requests
+    assert request["code"] == stolen and request["code_verifier"]
+    # And the provider insists on a verifier: the same exchange without one is refused.
+    sso.idp.codes["c"] = {"redirect_uri": request["redirect_uri"], "challenge": s256("v" * 43), "nonce": "n",
+                          "person": sso.idp.person}
+    async with httpx.AsyncClient() as client:
+        bare = await client.post(f"{sso.idp.base_url}/token", auth=("webcare", quote_plus(CLIENT_SECRET)), data={
+            "grant_type": "authorization_code", "code": "c", "redirect_uri": request["redirect_uri"]})
+    assert bare.status_code == 400 and bare.json()["error"] == "invalid_grant"
+    assert await users_by_name(sso.ctx) == {}
+
+
+async def test_the_provider_saying_no_is_shown_plainly(sso):
+    async with httpx.AsyncClient() as browser:
+        start = await browser.get(f"{sso.url}/login/oidc")
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        result = await browser.get(f"{sso.url}/login/oidc/callback", params={"error": "access_denied",
+                                                                            "state": state})
+    assert result.status_code == 400 and "did not sign you in" in result.text
+
+
+async def test_an_existing_password_user_is_not_taken_over_by_a_namesake(sso):
+    await add_user(sso.ctx, "anna", "admin")
+    async with httpx.AsyncClient() as browser:
+        result = (await walk(browser, sso.url)).result
+    assert result.status_code == 409 and "already used by another" in result.text
+    anna = (await users_by_name(sso.ctx))["anna"]
+    assert anna.oidc_subject is None and anna.role == "admin"
+
+
+async def test_a_deactivated_user_is_refused(sso):
+    async with httpx.AsyncClient() as browser:
+        assert (await walk(browser, sso.url)).result.status_code == 303
+    async with sso.ctx.db.write() as session:
+        (await session.exec(select(User))).scalars().one().disabled = True
+    async with httpx.AsyncClient() as browser:
+        assert (await walk(browser, sso.url)).result.status_code == 403
+
+
+async def test_the_login_page_offers_the_provider_in_both_languages(sso):
+    async with httpx.AsyncClient() as browser:
+        en = await browser.get(f"{sso.url}/login", params={"next": "/reports"})
+        nl = await browser.get(f"{sso.url}/login", headers={"Accept-Language": "nl"})
+    assert 'href="/login/oidc?next=/reports"' in en.text or 'href="/login/oidc?next=%2Freports"' in en.text
+    assert "Sign in with Keycloak" in en.text and 'name="password"' in en.text
+    assert "Inloggen met Keycloak" in nl.text
+
+
+@pytest.mark.oidc_extra("allow_password_login = false")
+async def test_password_login_can_be_turned_off(sso):
+    await add_user(sso.ctx, "bob", "admin")
+    async with httpx.AsyncClient(base_url=sso.url) as browser:
+        page = await browser.get("/login")
+        assert "Sign in with Keycloak" in page.text and 'name="password"' not in page.text
+        token = page.cookies.get("webcare_login_csrf") or browser.cookies.get("webcare_login_csrf")
+        refused = await browser.post("/login", data={"username": "bob", "password": "correct-horse-battery",
+                                                     "csrf_token": token, "next": "/"}, follow_redirects=False)
+        assert refused.status_code == 403 and "turned off" in refused.text
+        assert (await browser.get("/api/queue")).status_code == 401
+
+
+async def test_without_oidc_the_routes_are_not_found_and_the_page_has_no_button(app_client):
+    assert (await app_client.get("/login/oidc")).status_code == 404
+    assert (await app_client.get("/login/oidc/callback?state=x&code=y")).status_code == 404
+    page = await app_client.get("/login")
+    assert "/login/oidc" not in page.text and 'name="password"' in page.text
+    assert (await login(app_client, "nobody")).status_code == 401  # password sign-in as before
