@@ -13,6 +13,7 @@ pytestmark = pytest.mark.asyncio
 
 # The only routes anyone may call without a login or token.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
+          ("GET", "/login/oidc"), ("GET", "/login/oidc/callback"),  # single sign-on (tests/accounts/test_oidc.py)
           ("POST", "/api/ingest/{source_name}")}
 # Pages under /api (the API's documentation for people): they redirect like every page.
 API_PAGES = {("GET", "/api/docs")}
