@@ -19,8 +19,8 @@ from app.core.context import AppContext
 from app.core.db import Database
 from app.core.models import AuditEntry, AuthSession, User
 from app.main import create_app
-from tests.support.accounts import login
-from tests.support.app import add_user, free_port, make_config
+from tests.support.accounts import login, serve_process
+from tests.support.app import add_user, free_port, make_config, write_config
 from tests.support.connectors.conformance import serve, served
 from tests.support.fake_oidc import CLIENT_SECRET, FakeIdentityProvider, new_key, s256
 from tests.support.sso import SECRET_ENV, code_from_provider, oidc_toml, walk
@@ -85,6 +85,23 @@ async def test_sign_in_creates_the_user_with_the_mapped_role_and_signs_them_in(s
         actions = (await session.exec(select(AuditEntry.action).where(AuditEntry.actor == "anna")
                                       .order_by(AuditEntry.id))).scalars().all()
     assert actions == ["user.create", "login"]
+
+
+@pytest.mark.slow
+async def test_a_webcare_serve_process_signs_a_new_admin_in(tmp_path, db_url, monkeypatch, push_secret):
+    """The same through `webcare serve` in its own process, as deployed: config from the file,
+    the client secret from the environment, the migration applied at start."""
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
+    async with served(FakeIdentityProvider()) as idp:
+        idp.person.update(preferred_username="ruud", name="Ruud Admin", groups=["webcare-admins"])
+        port = free_port()
+        write_config(tmp_path, oidc_toml(idp.base_url, f"http://127.0.0.1:{port}"))
+        with serve_process(tmp_path, db_url, "--no-worker", port=port) as base:
+            async with httpx.AsyncClient() as browser:
+                assert (await walk(browser, base)).result.status_code == 303
+                assert (await browser.get(f"{base}/api/queue")).status_code == 200
+                assert (await browser.get(f"{base}/admin/audit")).status_code == 200  # admins only
+    assert idp.discovery_fetches == 1
 
 
 async def test_the_role_follows_the_group_at_every_sign_in(sso):
