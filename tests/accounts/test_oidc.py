@@ -21,6 +21,7 @@ from app.core.models import AuditEntry, AuthSession, User
 from app.main import create_app
 from tests.support.accounts import login, serve_process
 from tests.support.app import add_user, free_port, make_config, write_config
+from tests.support.browser import assert_accessible, browser  # noqa: F401  (the browser fixture)
 from tests.support.connectors.conformance import serve, served
 from tests.support.fake_oidc import CLIENT_SECRET, FakeIdentityProvider, new_key, s256
 from tests.support.sso import SECRET_ENV, code_from_provider, oidc_toml, walk
@@ -253,3 +254,27 @@ async def test_without_oidc_the_routes_are_not_found_and_the_page_has_no_button(
     page = await app_client.get("/login")
     assert "/login/oidc" not in page.text and 'name="password"' in page.text
     assert (await login(app_client, "nobody")).status_code == 401  # password sign-in as before
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("locale, button, refusal", [
+    ("en-GB", "Sign in with Keycloak", "gives you no role"),
+    ("nl-NL", "Inloggen met Keycloak", "geeft u geen rol"),
+])
+async def test_in_chromium_the_button_signs_in_and_the_pages_are_accessible_at_phone_width(
+        sso, browser, locale, button, refusal):  # noqa: F811
+    context = await browser.new_context(locale=locale, viewport={"width": 360, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{sso.url}/")
+    assert "/login" in page.url
+    await assert_accessible(page)
+    assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    await page.get_by_role("link", name=button).click()  # off to the provider and back
+    await page.wait_for_url(f"{sso.url}/")
+    assert "Anna de Vries" in await page.content()
+
+    sso.idp.person["groups"] = []
+    await page.goto(f"{sso.url}/login/oidc")
+    assert refusal in await page.locator("[role=alert]").inner_text()
+    await assert_accessible(page)
+    await context.close()
