@@ -66,8 +66,8 @@ async def live_sessions(ctx: AppContext) -> int:
 
 async def test_sign_in_creates_the_user_with_the_mapped_role_and_signs_them_in(sso):
     sso.idp.person["groups"] = ["webcare-agents", "team-billing", "unrelated"]
-    async with httpx.AsyncClient() as browser:
-        done = await walk(browser, sso.url, next="/reports")
+    async with httpx.AsyncClient() as agent:
+        done = await walk(agent, sso.url, next="/reports")
         assert done.result.status_code == 303 and done.result.headers["location"] == "/reports"
         # The authorization request: code flow, our callback, PKCE S256, a nonce.
         asked = parse_qs(urlsplit(done.start.headers["location"]).query)
@@ -77,7 +77,7 @@ async def test_sign_in_creates_the_user_with_the_mapped_role_and_signs_them_in(s
         [token_request] = sso.idp.token_requests
         assert s256(token_request["code_verifier"]) == asked["code_challenge"][0]
         assert "client_secret" not in token_request  # sent in the Basic header, form-encoded
-        page = await browser.get(f"{sso.url}/")
+        page = await agent.get(f"{sso.url}/")
         assert page.status_code == 200 and "Anna de Vries · responder" in page.text
     anna = (await users_by_name(sso.ctx))["anna"]
     assert (anna.role, anna.display_name, anna.oidc_teams) == ("responder", "Anna de Vries", ["billing"])
@@ -98,37 +98,37 @@ async def test_a_webcare_serve_process_signs_a_new_admin_in(tmp_path, db_url, mo
         port = free_port()
         write_config(tmp_path, oidc_toml(idp.base_url, f"http://127.0.0.1:{port}"))
         with serve_process(tmp_path, db_url, "--no-worker", port=port) as base:
-            async with httpx.AsyncClient() as browser:
-                assert (await walk(browser, base)).result.status_code == 303
-                assert (await browser.get(f"{base}/api/queue")).status_code == 200
-                assert (await browser.get(f"{base}/admin/audit")).status_code == 200  # admins only
+            async with httpx.AsyncClient() as agent:
+                assert (await walk(agent, base)).result.status_code == 303
+                assert (await agent.get(f"{base}/api/queue")).status_code == 200
+                assert (await agent.get(f"{base}/admin/audit")).status_code == 200  # admins only
     assert idp.discovery_fetches == 1
 
 
 async def test_the_role_follows_the_group_at_every_sign_in(sso):
-    async with httpx.AsyncClient() as browser:
+    async with httpx.AsyncClient() as agent:
         sso.idp.person["groups"] = ["webcare-agents", "webcare-admins"]
-        assert (await walk(browser, sso.url)).result.status_code == 303
+        assert (await walk(agent, sso.url)).result.status_code == 303
         assert (await users_by_name(sso.ctx))["anna"].role == "admin"
         sso.idp.person["groups"] = ["webcare-agents"]  # taken out of the admins' group
-        assert (await walk(browser, sso.url)).result.status_code == 303
+        assert (await walk(agent, sso.url)).result.status_code == 303
         assert (await users_by_name(sso.ctx))["anna"].role == "responder"
-        assert (await browser.get(f"{sso.url}/api/queue")).status_code == 200
+        assert (await agent.get(f"{sso.url}/api/queue")).status_code == 200
         assert len(await users_by_name(sso.ctx)) == 1  # the same user, found by subject
 
         sso.idp.person["groups"] = ["somewhere-else"]  # out of every mapped group
-        refused = (await walk(browser, sso.url)).result
+        refused = (await walk(agent, sso.url)).result
         assert refused.status_code == 403
         assert "gives you no role in Webcare Monitor" in refused.text
         # Their session ended too: the provider says they may no longer use Webcare.
-        assert (await browser.get(f"{sso.url}/api/queue")).status_code == 401
+        assert (await agent.get(f"{sso.url}/api/queue")).status_code == 401
     assert await live_sessions(sso.ctx) == 0
 
 
 async def test_no_mapped_role_refuses_a_first_sign_in_in_the_browsers_language(sso):
     sso.idp.person["groups"] = []
-    async with httpx.AsyncClient(headers={"Accept-Language": "nl-NL,nl;q=0.9"}) as browser:
-        refused = (await walk(browser, sso.url)).result
+    async with httpx.AsyncClient(headers={"Accept-Language": "nl-NL,nl;q=0.9"}) as agent:
+        refused = (await walk(agent, sso.url)).result
     assert refused.status_code == 403 and "geeft u geen rol in Webcare Monitor" in refused.text
     assert await users_by_name(sso.ctx) == {}
 
@@ -142,24 +142,24 @@ async def test_no_mapped_role_refuses_a_first_sign_in_in_the_browsers_language(s
 ])
 async def test_a_broken_id_token_is_refused(sso, changes, why):
     sso.idp.id_token_changes = changes
-    async with httpx.AsyncClient() as browser:
-        result = (await walk(browser, sso.url)).result
+    async with httpx.AsyncClient() as agent:
+        result = (await walk(agent, sso.url)).result
         assert result.status_code == 400, why
         assert "Single sign-on failed" in result.text
-        assert (await browser.get(f"{sso.url}/api/queue")).status_code == 401
+        assert (await agent.get(f"{sso.url}/api/queue")).status_code == 401
     assert await users_by_name(sso.ctx) == {} and await live_sessions(sso.ctx) == 0
 
 
 async def test_a_bad_signature_is_refused(sso):
     sso.idp.signing_key = new_key()  # same key id, another key: the signature does not verify
-    async with httpx.AsyncClient() as browser:
-        assert (await walk(browser, sso.url)).result.status_code == 400
+    async with httpx.AsyncClient() as agent:
+        assert (await walk(agent, sso.url)).result.status_code == 400
     assert await users_by_name(sso.ctx) == {}
 
 
 async def test_a_replayed_state_is_refused(sso):
-    async with httpx.AsyncClient() as browser:
-        first = await walk(browser, sso.url)
+    async with httpx.AsyncClient() as agent:
+        first = await walk(agent, sso.url)
         assert first.result.status_code == 303
     async with httpx.AsyncClient(cookies={"webcare_oidc_state": first.state_cookie}) as replay:
         again = await replay.get(first.callback_url)
@@ -180,13 +180,13 @@ async def test_a_callback_in_another_browser_is_refused(sso):
 async def test_a_code_without_its_own_pkce_verifier_is_refused(sso):
     """A code handed to another sign-in cannot be redeemed: that sign-in's verifier is not the
     one the code was issued for, and the provider refuses it (as it refuses none at all)."""
-    async with httpx.AsyncClient() as browser, httpx.AsyncClient() as other:
+    async with httpx.AsyncClient() as agent, httpx.AsyncClient() as other:
         stolen = parse_qs(urlsplit(await code_from_provider(other, sso.url)).query)["code"][0]
-        mine = urlsplit(await code_from_provider(browser, sso.url))
+        mine = urlsplit(await code_from_provider(agent, sso.url))
         state = parse_qs(mine.query)["state"][0]
-        result = await browser.get(f"{sso.url}/login/oidc/callback", params={"code": stolen, "state": state})
+        result = await agent.get(f"{sso.url}/login/oidc/callback", params={"code": stolen, "state": state})
         assert result.status_code == 400
-        assert (await browser.get(f"{sso.url}/api/queue")).status_code == 401
+        assert (await agent.get(f"{sso.url}/api/queue")).status_code == 401
     [request] = sso.idp.token_requests
     assert request["code"] == stolen and request["code_verifier"]
     # And the provider insists on a verifier: the same exchange without one is refused.
@@ -200,36 +200,48 @@ async def test_a_code_without_its_own_pkce_verifier_is_refused(sso):
 
 
 async def test_the_provider_saying_no_is_shown_plainly(sso):
-    async with httpx.AsyncClient() as browser:
-        start = await browser.get(f"{sso.url}/login/oidc")
+    async with httpx.AsyncClient() as agent:
+        start = await agent.get(f"{sso.url}/login/oidc")
         state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
-        result = await browser.get(f"{sso.url}/login/oidc/callback", params={"error": "access_denied",
+        result = await agent.get(f"{sso.url}/login/oidc/callback", params={"error": "access_denied",
                                                                             "state": state})
-    assert result.status_code == 400 and "did not sign you in" in result.text
+        assert result.status_code == 400 and "did not sign you in" in result.text
+    async with httpx.AsyncClient(cookies={"webcare_oidc_state": state}) as agent:  # the state was used up
+        again = await agent.get(f"{sso.url}/login/oidc/callback", params={"code": "c", "state": state})
+        assert again.status_code == 400 and sso.idp.token_requests == []
+
+
+async def test_a_flood_of_started_sign_ins_is_capped(sso, monkeypatch):
+    monkeypatch.setattr("app.accounts.sso.flow.MAX_UNDER_WAY", 2)
+    async with httpx.AsyncClient() as agent:
+        for _ in range(2):
+            assert (await agent.get(f"{sso.url}/login/oidc")).status_code == 303
+        busy = await agent.get(f"{sso.url}/login/oidc")
+        assert busy.status_code == 503 and "Too many sign-ins are under way" in busy.text
 
 
 async def test_an_existing_password_user_is_not_taken_over_by_a_namesake(sso):
     await add_user(sso.ctx, "anna", "admin")
-    async with httpx.AsyncClient() as browser:
-        result = (await walk(browser, sso.url)).result
+    async with httpx.AsyncClient() as agent:
+        result = (await walk(agent, sso.url)).result
     assert result.status_code == 409 and "already used by another" in result.text
     anna = (await users_by_name(sso.ctx))["anna"]
     assert anna.oidc_subject is None and anna.role == "admin"
 
 
 async def test_a_deactivated_user_is_refused(sso):
-    async with httpx.AsyncClient() as browser:
-        assert (await walk(browser, sso.url)).result.status_code == 303
+    async with httpx.AsyncClient() as agent:
+        assert (await walk(agent, sso.url)).result.status_code == 303
     async with sso.ctx.db.write() as session:
         (await session.exec(select(User))).scalars().one().disabled = True
-    async with httpx.AsyncClient() as browser:
-        assert (await walk(browser, sso.url)).result.status_code == 403
+    async with httpx.AsyncClient() as agent:
+        assert (await walk(agent, sso.url)).result.status_code == 403
 
 
 async def test_the_login_page_offers_the_provider_in_both_languages(sso):
-    async with httpx.AsyncClient() as browser:
-        en = await browser.get(f"{sso.url}/login", params={"next": "/reports"})
-        nl = await browser.get(f"{sso.url}/login", headers={"Accept-Language": "nl"})
+    async with httpx.AsyncClient() as agent:
+        en = await agent.get(f"{sso.url}/login", params={"next": "/reports"})
+        nl = await agent.get(f"{sso.url}/login", headers={"Accept-Language": "nl"})
     assert 'href="/login/oidc?next=/reports"' in en.text or 'href="/login/oidc?next=%2Freports"' in en.text
     assert "Sign in with Keycloak" in en.text and 'name="password"' in en.text
     assert "Inloggen met Keycloak" in nl.text
@@ -238,14 +250,14 @@ async def test_the_login_page_offers_the_provider_in_both_languages(sso):
 @pytest.mark.oidc_extra("allow_password_login = false")
 async def test_password_login_can_be_turned_off(sso):
     await add_user(sso.ctx, "bob", "admin")
-    async with httpx.AsyncClient(base_url=sso.url) as browser:
-        page = await browser.get("/login")
+    async with httpx.AsyncClient(base_url=sso.url) as agent:
+        page = await agent.get("/login")
         assert "Sign in with Keycloak" in page.text and 'name="password"' not in page.text
-        token = page.cookies.get("webcare_login_csrf") or browser.cookies.get("webcare_login_csrf")
-        refused = await browser.post("/login", data={"username": "bob", "password": "correct-horse-battery",
+        token = page.cookies.get("webcare_login_csrf") or agent.cookies.get("webcare_login_csrf")
+        refused = await agent.post("/login", data={"username": "bob", "password": "correct-horse-battery",
                                                      "csrf_token": token, "next": "/"}, follow_redirects=False)
         assert refused.status_code == 403 and "turned off" in refused.text
-        assert (await browser.get("/api/queue")).status_code == 401
+        assert (await agent.get("/api/queue")).status_code == 401
 
 
 async def test_without_oidc_the_routes_are_not_found_and_the_page_has_no_button(app_client):

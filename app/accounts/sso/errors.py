@@ -13,6 +13,7 @@ STATUSES = {
     "disabled": 403,       # the matching user is deactivated
     "username_taken": 409,  # the username is held by another account
     "unreachable": 502,    # the provider could not be reached or answered nonsense
+    "busy": 503,           # too many sign-ins under way (someone is flooding the start)
 }
 
 

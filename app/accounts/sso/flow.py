@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from app.accounts.passwords import sha256
 from app.accounts.sso.errors import SsoRefused
@@ -29,6 +29,7 @@ from app.core.models import OidcLogin
 
 CALLBACK_PATH = "/login/oidc/callback"
 STATE_LIFETIME = timedelta(minutes=10)
+MAX_UNDER_WAY = 10_000  # sign-ins started and not yet back, over everyone
 MAX_TOKEN_RESPONSE_BYTES = 256 * 1024
 
 
@@ -55,6 +56,9 @@ async def begin(ctx: AppContext, next_url: str) -> Started:
     now = ctx.now()
     async with ctx.db.write() as session:
         await session.execute(delete(OidcLogin).where(OidcLogin.expires_at <= now))  # abandoned sign-ins
+        # Anyone may start a sign-in, so a flood of starts must not grow the table without end.
+        if (await session.exec(select(func.count()).select_from(OidcLogin))).scalar_one() >= MAX_UNDER_WAY:
+            raise SsoRefused("busy", f"{MAX_UNDER_WAY} sign-ins are under way already")
         session.add(OidcLogin(state_hash=sha256(state), nonce=nonce, code_verifier=verifier, next_url=next_url,
                               expires_at=now + STATE_LIFETIME))
     settings = provider.settings
@@ -109,11 +113,13 @@ async def _exchange(ctx: AppContext, metadata: Metadata, code: str, verifier: st
     return body
 
 
-async def finish(ctx: AppContext, *, state: str, code: str, cookie_state: str | None) -> tuple[Identity, str]:
-    """The person the provider vouches for, and where they were going."""
+async def finish(ctx: AppContext, *, state: str, code: str, cookie_state: str | None,
+                 error: str | None = None) -> tuple[Identity, str]:
+    """The person the provider vouches for, and where they were going. `error`: the
+    provider's answer instead of a code (the person cancelled, or may not use this client)."""
     login = await _take_state(ctx, state, cookie_state)
-    if not code:
-        raise SsoRefused("provider", "the callback carries no code")
+    if error or not code:
+        raise SsoRefused("provider", f"the provider answered {error or 'without a code'}")
     provider = ctx.oidc_provider()
     metadata = await provider.metadata()
     tokens = await _exchange(ctx, metadata, code, login.code_verifier)

@@ -47,10 +47,9 @@ async def callback(request: Request, ctx: Ctx, state: str = "", code: str = "", 
     _configured(ctx)
     cookie_state = request.cookies.get(STATE_COOKIE)
     try:
-        if error:  # the person cancelled, or the provider refused them
-            description = request.query_params.get("error_description", "")
-            raise SsoRefused("provider", f"the provider answered {error!r}: {description}")
-        identity, next_url = await flow.finish(ctx, state=state, code=code, cookie_state=cookie_state)
+        if error:  # the person cancelled, or may not use this client
+            error = f"{error}: {request.query_params.get('error_description', '')}"
+        identity, next_url = await flow.finish(ctx, state=state, code=code, cookie_state=cookie_state, error=error)
         token = await accounts.sign_in(ctx, identity, client_address(request.scope),
                                        previous_token=request.cookies.get(sessions.SESSION_COOKIE))
     except SsoRefused as exc:
@@ -73,6 +72,7 @@ def reason_text(reason: str) -> str:
                                        "Ask an administrator."),
         "unreachable": i18n.gettext("The identity provider could not be reached. Try again later."),
         "provider": i18n.gettext("The identity provider did not sign you in."),
+        "busy": i18n.gettext("Too many sign-ins are under way. Try again in a few minutes."),
     }
     return texts.get(reason, i18n.gettext("Single sign-on failed. Please try again."))
 
