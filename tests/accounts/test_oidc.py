@@ -22,6 +22,7 @@ from app.main import create_app
 from tests.support.accounts import login, serve_process
 from tests.support.app import add_user, free_port, make_config, write_config
 from tests.support.browser import assert_accessible, browser  # noqa: F401  (the browser fixture)
+from tests.support.browser import screenshot_dir as shots
 from tests.support.connectors.conformance import serve, served
 from tests.support.fake_oidc import CLIENT_SECRET, FakeIdentityProvider, new_key, s256
 from tests.support.sso import SECRET_ENV, code_from_provider, oidc_toml, walk
@@ -274,13 +275,14 @@ async def test_without_oidc_the_routes_are_not_found_and_the_page_has_no_button(
     ("nl-NL", "Inloggen met Keycloak", "geeft u geen rol"),
 ])
 async def test_in_chromium_the_button_signs_in_and_the_pages_are_accessible_at_phone_width(
-        sso, browser, locale, button, refusal):  # noqa: F811
+        sso, browser, locale, button, refusal, tmp_path):  # noqa: F811
     context = await browser.new_context(locale=locale, viewport={"width": 360, "height": 800})
     page = await context.new_page()
     await page.goto(f"{sso.url}/")
     assert "/login" in page.url
     await assert_accessible(page)
     assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    await page.screenshot(path=str(shots(tmp_path) / f"sso-login-{locale}-360.png"), full_page=True)
     await page.get_by_role("link", name=button).click()  # off to the provider and back
     await page.wait_for_url(f"{sso.url}/")
     assert "Anna de Vries" in await page.content()

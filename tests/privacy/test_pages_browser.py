@@ -6,13 +6,13 @@ Screenshots go to $WEBCARE_SCREENSHOT_DIR when set (to look at them), else to th
 temporary folder."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.support.app import add_user
 from tests.support.browser import assert_accessible, browser, login_page  # noqa: F401  (the browser fixture)
+from tests.support.browser import screenshot_dir as shots
 from tests.support.privacy import copy_around, rows_holding
 from tests.support.report_week import ANNA, build_week, local
 
@@ -21,12 +21,6 @@ PASSWORD = "correct-horse-battery"
 WIDTHS = (1440, 360)
 LOCALES = {"en": ("en-GB", "What we hold about klant1", "Audit trail"),
            "nl": ("nl-NL", "Wat we bewaren over klant1", "Auditlogboek")}
-
-
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("WEBCARE_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def _look(page, folder: Path, name: str) -> None:

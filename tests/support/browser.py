@@ -3,6 +3,7 @@ check with axe-core (bundled by the `axe-playwright-python` package)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest_asyncio
 
@@ -34,6 +35,14 @@ async def login_page(browser, base_url: str, username: str, password: str, local
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{base_url}/")
     return page
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: $WEBCARE_SCREENSHOT_DIR when set (to look at them), else the
+    test's temporary folder."""
+    folder = Path(os.environ.get("WEBCARE_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 BLOCKING_IMPACTS = ("serious", "critical")
