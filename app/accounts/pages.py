@@ -65,6 +65,11 @@ async def login_form(request: Request, ctx: Ctx, username: Annotated[str, Form()
     except Unauthenticated:
         return render(request, "login.html", status_code=401, next=safe_next(next), login_csrf=cookie,
                       error=i18n.gettext("Unknown username or wrong password."), **options)
+    return signed_in_response(request, token, next)
+
+
+def signed_in_response(request: Request, token: str, next: str) -> RedirectResponse:
+    """On to where they were going, with the new session's cookie (password or single sign-on)."""
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(sessions.SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", max_age=int(sessions.SESSION_MAX_AGE.total_seconds()))

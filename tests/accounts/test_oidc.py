@@ -158,6 +158,26 @@ async def test_a_bad_signature_is_refused(sso):
     assert await users_by_name(sso.ctx) == {}
 
 
+async def test_rotated_keys_are_fetched_again(sso):
+    async with httpx.AsyncClient() as agent:
+        assert (await walk(agent, sso.url)).result.status_code == 303  # the first key is kept now
+        sso.idp.key = new_key("test-key-2")  # the provider rotates: a new key id, the old key gone
+        assert (await walk(agent, sso.url)).result.status_code == 303
+
+
+async def test_a_discovery_document_for_another_issuer_is_refused(sso):
+    sso.idp.discovery_changes = {"issuer": "https://idp.example.org"}
+    async with httpx.AsyncClient() as agent:
+        refused = await agent.get(f"{sso.url}/login/oidc")
+    assert refused.status_code == 502 and "could not be reached" in refused.text
+
+
+async def test_a_state_that_is_not_ascii_is_refused_plainly(sso):
+    async with httpx.AsyncClient(cookies={"webcare_oidc_state": "x"}) as agent:
+        result = await agent.get(f"{sso.url}/login/oidc/callback", params={"state": "ünïcode", "code": "c"})
+    assert result.status_code == 400
+
+
 async def test_a_replayed_state_is_refused(sso):
     async with httpx.AsyncClient() as agent:
         first = await walk(agent, sso.url)

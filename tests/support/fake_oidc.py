@@ -9,7 +9,8 @@
   (OpenID Connect Core 1.0 section 2) holding the nonce of the authorization request.
 
 Tests bend the ID token with `id_token_changes` (a wrong audience, an expiry in the past) or
-`signing_key` (another key under the published key id: a bad signature)."""
+`signing_key` (another key under the published key id: a bad signature), the discovery
+document with `discovery_changes`, and rotate keys by replacing `key`."""
 from __future__ import annotations
 
 import base64
@@ -35,8 +36,8 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-def new_key() -> RSAKey:
-    return RSAKey.generate_key(2048, parameters={"kid": KEY_ID, "use": "sig", "alg": "RS256"})
+def new_key(kid: str = KEY_ID) -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
 
 
 class FakeIdentityProvider:
@@ -47,6 +48,7 @@ class FakeIdentityProvider:
         self.person: dict[str, Any] = {"sub": "248289761001", "preferred_username": "anna",
                                        "name": "Anna de Vries", "groups": ["webcare-agents"]}
         self.id_token_changes: dict[str, Any] = {}
+        self.discovery_changes: dict[str, Any] = {}
         self.codes: dict[str, dict[str, Any]] = {}
         self.token_requests: list[dict[str, str]] = []
         self.discovery_fetches = 0
@@ -65,6 +67,7 @@ class FakeIdentityProvider:
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
+            **self.discovery_changes,
         })
 
     async def jwks(self, request: Request) -> JSONResponse:
@@ -128,4 +131,5 @@ class FakeIdentityProvider:
         claims = {"iss": self.base_url, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": grant["nonce"],
                   **grant["person"], **self.id_token_changes}
         claims = {k: v for k, v in claims.items() if v is not None}  # a change to None removes the claim
-        return jwt.encode({"alg": "RS256", "kid": KEY_ID}, claims, self.signing_key or self.key)
+        key = self.signing_key or self.key
+        return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)

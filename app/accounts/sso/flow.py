@@ -71,7 +71,7 @@ async def begin(ctx: AppContext, next_url: str) -> Started:
 
 async def _take_state(ctx: AppContext, state: str, cookie_state: str | None):
     """The sign-in's row (nonce, code_verifier, next_url), deleted: it is used now."""
-    if not state or not cookie_state or not secrets.compare_digest(state, cookie_state):
+    if not state or not cookie_state or not secrets.compare_digest(state.encode(), cookie_state.encode()):
         raise SsoRefused("state", "the callback's state is not the one this browser's sign-in started with")
     now = ctx.now()
     async with ctx.db.write() as session:

@@ -16,7 +16,6 @@ from app.accounts.sso.settings import SIGNING_ALGORITHMS, OidcSection
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 KEEP_FOR = timedelta(hours=1)
-KEYS_AGAIN_AFTER = timedelta(minutes=1)  # at most this often on an unknown key id
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
 
@@ -83,11 +82,11 @@ class Provider:
         return self._metadata[0]
 
     async def keys(self, *, renew: bool = False) -> KeySet:
-        """The signing keys; `renew`: a token named a key we lack, so fetch them again unless
-        that was done a moment ago (a flood of bad tokens must not become a flood of fetches)."""
+        """The signing keys; `renew`: a token named a key we lack, so fetch them now. No limit
+        is needed: ID tokens reach us only from the token endpoint, for a code and state of a
+        sign-in we started, never from the browser."""
         now = self._clock()
-        stale = self._keys is None or now - self._keys[1] > KEEP_FOR
-        if stale or (renew and now - self._keys[1] > KEYS_AGAIN_AFTER):
+        if renew or self._keys is None or now - self._keys[1] > KEEP_FOR:
             url = (await self.metadata()).jwks_uri
             document = await fetch_json(self._http(), url, "key set")
             try:

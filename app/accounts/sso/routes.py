@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from app.accounts import sessions
-from app.accounts.pages import login_page_response
+from app.accounts.pages import login_page_response, signed_in_response
 from app.accounts.sso import accounts, flow
 from app.accounts.sso.errors import SsoRefused
 from app.core import i18n
@@ -55,10 +55,7 @@ async def callback(request: Request, ctx: Ctx, state: str = "", code: str = "", 
     except SsoRefused as exc:
         response = refused(request, exc)
     else:
-        response = RedirectResponse(next_url, status_code=303)
-        response.set_cookie(sessions.SESSION_COOKIE, token, httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https",
-                            max_age=int(sessions.SESSION_MAX_AGE.total_seconds()))
+        response = signed_in_response(request, token, next_url)
     response.delete_cookie(STATE_COOKIE, path=flow.CALLBACK_PATH)
     return response
 
