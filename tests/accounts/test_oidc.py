@@ -84,9 +84,10 @@ async def test_sign_in_creates_the_user_with_the_mapped_role_and_signs_them_in(s
     assert (anna.role, anna.display_name, anna.oidc_teams) == ("responder", "Anna de Vries", ["billing"])
     assert anna.oidc_subject == f"{sso.idp.base_url} 248289761001"
     async with sso.ctx.db.read() as session:
-        actions = (await session.exec(select(AuditEntry.action).where(AuditEntry.actor == "anna")
-                                      .order_by(AuditEntry.id))).scalars().all()
-    assert actions == ["user.create", "login"]
+        trail = (await session.exec(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)
+                                    .order_by(AuditEntry.id))).all()
+    assert [(actor, action) for actor, action, _ in trail] == [("oidc", "user.create"), ("anna", "login")]
+    assert trail[0][2] == {"user": "anna", "role": "responder"} and trail[1][2]["via"] == "oidc"
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from app.core.models import AuthSession, User
 from app.mentions.actions import audit
 
 log = logging.getLogger(__name__)
+ACTOR = "oidc"  # who changes a user in the audit trail: the provider's claims, as the CLI is "cli:<name>"
 
 
 async def _user_of(session, subject: str) -> User | None:
@@ -58,11 +59,11 @@ async def sign_in(ctx: AppContext, identity: Identity, client: str, previous_tok
             user = await users.create_user(session, identity.username, secrets.token_urlsafe(32), identity.role,
                                            display_name=identity.display_name)
             user.oidc_subject = identity.subject
-            audit(session, user.username, "user.create", None, now, via="oidc", role=identity.role)
+            audit(session, ACTOR, "user.create", None, now, user=user.username, role=identity.role)
         elif user.disabled:
             raise SsoRefused("disabled", f"the user {user.username!r} is deactivated")
         if user.role != identity.role:
-            audit(session, user.username, "user.set_role", None, now, via="oidc", old=user.role, new=identity.role)
+            audit(session, ACTOR, "user.set_role", None, now, user=user.username, role=identity.role, was=user.role)
             users.set_role(user, identity.role)
         user.oidc_teams = identity.teams
         if identity.display_name:
