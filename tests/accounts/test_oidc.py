@@ -4,6 +4,7 @@ tokens). Sign-in makes the user with the mapped role; each broken ID token, a re
 and a code redeemed without its own PKCE verifier are refused, and nobody is signed in."""
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -105,6 +106,15 @@ async def test_a_webcare_serve_process_signs_a_new_admin_in(tmp_path, db_url, mo
                 assert (await agent.get(f"{base}/api/queue")).status_code == 200
                 assert (await agent.get(f"{base}/admin/audit")).status_code == 200  # admins only
     assert idp.discovery_fetches == 1
+
+
+async def test_two_first_sign_ins_at_once_make_one_user(sso):
+    from app.accounts.sso.accounts import sign_in
+    from app.accounts.sso.identity import Identity
+
+    who = Identity(subject="issuer 1", username="tess", display_name=None, role="lead", teams=None)
+    tokens = await asyncio.gather(*(sign_in(sso.ctx, who, "127.0.0.1") for _ in range(3)))
+    assert len(set(tokens)) == 3 and list(await users_by_name(sso.ctx)) == ["tess"]
 
 
 async def test_the_role_follows_the_group_at_every_sign_in(sso):

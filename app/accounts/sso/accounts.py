@@ -7,6 +7,7 @@ import logging
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts import sessions, users
 from app.accounts.passwords import sha256
@@ -48,6 +49,13 @@ async def sign_in(ctx: AppContext, identity: Identity, client: str, previous_tok
     """A new session's token for the person the provider vouched for, or SsoRefused."""
     if identity.role is None:
         await _refuse_without_role(ctx, identity, client)
+    try:
+        return await _sign_in(ctx, identity, client, previous_token)
+    except IntegrityError:  # their first sign-in in another tab made the user a moment ago
+        return await _sign_in(ctx, identity, client, previous_token)
+
+
+async def _sign_in(ctx: AppContext, identity: Identity, client: str, previous_token: str | None) -> str:
     now = ctx.now()
     async with ctx.db.write() as session:
         user = await _user_of(session, identity.subject)
