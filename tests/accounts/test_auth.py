@@ -17,7 +17,8 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "
           ("POST", "/api/ingest/{source_name}")}
 # Pages under /api (the API's documentation for people): they redirect like every page.
 API_PAGES = {("GET", "/api/docs")}
-SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1", "sink_name": "team-chat"}
+SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1",
+                      "sink_name": "team-chat"}
 
 
 def concrete(path: str) -> str:
