@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.accounts import account_pages, second_step, user_pages
 from app.accounts import pages as login_pages
+from app.accounts.sso import routes as sso_routes
 from app.alerts import pages as alert_pages
 from app.alerts import routes as alert_routes
 from app.assist import routes as assist_routes
@@ -34,8 +35,8 @@ from app.web.rendering import STATIC_DIR, build_templates
 API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, assist_routes, stream, report_routes, alert_routes,
                privacy_routes, api_docs)
 # HTML for people: not part of the API.
-PAGE_ROUTERS = (login_pages, second_step, account_pages, user_pages, mention_pages, intake_pages, report_pages,
-                alert_pages, privacy_pages)
+PAGE_ROUTERS = (login_pages, second_step, sso_routes, account_pages, user_pages, mention_pages, intake_pages,
+                report_pages, alert_pages, privacy_pages)
 
 
 def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.accounts.sso.settings import OidcSection
 from app.alerts.alert import ALERT_KINDS
 from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
@@ -282,8 +283,10 @@ class AlertConfig(_Strict):
 
 class AuthSection(_Strict):
     """`[auth]`: sign-in rules. `require_2fa`: roles that must sign in with a second factor
-    (a user of such a role without one is sent to set it up right after the password)."""
+    (a user of such a role without one is sent to set it up right after the password);
+    `[auth.oidc]`: single sign-on (app/accounts/sso/)."""
     require_2fa: tuple[str, ...] = ()
+    oidc: OidcSection | None = None
 
     @field_validator("require_2fa")
     @classmethod
@@ -377,6 +380,8 @@ def address_problems(config: Config, environ: Mapping[str, str] | None = None) -
     if assist.base_url and (problem := url_problem(assist.base_url, allow_private=assist_private)):
         # the way out for a local model server is [assist]'s own key, not the app-wide one
         found.append(f"[assist].base_url: {problem.replace('[app]', '[assist]')}")
+    if (oidc := config.auth.oidc) and (problem := url_problem(oidc.issuer, allow_private=allow)):
+        found.append(f"[auth.oidc].issuer: {problem}")
     if environ is not None:
         found += [f"[[alerts]] {a.name!r}.url_env ({a.url_env}): {problem}" for a in config.alerts
                   if environ.get(a.url_env) and (problem := url_problem(environ[a.url_env], allow_private=allow))]
@@ -384,15 +389,17 @@ def address_problems(config: Config, environ: Mapping[str, str] | None = None) -
 
 
 def missing_environment(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Every `*_env` key of an enabled source or a sink whose variable is unset or empty, as
+    """Every `*_env` key of an enabled source, a sink or `[auth.oidc]` whose variable is unset or empty, as
     `[[sources]] 'masto'.token_env: TEST_TOKEN is not set`. A process that would start with
     these could only fail later and quietly (alerts pending forever, a source never polled)."""
     environ = os.environ if environ is None else environ
     tables = [("sources", s.name, s.options) for s in config.sources if s.enabled]
     tables += [("alerts", a.name, a.model_dump()) for a in config.alerts]
     found = [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
-            for what, name, table in tables for key, value in table.items()
-            if key.endswith("_env") and isinstance(value, str) and not environ.get(value)]
+             for what, name, table in tables for key, value in table.items()
+             if key.endswith("_env") and isinstance(value, str) and not environ.get(value)]
     if config.assist.enabled and config.assist.api_key_env and not environ.get(config.assist.api_key_env):
         found.append(f"[assist].api_key_env: environment variable {config.assist.api_key_env} is not set")
+    if (oidc := config.auth.oidc) and not environ.get(oidc.client_secret_env):
+        found.append(f"[auth.oidc].client_secret_env: environment variable {oidc.client_secret_env} is not set")
     return found

@@ -10,6 +10,7 @@ from typing import Callable
 import httpx
 
 from app import sla
+from app.accounts.sso.provider import Provider
 from app.accounts.throttle import LoginGuard
 from app.assist.metrics import AssistStats
 from app.core.config import Config, Settings, SourceConfig
@@ -43,6 +44,7 @@ class AppContext:
     assist_stats: AssistStats = field(default_factory=AssistStats)  # this process's AI draft figures
     _http: httpx.AsyncClient | None = None
     _model_http: httpx.AsyncClient | None = None
+    _oidc: Provider | None = None
 
     def http(self) -> httpx.AsyncClient:
         """One outgoing HTTP client per process (connection pooling), made on first use: the
@@ -63,6 +65,13 @@ class AppContext:
                 allow_private_networks=self.config.app.allow_private_networks or assist.allow_private_networks,
                 timeout=httpx.Timeout(seconds, connect=min(seconds, 10.0)), headers={"User-Agent": USER_AGENT})
         return self._model_http
+
+    def oidc_provider(self) -> Provider:
+        """The single sign-on provider, with its discovery document and keys kept per process
+        (app/accounts/sso/provider.py); only called when `[auth.oidc]` is configured."""
+        if self._oidc is None:
+            self._oidc = Provider(self.config.auth.oidc, self.http, self.now)
+        return self._oidc
 
     async def close(self) -> None:
         for client in (self._http, self._model_http):

@@ -193,6 +193,11 @@ class User(SQLModel, table=True):
     def two_factor(self) -> bool:
         return self.totp_secret is not None and self.totp_confirmed_at is not None
 
+    # Single sign-on: "<issuer> <sub>", the provider's lasting name for this person (None: a
+    # password user), and the teams its claim named at the last sign-in (kept for routing).
+    oidc_subject: str | None = Field(default=None, unique=True, index=True)
+    oidc_teams: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
     @property
     def initials(self) -> str:
         parts = (self.display_name or self.username).replace(".", " ").replace("-", " ").split()
@@ -215,6 +220,19 @@ class AuthSession(SQLModel, table=True):
     # None: signed in. "totp": the password was right, a code is still due. "enrol": the
     # password was right and the role needs two-factor sign-in the user has yet to set up.
     pending: str | None = None
+
+
+class OidcLogin(SQLModel, table=True):
+    """A single sign-on under way: what the callback needs, found by its state's SHA-256 and
+    deleted when used, so a state works once."""
+
+    __tablename__ = "oidc_logins"
+
+    state_hash: str = Field(primary_key=True)
+    nonce: str
+    code_verifier: str  # PKCE (RFC 7636): only this server can redeem the code
+    next_url: str = "/"
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
 class ApiToken(SQLModel, table=True):

@@ -38,6 +38,9 @@ def configured_secrets(config: Config, secret_key: str | None = None, database_u
     for sink in config.alerts:
         names.update(_env_names(sink.model_dump()))
     names.update(_env_names(config.assist.model_dump()))
+
+    if config.auth.oidc:
+        names.add(config.auth.oidc.client_secret_env)
     values = {environ[name] for name in names if environ.get(name)}
     if secret_key:
         values.add(secret_key)

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.asyncio
 # The only routes anyone may call without a login or token: the second sign-in step needs the
 # pending session of a right password, a one-time link is its own proof.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
+          ("GET", "/login/oidc"), ("GET", "/login/oidc/callback"),  # single sign-on (tests/accounts/test_oidc.py)
           ("POST", "/api/ingest/{source_name}"), ("GET", "/login/2fa"), ("POST", "/login/2fa"),
           ("GET", "/login/enrol"), ("POST", "/login/enrol"), ("GET", "/set-password/{token}"),
           ("POST", "/set-password/{token}")}

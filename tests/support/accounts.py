@@ -114,11 +114,11 @@ def webcare_command(tmp_path: Path, db_url: str, *args: str, stdin: str | None =
 
 
 @contextlib.contextmanager
-def serve_process(tmp_path: Path, db_url: str, *args: str) -> Iterator[str]:
-    """`webcare serve` in its own process on a spare port; yields its base URL. Its output
-    (an access-log line per request: a file, as a pipe nobody reads would fill and stall the
-    server) must hold no traceback when it stops."""
-    port = free_port()
+def serve_process(tmp_path: Path, db_url: str, *args: str, port: int | None = None) -> Iterator[str]:
+    """`webcare serve` in its own process on `port` (default: a spare one); yields its base
+    URL. Its output (an access-log line per request: a file, as a pipe nobody reads would fill
+    and stall the server) must hold no traceback when it stops."""
+    port = port or free_port()
     log_path = tmp_path / f"serve-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen([WEBCARE, "serve", "--port", str(port), *args], env=webcare_env(tmp_path, db_url),

@@ -80,9 +80,10 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Run an ASGI app in a real uvicorn on a spare 127.0.0.1 port; yields its base URL."""
-    port = free_port()
+async def serve(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """Run an ASGI app in a real uvicorn on `port` (default: a spare one) of 127.0.0.1;
+    yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
                                            lifespan="off"))
     task = asyncio.create_task(server.serve())
