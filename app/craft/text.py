@@ -94,6 +94,18 @@ def clause_numbers(text: str) -> list[int]:
     return numbers
 
 
+#: Where a clause ends: a comma or full stop (not one inside "14.30" or "€19,98"), "!", "?",
+#: ";", a dash or a line break.
+_CLAUSE_END_RE = re.compile(r"[!?;\n—–]|[.,](?!\d)|\s-\s")
+
+
+def clause_around(text: str, start: int, end: int) -> str:
+    """The clause holding text[start:end] (stretched to whole clauses when the span crosses one)."""
+    left = max((m.end() for m in _CLAUSE_END_RE.finditer(text, 0, start)), default=0)
+    right = _CLAUSE_END_RE.search(text, end)
+    return text[left:right.start() if right else len(text)]
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences in `text`, leading blanks excluded."""
     spans = []

@@ -147,7 +147,7 @@ def test_odd_replies_do_not_break_the_check(reply):
 
 
 def test_no_empathy_only_for_complaints():
-    assert check_reply("Dank je wel, we geven het door aan het team!", "nl", is_complaint=False) == []
+    assert check_reply("Dank je wel, we geven het door aan het team!", "nl", category="praise") == []
 
 
 def test_too_long_counts_graphemes_and_spans_the_rest():
