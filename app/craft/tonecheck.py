@@ -43,8 +43,8 @@ class _Rule:
     message: str
     suggestion: str
     patterns: tuple[re.Pattern[str], ...]
-    requires: tuple[re.Pattern[str], ...] = ()   # the clause must also say one of these
-    unless: tuple[re.Pattern[str], ...] = ()     # … and none of these
+    requires: tuple[re.Pattern[str], ...] = ()   # the match's part of its clause says one of these
+    unless: tuple[re.Pattern[str], ...] = ()     # … and its clause none of these
 
     def finding(self, start: int, end: int) -> Finding:
         return Finding(self.id, self.message, self.suggestion, start, end)
@@ -52,11 +52,14 @@ class _Rule:
     def applies(self, folded: str, start: int, end: int) -> bool:
         """Whether a match at folded[start:end] counts, judged by the clause around it
         ("binnen 3 werkdagen" is slow for an answer, not for money on the account)."""
-        if not self.requires and not self.unless:
-            return True
-        clause = clause_around(folded, start, end)
-        return ((not self.requires or any(p.search(clause) for p in self.requires))
-                and not any(p.search(clause) for p in self.unless))
+        if self.requires:
+            part = clause_around(folded, start, end, parts=True)
+            if not any(p.search(part) for p in self.requires):
+                return False
+        if self.unless:
+            clause = clause_around(folded, start, end)
+            return not any(p.search(clause) for p in self.unless)
+        return True
 
     def findings(self, folded: str) -> list[Finding]:
         return [self.finding(m.start(), m.end()) for p in self.patterns for m in p.finditer(folded)
