@@ -20,8 +20,9 @@ RULE_IDS = ("first_to_complain", "fine_print", "management_decision", "website_b
 #: Rules found by their patterns alone.
 PATTERN_RULES = ("first_to_complain", "fine_print", "management_decision", "website_brushoff",
                  "blame_others", "doubt_customer")
-#: Posts whose reply needs no apology or understanding: nothing went wrong for the customer.
-NO_EMPATHY_NEEDED = tuple(c for c in CATEGORIES if c not in COMPLAINT_CATEGORIES)
+#: Posts where nothing went wrong for the customer: their replies need no apology or
+#: understanding, and blame or doubt cannot be what they do wrong.
+NOT_COMPLAINTS = tuple(c for c in CATEGORIES if c not in COMPLAINT_CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class _Rule:
     patterns: tuple[re.Pattern[str], ...]
     requires: tuple[re.Pattern[str], ...] = ()   # the match's part of its clause says one of these
     unless: tuple[re.Pattern[str], ...] = ()     # … and its clause none of these
+    complaints_only: bool = False                # a mistake only in answer to a complaint
 
     def finding(self, start: int, end: int) -> Finding:
         return Finding(self.id, self.message, self.suggestion, start, end)
@@ -75,27 +77,31 @@ def _rules(language: str) -> dict[str, _Rule]:
         rules[rule_id] = _Rule(rule_id, data["message"], data["suggestion"],
                                _compiled(data.get("patterns", []) + data.get("markers", [])),
                                _compiled(data.get("requires", [])),
-                               _compiled(data.get("unless", [])))
+                               _compiled(data.get("unless", [])),
+                               data.get("complaints_only", False))
     return rules
 
 
-def needs_empathy(category: str | None) -> bool:
-    """A reply to a complaint (or to a post not yet classified) shows understanding first."""
-    return category not in NO_EMPATHY_NEEDED
+def is_complaint(category: str | None) -> bool:
+    """A post not yet classified counts as a complaint: its reply shows understanding first."""
+    return category not in NOT_COMPLAINTS
 
 
 def check_reply(text: str, language: str, *, category: str | None = None,
                 char_limit: int | None = None, counter: TextCounter = GRAPHEMES) -> list[Finding]:
     """Findings for `text`, ordered by position. Unknown languages are checked as English.
 
-    `category`: the post's category; replies to praise and plain questions need no empathy.
+    `category`: the post's category; replies to praise and plain questions need no empathy
+    and are not checked for the complaints-only rules (doubting the customer, blaming others…).
     `char_limit`: the channel's limit, measured by `counter` (graphemes, what users see as
     characters; X weighs links, CJK and emoji)."""
     rules = _rules(supported(language))
     folded = fold(text)   # same length as text: spans carry over
     moments = find_moments(text, language)
 
-    findings = [f for rule_id in PATTERN_RULES for f in rules[rule_id].findings(folded)]
+    complaint = is_complaint(category)
+    findings = [f for rule_id in PATTERN_RULES if complaint or not rules[rule_id].complaints_only
+                for f in rules[rule_id].findings(folded)]
     slow_rule = rules["slow_response_time"]
     slow_phrases = [m for p in slow_rule.patterns for m in p.finditer(folded)]
     findings += [slow_rule.finding(m.start(), m.end()) for m in slow_phrases
@@ -103,7 +109,7 @@ def check_reply(text: str, language: str, *, category: str | None = None,
     findings += _slow_moments(slow_rule, moments, folded)
     if not moments and not slow_phrases:   # a promise with a moment, even a late one, is not vague
         findings += rules["vague_promise"].findings(folded)
-    if needs_empathy(category):
+    if complaint:
         findings += _no_empathy(rules["no_empathy"], text, folded)
     if char_limit is not None:
         findings += _too_long(rules["too_long"], text, char_limit, counter)
