@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from app.craft.classify import COMPLAINT_CATEGORIES
 from app.craft.datafiles import load, supported
 from app.craft.tonecheck import Finding, check_reply
 
@@ -82,7 +83,8 @@ def validate_opener(text: str, language: str, *, category: str | None = None) ->
     findings = [Finding("unknown_placeholder", rule["message"].format(field=m.group(1)),
                         rule["suggestion"], m.start(), m.end())
                 for m in _PLACEHOLDER.finditer(text) if m.group(1) not in PLACEHOLDERS]
+    is_complaint = category is None or category in COMPLAINT_CATEGORIES or category == DM
     # Check the sentence as customers read it; a name as long as "{name}" keeps the offsets.
     sample = text.replace("{name}", SAMPLE_NAME)
-    findings += check_reply(sample, language, category=category)
+    findings += check_reply(sample, language, is_complaint=is_complaint)
     return sorted(findings, key=lambda f: (f.start, f.end, f.rule))

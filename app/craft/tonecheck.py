@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.craft.classify import CATEGORIES, COMPLAINT_CATEGORIES
 from app.craft.datafiles import load, supported
 from app.craft.moments import MINUTES_PER_DAY, Moment, find_moments
 from app.craft.text import clause_around, fold, sentences
@@ -20,9 +19,6 @@ RULE_IDS = ("first_to_complain", "fine_print", "management_decision", "website_b
 #: Rules found by their patterns alone.
 PATTERN_RULES = ("first_to_complain", "fine_print", "management_decision", "website_brushoff",
                  "blame_others", "doubt_customer")
-#: Posts where nothing went wrong for the customer: their replies need no apology or
-#: understanding, and blame or doubt cannot be what they do wrong.
-NOT_COMPLAINTS = tuple(c for c in CATEGORIES if c not in COMPLAINT_CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -82,25 +78,20 @@ def _rules(language: str) -> dict[str, _Rule]:
     return rules
 
 
-def is_complaint(category: str | None) -> bool:
-    """A post not yet classified counts as a complaint: its reply shows understanding first."""
-    return category not in NOT_COMPLAINTS
-
-
-def check_reply(text: str, language: str, *, category: str | None = None,
+def check_reply(text: str, language: str, *, is_complaint: bool = True,
                 char_limit: int | None = None, counter: TextCounter = GRAPHEMES) -> list[Finding]:
     """Findings for `text`, ordered by position. Unknown languages are checked as English.
 
-    `category`: the post's category; replies to praise and plain questions need no empathy
-    and are not checked for the complaints-only rules (doubting the customer, blaming others…).
+    `is_complaint`: the reply answers a complaint (the caller decides from the post's category:
+    praise and plain questions are not), so it needs a sign of empathy and is checked for the
+    complaints-only rules too (doubting the customer, blaming others, "you are the first").
     `char_limit`: the channel's limit, measured by `counter` (graphemes, what users see as
     characters; X weighs links, CJK and emoji)."""
     rules = _rules(supported(language))
     folded = fold(text)   # same length as text: spans carry over
     moments = find_moments(text, language)
 
-    complaint = is_complaint(category)
-    findings = [f for rule_id in PATTERN_RULES if complaint or not rules[rule_id].complaints_only
+    findings = [f for rule_id in PATTERN_RULES if is_complaint or not rules[rule_id].complaints_only
                 for f in rules[rule_id].findings(folded)]
     slow_rule = rules["slow_response_time"]
     slow_phrases = [m for p in slow_rule.patterns for m in p.finditer(folded)]
@@ -109,7 +100,7 @@ def check_reply(text: str, language: str, *, category: str | None = None,
     findings += _slow_moments(slow_rule, moments, folded)
     if not moments and not slow_phrases:   # a promise with a moment, even a late one, is not vague
         findings += rules["vague_promise"].findings(folded)
-    if complaint:
+    if is_complaint:
         findings += _no_empathy(rules["no_empathy"], text, folded)
     if char_limit is not None:
         findings += _too_long(rules["too_long"], text, char_limit, counter)

@@ -20,6 +20,8 @@ from connectors.base import PRIVATE_VISIBILITIES
 from connectors.registry import CONNECTORS, connector_class
 from connectors.textlength import GRAPHEMES, TextCounter
 
+NOT_COMPLAINTS = ("praise", "question")
+
 
 def reply_limit(channel: str | None) -> tuple[int | None, TextCounter]:
     """The channel's reply limit and how it counts, from its connector's declared capabilities."""
@@ -47,16 +49,16 @@ async def openers(ctx: AppContext, mention_id: int, who: Principal, tone: str | 
 async def check_text(ctx: AppContext, text: str, language: str, channel: str | None,
                      mention_id: int | None) -> dict[str, Any]:
     """Tone findings, suggested follow-up moments, and the length as the channel counts it."""
-    category = None   # not yet known: checked as a reply to a complaint
+    is_complaint = True
     if mention_id is not None:
         async with ctx.db.read() as session:
             mention = await session.get(Mention, mention_id)
         if mention is None:
             raise NotFound("no such mention")
         channel = channel or mention.channel
-        category = mention.category
+        is_complaint = mention.category not in NOT_COMPLAINTS
     limit, counter = reply_limit(channel)
-    findings = check_reply(text, language, category=category, char_limit=limit, counter=counter)
+    findings = check_reply(text, language, is_complaint=is_complaint, char_limit=limit, counter=counter)
     now_local = ctx.now().astimezone(ZoneInfo(ctx.config.sla.timezone))
     moments = suggest_follow_up_times(text, now_local, language=language)
     # The length in the channel's own counting, so the composer's counter can show what X

@@ -46,7 +46,7 @@ def measure(part: str, language: str) -> Figures:
         if reply.language != language:
             continue
         # the reply's context is what the customer wrote: complaint, praise or question
-        found = {f.rule for f in check_reply(reply.text, language, category=reply.context)}
+        found = {f.rule for f in check_reply(reply.text, language, is_complaint=reply.context == "complaint")}
         if reply.is_good:
             figures.good += 1
             figures.false_alarms += bool(found)

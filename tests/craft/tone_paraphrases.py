@@ -248,7 +248,7 @@ BAD = [
     ('nl', 'website_brushoff', 'Sorry, onze website heeft een uitgebreide hulpsectie die dit beantwoordt.'),
 ]
 
-# (language, category of the post, reply): no findings.
+# (language, what the customer wrote: complaint | praise | question, reply): no findings.
 GOOD = [
     ('nl', 'complaint',
      'Wat een gedoe, sorry! Ik heb een nieuw pakket gestuurd, dat komt maandag; ik check vrijdag om 10:00 '
