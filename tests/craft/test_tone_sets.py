@@ -16,10 +16,9 @@ LANGUAGES = ("nl", "en")
 #: The issue's bar, per language, on the held-out part.
 TARGET_FALSE_ALARMS = 0.03
 TARGET_RECALL = 0.90
-#: What the rules reach on the held-out part today where that is short of the bar (measured
-#: 2026-12-05: false alarms nl 1/81, en 3/86; recall nl 55/69, en 53/65). Tuning further on
+#: The recall the rules reach on the held-out part today, short of the bar (measured
+#: 2026-12-05: nl 55/69, en 53/65; false alarms nl 1/81, en 2/86 meet it). Tuning further on
 #: the held-out replies would spoil them as a measure, so these are floors, not goals.
-REACHED_FALSE_ALARMS = {"nl": TARGET_FALSE_ALARMS, "en": 3 / 86}
 REACHED_RECALL = {"nl": 55 / 69, "en": 53 / 65}
 
 
@@ -69,14 +68,14 @@ def report(part: str, language: str, figures: Figures) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_heldout_replies_are_measured_against_the_bar(language):
-    """Prints the figures and whether they meet the issue's bar; asserts the bar where it is
-    met and what is reached where it is not (never tuned on these replies)."""
+    """Prints the figures and whether they meet the issue's bar; asserts the bar for false
+    alarms, and for recall what is reached (never tuned on these replies)."""
     figures = measure("heldout", language)
     report("held-out", language, figures)
     met = (figures.false_alarm_rate <= TARGET_FALSE_ALARMS, figures.recall >= TARGET_RECALL)
     print(f"held-out {language}: false alarms <= {TARGET_FALSE_ALARMS:.0%}: {'met' if met[0] else 'NOT met'}; "
           f"recall >= {TARGET_RECALL:.0%}: {'met' if met[1] else 'NOT met'}")
-    assert figures.false_alarm_rate <= max(TARGET_FALSE_ALARMS, REACHED_FALSE_ALARMS[language]) + 1e-9
+    assert figures.false_alarm_rate <= TARGET_FALSE_ALARMS
     assert figures.recall >= min(TARGET_RECALL, REACHED_RECALL[language]) - 1e-9
 
 
