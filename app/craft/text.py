@@ -94,6 +94,24 @@ def clause_numbers(text: str) -> list[int]:
     return numbers
 
 
+#: Where a clause ends: a comma or full stop (not one inside "14.30" or "€19,98"), "!", "?",
+#: ";", a dash or a line break.
+_CLAUSE_END = r"[!?;\n—–]|[.,](?!\d)|\s-\s"
+_CLAUSE_END_RE = re.compile(_CLAUSE_END)
+#: … and where a clause's parts end: "and" / "but" join two statements ("the money is back
+#: within 3 days and I'll call you tomorrow").
+_PART_END_RE = re.compile(_CLAUSE_END + r"|\b(?:and|but|en|maar)\b", re.IGNORECASE)
+
+
+def clause_around(text: str, start: int, end: int, *, parts: bool = False) -> str:
+    """The clause holding text[start:end] (stretched to whole clauses when the span crosses
+    one); with `parts`, only the part of it between "and"s and "but"s."""
+    ends = _PART_END_RE if parts else _CLAUSE_END_RE
+    left = max((m.end() for m in ends.finditer(text, 0, start)), default=0)
+    right = ends.search(text, end)
+    return text[left:right.start() if right else len(text)]
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences in `text`, leading blanks excluded."""
     spans = []

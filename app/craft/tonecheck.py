@@ -10,13 +10,15 @@ from functools import lru_cache
 
 from app.craft.datafiles import load, supported
 from app.craft.moments import MINUTES_PER_DAY, Moment, find_moments
-from app.craft.text import fold, sentences
+from app.craft.text import clause_around, fold, sentences
 from connectors.textlength import GRAPHEMES, TextCounter
 
+RULE_IDS = ("first_to_complain", "fine_print", "management_decision", "website_brushoff",
+            "blame_others", "doubt_customer", "slow_response_time", "vague_promise", "no_empathy",
+            "too_long")
 #: Rules found by their patterns alone.
 PATTERN_RULES = ("first_to_complain", "fine_print", "management_decision", "website_brushoff",
-                 "blame_others", "doubt_customer", "slow_response_time")
-RULE_IDS = PATTERN_RULES + ("vague_promise", "no_empathy", "too_long")
+                 "blame_others", "doubt_customer")
 
 
 @dataclass(frozen=True)
@@ -28,18 +30,38 @@ class Finding:
     end: int
 
 
+def _compiled(sources: list[str]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in sources)
+
+
 @dataclass(frozen=True)
 class _Rule:
     id: str
     message: str
     suggestion: str
     patterns: tuple[re.Pattern[str], ...]
+    requires: tuple[re.Pattern[str], ...] = ()   # the match's part of its clause says one of these
+    unless: tuple[re.Pattern[str], ...] = ()     # … and its clause none of these
+    complaints_only: bool = False                # a mistake only in answer to a complaint
 
     def finding(self, start: int, end: int) -> Finding:
         return Finding(self.id, self.message, self.suggestion, start, end)
 
+    def applies(self, folded: str, start: int, end: int) -> bool:
+        """Whether a match at folded[start:end] counts, judged by the clause around it
+        ("binnen 3 werkdagen" is slow for an answer, not for money on the account)."""
+        if self.requires:
+            part = clause_around(folded, start, end, parts=True)
+            if not any(p.search(part) for p in self.requires):
+                return False
+        if self.unless:
+            clause = clause_around(folded, start, end)
+            return not any(p.search(clause) for p in self.unless)
+        return True
+
     def findings(self, folded: str) -> list[Finding]:
-        return [self.finding(m.start(), m.end()) for p in self.patterns for m in p.finditer(folded)]
+        return [self.finding(m.start(), m.end()) for p in self.patterns for m in p.finditer(folded)
+                if self.applies(folded, m.start(), m.end())]
 
 
 @lru_cache(maxsize=None)
@@ -48,9 +70,11 @@ def _rules(language: str) -> dict[str, _Rule]:
     rules = {}
     for rule_id in RULE_IDS:
         data = load("tone", language)["rules"][rule_id]
-        sources = data.get("patterns", []) + data.get("markers", [])
         rules[rule_id] = _Rule(rule_id, data["message"], data["suggestion"],
-                               tuple(re.compile(p, re.IGNORECASE) for p in sources))
+                               _compiled(data.get("patterns", []) + data.get("markers", [])),
+                               _compiled(data.get("requires", [])),
+                               _compiled(data.get("unless", [])),
+                               data.get("complaints_only", False))
     return rules
 
 
@@ -58,16 +82,23 @@ def check_reply(text: str, language: str, *, is_complaint: bool = True,
                 char_limit: int | None = None, counter: TextCounter = GRAPHEMES) -> list[Finding]:
     """Findings for `text`, ordered by position. Unknown languages are checked as English.
 
-    `is_complaint`: the reply answers a complaint, so it needs a sign of empathy.
+    `is_complaint`: the reply answers a complaint (the caller decides from the post's category:
+    praise and plain questions are not), so it needs a sign of empathy and is checked for the
+    complaints-only rules too (doubting the customer, blaming others, "you are the first").
     `char_limit`: the channel's limit, measured by `counter` (graphemes, what users see as
     characters; X weighs links, CJK and emoji)."""
     rules = _rules(supported(language))
     folded = fold(text)   # same length as text: spans carry over
     moments = find_moments(text, language)
 
-    findings = [f for rule_id in PATTERN_RULES for f in rules[rule_id].findings(folded)]
-    findings += _slow_moments(rules["slow_response_time"], moments)
-    if not moments:   # a promise with a concrete moment anywhere in the reply is not vague
+    findings = [f for rule_id in PATTERN_RULES if is_complaint or not rules[rule_id].complaints_only
+                for f in rules[rule_id].findings(folded)]
+    slow_rule = rules["slow_response_time"]
+    slow_phrases = [m for p in slow_rule.patterns for m in p.finditer(folded)]
+    findings += [slow_rule.finding(m.start(), m.end()) for m in slow_phrases
+                 if slow_rule.applies(folded, m.start(), m.end())]
+    findings += _slow_moments(slow_rule, moments, folded)
+    if not moments and not slow_phrases:   # a promise with a moment, even a late one, is not vague
         findings += rules["vague_promise"].findings(folded)
     if is_complaint:
         findings += _no_empathy(rules["no_empathy"], text, folded)
@@ -76,9 +107,10 @@ def check_reply(text: str, language: str, *, is_complaint: bool = True,
     return sorted(_merge_overlaps(findings), key=lambda f: (f.start, f.end, f.rule))
 
 
-def _slow_moments(rule: _Rule, moments: list[Moment]) -> list[Finding]:
+def _slow_moments(rule: _Rule, moments: list[Moment], folded: str) -> list[Finding]:
     return [rule.finding(m.start, m.end) for m in moments
-            if m.delay_minutes is not None and m.delay_minutes > MINUTES_PER_DAY]
+            if m.delay_minutes is not None and m.delay_minutes > MINUTES_PER_DAY
+            and rule.applies(folded, m.start, m.end)]
 
 
 def _no_empathy(rule: _Rule, text: str, folded: str) -> list[Finding]:

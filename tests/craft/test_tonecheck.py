@@ -4,6 +4,8 @@ import pytest
 
 from app.craft import RULE_IDS, check_reply
 
+from . import tone_paraphrases
+
 # (language, rule, reply). Each reply apologises, so only the mistake itself should show.
 BAD_REPLIES = [
     ("nl", "first_to_complain", "Sorry voor het ongemak, maar eerlijk gezegd bent u de enige die hier last van heeft."),
@@ -22,7 +24,8 @@ BAD_REPLIES = [
     ("en", "fine_print", "Apologies for the confusion, but you agreed to this when you signed up."),
     ("en", "fine_print", "Sorry to hear it. The small print does mention the early exit fee."),
     ("en", "fine_print", "I'm sorry, but per your contract the fee applies."),
-    ("nl", "management_decision", "Excuses, maar dit is besloten door de directie en daar kan ik niets aan veranderen."),
+    ("nl", "management_decision",
+     "Excuses, maar dit is besloten door de directie en daar kan ik niets aan veranderen."),
     ("nl", "management_decision", "Sorry, daar gaan wij als webcare helaas niet over."),
     ("nl", "management_decision", "Vervelend voor u, maar dat is nu eenmaal ons beleid."),
     ("nl", "management_decision", "Sorry, die keuze is van hogerhand gemaakt."),
@@ -79,18 +82,21 @@ BAD_REPLIES = [
 ]
 
 GOOD_REPLIES = [
-    ("nl", "Ik kan me voorstellen dat u dit vervelend vindt. Ik kijk het voor u na en laat het u vóór 16:00 weten. ^AB"),
+    ("nl", "Ik kan me voorstellen dat u dit vervelend vindt. Ik kijk het voor u na en laat het u vóór 16:00 "
+           "weten. ^AB"),
     ("nl", "Wat vervelend, excuses! Ik bel u binnen 10 minuten terug."),
     ("nl", "Sorry voor het ongemak. We komen erop terug: morgen om 10 uur hoort u van mij."),
     ("nl", "Excuses voor het wachten. We gaan een onderzoek instellen en ik laat u binnen 2 uur weten wat eruit komt."),
     ("nl", "Balen dat je pakket nog niet binnen is! Ik zorg dat het morgen vóór 12:00 bij je is."),
     ("nl", "Vervelend dat de voorwaarden onduidelijk waren, excuses. Ik leg het u graag uit: waar twijfelt u over?"),
-    ("nl", "Ik begrijp uw frustratie. Ik heb de storing ook op onze website gezet en laat u om 14.30 weten hoe het ervoor staat."),
+    ("nl", "Ik begrijp uw frustratie. Ik heb de storing ook op onze website gezet en laat u om 14.30 weten hoe "
+           "het ervoor staat."),
     ("nl", "Sorry dat u zo lang moest wachten. Binnen een uur heeft u een nieuwe afspraak van mij."),
     ("nl", "Wat rot voor je! Ik neem het vandaag nog met je op en we houden je op de hoogte, uiterlijk om 17:00."),
     ("en", "I'm so sorry about this. I'll look into it and update you by 4pm. ^JS"),
     ("en", "Apologies for the inconvenience! We'll get back to you within 30 minutes with an update."),
-    ("en", "I can imagine how frustrating that is. Our courier partner is on the way; I'll check the tracking with you at 14:30."),
+    ("en", "I can imagine how frustrating that is. Our courier partner is on the way; I'll check the tracking "
+           "with you at 14:30."),
     ("en", "Sorry you had to wait so long. I've asked an engineer to call you within the hour."),
     ("en", "That's really not good enough, sorry. I'll make sure you get a refund today."),
     ("en", "I understand, and I apologise. We'll keep you posted: next update at 5pm."),
@@ -113,6 +119,77 @@ def test_every_rule_has_three_paraphrases_per_language():
 @pytest.mark.parametrize(("language", "reply"), GOOD_REPLIES)
 def test_good_reply_has_no_findings(language, reply):
     assert check_reply(reply, language, char_limit=300) == []
+
+
+@pytest.mark.parametrize(("language", "rule", "reply"), tone_paraphrases.BAD)
+def test_own_paraphrases_are_flagged_by_their_rule(language, rule, reply):
+    assert {f.rule for f in check_reply(reply, language)} == {rule}, reply
+
+
+@pytest.mark.parametrize(("language", "context", "reply"), tone_paraphrases.GOOD)
+def test_own_good_paraphrases_have_no_findings(language, context, reply):
+    assert check_reply(reply, language, is_complaint=context == "complaint") == []
+
+
+@pytest.mark.parametrize(("language", "reply"), [
+    ("nl", "Wat naar dat je niet kunt inloggen. Ik heb je zojuist een nieuwe resetlink gestuurd."),
+    ("nl", "Rot voor je! Ik zet het meteen recht."),
+    ("nl", "Balen zeg. Ik stuur je vandaag nog een nieuwe."),
+    ("nl", "Hè, wat een gedoe. Ik regel het nu voor je."),
+    ("en", "That's rubbish, I've refunded you just now."),
+    ("en", "What a pain! A new one is on its way today."),
+    ("en", "Ugh, not what you need on a Monday. I've rebooked it for this afternoon."),
+])
+def test_empathy_is_recognised_in_the_phrasings_people_use(language, reply):
+    assert check_reply(reply, language) == []
+
+
+@pytest.mark.parametrize(("language", "reply"), [
+    # a repair, delivery or refund on a later day is the solution, not a wait for an answer
+    ("nl", "Wat vervelend! Zullen we morgen een monteur sturen? Ik bevestig het je vóór 15:00."),
+    ("nl", "Sorry! Je krijgt de refund uiterlijk morgen, en ik check om 16:00 of hij is verstuurd."),
+    ("nl", "Balen, sorry. Het geld staat binnen 3 werkdagen op je rekening."),
+    ("nl", "Rot voor je. De nieuwe bank bezorgen we volgende week woensdag; ik bel je morgen om 10:00."),
+    ("en", "What a pain, sorry. Your refund will be on your card within 3 working days."),
+    ("en", "Sorry, the money is back within 5 working days and I'll message you here at 4pm today."),
+    # a wait already behind the customer is acknowledged, not promised
+    ("en", "Sorry you've been waiting two weeks for a reply. I've sorted it now, just refunded."),
+    ("nl", "Sorry dat je al twee weken op antwoord wacht. Ik heb het nu geregeld."),
+])
+def test_slow_response_time_is_about_when_the_customer_hears_from_us(language, reply):
+    assert check_reply(reply, language) == []
+
+
+@pytest.mark.parametrize(("language", "reply", "phrase"), [
+    ("nl", "Sorry, je krijgt binnen 10 werkdagen antwoord van de klachtenafdeling.", "binnen 10 werkdagen"),
+    ("nl", "Sorry! Het geld is terug, en je hoort over drie weken of de claim is goedgekeurd.", "over drie weken"),
+    ("en", "Sorry, the team will reply within 5-7 business days.", "5-7 business days"),
+    ("en", "Sorry, the refund is done and you'll hear about the claim in two weeks.", "in two weeks"),
+])
+def test_a_long_wait_for_an_answer_is_slow(language, reply, phrase):
+    (finding,) = check_reply(reply, language)
+    assert (finding.rule, reply[finding.start:finding.end]) == ("slow_response_time", phrase)
+
+
+def test_replies_to_praise_and_questions_are_not_held_to_complaint_rules():
+    reply = "Dank je wel! Onze bezorgers krijgen vaker zulke berichten, we geven het door."
+    assert check_reply(reply, "nl", is_complaint=False) == []
+    assert {f.rule for f in check_reply(reply, "nl")} == {"blame_others", "no_empathy"}
+
+
+@pytest.mark.parametrize(("language", "helpful", "brushoff", "rule"), [
+    ("nl", "Sorry! Volgens onze voorwaarden mag u het gratis retourneren, dus ik heb het label al gestuurd.",
+     "Sorry, volgens onze voorwaarden is retourneren na 14 dagen niet mogelijk.", "fine_print"),
+    ("en", "Sorry! Our terms allow a free return, so I've started it for you.",
+     "Sorry, our terms state that returns after 14 days are not possible.", "fine_print"),
+    ("nl", "Balen! Op onze site staat een storingskaart die we elk kwartier bijwerken.",
+     "Balen! Op onze site staat alle informatie over storingen.", "website_brushoff"),
+    ("en", "Sorry! Our status page shows the outage, and I'll keep you posted here too by 3pm.",
+     "Sorry! Our help pages explain what to do during an outage.", "website_brushoff"),
+])
+def test_a_clause_that_helps_clears_the_mistake(language, helpful, brushoff, rule):
+    assert check_reply(helpful, language) == []
+    assert {f.rule for f in check_reply(brushoff, language)} == {rule}
 
 
 @pytest.mark.parametrize(("language", "reply", "rule", "phrase"), [
