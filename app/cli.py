@@ -19,10 +19,9 @@ from app.core.config import (
     SourceConfig,
     address_problems,
     load_config,
-    missing_environment,
 )
 from app.core.models import ROLES
-from app.core.secrets import configured_secrets
+from app.core.secrets import configured_secrets, missing_environment
 from app.core.sources import DEMO
 
 log = logging.getLogger("webcare")

@@ -78,3 +78,20 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text
+
+
+def missing_environment(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every `*_env` key of an enabled source, a sink or `[auth.oidc]` whose variable is unset or empty, as
+    `[[sources]] 'masto'.token_env: TEST_TOKEN is not set`. A process that would start with
+    these could only fail later and quietly (alerts pending forever, a source never polled)."""
+    environ = os.environ if environ is None else environ
+    tables = [("sources", s.name, s.options) for s in config.sources if s.enabled]
+    tables += [("alerts", a.name, a.model_dump()) for a in config.alerts]
+    found = [f"[[{what}]] {name!r}.{key}: environment variable {value} is not set"
+             for what, name, table in tables for key, value in table.items()
+             if key.endswith("_env") and isinstance(value, str) and not environ.get(value)]
+    if config.assist.enabled and config.assist.api_key_env and not environ.get(config.assist.api_key_env):
+        found.append(f"[assist].api_key_env: environment variable {config.assist.api_key_env} is not set")
+    if (oidc := config.auth.oidc) and not environ.get(oidc.client_secret_env):
+        found.append(f"[auth.oidc].client_secret_env: environment variable {oidc.client_secret_env} is not set")
+    return found
