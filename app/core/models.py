@@ -1,47 +1,28 @@
 """Tables. Every timestamp is timezone-aware UTC (stored naive-UTC on SQLite, see UTCDateTime)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(TypeDecorator):
-    """Aware datetimes in, aware UTC datetimes out, on every backend.
-
-    SQLite has no timezone type and would hand back naive values; storing naive UTC keeps the
-    text sortable, so `ORDER BY due_at` is right there too."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use timezone-aware UTC")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _ts(nullable: bool = True, index: bool = False, **kw: Any):
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kw)
-
+# Every table is importable from here (Alembic's metadata, and one place to look); the column
+# types live in app/core/columns.py, the sign-in tables in app/core/account_tables.py.
+from app.core.account_tables import (  # noqa: F401
+    ROLES,
+    AccountLink,
+    ApiToken,
+    AuthSession,
+    LoginAttempt,
+    OidcLogin,
+    RecoveryCode,
+    User,
+)
+from app.core.columns import UTCDateTime, _ts, utcnow  # noqa: F401
 
 MENTION_STATUSES = ("open", "claimed", "answered", "dismissed")
 DISMISS_REASONS = ("spam", "not_relevant", "duplicate", "no_reply_needed", "covered")
-ROLES = ("responder", "lead", "admin")
 
 
 class Mention(SQLModel, table=True):
@@ -170,119 +151,6 @@ class WebhookReceipt(SQLModel, table=True):
     webhook_id: str = Field(primary_key=True)
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class User(SQLModel, table=True):
-    __tablename__ = "users"
-
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(unique=True, index=True)
-    display_name: str | None = None
-    password_hash: str
-    role: str = "responder"
-    language: str | None = None  # UI language; None: from the browser
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    disabled: bool = False
-    # TOTP (RFC 6238): the shared secret, set when enrolment starts and in force once
-    # confirmed with a code; the last time step accepted, so a code works only once.
-    totp_secret: str | None = None
-    totp_confirmed_at: datetime | None = _ts()
-    totp_last_step: int | None = None
-
-    @property
-    def two_factor(self) -> bool:
-        return self.totp_secret is not None and self.totp_confirmed_at is not None
-
-    # Single sign-on: "<issuer> <sub>", the provider's lasting name for this person (None: a
-    # password user), and the teams its claim named at the last sign-in (kept for routing).
-    oidc_subject: str | None = Field(default=None, unique=True, index=True)
-    oidc_teams: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-
-    @property
-    def initials(self) -> str:
-        parts = (self.display_name or self.username).replace(".", " ").replace("-", " ").split()
-        return "".join(p[0] for p in parts[:3]).upper() or self.username[:2].upper()
-
-
-class AuthSession(SQLModel, table=True):
-    """Server-side login session; the cookie holds a random token, we keep its SHA-256."""
-
-    __tablename__ = "auth_sessions"
-
-    token_hash: str = Field(primary_key=True)
-    user_id: int = Field(foreign_key="users.id", index=True)
-    csrf_token: str
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    revoked_at: datetime | None = _ts()
-    user_agent: str | None = None  # as the browser sent it at sign-in, to tell devices apart
-    # None: signed in. "totp": the password was right, a code is still due. "enrol": the
-    # password was right and the role needs two-factor sign-in the user has yet to set up.
-    pending: str | None = None
-
-
-class OidcLogin(SQLModel, table=True):
-    """A single sign-on under way: what the callback needs, found by its state's SHA-256 and
-    deleted when used, so a state works once."""
-
-    __tablename__ = "oidc_logins"
-
-    state_hash: str = Field(primary_key=True)
-    nonce: str
-    code_verifier: str  # PKCE (RFC 7636): only this server can redeem the code
-    next_url: str = "/"
-    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-
-
-class ApiToken(SQLModel, table=True):
-    __tablename__ = "api_tokens"
-
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", index=True)
-    token_hash: str = Field(unique=True, index=True)
-    prefix: str  # first characters, so people can tell their tokens apart
-    name: str | None = None  # what it is for, as its owner called it
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    expires_at: datetime | None = _ts()  # None: until revoked
-    last_used_at: datetime | None = _ts()
-    revoked_at: datetime | None = _ts()
-
-
-class AccountLink(SQLModel, table=True):
-    """A one-time link to set a password: an invitation or a reset. We keep its SHA-256."""
-
-    __tablename__ = "account_links"
-
-    id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(unique=True, index=True)
-    user_id: int = Field(foreign_key="users.id", index=True)
-    purpose: str  # "invite" | "reset"
-    created_by: str
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    used_at: datetime | None = _ts()
-
-
-class RecoveryCode(SQLModel, table=True):
-    """A one-time code that stands in for a TOTP code (a lost phone); kept as a SHA-256."""
-
-    __tablename__ = "recovery_codes"
-
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", index=True)
-    code_hash: str
-    used_at: datetime | None = _ts()
-
-
-class LoginAttempt(SQLModel, table=True):
-    __tablename__ = "login_attempts"
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(index=True)  # "username|client address"
-    client: str | None = Field(default=None, index=True)  # the address alone: its limit spans usernames
-    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    success: bool = False
 
 
 class AuditEntry(SQLModel, table=True):
