@@ -7,7 +7,7 @@ locked"; read transactions stay deferred so readers never wait for each other.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Set in a write session's `info` by whoever writes event rows (app/core/events.py), so the
+# process's own event hub is woken the moment they commit.
+EVENTS_WRITTEN = "webcare_events_written"
 
 
 def is_sqlite(url_or_engine) -> bool:
@@ -84,6 +87,13 @@ class Database:
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         write_engine = self.engine.execution_options(webcare_write=True)
         self._write = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False)
+        self._on_events: list[Callable[[], None]] = []
+
+    def on_events_committed(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after each write transaction that wrote event rows commits; returns
+        the function that stops it."""
+        self._on_events.append(callback)
+        return lambda: self._on_events.remove(callback)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -96,6 +106,9 @@ class Database:
         async with self._write() as session:
             async with session.begin():
                 yield session
+            if session.info.pop(EVENTS_WRITTEN, False):
+                for callback in list(self._on_events):
+                    callback()
 
     async def ping(self) -> None:
         from sqlalchemy import text
