@@ -9,18 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
 from app.core.errors import NotFound
-from app.core.models import FollowUp, Mention, Note, Reply
+from app.core.models import OPEN_STATUSES, FollowUp, Mention, Note, Reply, waiting_inbound_clause
 from app.mentions.followups import follow_up_view
 
-# Waiting for an answer: nobody has it yet, or someone is on it. The one definition of an
-# open mention; everything that asks "is it still waiting?" uses the helpers below.
-OPEN_STATUSES = ("open", "claimed")
+# Waiting for an answer: nobody has it yet, or someone is on it (OPEN_STATUSES). The one
+# definition of an open mention; everything that asks "is it still waiting?" uses the helpers
+# below. The queue's partial indexes are built on waiting_inbound() (app/core/models.py).
 SLA_STATES = ("ok", "warning", "breached")
+__all__ = ["OPEN_STATUSES", "SLA_STATES"]
 
 
 def open_status():
@@ -35,7 +36,7 @@ def is_open(m: Mention) -> bool:
 
 def waiting_inbound():
     """SQL: in the queue: a customer's post, still waiting, not deleted by its author."""
-    return and_(open_status(), Mention.direction == "inbound", Mention.removed.is_(False))
+    return waiting_inbound_clause()
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ def mention_view(m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, 
         "urgency_reasons": m.urgency_reasons, "posted_at": m.posted_at.isoformat(),
         "due_at": m.due_at.isoformat() if m.due_at else None,
         "seconds_left": status.seconds_left, "clock_running": status.clock_running,
-        "sla_state": status.sla_state, "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
+        "sla_state": status.sla_state,
+        "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
         "claimed_by": claimed_by, "backfill": m.backfill, "visibility": m.visibility,
         "followers": m.followers, "conversation_id": m.conversation_id,
     }
@@ -96,35 +98,52 @@ def claim_expired(m: Mention, now: datetime) -> bool:
     return m.claim_expires_at is not None and m.claim_expires_at <= now
 
 
+def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset: int = 0):
+    """SQL: a page of the queue, most urgent first, in the order of ix_mentions_waiting_queue."""
+    return (select(Mention).where(*_conditions(filters, now))
+            .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
+            .limit(limit).offset(offset))
+
+
+def queue_tally(filters: QueueFilters, now: datetime):
+    """SQL: the filtered queue counted per (backfill, SLA state), in one pass over the index."""
+    state = _state_expr(now)
+    conds = _conditions(QueueFilters(**{**filters.__dict__, "sla_state": None}), now)
+    return select(Mention.backfill, state, func.count()).where(*conds).group_by(Mention.backfill, state)
+
+
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
                      *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    conds = _conditions(filters, now)
-    rows = (await session.exec(select(Mention).where(*conds)
-                               .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
-                               .limit(limit).offset(offset))).scalars().all()
-    total = (await session.exec(select(func.count()).select_from(Mention).where(*conds))).scalar_one()
-    return {"items": [mention_view(m, now, policy) for m in rows], "total": total,
-            "counts": await sla_counts(session, filters, now)}
+    rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset))).scalars().all()
+    total, counts = _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
+    return {"items": [mention_view(m, now, policy) for m in rows], "total": total, "counts": counts}
+
+
+def _totals(tally, sla_state: str | None) -> tuple[int, dict[str, int]]:
+    """`total`: every mention the filters select (an SLA state filter included, backfill too);
+    `counts`: per SLA state, whatever the state filter, without backfill (outside the SLA)."""
+    counts = dict.fromkeys(SLA_STATES, 0)
+    total = 0
+    for backfill, state, n in tally:
+        if not backfill:
+            counts[state] += n
+        if sla_state is None or state == sla_state:
+            total += n
+    return total, counts
 
 
 async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime) -> dict[str, int]:
     """Open mentions per SLA state (backfill stays out: it is outside the SLA)."""
-    conds = _conditions(QueueFilters(**{**filters.__dict__, "sla_state": None}), now)
-    state = _state_expr(now)
-    result = await session.exec(select(state, func.count()).where(*conds, Mention.backfill.is_(False)).group_by(state))
-    counts = dict.fromkeys(SLA_STATES, 0)
-    counts.update({k: v for k, v in result.all()})
-    return counts
+    return _totals((await session.exec(queue_tally(filters, now))).all(), None)[1]
 
 
-async def count_mentions(session: AsyncSession) -> int:
-    """Every mention stored, whatever its state."""
-    return (await session.exec(select(func.count()).select_from(Mention))).scalar_one()
+def oldest_open_query():
+    """SQL: the longest-waiting mention inside the SLA, first in ix_mentions_waiting_posted."""
+    return select(Mention).where(waiting_inbound(), Mention.backfill.is_(False)).order_by(Mention.posted_at).limit(1)
 
 
 async def oldest_open(session: AsyncSession) -> Mention | None:
-    return (await session.exec(select(Mention).where(waiting_inbound(), Mention.backfill.is_(False))
-                               .order_by(Mention.posted_at).limit(1))).scalars().first()
+    return (await session.exec(oldest_open_query())).scalars().first()
 
 
 async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
@@ -146,7 +165,8 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
     view["conversation"] = [{"id": t.id, "direction": t.direction, "author": t.author, "text": t.text,
                              "posted_at": t.posted_at.isoformat(), "status": t.status, "url": t.url}
                             for t in thread]
-    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id).order_by(Reply.created_at))).scalars().all()
+    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id)
+                                  .order_by(Reply.created_at))).scalars().all()
     view["replies"] = [{"id": r.id, "author": r.author, "text": r.text, "created_at": r.created_at.isoformat(),
                         "state": r.state, "url": r.remote_url or r.elsewhere_url, "error": r.error}
                        for r in replies]

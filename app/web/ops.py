@@ -47,9 +47,7 @@ def prometheus_text(f: OpsFigures) -> str:
     lines += [f'webcare_open_mentions{{sla_state="{state}"}} {n}' for state, n in f.open_by_state.items()]
     lines += ["# HELP webcare_oldest_open_age_seconds Age of the oldest open mention.",
               "# TYPE webcare_oldest_open_age_seconds gauge",
-              f"webcare_oldest_open_age_seconds {f.oldest_open_age_seconds:.0f}",
-              "# HELP webcare_mentions Mentions stored.", "# TYPE webcare_mentions gauge",
-              f"webcare_mentions {f.mentions}"]
+              f"webcare_oldest_open_age_seconds {f.oldest_open_age_seconds:.0f}"]
     return "\n".join(lines) + "\n"
 
 
