@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import or_, update
 
+from app.core import metrics
 from app.core.config import SourceConfig
 from app.core.context import AppContext
 from app.core.models import SourceState
@@ -60,6 +62,7 @@ class SourceRunner:
         self.owner = owner or uuid.uuid4().hex
         self.ref = ctx.source_ref(source)
         self.rechecker = Rechecker(ctx, source, connector) if can_verify(connector) else None
+        self._poll_started = time.perf_counter()  # of the poll under way (webcare_poll_duration_seconds)
 
     async def _ensure_state(self) -> None:
         async with self.ctx.db.write() as session:
@@ -86,6 +89,7 @@ class SourceRunner:
         state = await self._acquire(now)
         if state is None:
             return PollOutcome(ok=False, reason="not due or another worker holds it")
+        self._poll_started = time.perf_counter()
         first_poll = state.last_success_at is None
         cursor = state.cursor
         stored = 0
@@ -125,7 +129,11 @@ class SourceRunner:
     def _local(self, when: datetime) -> str:
         return when.astimezone(ZoneInfo(self.ctx.config.sla.timezone)).strftime("%H:%M")
 
+    def _timed(self) -> None:
+        metrics.POLL_SECONDS.labels(self.source.name).observe(time.perf_counter() - self._poll_started)
+
     async def _succeeded(self, stored: int) -> PollOutcome:
+        self._timed()
         now = self.ctx.now()
         next_poll = now + timedelta(seconds=self.source.interval_seconds)
         async with self.ctx.db.write() as session:
@@ -140,6 +148,8 @@ class SourceRunner:
         """Record a failed poll: its kind (from `exc`) and its detail, `reason` made plain text,
         shortened and without secrets (a remote error text or an exception may quote what we sent)."""
         detail = detail_text(reason, self.ctx.redact)
+        self._timed()
+        metrics.POLL_FAILURES.labels(self.source.name, error_kind(exc)).inc()
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
             state = await session.get(SourceState, self.source.name)

@@ -1,11 +1,12 @@
-"""The figures `/metrics` reads from the database for monitoring: ingest per source, the open
-queue by SLA state and the oldest open mention's age, each from an index on waiting mentions
-(nothing counts the whole mentions table per scrape)."""
+"""The figures `/metrics` reads from the database at scrape time: ingest per source, the open
+queue by SLA state, the oldest open mention's age and the outbox's depth, each from an index
+(on waiting mentions, on the outbox's state); nothing counts a whole table per scrape."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.alerts.admin import outbox_depth
 from app.core.context import AppContext
 from app.intake.health import fetched_totals
 from app.mentions.queries import QueueFilters, oldest_open, sla_counts
@@ -16,6 +17,7 @@ class OpsFigures:
     fetched: dict[str, int]          # per source
     open_by_state: dict[str, int]    # ok, warning, breached
     oldest_open_age_seconds: float   # 0 when nothing waits
+    outbox: dict[tuple[str, str], int]   # (sink, pending | dead)
 
 
 async def ops_figures(ctx: AppContext) -> OpsFigures:
@@ -24,5 +26,9 @@ async def ops_figures(ctx: AppContext) -> OpsFigures:
         fetched = await fetched_totals(session)
         open_by_state = await sla_counts(session, QueueFilters(), now)
         oldest = await oldest_open(session)
-    return OpsFigures(fetched=fetched, open_by_state=open_by_state,
+        outbox = await outbox_depth(session)
+    for sink in ctx.config.alerts:  # a sink with nothing waiting shows as 0, not as missing
+        for state in ("pending", "dead"):
+            outbox.setdefault((sink.name, state), 0)
+    return OpsFigures(fetched=fetched, open_by_state=open_by_state, outbox=outbox,
                       oldest_open_age_seconds=(now - oldest.posted_at).total_seconds() if oldest else 0)

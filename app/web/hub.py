@@ -14,6 +14,7 @@ import logging
 
 from app.accounts import revocation
 from app.accounts.principal import Principal
+from app.core import metrics
 from app.core.db import Database
 from app.core.events import NOTIFY_CHANNEL, StreamEvent, events_after, latest_event_id
 from app.web.listen import Listener
@@ -96,6 +97,7 @@ class EventHub:
         for subscription in list(self._subscriptions):
             try:
                 subscription.queue.put_nowait(event)
+                metrics.EVENTS_DELIVERED.inc()
             except asyncio.QueueFull:
                 # A client this far behind reconnects and replays from Last-Event-ID.
                 subscription.end()
@@ -106,6 +108,7 @@ class EventHub:
         subscription = Subscription(self, principal, self.last_id if last_event_id is None else last_event_id,
                                     replay=last_event_id is not None)
         self._subscriptions.add(subscription)  # before the replay query, so nothing falls in between
+        metrics.SSE_CLIENTS.inc()
         return subscription
 
 
@@ -141,4 +144,6 @@ class Subscription:
         self.queue.put_nowait(None)
 
     def close(self) -> None:
-        self._hub._subscriptions.discard(self)
+        if self in self._hub._subscriptions:
+            self._hub._subscriptions.remove(self)
+            metrics.SSE_CLIENTS.dec()
