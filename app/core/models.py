@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, and_, literal_column
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -94,33 +94,6 @@ class Mention(SQLModel, table=True):
     dismiss_reason: str | None = None
     # Texts and author data removed (retention or erasure, app/privacy/); figures stay.
     purged_at: datetime | None = _ts()
-
-
-# Waiting for an answer (app/mentions/queries.py owns the rule and says it through these).
-OPEN_STATUSES = ("open", "claimed")
-
-
-def waiting_inbound_clause():
-    """SQL: a customer's post, still waiting, not deleted by its author: the queue.
-
-    The partial indexes below are built on this very expression, and a planner uses one only
-    for a query that states its condition, so every query asks through this function. The
-    values are literals, not parameters: SQLite cannot match a partial index against a `?`."""
-    return and_(Mention.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES]),
-                Mention.direction == literal_column("'inbound'"), Mention.removed.is_(False))
-
-
-# Only waiting mentions are in these, so reading the queue costs the same at 100k or 10M
-# stored mentions. The queue's order, then every column its counts read, the condition's own
-# included: SQLite counts from a partial index only when it covers them, and would otherwise
-# walk ix_mentions_queue's thousands of rows per status once statistics exist.
-Index("ix_mentions_waiting_queue", Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id,
-      Mention.warning_at, Mention.backfill, Mention.status, Mention.direction, Mention.removed,
-      sqlite_where=waiting_inbound_clause(), postgresql_where=waiting_inbound_clause())
-# The oldest waiting mention inside the SLA (backfill is outside it).
-Index("ix_mentions_waiting_posted", Mention.posted_at,
-      sqlite_where=and_(waiting_inbound_clause(), Mention.backfill.is_(False)),
-      postgresql_where=and_(waiting_inbound_clause(), Mention.backfill.is_(False)))
 
 
 class Reply(SQLModel, table=True):

@@ -9,19 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Index, and_, case, func, literal_column, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
 from app.core.errors import NotFound
-from app.core.models import OPEN_STATUSES, FollowUp, Mention, Note, Reply, waiting_inbound_clause
+from app.core.models import FollowUp, Mention, Note, Reply
 from app.mentions.followups import follow_up_view
 
-# Waiting for an answer: nobody has it yet, or someone is on it (OPEN_STATUSES). The one
-# definition of an open mention; everything that asks "is it still waiting?" uses the helpers
-# below. The queue's partial indexes are built on waiting_inbound() (app/core/models.py).
+# Waiting for an answer: nobody has it yet, or someone is on it. The one definition of an
+# open mention; everything that asks "is it still waiting?" uses the helpers below.
+OPEN_STATUSES = ("open", "claimed")
 SLA_STATES = ("ok", "warning", "breached")
-__all__ = ["OPEN_STATUSES", "SLA_STATES"]
 
 
 def open_status():
@@ -35,8 +34,28 @@ def is_open(m: Mention) -> bool:
 
 
 def waiting_inbound():
-    """SQL: in the queue: a customer's post, still waiting, not deleted by its author."""
-    return waiting_inbound_clause()
+    """SQL: in the queue: a customer's post, still waiting, not deleted by its author.
+
+    The partial indexes below are built on this very expression, and a planner uses one only
+    for a query that states its condition, so queries ask through this function. The values
+    are literals, not parameters: SQLite cannot match a partial index against a `?`."""
+    return and_(Mention.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES]),
+                Mention.direction == literal_column("'inbound'"), Mention.removed.is_(False))
+
+
+# Only waiting mentions are in these, so reading the queue costs the same at 100k or 10M
+# stored mentions. They live beside the rule they are built on; migration 0010 creates them
+# and app/migrations/env.py imports this module so the metadata knows them.
+# The queue's order, then every column its counts read, the condition's own included: SQLite
+# counts from a partial index only when it covers them, and would otherwise walk
+# ix_mentions_queue's thousands of rows per status once statistics exist.
+Index("ix_mentions_waiting_queue", Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id,
+      Mention.warning_at, Mention.backfill, Mention.status, Mention.direction, Mention.removed,
+      sqlite_where=waiting_inbound(), postgresql_where=waiting_inbound())
+# The oldest waiting mention inside the SLA (backfill is outside it).
+Index("ix_mentions_waiting_posted", Mention.posted_at,
+      sqlite_where=and_(waiting_inbound(), Mention.backfill.is_(False)),
+      postgresql_where=and_(waiting_inbound(), Mention.backfill.is_(False)))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ down_revision: Union[str, None] = "0007_login_attempt_client"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# As app/core/models.py's waiting_inbound_clause() renders it on each database (the planner
+# As app/mentions/queries.py's waiting_inbound() renders it on each database (the planner
 # matches a query's condition against this text).
 WAITING = {"sqlite": "status IN ('open', 'claimed') AND direction = 'inbound' AND removed IS 0",
            "postgresql": "status IN ('open', 'claimed') AND direction = 'inbound' AND removed IS false"}
