@@ -4,6 +4,7 @@ reaching a stream on another at once (LISTEN/NOTIFY, not the fallback poll)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from app.web.hub import FALLBACK_SECONDS
-from tests.support.accounts import serve_process
+from tests.support.accounts import open_stream, serve_process
 from tests.support.app import add_user, bearer
 from tests.support.push import mention, push
 
@@ -139,3 +140,14 @@ async def test_a_push_to_one_web_process_reaches_a_stream_on_another_well_before
                 stream.cancel()
                 await asyncio.gather(stream, return_exceptions=True)
     assert FALLBACK_SECONDS >= 5 and max(lags) < 2.0, lags
+
+
+async def test_open_streams_hold_no_database_connection(live_server, ctx):
+    token = await add_user(ctx, "viewer")
+    async with httpx.AsyncClient(base_url=live_server) as client, contextlib.AsyncExitStack() as streams:
+        for _ in range(5):
+            await streams.enter_async_context(open_stream(client, bearer(token)))
+        # At most the hub's own short read can be under way at any moment.
+        assert ctx.db.engine.pool.checkedout() <= 1
+        assert (await push(client, [mention("with-five-open")])).status_code == 202
+        assert ctx.db.engine.pool.checkedout() <= 1
