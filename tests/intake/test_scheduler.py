@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -191,7 +192,7 @@ async def test_source_down_is_raised_once_per_outage(ctx, clock):
 
 
 async def test_each_poll_is_timed_and_each_failure_counted_per_source_and_kind(ctx, clock):
-    name = "masto-metrics"   # the process's counters outlive one test: a name of its own
+    name = f"masto-{uuid.uuid4().hex[:8]}"   # the process's counters outlive one test: a name of its own
     conn = ScriptedConnector(FetchResult(posts("1"), {"c": 1}), TemporaryFailure("HTTP 503"))
     runner = SourceRunner(ctx, source(name), conn, rng=random.Random(3))
     assert (await runner.poll_once()).ok
