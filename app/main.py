@@ -30,6 +30,7 @@ from app.web.hub import EventHub
 from app.web.login_gate import LoginGate
 from app.web.middleware import add_security_headers
 from app.web.rendering import STATIC_DIR, build_templates
+from app.web.request_metrics import RequestTimer
 
 # Described in the published schema (/api/openapi.json): JSON, CSV, SSE and Prometheus text.
 API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, assist_routes, stream, report_routes, alert_routes,
@@ -70,5 +71,6 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
         app.include_router(module.router, include_in_schema=False)
     add_security_headers(app)
     add_error_handlers(app)
+    app.add_middleware(RequestTimer)
     app.add_middleware(LoginGate, ctx=ctx)  # outermost: a refused sign-in costs next to nothing
     return app

@@ -43,10 +43,16 @@ def outbox_view(row: AlertOutbox) -> dict[str, Any]:
             "next_attempt_at": row.next_attempt_at}
 
 
-async def sink_views(session: AsyncSession, configs: tuple[AlertConfig, ...], secret) -> list[SinkView]:
-    counts = {(sink, state): n for sink, state, n in (await session.exec(
+async def outbox_depth(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """Alerts waiting to go out and dead letters, per (sink, state): read from the outbox's
+    state index, so it stays cheap however many alerts were sent before."""
+    return {(sink, state): n for sink, state, n in (await session.exec(
         select(AlertOutbox.sink, AlertOutbox.state, func.count()).where(AlertOutbox.state.in_(("pending", "dead")))
         .group_by(AlertOutbox.sink, AlertOutbox.state))).all()}
+
+
+async def sink_views(session: AsyncSession, configs: tuple[AlertConfig, ...], secret) -> list[SinkView]:
+    counts = await outbox_depth(session)
     views = []
     for config in configs:
         state = await session.get(SinkState, config.name) or SinkState(sink=config.name)
@@ -59,8 +65,8 @@ async def sink_views(session: AsyncSession, configs: tuple[AlertConfig, ...], se
 
 async def recent(session: AsyncSession, state: str, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
     order = AlertOutbox.sent_at.desc() if state == "sent" else AlertOutbox.created_at.desc()
-    rows = await session.exec(select(AlertOutbox).where(AlertOutbox.state == state).order_by(order, AlertOutbox.id.desc())
-                              .limit(limit))
+    rows = await session.exec(select(AlertOutbox).where(AlertOutbox.state == state)
+                              .order_by(order, AlertOutbox.id.desc()).limit(limit))
     return [outbox_view(r) for r in rows.scalars().all()]
 
 

@@ -22,6 +22,7 @@ from app.alerts.alert import Alert, AlertGroup
 from app.alerts.outbox import BURST_WINDOW, GROUP_WAIT, MENTION_OPEN_KINDS, sink_state
 from app.alerts.policy import TokenBucket, group_burst, next_retry
 from app.alerts.sinks import Delivered, DeliveryOutcome, Gone, Permanent, RetryAfter, Sink, create_sink
+from app.core import metrics
 from app.core.config import AlertConfig
 from app.core.context import AppContext
 from app.core.models import AlertOutbox, FollowUp, Mention, SinkState
@@ -141,6 +142,7 @@ class Dispatcher:
                                                      attempt=batch.attempt))
             # Our own request log names the sink, never its URL (the URL is the credential).
             log.info("alert sink %s: %d alert(s), %s", config.name, len(batch.rows), _describe(outcome))
+            metrics.ALERT_DELIVERIES.labels(config.name, type(outcome).__name__.lower()).inc()
             await self._settle(config.name, batch, outcome, self.ctx.now())
             outcomes.append(outcome)
             if not isinstance(outcome, Delivered | Permanent):
@@ -171,7 +173,8 @@ class Dispatcher:
             stale = await self._stale(session, [r for r in rows if not r.payload.get("group_key")])
         if stale:
             async with self.ctx.db.write() as session:
-                await session.execute(update(AlertOutbox).where(AlertOutbox.id.in_(stale), AlertOutbox.state == "pending",
+                await session.execute(update(AlertOutbox).where(AlertOutbox.id.in_(stale),
+                                                                AlertOutbox.state == "pending",
                                                                 AlertOutbox.attempts == 0)
                                       .values(state="muted", last_error="handled before it was sent"))
         return [r for r in rows if r.id not in stale]

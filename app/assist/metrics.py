@@ -3,7 +3,10 @@ process that served the draft (Prometheus scrapes each process; the counters sta
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from prometheus_client.core import CounterMetricFamily, Metric, SummaryMetricFamily
 
 
 @dataclass
@@ -25,21 +28,26 @@ class AssistStats:
         self.completion_tokens += completion_tokens
 
 
-def prometheus_lines(stats: AssistStats) -> list[str]:
-    lines = ["# HELP webcare_assist_drafts_total AI drafts asked for, by outcome.",
-             "# TYPE webcare_assist_drafts_total counter"]
-    lines += [f'webcare_assist_drafts_total{{outcome="{outcome}"}} {n}' for outcome, n in sorted(stats.drafts.items())]
-    lines += ["# HELP webcare_assist_revisions_total AI drafts revised once after the tone check.",
-              "# TYPE webcare_assist_revisions_total counter", f"webcare_assist_revisions_total {stats.revisions}",
-              "# HELP webcare_assist_tokens_total Tokens the model server counted, by kind.",
-              "# TYPE webcare_assist_tokens_total counter",
-              f'webcare_assist_tokens_total{{kind="prompt"}} {stats.prompt_tokens}',
-              f'webcare_assist_tokens_total{{kind="completion"}} {stats.completion_tokens}',
-              "# HELP webcare_assist_model_requests_total Requests to the model server (a revision is a second).",
-              "# TYPE webcare_assist_model_requests_total counter",
-              f"webcare_assist_model_requests_total {stats.model_calls}",
-              "# HELP webcare_assist_draft_seconds Time from asking the model to the last word, per draft.",
-              "# TYPE webcare_assist_draft_seconds summary",
-              f"webcare_assist_draft_seconds_sum {stats.model_seconds:.3f}",
-              f"webcare_assist_draft_seconds_count {sum(stats.drafts.values())}"]
-    return lines
+class AssistCollector:
+    """`stats` as Prometheus metrics, read at scrape time (prometheus_client's custom collector)."""
+
+    def __init__(self, stats: AssistStats):
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.stats
+        drafts = CounterMetricFamily("webcare_assist_drafts", "AI drafts asked for, by outcome.", labels=["outcome"])
+        for outcome, n in sorted(stats.drafts.items()):
+            drafts.add_metric([outcome], n)
+        yield drafts
+        yield CounterMetricFamily("webcare_assist_revisions", "AI drafts revised once after the tone check.",
+                                  value=stats.revisions)
+        tokens = CounterMetricFamily("webcare_assist_tokens", "Tokens the model server counted, by kind.",
+                                     labels=["kind"])
+        tokens.add_metric(["prompt"], stats.prompt_tokens)
+        tokens.add_metric(["completion"], stats.completion_tokens)
+        yield tokens
+        yield CounterMetricFamily("webcare_assist_model_requests",
+                                  "Requests to the model server (a revision is a second).", value=stats.model_calls)
+        yield SummaryMetricFamily("webcare_assist_draft_seconds", "Time from asking the model to the last word, per draft.",
+                                  count_value=sum(stats.drafts.values()), sum_value=stats.model_seconds)

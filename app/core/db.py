@@ -6,8 +6,10 @@ locked"; read transactions stay deferred so readers never wait for each other.
 """
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,7 +19,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# SQLite's own advice for long-lived connections: `PRAGMA optimize` every few hours and when a
+# connection closes, with ANALYZE bounded so it costs milliseconds on any size of table.
+SQLITE_OPTIMIZE_SECONDS = 3600.0
+SQLITE_ANALYSIS_LIMIT = 400
+# Set in a write session's `info` by whoever writes event rows (app/core/events.py), so the
+# process's own event hub is woken the moment they commit.
+EVENTS_WRITTEN = "webcare_events_written"
 
 
 def is_sqlite(url_or_engine) -> bool:
@@ -59,7 +70,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Deleted and overwritten content is zeroed, so erased personal data does not linger
         # in free space of the file (app/privacy/; the WAL is truncated after an erasure).
         cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "close")
+    def _on_close(dbapi_connection, _record):
+        # Statistics for what this connection's queries needed, so plans stay right as the
+        # tables grow (the queue's partial indexes, not a walk over every status).
+        try:
+            dbapi_connection.cursor().execute("PRAGMA optimize")
+        except Exception as exc:  # closing must not fail over a statistics update
+            log.debug("PRAGMA optimize at close: %s", exc)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):
@@ -84,6 +105,14 @@ class Database:
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         write_engine = self.engine.execution_options(webcare_write=True)
         self._write = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False)
+        self._on_events: list[Callable[[], None]] = []
+        self._optimized_at = time.monotonic()
+
+    def on_events_committed(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after each write transaction that wrote event rows commits; returns
+        the function that stops it."""
+        self._on_events.append(callback)
+        return lambda: self._on_events.remove(callback)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -96,6 +125,20 @@ class Database:
         async with self._write() as session:
             async with session.begin():
                 yield session
+            if session.info.pop(EVENTS_WRITTEN, False):
+                for callback in list(self._on_events):
+                    callback()
+        if self.sqlite and time.monotonic() - self._optimized_at > SQLITE_OPTIMIZE_SECONDS:
+            await self.optimize()
+
+    async def optimize(self) -> None:
+        """SQLite: `PRAGMA optimize` (ANALYZE where the statistics are missing or stale) on a
+        pooled connection, one that has run the app's queries. PostgreSQL: autovacuum does it."""
+        self._optimized_at = time.monotonic()
+        if not self.sqlite:
+            return
+        async with self.engine.execution_options(webcare_write=True).begin() as conn:
+            await conn.exec_driver_sql("PRAGMA optimize")
 
     async def ping(self) -> None:
         from sqlalchemy import text

@@ -5,6 +5,11 @@ advisory lock is taken first, so event ids commit in id order and a tailer readi
 `id > last` can never skip a row that commits late (SQLite's BEGIN IMMEDIATE already
 serialises writers). Each web process tails the rows (app/web/hub.py) and fans them out to
 its SSE clients; a reconnecting browser replays from `Last-Event-ID`.
+
+Tailers do not wait for a poll: the commit wakes the writer's own process (app/core/db.py),
+and on PostgreSQL a `NOTIFY` sent in the same transaction (delivered at commit, never for a
+rollback) wakes every other process that LISTENs (app/web/listen.py). The rows stay the truth:
+a notification carries nothing but "look again".
 """
 from __future__ import annotations
 
@@ -16,11 +21,12 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.db import Database
+from app.core.db import EVENTS_WRITTEN, Database
 from app.core.models import Event, Mention, UTCDateTime, utcnow
 
 EVENTS_LOCK_ID = 0x57EBE7E5
 REPLAY_LIMIT = 2000
+NOTIFY_CHANNEL = "webcare_events"
 
 
 @dataclass(frozen=True)
@@ -50,13 +56,17 @@ async def emit_many(session: AsyncSession, events: Iterable[tuple[str, int | Non
     if not rows:
         return
     connection = await session.connection()
-    await _lock_event_order(connection)
+    await _before_event_rows(session, connection)
     await connection.execute(insert(Event.__table__), rows)
 
 
-async def _lock_event_order(connection) -> None:
+async def _before_event_rows(session: AsyncSession, connection) -> None:
+    """Order the rows (PostgreSQL) and have every tailer woken when they commit."""
+    session.info[EVENTS_WRITTEN] = True
     if connection.dialect.name == "postgresql":
-        await connection.execute(text(f"SELECT pg_advisory_xact_lock({EVENTS_LOCK_ID})"))
+        # One round trip; PostgreSQL folds repeated notifications of a transaction into one.
+        await connection.execute(text(f"SELECT pg_advisory_xact_lock({EVENTS_LOCK_ID}), "
+                                      f"pg_notify('{NOTIFY_CHANNEL}', '')"))
 
 
 async def emit_mentions_created(session: AsyncSession, mention_ids: list[int]) -> None:
@@ -73,7 +83,7 @@ async def emit_mentions_created(session: AsyncSession, mention_ids: list[int]) -
                        "channel", m.c.channel, "source", m.c.source)
     rows = (select(literal(utcnow(), UTCDateTime()), literal("mention.created"), m.c.id, m.c.source, data)
             .where(m.c.id.in_(mention_ids), m.c.direction == "inbound").order_by(m.c.id))
-    await _lock_event_order(connection)
+    await _before_event_rows(session, connection)
     await connection.execute(insert(Event.__table__).from_select(
         ["created_at", "type", "mention_id", "source", "data"], rows))
 

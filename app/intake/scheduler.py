@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import or_, update
 
+from app.core import metrics
 from app.core.config import SourceConfig
 from app.core.context import AppContext
 from app.core.models import SourceState
@@ -64,6 +66,7 @@ class SourceRunner:
         # The lease keeps other workers out; this keeps this runner's own schedule and a
         # stream's catch-up (app/intake/streamer.py) from polling at the same time.
         self._polling = asyncio.Lock()
+        self._poll_started = time.perf_counter()  # of the poll under way (webcare_poll_duration_seconds)
 
     async def ensure_state(self) -> None:
         async with self.ctx.db.write() as session:
@@ -98,6 +101,7 @@ class SourceRunner:
             # A live stream that replays from its cursor carries the source; a poll would
             # move the same cursor.
             return await self._succeeded(0, poll=False)
+        self._poll_started = time.perf_counter()
         first_poll = state.last_success_at is None
         cursor = state.cursor
         stored = 0
@@ -156,7 +160,12 @@ class SourceRunner:
             return timedelta(seconds=getattr(config, "stream_poll_seconds", STREAM_SAFETY_POLL_SECONDS))
         return timedelta(seconds=self.source.interval_seconds)
 
+    def _timed(self) -> None:
+        metrics.POLL_SECONDS.labels(self.source.name).observe(time.perf_counter() - self._poll_started)
+
     async def _succeeded(self, stored: int, *, poll: bool = True) -> PollOutcome:
+        if poll:
+            self._timed()
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
             state = await session.get(SourceState, self.source.name)
@@ -172,6 +181,8 @@ class SourceRunner:
         """Record a failed poll: its kind (from `exc`) and its detail, `reason` made plain text,
         shortened and without secrets (a remote error text or an exception may quote what we sent)."""
         detail = detail_text(reason, self.ctx.redact)
+        self._timed()
+        metrics.POLL_FAILURES.labels(self.source.name, error_kind(exc)).inc()
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
             state = await session.get(SourceState, self.source.name)

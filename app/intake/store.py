@@ -16,6 +16,7 @@ from sqlalchemy import String, TextClause, and_, bindparam, column, or_, select,
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
+from app.core import metrics
 from app.core.db import Database, insert_ignoring_conflicts
 from app.core.events import emit_many, emit_mentions_created, mention_event_data
 from app.core.failpoints import failpoint
@@ -161,7 +162,8 @@ def _latest_per_author(n: int) -> TextClause:
             .columns(column("channel", String), column("author", String), column("latest", UTCDateTime())))
 
 
-async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], source: SourceRef) -> set[tuple[str, str]]:
+async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention],
+                           source: SourceRef) -> set[tuple[str, str]]:
     """Keys of posts whose author wrote to us before within REPEAT_WINDOW: repeated contacts
     about the same problem point at a structural cause, and the customer is waiting again.
 
@@ -305,6 +307,9 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
 
     await emit_mentions_created(session, ids)
     await _emit_updated(session, source, set(updated) | set(closed))
+    metrics.observe_intake(source.name, ((now - r["posted_at"]).total_seconds() for r in rows
+                                         if (r["channel"], r["external_id"]) in inserted_keys
+                                         and r["direction"] == "inbound" and not r["backfill"]))
     return IngestResult(accepted=len(inserted), duplicates=len(kept) - len(inserted),
                         filtered=len(batch) - len(kept) - len(changes_only), invalid=invalid, ids=ids)
 
@@ -350,7 +355,8 @@ async def ingest_batch(db: Database, source: SourceRef, batch: Sequence[NewMenti
                        *, cursor: dict[str, Any] | None = None, skipped: int = 0, reads: int = 0,
                        first_poll: bool = False, backfill_hours: int | None = None,
                        now: datetime | None = None) -> IngestResult:
-    """Batch, cursor and events in one transaction (the crash rule: a crash before commit refetches, nothing lost, nothing twice).
+    """Batch, cursor and events in one transaction (the crash rule: a crash before commit
+    refetches, nothing lost, nothing twice).
 
     On a source's first poll, items older than the target are marked `backfill`."""
     now = now or utcnow()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Index, and_, case, func, literal_column, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
@@ -34,8 +34,28 @@ def is_open(m: Mention) -> bool:
 
 
 def waiting_inbound():
-    """SQL: in the queue: a customer's post, still waiting, not deleted by its author."""
-    return and_(open_status(), Mention.direction == "inbound", Mention.removed.is_(False))
+    """SQL: in the queue: a customer's post, still waiting, not deleted by its author.
+
+    The partial indexes below are built on this very expression, and a planner uses one only
+    for a query that states its condition, so queries ask through this function. The values
+    are literals, not parameters: SQLite cannot match a partial index against a `?`."""
+    return and_(Mention.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES]),
+                Mention.direction == literal_column("'inbound'"), Mention.removed.is_(False))
+
+
+# Only waiting mentions are in these, so reading the queue costs the same at 100k or 10M
+# stored mentions. They live beside the rule they are built on; migration 0010 creates them
+# and app/migrations/env.py imports this module so the metadata knows them.
+# The queue's order, then every column its counts read, the condition's own included: SQLite
+# counts from a partial index only when it covers them, and would otherwise walk
+# ix_mentions_queue's thousands of rows per status once statistics exist.
+Index("ix_mentions_waiting_queue", Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id,
+      Mention.warning_at, Mention.backfill, Mention.status, Mention.direction, Mention.removed,
+      sqlite_where=waiting_inbound(), postgresql_where=waiting_inbound())
+# The oldest waiting mention inside the SLA (backfill is outside it).
+Index("ix_mentions_waiting_posted", Mention.posted_at,
+      sqlite_where=and_(waiting_inbound(), Mention.backfill.is_(False)),
+      postgresql_where=and_(waiting_inbound(), Mention.backfill.is_(False)))
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,8 @@ def mention_view(m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, 
         "urgency_reasons": m.urgency_reasons, "posted_at": m.posted_at.isoformat(),
         "due_at": m.due_at.isoformat() if m.due_at else None,
         "seconds_left": status.seconds_left, "clock_running": status.clock_running,
-        "sla_state": status.sla_state, "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
+        "sla_state": status.sla_state,
+        "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
         "claimed_by": claimed_by, "backfill": m.backfill, "visibility": m.visibility,
         "followers": m.followers, "conversation_id": m.conversation_id,
     }
@@ -96,35 +117,52 @@ def claim_expired(m: Mention, now: datetime) -> bool:
     return m.claim_expires_at is not None and m.claim_expires_at <= now
 
 
+def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset: int = 0):
+    """SQL: a page of the queue, most urgent first, in the order of ix_mentions_waiting_queue."""
+    return (select(Mention).where(*_conditions(filters, now))
+            .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
+            .limit(limit).offset(offset))
+
+
+def queue_tally(filters: QueueFilters, now: datetime):
+    """SQL: the filtered queue counted per (backfill, SLA state), in one pass over the index."""
+    state = _state_expr(now)
+    conds = _conditions(QueueFilters(**{**filters.__dict__, "sla_state": None}), now)
+    return select(Mention.backfill, state, func.count()).where(*conds).group_by(Mention.backfill, state)
+
+
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
                      *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    conds = _conditions(filters, now)
-    rows = (await session.exec(select(Mention).where(*conds)
-                               .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
-                               .limit(limit).offset(offset))).scalars().all()
-    total = (await session.exec(select(func.count()).select_from(Mention).where(*conds))).scalar_one()
-    return {"items": [mention_view(m, now, policy) for m in rows], "total": total,
-            "counts": await sla_counts(session, filters, now)}
+    rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset))).scalars().all()
+    total, counts = _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
+    return {"items": [mention_view(m, now, policy) for m in rows], "total": total, "counts": counts}
+
+
+def _totals(tally, sla_state: str | None) -> tuple[int, dict[str, int]]:
+    """`total`: every mention the filters select (an SLA state filter included, backfill too);
+    `counts`: per SLA state, whatever the state filter, without backfill (outside the SLA)."""
+    counts = dict.fromkeys(SLA_STATES, 0)
+    total = 0
+    for backfill, state, n in tally:
+        if not backfill:
+            counts[state] += n
+        if sla_state is None or state == sla_state:
+            total += n
+    return total, counts
 
 
 async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime) -> dict[str, int]:
     """Open mentions per SLA state (backfill stays out: it is outside the SLA)."""
-    conds = _conditions(QueueFilters(**{**filters.__dict__, "sla_state": None}), now)
-    state = _state_expr(now)
-    result = await session.exec(select(state, func.count()).where(*conds, Mention.backfill.is_(False)).group_by(state))
-    counts = dict.fromkeys(SLA_STATES, 0)
-    counts.update({k: v for k, v in result.all()})
-    return counts
+    return _totals((await session.exec(queue_tally(filters, now))).all(), None)[1]
 
 
-async def count_mentions(session: AsyncSession) -> int:
-    """Every mention stored, whatever its state."""
-    return (await session.exec(select(func.count()).select_from(Mention))).scalar_one()
+def oldest_open_query():
+    """SQL: the longest-waiting mention inside the SLA, first in ix_mentions_waiting_posted."""
+    return select(Mention).where(waiting_inbound(), Mention.backfill.is_(False)).order_by(Mention.posted_at).limit(1)
 
 
 async def oldest_open(session: AsyncSession) -> Mention | None:
-    return (await session.exec(select(Mention).where(waiting_inbound(), Mention.backfill.is_(False))
-                               .order_by(Mention.posted_at).limit(1))).scalars().first()
+    return (await session.exec(oldest_open_query())).scalars().first()
 
 
 async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
@@ -146,7 +184,8 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
     view["conversation"] = [{"id": t.id, "direction": t.direction, "author": t.author, "text": t.text,
                              "posted_at": t.posted_at.isoformat(), "status": t.status, "url": t.url}
                             for t in thread]
-    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id).order_by(Reply.created_at))).scalars().all()
+    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id)
+                                  .order_by(Reply.created_at))).scalars().all()
     view["replies"] = [{"id": r.id, "author": r.author, "text": r.text, "created_at": r.created_at.isoformat(),
                         "state": r.state, "url": r.remote_url or r.elsewhere_url, "error": r.error}
                        for r in replies]

@@ -26,7 +26,7 @@ from app.mentions.schemas import (
 )
 from app.mentions.send import send_reply
 from app.web.deps import ApiUser, Ctx, Lead
-from app.web.schemas import errors
+from app.web.schemas import errors, json_once
 
 router = APIRouter(prefix="/api", tags=["mentions"])
 CHANGE_ERRORS = errors(404, 409, 422)
@@ -44,7 +44,8 @@ async def queue(ctx: Ctx, user: ApiUser,
     filters = QueueFilters(channel=channel, sla_state=sla_state, language=language, category=category,
                            claimed=claimed, source=source, q=q)
     async with ctx.db.read() as session:
-        return await list_queue(session, filters, ctx.now(), ctx.policy, limit=limit, offset=offset)
+        queue_page = await list_queue(session, filters, ctx.now(), ctx.policy, limit=limit, offset=offset)
+    return json_once(QueueOut, queue_page)
 
 
 @router.get("/mentions/{mention_id}", response_model=MentionOut, responses=errors(404))

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 from app.core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from app.mentions import queries  # noqa: F401  (and the queue's partial indexes, beside their rule)
 
 MIGRATION_LOCK_ID = 0x57EBCA4E  # arbitrary, constant: "webcare"
 target_metadata = SQLModel.metadata

@@ -1,17 +1,22 @@
-"""The event stream over a real uvicorn: live pushes, resume with Last-Event-ID, and
-mentions written by a separate `webcare worker` process."""
+"""The event stream over a real uvicorn: live pushes, resume with Last-Event-ID, mentions
+written by a separate `webcare worker` process, and on PostgreSQL a push to one web process
+reaching a stream on another at once (LISTEN/NOTIFY, not the fallback poll)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.web.hub import FALLBACK_SECONDS
+from tests.support.accounts import open_stream, serve_process
 from tests.support.app import add_user, bearer
 from tests.support.push import mention, push
 
@@ -98,3 +103,51 @@ async def test_mentions_from_a_separate_worker_process_reach_the_stream(live_ser
     assert proc.returncode in (0, -15), output
     assert [e["event"] for e in events] == ["mention.created"] * 3
     assert {e["data"]["source"] for e in events} == {"demo"}
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_push_to_one_web_process_reaches_a_stream_on_another_well_before_the_fallback_poll(
+        ctx, tmp_path, db_url):
+    token = await add_user(ctx, "viewer")
+    arrivals: asyncio.Queue[tuple[str, float]] = asyncio.Queue()
+
+    async def listen(client: httpx.AsyncClient, started: asyncio.Event) -> None:
+        async with client.stream("GET", "/api/events", headers=bearer(token), timeout=60) as response:
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                started.set()
+                if line.startswith("data: ") and "external_id" in (data := json.loads(line[6:])):
+                    arrivals.put_nowait((data["external_id"], time.monotonic()))
+
+    with serve_process(tmp_path, db_url, "--no-worker", "--no-migrate") as pushed_to, \
+            serve_process(tmp_path, db_url, "--no-worker", "--no-migrate") as watched:
+        async with httpx.AsyncClient(base_url=pushed_to) as writer, httpx.AsyncClient(base_url=watched) as reader:
+            started = asyncio.Event()
+            stream = asyncio.create_task(listen(reader, started))
+            try:
+                await asyncio.wait_for(started.wait(), 10)
+                # The first push of a process loads the language model: not what is measured.
+                assert (await push(writer, [mention("warm-up")])).status_code == 202
+                assert (await asyncio.wait_for(arrivals.get(), 3 * FALLBACK_SECONDS))[0] == "warm-up"
+                lags = []
+                for n in range(5):  # one by chance inside a fallback poll's window, five not
+                    sent = time.monotonic()
+                    assert (await push(writer, [mention(f"across-{n}")])).status_code == 202
+                    external_id, arrived = await asyncio.wait_for(arrivals.get(), 3 * FALLBACK_SECONDS)
+                    assert external_id == f"across-{n}"
+                    lags.append(arrived - sent)
+            finally:
+                stream.cancel()
+                await asyncio.gather(stream, return_exceptions=True)
+    assert FALLBACK_SECONDS >= 5 and max(lags) < 2.0, lags
+
+
+async def test_open_streams_hold_no_database_connection(live_server, ctx):
+    token = await add_user(ctx, "viewer")
+    async with httpx.AsyncClient(base_url=live_server) as client, contextlib.AsyncExitStack() as streams:
+        for _ in range(5):
+            await streams.enter_async_context(open_stream(client, bearer(token)))
+        # At most the hub's own short read can be under way at any moment.
+        assert ctx.db.engine.pool.checkedout() <= 1
+        assert (await push(client, [mention("with-five-open")])).status_code == 202
+        assert ctx.db.engine.pool.checkedout() <= 1

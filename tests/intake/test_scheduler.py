@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
+from app.core import metrics
 from app.core.config import SourceConfig
 from app.core.models import Event, Mention, SourceState
 from app.intake import store
@@ -186,3 +189,18 @@ async def test_source_down_is_raised_once_per_outage(ctx, clock):
     async with ctx.db.read() as s:
         downs = (await s.exec(select(func.count()).select_from(Event).where(Event.type == "source_down"))).scalar_one()
     assert downs == 1
+
+
+async def test_each_poll_is_timed_and_each_failure_counted_per_source_and_kind(ctx, clock):
+    name = f"masto-{uuid.uuid4().hex[:8]}"   # the process's counters outlive one test: a name of its own
+    conn = ScriptedConnector(FetchResult(posts("1"), {"c": 1}), TemporaryFailure("HTTP 503"))
+    runner = SourceRunner(ctx, source(name), conn, rng=random.Random(3))
+    assert (await runner.poll_once()).ok
+    clock.advance(seconds=60)
+    assert not (await runner.poll_once()).ok
+    samples = {(f.name, s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(metrics.exposition().decode()) for s in f.samples}
+    assert samples[("webcare_poll_duration_seconds", "webcare_poll_duration_seconds_count",
+                    (("source", name),))] == 2
+    assert samples[("webcare_poll_failures", "webcare_poll_failures_total",
+                    (("kind", "unavailable"), ("source", name)))] == 1

@@ -3,7 +3,7 @@ when it was last known alive, and why it last broke; and an index for intake lat
 source (posted → stored over the last hour, app/intake/latency.py).
 
 Revision ID: 0012_streaming
-Revises: 0009_oidc
+Revises: 0010_open_indexes
 """
 from typing import Sequence, Union
 
@@ -14,7 +14,7 @@ from alembic import op
 from app.core.models import UTCDateTime
 
 revision: str = "0012_streaming"
-down_revision: Union[str, None] = "0009_oidc"
+down_revision: Union[str, None] = "0010_open_indexes"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,237 @@
+"""The queue at scale: `GET /api/queue` (first page + counts) and the dashboard HTML with 10,000
+waiting mentions among 100,000 and 1,000,000 stored, on SQLite and PostgreSQL.
+
+Rows are loaded with plain SQL (executemany on SQLite, COPY on PostgreSQL in a database made
+and dropped here, from WEBCARE_TEST_DATABASE_URL), statistics gathered (ANALYZE; VACUUM too on
+PostgreSQL, as autovacuum would), then
+sequential requests go through the whole app over httpx's ASGI transport. Each figure is
+printed beside its bare SQL measured in the same run through the bare driver: the page and
+the counts for the API, plus the oldest waiting mention for the dashboard (ratio app / bare),
+and each size beside the smallest (ratio: what history costs).
+
+    .venv/bin/python bench/queue_scale.py [--open 10000] [--totals 100000,1000000]
+                                    [--requests 200] [--backend sqlite|postgres|both]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from app.accounts import tokens, users
+from app.core.config import Settings, load_config
+from app.core.context import AppContext
+from app.core.db import Database
+from app.core.migrate import upgrade
+from app.main import create_app
+from app.web.listen import asyncpg_dsn
+
+COLUMNS = ("source", "channel", "external_id", "direction", "author", "text", "urgency", "urgency_reasons",
+           "posted_at", "fetched_at", "due_at", "warning_at", "due_minute", "backfill", "removed", "status")
+CONFIG = '[sla]\ntarget_minutes = 60\nwarning_minutes = 45\n'
+WAITING = "status IN ('open', 'claimed') AND direction = 'inbound' AND removed IS {false}"
+
+
+def make_rows(waiting: int, total: int, now: datetime) -> list[tuple]:
+    rng = random.Random(15)
+    rows = []
+    for n in range(total):
+        is_waiting = n < waiting
+        posted = now - (timedelta(minutes=rng.uniform(0, 90)) if is_waiting else timedelta(days=rng.uniform(0, 100)))
+        status = ("claimed" if n % 7 == 0 else "open") if is_waiting else ("answered" if n % 3 else "dismissed")
+        due = posted + timedelta(hours=1)
+        rows.append(("push", "push", f"b{n}", "inbound", f"klant{n % 5000}",
+                     f"Mijn pakket {n} is nog steeds niet bezorgd, wat is er aan de hand?", n % 3, "[]",
+                     posted, posted, due, posted + timedelta(minutes=45), int(due.timestamp() // 60),
+                     False, False, status))
+    rng.shuffle(rows)  # waiting rows spread through the table, as in life
+    return rows
+
+
+def load_sqlite(path: Path, rows: list[tuple]) -> None:
+    def naive(value):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(value, datetime) else value
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.executemany(f"INSERT INTO mentions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                     ([naive(v) for v in row] for row in rows))
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+async def load_postgres(url: str, rows: list[tuple]) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.copy_records_to_table("mentions", records=rows, columns=COLUMNS)
+        await conn.execute("VACUUM ANALYZE mentions")  # as autovacuum leaves a table at rest
+    finally:
+        await conn.close()
+
+
+def bare_sqlite(path: Path) -> Callable[[bool], Awaitable[None]]:
+    conn = sqlite3.connect(path, check_same_thread=False)
+    where = WAITING.format(false="0")
+
+    async def run(dashboard: bool) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+        conn.execute(f"SELECT * FROM mentions WHERE {where} ORDER BY due_minute, urgency DESC, due_at, id "
+                     "LIMIT 100").fetchall()
+        conn.execute(f"SELECT backfill, CASE WHEN due_at <= ? THEN 'breached' WHEN warning_at <= ? THEN 'warning' "
+                     f"ELSE 'ok' END, count(*) FROM mentions WHERE {where} GROUP BY 1, 2", (now, now)).fetchall()
+        if dashboard:
+            conn.execute(f"SELECT * FROM mentions WHERE {where} AND backfill IS 0 ORDER BY posted_at LIMIT 1")\
+                .fetchall()
+    return run
+
+
+def bare_postgres(conn: asyncpg.Connection) -> Callable[[bool], Awaitable[None]]:
+    where = WAITING.format(false="false")
+
+    async def run(dashboard: bool) -> None:
+        now = datetime.now(UTC)
+        await conn.fetch(f"SELECT * FROM mentions WHERE {where} ORDER BY due_minute, urgency DESC, due_at, id "
+                         "LIMIT 100")
+        await conn.fetch(f"SELECT backfill, CASE WHEN due_at <= $1 THEN 'breached' WHEN warning_at <= $1 "
+                         f"THEN 'warning' ELSE 'ok' END, count(*) FROM mentions WHERE {where} GROUP BY 1, 2", now)
+        if dashboard:
+            await conn.fetch(f"SELECT * FROM mentions WHERE {where} AND backfill IS false ORDER BY posted_at LIMIT 1")
+    return run
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[int(0.95 * len(values))] * 1000
+
+
+def p50(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2] * 1000
+
+
+async def timed(requests: int, call: Callable[[], Awaitable[None]]) -> list[float]:
+    for _ in range(10):
+        await call()
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        await call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+async def measure(folder: Path, url: str, bare: Callable[[bool], Awaitable[None]], requests: int) -> dict:
+    ctx = AppContext(settings=Settings(data_dir=folder), config=load_config(folder / "webcare.toml"),
+                     db=Database(url), secret_key="b" * 40)
+    async with ctx.db.write() as session:
+        user = await users.create_user(session, f"bench{uuid.uuid4().hex[:6]}", "correct-horse-battery", "lead")
+        token = await tokens.create_token(session, user)
+    app = create_app(ctx)
+    headers = {"Authorization": f"Bearer {token}"}
+    result = {}
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
+            async def api() -> None:
+                r = await client.get("/api/queue?limit=100", headers=headers)
+                assert r.status_code == 200 and len(r.json()["items"]) == 100, r.text[:200]
+
+            async def page() -> None:
+                r = await client.get("/", headers=headers)
+                assert r.status_code == 200 and "sla-breached" in r.text
+
+            # Interleaved, so load on the machine touches both sides alike.
+            result["bare api"] = await timed(requests, lambda: bare(False))
+            result["api"] = await timed(requests, api)
+            result["bare page"] = await timed(requests, lambda: bare(True))
+            result["page"] = await timed(requests, page)
+    return result
+
+
+def show(label: str, r: dict) -> None:
+    for name, bare in (("api", "bare api"), ("page", "bare page")):
+        what = "GET /api/queue?limit=100" if name == "api" else "GET / (dashboard)      "
+        print(f"{label}: {what} p50 {p50(r[name]):6.1f} ms  p95 {p95(r[name]):6.1f} ms   bare SQL p50 "
+              f"{p50(r[bare]):6.1f} ms  p95 {p95(r[bare]):6.1f} ms   ratio p50 {p50(r[name]) / p50(r[bare]):4.2f}  "
+              f"p95 {p95(r[name]) / p95(r[bare]):4.2f}")
+
+
+async def run_postgres_size(url: str, folder: Path, rows: list[tuple], requests: int) -> dict:
+    await load_postgres(url, rows)
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return await measure(folder, url, bare_postgres(conn), requests)
+    finally:
+        await conn.close()
+
+
+def run(backend: str, waiting: int, totals: list[int], requests: int, admin_url: str | None) -> None:
+    results = {}
+    for total in totals:
+        rows = make_rows(waiting, total, datetime.now(UTC))
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "webcare.toml").write_text(CONFIG)
+            started = time.perf_counter()
+            if backend == "sqlite":
+                path = folder / "bench.db"
+                url = f"sqlite+aiosqlite:///{path}"
+                upgrade(url)
+                load_sqlite(path, rows)
+                print(f"sqlite: loaded {total:,} rows in {time.perf_counter() - started:.1f} s")
+                results[total] = asyncio.run(measure(folder, url, bare_sqlite(path), requests))
+            else:
+                name = f"webcare_bench_{uuid.uuid4().hex[:10]}"
+                url = f"{admin_url.rpartition('/')[0]}/{name}"
+                asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+                try:
+                    upgrade(url)
+                    results[total] = asyncio.run(run_postgres_size(url, folder, rows, requests))
+                    print(f"postgres: loaded {total:,} rows and measured in {time.perf_counter() - started:.1f} s")
+                finally:
+                    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        show(f"{backend}, {waiting:,} waiting of {total:,}", results[total])
+    smallest = min(totals)
+    for total in totals:
+        if total != smallest:
+            for name in ("api", "page"):
+                print(f"{backend}: {name} at {total:,} / at {smallest:,}: p50 "
+                      f"{p50(results[total][name]) / p50(results[smallest][name]):.2f}  p95 "
+                      f"{p95(results[total][name]) / p95(results[smallest][name]):.2f}")
+
+
+async def _admin(admin_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--open", type=int, default=10_000)
+    parser.add_argument("--totals", default="100000,1000000")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    admin_url = os.environ.get("WEBCARE_TEST_DATABASE_URL")
+    if args.backend != "sqlite" and not admin_url:
+        raise SystemExit("PostgreSQL needs WEBCARE_TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/postgres)")
+    totals = [int(t) for t in args.totals.split(",")]
+    for backend in ("sqlite", "postgres"):
+        if args.backend in (backend, "both"):
+            run(backend, args.open, totals, args.requests, admin_url)
+
+
+if __name__ == "__main__":
+    main()
