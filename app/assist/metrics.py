@@ -49,5 +49,6 @@ class AssistCollector:
         yield tokens
         yield CounterMetricFamily("webcare_assist_model_requests",
                                   "Requests to the model server (a revision is a second).", value=stats.model_calls)
-        yield SummaryMetricFamily("webcare_assist_draft_seconds", "Time from asking the model to the last word, per draft.",
+        yield SummaryMetricFamily("webcare_assist_draft_seconds",
+                                  "Time from asking the model to the last word, per draft.",
                                   count_value=sum(stats.drafts.values()), sum_value=stats.model_seconds)
