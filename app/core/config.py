@@ -123,7 +123,7 @@ class SlaSection(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _warning_before_target(self) -> "SlaSection":
+    def _warning_before_target(self) -> SlaSection:
         if self.warning_minutes >= self.target_minutes:
             raise ValueError("warning_minutes must be smaller than target_minutes")
         return self
@@ -159,7 +159,7 @@ class SpikesSection(_Strict):
     ignore_terms: tuple[str, ...] = ()     # words that are never a topic (product names, ...)
 
     @model_validator(mode="after")
-    def _new_topics_need_more(self) -> "SpikesSection":
+    def _new_topics_need_more(self) -> SpikesSection:
         # Without history the absolute bar is all there is; below min_count it would alert
         # on fewer mentions than a topic with history needs.
         if self.new_topic_count < self.min_count:
@@ -199,7 +199,7 @@ class SourceConfig(BaseModel):
         return kind
 
     @model_validator(mode="after")
-    def _valid_options(self) -> "SourceConfig":
+    def _valid_options(self) -> SourceConfig:
         model = options_model(self.kind)
         unknown = set(self.options) - set(model.model_fields)
         if unknown:
@@ -263,14 +263,14 @@ class AlertConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _webhook_needs_its_secret(self) -> "AlertConfig":
+    def _webhook_needs_its_secret(self) -> AlertConfig:
         if self.kind == "webhook" and not self.secret_env:
             raise ValueError("a webhook sink signs every message: set secret_env to the variable holding its "
                              "Standard Webhooks secret (\"whsec_\" + base64)")
         return self
 
     @model_validator(mode="after")
-    def _thread_by_for_googlechat(self) -> "AlertConfig":
+    def _thread_by_for_googlechat(self) -> AlertConfig:
         if self.thread_by is not None and self.kind != "googlechat":
             raise ValueError("thread_by applies to kind = \"googlechat\" only")
         return self
@@ -287,7 +287,7 @@ class Config(_Strict):
     alerts: tuple[AlertConfig, ...] = ()
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "Config":
+    def _unique_names(self) -> Config:
         for what, items in (("sources", self.sources), ("alerts", self.alerts)):
             names = [item.name for item in items]
             dupes = sorted({n for n in names if names.count(n) > 1})

@@ -93,9 +93,8 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on error."""
-        async with self._write() as session:
-            async with session.begin():
-                yield session
+        async with self._write() as session, session.begin():
+            yield session
 
     async def ping(self) -> None:
         from sqlalchemy import text
