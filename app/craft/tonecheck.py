@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from app.craft.datafiles import load, supported
 from app.craft.moments import MINUTES_PER_DAY, Moment, find_moments
@@ -16,7 +16,7 @@ from connectors.textlength import GRAPHEMES, TextCounter
 #: Rules found by their patterns alone.
 PATTERN_RULES = ("first_to_complain", "fine_print", "management_decision", "website_brushoff",
                  "blame_others", "doubt_customer", "slow_response_time")
-RULE_IDS = PATTERN_RULES + ("vague_promise", "no_empathy", "too_long")
+RULE_IDS = (*PATTERN_RULES, "vague_promise", "no_empathy", "too_long")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class _Rule:
         return [self.finding(m.start(), m.end()) for p in self.patterns for m in p.finditer(folded)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rules(language: str) -> dict[str, _Rule]:
     """The language's rules, patterns compiled once."""
     rules = {}
