@@ -113,7 +113,7 @@ class SourceRunner:
             return await self._failed(exc, exc.reason, exc.retry_at)
         except ConnectorError as exc:
             return await self._failed(exc, exc.reason, None)
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             return await self._failed(exc, f"no answer within {FETCH_TIMEOUT_SECONDS:.0f} s", None)
         except httpx.HTTPError as exc:
             return await self._failed(exc, f"{type(exc).__name__}: {exc}", None)

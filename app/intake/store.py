@@ -161,7 +161,8 @@ def _latest_per_author(n: int) -> TextClause:
             .columns(column("channel", String), column("author", String), column("latest", UTCDateTime())))
 
 
-async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention], source: SourceRef) -> set[tuple[str, str]]:
+async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention],
+                           source: SourceRef) -> set[tuple[str, str]]:
     """Keys of posts whose author wrote to us before within REPEAT_WINDOW: repeated contacts
     about the same problem point at a structural cause, and the customer is waiting again.
 
@@ -350,7 +351,8 @@ async def ingest_batch(db: Database, source: SourceRef, batch: Sequence[NewMenti
                        *, cursor: dict[str, Any] | None = None, skipped: int = 0, reads: int = 0,
                        first_poll: bool = False, backfill_hours: int | None = None,
                        now: datetime | None = None) -> IngestResult:
-    """Batch, cursor and events in one transaction (the crash rule: a crash before commit refetches, nothing lost, nothing twice).
+    """Batch, cursor and events in one transaction (the crash rule: a crash before commit refetches,
+    nothing lost, nothing twice).
 
     On a source's first poll, items older than the target are marked `backfill`."""
     now = now or utcnow()

@@ -86,7 +86,8 @@ def mention_view(m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, 
         "urgency_reasons": m.urgency_reasons, "posted_at": m.posted_at.isoformat(),
         "due_at": m.due_at.isoformat() if m.due_at else None,
         "seconds_left": status.seconds_left, "clock_running": status.clock_running,
-        "sla_state": status.sla_state, "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
+        "sla_state": status.sla_state,
+        "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
         "claimed_by": claimed_by, "backfill": m.backfill, "visibility": m.visibility,
         "followers": m.followers, "conversation_id": m.conversation_id,
     }
@@ -113,7 +114,7 @@ async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime
     state = _state_expr(now)
     result = await session.exec(select(state, func.count()).where(*conds, Mention.backfill.is_(False)).group_by(state))
     counts = dict.fromkeys(SLA_STATES, 0)
-    counts.update({k: v for k, v in result.all()})
+    counts.update(dict(result.all()))
     return counts
 
 
@@ -146,7 +147,8 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
     view["conversation"] = [{"id": t.id, "direction": t.direction, "author": t.author, "text": t.text,
                              "posted_at": t.posted_at.isoformat(), "status": t.status, "url": t.url}
                             for t in thread]
-    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id).order_by(Reply.created_at))).scalars().all()
+    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id)
+                                  .order_by(Reply.created_at))).scalars().all()
     view["replies"] = [{"id": r.id, "author": r.author, "text": r.text, "created_at": r.created_at.isoformat(),
                         "state": r.state, "url": r.remote_url or r.elsewhere_url, "error": r.error}
                        for r in replies]
