@@ -59,8 +59,8 @@ async def sink_views(session: AsyncSession, configs: tuple[AlertConfig, ...], se
 
 async def recent(session: AsyncSession, state: str, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
     order = AlertOutbox.sent_at.desc() if state == "sent" else AlertOutbox.created_at.desc()
-    rows = await session.exec(select(AlertOutbox).where(AlertOutbox.state == state).order_by(order, AlertOutbox.id.desc())
-                              .limit(limit))
+    rows = await session.exec(select(AlertOutbox).where(AlertOutbox.state == state)
+                              .order_by(order, AlertOutbox.id.desc()).limit(limit))
     return [outbox_view(r) for r in rows.scalars().all()]
 
 

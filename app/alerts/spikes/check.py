@@ -103,7 +103,7 @@ def _live(start: datetime, end: datetime):
 async def category_counts(session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:
     rows = await session.exec(select(Mention.category, func.count())
                               .where(_live(start, end), Mention.category.is_not(None)).group_by(Mention.category))
-    return {category: count for category, count in rows.all()}
+    return dict(rows.all())
 
 
 async def _sample(session: AsyncSession, start: datetime, end: datetime) -> _Sample:
