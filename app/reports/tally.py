@@ -43,7 +43,7 @@ class Outcome:
 ANSWERED = {"w": Outcome(replied=True, within_target=True, timed=True), "l": Outcome(replied=True, timed=True),
             "v": Outcome(replied=True, within_target=True), "m": Outcome(replied=True)}
 WAITING = {"b": Outcome(open=True, breached=True), "o": Outcome(open=True), "r": Outcome()}  # r: author deleted it
-DISMISSED = {reason: letter for reason, letter in zip(DISMISS_REASONS, "sndyc")}
+DISMISSED = dict(zip(DISMISS_REASONS, "sndyc", strict=True))
 OUTCOMES = {**ANSWERED, **WAITING, **{letter: Outcome(dismissed=r) for r, letter in DISMISSED.items()},
             "x": Outcome(dismissed=""), "z": Outcome()}  # z: a status no report knows
 TIMED = frozenset(x for letter, o in OUTCOMES.items() if o.timed for x in (letter, letter.upper()))
