@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import grapheme
@@ -70,7 +70,7 @@ class BlueskyOptions(SourceOptions):
         return identifier.lstrip("@")
 
     @model_validator(mode="after")
-    def _reads_something(self) -> "BlueskyOptions":
+    def _reads_something(self) -> BlueskyOptions:
         if not (self.query or self.notifications):
             raise ValueError("needs query or notifications = true")
         return self
@@ -86,7 +86,7 @@ class BlueskyConfig:
     own_accounts: tuple[str, ...] = ()
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "BlueskyConfig":
+    def from_source(cls, source: Mapping[str, Any]) -> BlueskyConfig:
         options = read_options(BlueskyOptions, source)
         return cls(identifier=options.identifier, app_password=secret(source, "app_password_env", required=True),
                    base_url=http_base_url(source.get("base_url") or DEFAULT_BASE_URL, kind="bluesky"),
@@ -97,7 +97,7 @@ class BlueskyConfig:
 # --- record keys --------------------------------------------------------------------------------
 
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable (atproto TID syntax)
-_TID_WINDOW_START = int(datetime(2023, 1, 1, tzinfo=timezone.utc).timestamp() * 1_000_000)
+_TID_WINDOW_START = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
 _TID_WINDOW = 1 << 45  # microseconds, about 13 months: every derived TID lies in the past
 
 
@@ -114,7 +114,7 @@ def record_key(idempotency_key: str) -> str:
 # --- parsing ---------------------------------------------------------------------------------------
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def web_url(uri: str, did: str) -> str:

@@ -89,7 +89,7 @@ class JetstreamConfig:
     wanted_dids: tuple[str, ...] = ()
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "JetstreamConfig":
+    def from_source(cls, source: Mapping[str, Any]) -> JetstreamConfig:
         options = read_options(JetstreamOptions, source)
         config = cls(
             url=subscribe_endpoint(source.get("base_url") or DEFAULT_BASE_URL),

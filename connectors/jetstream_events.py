@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import NewMention
@@ -46,7 +46,7 @@ class PostCommit:
     @property
     def at(self) -> datetime:
         """When Jetstream saw the commit."""
-        return datetime.fromtimestamp(self.time_us / 1_000_000, timezone.utc)
+        return datetime.fromtimestamp(self.time_us / 1_000_000, UTC)
 
 
 @dataclass(frozen=True)

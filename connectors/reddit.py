@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -65,7 +65,7 @@ def thing_to_mention(child: Mapping[str, Any], brand_names: frozenset[str]) -> N
     author = data["author"]
     return NewMention(
         external_id=fullname,
-        posted_at=datetime.fromtimestamp(float(data["created_utc"]), timezone.utc),
+        posted_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
         author=author,
         text=text,
         url=WEB_BASE + data["permalink"] if data.get("permalink") else None,
@@ -102,7 +102,7 @@ def _edited(data: Mapping[str, Any]) -> datetime | None:
     edited = data.get("edited")  # False, or when (very old posts: plain True)
     if isinstance(edited, bool) or not isinstance(edited, (int, float)):
         return None
-    return datetime.fromtimestamp(float(edited), timezone.utc)
+    return datetime.fromtimestamp(float(edited), UTC)
 
 
 class RedditConnector:
