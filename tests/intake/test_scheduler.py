@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ from connectors.base import AuthFailed, Capabilities, FetchResult, NewMention, R
 from tests.support.app import Clock
 
 pytestmark = pytest.mark.asyncio
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 class ScriptedConnector:
