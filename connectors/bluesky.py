@@ -36,6 +36,8 @@ from connectors.bluesky_session import AUTH_HINT, CHANNEL, Session
 from connectors.http import (
     http_base_url,
     json_body,
+    json_list,
+    json_object,
     parse_timestamp,
     raise_for_status,
     utcnow,
@@ -181,10 +183,11 @@ class BlueskyConnector:
         if state.get("page"):
             params["cursor"] = state["page"]
         body = await self._get("app.bsky.feed.searchPosts", params)
-        posts = body.get("posts") if isinstance(body.get("posts"), list) else []
+        posts = json_list(body.get("posts"))
         mentions, skipped = self._mentions(posts)
         times = [t for t in (sort_at(p) for p in posts if isinstance(p, dict)) if t]
-        newest = max([*times, *([parse_timestamp(state["newest"])] if state.get("newest") else [])], default=None)
+        previous = parse_timestamp(state["newest"]) if state.get("newest") else None
+        newest = max([*times, *([previous] if previous else [])], default=None)
         # Without a lower bound (first poll, no backfill window) the first page is all we take.
         if body.get("cursor") and posts and lower:
             return mentions, skipped, {"since": lower, "page": body["cursor"],
@@ -202,7 +205,7 @@ class BlueskyConnector:
         if state.get("page"):
             params["cursor"] = state["page"]
         body = await self._get("app.bsky.notification.listNotifications", params)
-        items = body.get("notifications") if isinstance(body.get("notifications"), list) else []
+        items = json_list(body.get("notifications"))
         fresh: list[Any] = []
         reached = False
         for item in items:
@@ -245,9 +248,9 @@ class BlueskyConnector:
                 and isinstance(uri, str) and uri.startswith("at://") and isinstance(cid, str)
                 and author.get("did") and author.get("handle") and posted_at):
             return None
-        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        reply = json_object(record.get("reply"))
         parent, root = strong_ref(reply.get("parent")), strong_ref(reply.get("root"))
-        langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+        langs = json_list(record.get("langs"))
         did, handle = str(author["did"]), str(author["handle"]).lower()
         return NewMention(
             external_id=uri,
@@ -318,6 +321,7 @@ class BlueskyConnector:
             return await self._existing(rkey, lost=True, cause=response)
         raise_for_status(response, channel=CHANNEL, now=self.now(), auth_hint=AUTH_HINT)
         created = json_body(response, channel=CHANNEL)
+        assert self.session.did is not None  # signed in: the post above needed the session
         return PostedReply(external_id=created["uri"], url=web_url(created["uri"], self.session.did))
 
     async def _existing(self, rkey: str, *, lost: bool, cause: httpx.Response | None = None) -> PostedReply:

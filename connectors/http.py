@@ -221,6 +221,16 @@ def json_body(response: httpx.Response, *, channel: str) -> Any:
         raise Unreadable(f"{channel} answered {response.status_code} with a body that is not JSON") from exc
 
 
+def json_list(value: Any) -> list[Any]:
+    """A JSON array where one is expected; anything else (missing, null, an object) reads as empty."""
+    return value if isinstance(value, list) else []
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """A JSON object where one is expected; anything else reads as empty."""
+    return value if isinstance(value, dict) else {}
+
+
 def http_base_url(value: str | None, *, kind: str) -> str:
     """A configured base URL, checked and without trailing slash (paths are appended)."""
     if not isinstance(value, str) or not value.strip():

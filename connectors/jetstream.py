@@ -40,7 +40,7 @@ from connectors.base import (
     TemporaryFailure,
 )
 from connectors.bluesky import POST_COLLECTION, TEXT_LIMIT
-from connectors.http import DEFAULT_RATE_LIMIT_WAIT, parse_reset, utcnow
+from connectors.http import DEFAULT_RATE_LIMIT_WAIT, json_list, parse_reset, utcnow
 from connectors.jetstream_events import Interest, PostCommit, SeenPosts, read_frame, to_mention
 from connectors.options import OptionalText, SourceOptions, TextList, own_accounts, query_words, read_options
 
@@ -173,8 +173,8 @@ class JetstreamConnector:
 
     async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
         cursor = cursor or {}
-        seen = cursor.get("seen") if isinstance(cursor.get("seen"), list) else ()
-        batch = Batch(self.interest, SeenPosts(seen, limit=SEEN_LIMIT), self._start(cursor, since))
+        seen = SeenPosts(json_list(cursor.get("seen")), limit=SEEN_LIMIT)
+        batch = Batch(self.interest, seen, self._start(cursor, since))
         more = await self._read(batch)
         return FetchResult(mentions=batch.mentions, cursor={"time_us": batch.last, "seen": batch.seen.dump()},
                            skipped=batch.skipped, more=more)

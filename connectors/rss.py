@@ -91,7 +91,7 @@ def entry_id(entry: Mapping[str, Any]) -> str | None:
 
 
 def _as_html(detail: Mapping[str, Any] | None, value: str) -> str:
-    is_html = bool(detail) and "html" in (detail.get("type") or "")
+    is_html = bool(detail and "html" in (detail.get("type") or ""))
     return value if is_html else html.escape(value)
 
 

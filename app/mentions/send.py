@@ -124,7 +124,7 @@ async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int
     source = ctx.source(mention.source)
     connector = build_connector(source.connector_settings(ctx.config.brand.own_accounts), client)
     request = ReplyRequest(in_reply_to=mention.external_id, text=text, idempotency_key=reply.idempotency_key,
-                           in_reply_to_url=mention.url, raw=mention.raw or {})
+                           raw=mention.raw or {})
     return await _post_and_settle(ctx, connector, request, capabilities, mention, reply, who)
 
 
