@@ -220,13 +220,13 @@ class SourceConfig(BaseModel):
         return [(key, value) for key, value in values.items()
                 if isinstance(value, str) and (key in ("base_url", "url") or key.endswith("_url"))]
 
-    def resolved_options(self, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    def resolved_options(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Options with every `*_env` key replaced by the secret it names (key without `_env`)."""
-        environ = os.environ if environ is None else environ
+        env = os.environ if environ is None else environ
         resolved: dict[str, Any] = {}
         for key, value in self.options.items():
             if key.endswith("_env"):
-                resolved[key.removesuffix("_env")] = environ.get(value)
+                resolved[key.removesuffix("_env")] = env.get(value)
             else:
                 resolved[key] = value
         return resolved

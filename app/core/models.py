@@ -242,9 +242,6 @@ class Note(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-FOLLOW_UP_STATES = ("pending", "kept", "missed")
-
-
 class FollowUp(SQLModel, table=True):
     """A moment we promised the customer to come back. Kept when done before it passes."""
 
@@ -256,7 +253,7 @@ class FollowUp(SQLModel, table=True):
     note: str | None = None
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    state: str = Field(default="pending", index=True)
+    state: str = Field(default="pending", index=True)  # pending | kept | missed
     done_at: datetime | None = _ts()
     done_by: str | None = None
     alerted_at: datetime | None = _ts()  # follow_up_due raised (once)
@@ -280,9 +277,6 @@ class SavedText(SQLModel, table=True):
     active: bool = True
 
 
-OUTBOX_STATES = ("pending", "sent", "dead", "muted")
-
-
 class AlertOutbox(SQLModel, table=True):
     """One alert for one sink. The unique (sink, dedupe_key) makes "one alert per mention per
     event" hold across restarts and any number of workers; the row is the persistent outbox."""
@@ -300,7 +294,7 @@ class AlertOutbox(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     attempts: int = 0
-    state: str = "pending"
+    state: str = "pending"  # pending | sent | dead | muted
     last_error: str | None = None
     sent_at: datetime | None = _ts()
 
