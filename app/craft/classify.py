@@ -134,7 +134,8 @@ def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
     "gewoon") never decides on its own."""
     n = len(lex.categories)
     normal_weight = lex.normal_weight
-    scores = {name: _score(hits, normal_weight) for name, hits in zip(lex.categories, found, strict=True)}
+    # found goes on past the categories (praise, negative, …): zip stops at the last category.
+    scores = {name: _score(hits, normal_weight) for name, hits in zip(lex.categories, found, strict=False)}
     best = max(scores, key=lambda name: scores[name])   # ties: first in the data file
     praise, negated_praise = _praise_score(doc, lex, found[n])
     negative = sum(found[n + 1].values()) + negated_praise
@@ -166,7 +167,7 @@ def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
         return best
     if negative:
         # A complaint cue without a decisive term ("modem blinks again"): topic words decide.
-        topics = {name: sum(hits.values()) for name, hits in zip(lex.categories, found, strict=True)}
+        topics = {name: sum(hits.values()) for name, hits in zip(lex.categories, found, strict=False)}
         top = max(topics, key=lambda name: topics[name])
         if topics[top]:
             return top
