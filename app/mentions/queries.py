@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
@@ -57,7 +58,7 @@ def text_contains(column, needle: str):
 
 
 def _state_expr(now: datetime):
-    return case((Mention.due_at <= now, "breached"), (Mention.warning_at <= now, "warning"), else_="ok")
+    return case((col(Mention.due_at) <= now, "breached"), (col(Mention.warning_at) <= now, "warning"), else_="ok")
 
 
 def _conditions(filters: QueueFilters, now: datetime) -> list:
@@ -69,7 +70,8 @@ def _conditions(filters: QueueFilters, now: datetime) -> list:
     if filters.q:
         conds.append(text_contains(Mention.text, filters.q))
     if filters.claimed is not None:
-        conds.append(Mention.claimed_by.is_not(None) if filters.claimed else Mention.claimed_by.is_(None))
+        claimed_by = col(Mention.claimed_by)
+        conds.append(claimed_by.is_not(None) if filters.claimed else claimed_by.is_(None))
     if filters.sla_state:
         conds.append(_state_expr(now) == filters.sla_state)
     return conds
@@ -101,9 +103,10 @@ async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime
                      *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     conds = _conditions(filters, now)
     rows = (await session.exec(select(Mention).where(*conds)
-                               .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
-                               .limit(limit).offset(offset))).scalars().all()
-    total = (await session.exec(select(func.count()).select_from(Mention).where(*conds))).scalar_one()
+                               .order_by(col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at),
+                                         col(Mention.id))
+                               .limit(limit).offset(offset))).all()
+    total = (await session.exec(select(func.count()).select_from(Mention).where(*conds))).one()
     return {"items": [mention_view(m, now, policy) for m in rows], "total": total,
             "counts": await sla_counts(session, filters, now)}
 
@@ -112,7 +115,8 @@ async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime
     """Open mentions per SLA state (backfill stays out: it is outside the SLA)."""
     conds = _conditions(QueueFilters(**{**filters.__dict__, "sla_state": None}), now)
     state = _state_expr(now)
-    result = await session.exec(select(state, func.count()).where(*conds, Mention.backfill.is_(False)).group_by(state))
+    result = await session.exec(select(state, func.count()).where(*conds, col(Mention.backfill).is_(False))
+                                .group_by(state))
     counts = dict.fromkeys(SLA_STATES, 0)
     counts.update(dict(result.all()))
     return counts
@@ -120,12 +124,12 @@ async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime
 
 async def count_mentions(session: AsyncSession) -> int:
     """Every mention stored, whatever its state."""
-    return (await session.exec(select(func.count()).select_from(Mention))).scalar_one()
+    return (await session.exec(select(func.count()).select_from(Mention))).one()
 
 
 async def oldest_open(session: AsyncSession) -> Mention | None:
-    return (await session.exec(select(Mention).where(waiting_inbound(), Mention.backfill.is_(False))
-                               .order_by(Mention.posted_at).limit(1))).scalars().first()
+    return (await session.exec(select(Mention).where(waiting_inbound(), col(Mention.backfill).is_(False))
+                               .order_by(col(Mention.posted_at)).limit(1))).first()
 
 
 async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
@@ -142,26 +146,28 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
         "removed": m.removed, "in_reply_to": m.in_reply_to,
     })
     root = m.conversation_id or m.id
-    thread = (await session.exec(select(Mention).where(or_(Mention.id == root, Mention.conversation_id == root))
-                                 .order_by(Mention.posted_at))).scalars().all()
+    thread = (await session.exec(select(Mention).where(or_(col(Mention.id) == root,
+                                                           col(Mention.conversation_id) == root))
+                                 .order_by(col(Mention.posted_at)))).all()
     view["conversation"] = [{"id": t.id, "direction": t.direction, "author": t.author, "text": t.text,
                              "posted_at": t.posted_at.isoformat(), "status": t.status, "url": t.url}
                             for t in thread]
-    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id)
-                                  .order_by(Reply.created_at))).scalars().all()
+    replies = (await session.exec(select(Reply).where(col(Reply.mention_id) == m.id)
+                                  .order_by(col(Reply.created_at)))).all()
     view["replies"] = [{"id": r.id, "author": r.author, "text": r.text, "created_at": r.created_at.isoformat(),
                         "state": r.state, "url": r.remote_url or r.elsewhere_url, "error": r.error}
                        for r in replies]
-    notes = (await session.exec(select(Note).where(Note.mention_id == m.id).order_by(Note.created_at))).scalars()
+    notes = await session.exec(select(Note).where(col(Note.mention_id) == m.id).order_by(col(Note.created_at)))
     view["notes"] = [{"id": n.id, "author": n.author, "text": n.text, "created_at": n.created_at.isoformat()}
                      for n in notes]
-    follow_ups = (await session.exec(select(FollowUp).where(FollowUp.mention_id == m.id)
-                                     .order_by(FollowUp.due_at))).scalars()
+    follow_ups = await session.exec(select(FollowUp).where(col(FollowUp.mention_id) == m.id)
+                                    .order_by(col(FollowUp.due_at)))
     view["follow_ups"] = [follow_up_view(f, now) for f in follow_ups]
-    earlier = (await session.exec(select(Mention).where(
-        Mention.channel == m.channel, Mention.author == m.author, Mention.id != m.id,
-        Mention.direction == "inbound", or_(Mention.conversation_id.is_(None), Mention.conversation_id != root))
-        .order_by(Mention.posted_at.desc()).limit(10))).scalars()
+    conversation = col(Mention.conversation_id)
+    earlier = await session.exec(select(Mention).where(
+        col(Mention.channel) == m.channel, col(Mention.author) == m.author, col(Mention.id) != m.id,
+        col(Mention.direction) == "inbound", or_(conversation.is_(None), conversation != root))
+        .order_by(col(Mention.posted_at).desc()).limit(10))
     view["author_history"] = [{"id": e.id, "text": e.text, "posted_at": e.posted_at.isoformat(), "status": e.status,
                                "category": e.category} for e in earlier]
     return view
