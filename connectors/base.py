@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeGuard
 
 import httpx
 from pydantic import BaseModel
@@ -189,7 +189,7 @@ class Verifying(Connector, Protocol):
         ...
 
 
-def can_verify(connector: Connector) -> bool:
+def can_verify(connector: Connector) -> TypeGuard[Verifying]:
     return type(connector).capabilities.verify_batch > 0 and callable(getattr(connector, "verify", None))
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Table, Text, TypeDecorator, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 
@@ -33,6 +33,11 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The model's Core table (`Model.__table__`, which sqlmodel's types do not declare)."""
+    return cast(Table, inspect(model).local_table)
 
 
 def _ts(nullable: bool = True, index: bool = False, **kw: Any):
