@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import or_, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import SourceConfig
 from app.core.context import AppContext
@@ -68,12 +70,12 @@ class SourceRunner:
     async def _acquire(self, now: datetime) -> SourceState | None:
         """Take the lease if it is free or ours and the source is due; None otherwise."""
         async with self.ctx.db.write() as session:
-            result = await session.execute(
+            lease_until, next_poll_at = col(SourceState.lease_until), col(SourceState.next_poll_at)
+            result = await session.exec(
                 update(SourceState).where(
-                    SourceState.source == self.source.name,
-                    or_(SourceState.lease_until.is_(None), SourceState.lease_until < now,
-                        SourceState.lease_owner == self.owner),
-                    or_(SourceState.next_poll_at.is_(None), SourceState.next_poll_at <= now))
+                    col(SourceState.source) == self.source.name,
+                    or_(lease_until.is_(None), lease_until < now, col(SourceState.lease_owner) == self.owner),
+                    or_(next_poll_at.is_(None), next_poll_at <= now))
                 .values(lease_owner=self.owner, lease_until=now + LEASE)
                 .execution_options(synchronize_session=False))
             if result.rowcount != 1:
@@ -122,6 +124,9 @@ class SourceRunner:
             return await self._failed(exc, f"internal error: {type(exc).__name__}", None)
         return await self._succeeded(stored)
 
+    async def _state(self, session: AsyncSession, now: datetime) -> SourceState:
+        return await source_state(session, self.source.name, self.source.kind, now)
+
     def _local(self, when: datetime) -> str:
         return when.astimezone(ZoneInfo(self.ctx.config.sla.timezone)).strftime("%H:%M")
 
@@ -129,7 +134,7 @@ class SourceRunner:
         now = self.ctx.now()
         next_poll = now + timedelta(seconds=self.source.interval_seconds)
         async with self.ctx.db.write() as session:
-            state = await session.get(SourceState, self.source.name)
+            state = await self._state(session, now)
             state.next_poll_at = next_poll
             state.lease_owner = state.lease_until = None
             await set_health(session, state, "ok", None)
@@ -142,7 +147,7 @@ class SourceRunner:
         detail = detail_text(reason, self.ctx.redact)
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
-            state = await session.get(SourceState, self.source.name)
+            state = await self._state(session, now)
             if count:
                 state.consecutive_failures += 1
             wait_until = retry_at or now + backoff(max(1, state.consecutive_failures),
