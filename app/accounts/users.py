@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts import revocation
@@ -34,10 +34,6 @@ async def create_user(session: AsyncSession, username: str, password: str, role:
 
 async def user_by_name(session: AsyncSession, username: str) -> User | None:
     return (await session.exec(select(User).where(User.username == username))).scalars().first()
-
-
-async def count_users(session: AsyncSession) -> int:
-    return (await session.exec(select(func.count()).select_from(User))).scalar_one()
 
 
 async def active_usernames(session: AsyncSession) -> list[str]:
