@@ -111,7 +111,7 @@ async def mark_answered(session: AsyncSession, mention_id: int, who: Principal, 
 
 
 async def reply(session: AsyncSession, mention_id: int, who: Principal, now: datetime, policy: sla.SlaPolicy,
-                text: str, *, post: bool = False, elsewhere_url: str | None = None) -> ReplyOutcome:
+                text: str, *, elsewhere_url: str | None = None) -> ReplyOutcome:
     """Record a reply made outside this tool (the channel's own app), optionally with its link."""
     text = clean_text(text)
     if not text:

@@ -117,7 +117,7 @@ async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int
         # Recorded only: answered in the channel's own app (optionally with a link to it).
         async with ctx.db.write() as session:
             outcome = await actions.reply(session, mention_id, who, ctx.now(), ctx.policy, text,
-                                          post=False, elsewhere_url=elsewhere_url)
+                                          elsewhere_url=elsewhere_url)
         return SendResult(status="answered", first_response_seconds=outcome.first_response_seconds,
                           within_target=outcome.within_target, reply=outcome.reply)
 
