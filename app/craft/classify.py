@@ -15,7 +15,6 @@ CATEGORIES = ("delivery", "billing", "outage", "product", "service", "account", 
 #: Categories a complaint can have (everything but praise and question).
 COMPLAINT_CATEGORIES = ("delivery", "billing", "outage", "product", "service", "account",
                         "other")
-URGENCY_REASONS = ("cancel", "anger", "reach", "repeat")
 
 
 @dataclass(frozen=True)
