@@ -149,8 +149,8 @@ _SPIKE_DEFAULTS = Thresholds()
 
 
 class SpikesSection(_Strict):
-    """`[spikes]`: when a category or a term counts as a spike (app/alerts/spike.py has the
-    rule, app/alerts/terms.py what a term is). Thresholds apply to both."""
+    """`[spikes]`: when a category or a term counts as a spike (app/alerts/spikes/detect.py has the
+    rule, app/alerts/spikes/terms.py what a term is). Thresholds apply to both."""
     min_count: int = Field(_SPIKE_DEFAULTS.min_count, ge=1)
     factor: float = Field(_SPIKE_DEFAULTS.factor, ge=1.0)
     min_z: float = Field(_SPIKE_DEFAULTS.min_z, ge=0.0)

@@ -140,7 +140,7 @@ class SourceState(SQLModel, table=True):
     # A lease so that several workers never poll one source at the same time.
     lease_owner: str | None = None
     lease_until: datetime | None = _ts()
-    # The re-check rotation (app/recheck.py), shared by the workers taking turns at the lease.
+    # The re-check rotation (app/intake/recheck.py), shared by the workers taking turns at the lease.
     recheck_next_at: datetime | None = _ts()
     recheck_after_id: int = 0
 

@@ -7,7 +7,7 @@ already grouped by the columns it depends on), and both databases feed the same 
 figures are defined once, in OUTCOMES.
 
 Repeat contacts (the author wrote to us in the same channel within the 7 days before) are
-decided once, at ingest (`app/ingest.py`, REPEAT_WINDOW), and stored as the urgency reason
+decided once, at ingest (`app/intake/store.py`, REPEAT_WINDOW), and stored as the urgency reason
 "repeat"; testing that flag keeps the report one pass instead of a window over the table.
 """
 from __future__ import annotations
