@@ -167,6 +167,7 @@ class Doc:
         tags = [fold(t).lower() for t in HASHTAG_RE.findall(text)] if "#" in text else []
         handles = tuple(w for m in MENTION_RE.finditer(text) for w in _handle_words(m.group())) if "@" in text else ()
         tokens = tuple(words(plain))
+        exact: frozenset[str]
         if not_typos is None:
             exact = frozenset()
         else:
