@@ -33,16 +33,7 @@ from connectors.base import (
     ReplyNotAllowed,
     ReplyRequest,
 )
-from connectors.http import (
-    QuotaGuard,
-    http_base_url,
-    json_body,
-    json_list,
-    parse_timestamp,
-    raise_for_status,
-    send,
-    utcnow,
-)
+from connectors.http import QuotaGuard, http_base_url, json_body, parse_timestamp, raise_for_status, send, utcnow
 from connectors.options import EnvName, Flag, OptionalText, SourceOptions, TextList, own_accounts, read_options, secret
 
 TEXT_LIMIT = 500
@@ -111,9 +102,9 @@ class Stream:
     def statuses(self, body: Any) -> list[tuple[str | None, Any]]:
         if self.key == "notifications":
             return [(_str_or_none(n.get("id")) if isinstance(n, dict) else None,
-                     n.get("status") if isinstance(n, dict) else None) for n in json_list(body)]
+                     n.get("status") if isinstance(n, dict) else None) for n in _as_list(body)]
         items = body.get("statuses") if self.key == "search" and isinstance(body, dict) else body
-        return [(_str_or_none(s.get("id")) if isinstance(s, dict) else None, s) for s in json_list(items)]
+        return [(_str_or_none(s.get("id")) if isinstance(s, dict) else None, s) for s in _as_list(items)]
 
 
 def id_order(value: str) -> tuple[int, str]:
@@ -302,7 +293,7 @@ class MastodonConnector:
                 raise_for_status(response, channel="Mastodon", now=self.now(), auth_hint=AUTH_HINT)
                 self._many_at_once = True
                 return {str(status["id"]): status
-                        for status in json_list(json_body(response, channel="Mastodon"))
+                        for status in _as_list(json_body(response, channel="Mastodon"))
                         if isinstance(status, dict) and "id" in status}
             self._many_at_once = False
         found = {}
@@ -366,7 +357,7 @@ class MastodonConnector:
         # Not from our own fetch: ask our server to find (and federate) the post by its uri.
         body = await self._get("/api/v2/search", {"q": request.in_reply_to, "type": "statuses",
                                                   "resolve": "true", "limit": "5"})
-        for status in json_list(body.get("statuses") if isinstance(body, dict) else None):
+        for status in _as_list(body.get("statuses") if isinstance(body, dict) else None):
             if isinstance(status, dict) and status.get("uri") == request.in_reply_to and status.get("id"):
                 account = status.get("account") or {}
                 return {"id": str(status["id"]), "visibility": status.get("visibility"),
@@ -398,6 +389,10 @@ class MastodonConnector:
         response = await self._request("GET", path, params=params)
         raise_for_status(response, channel="Mastodon", now=self.now(), auth_hint=AUTH_HINT)
         return json_body(response, channel="Mastodon")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _str_or_none(value: Any) -> str | None:
