@@ -2,7 +2,9 @@
 """Set up and run Webcare Monitor with nothing but Python 3.11+.
 
     python3 dev.py demo      # venv + install + migrate + serve with the demo source (login printed)
-    python3 dev.py test      # venv + install + the full test suite (extra args go to pytest)
+    python3 dev.py test      # venv + install + lint + the full test suite (extra args go to pytest)
+    python3 dev.py lint      # venv + install + ruff and mypy only
+    python3 dev.py test --no-lint ...   # the tests without the lint step (quick local runs)
 """
 from __future__ import annotations
 
@@ -41,7 +43,31 @@ def demo(args: list[str]) -> int:
     return subprocess.call([str(BIN / "webcare"), "serve", "--demo", *args], env=env)
 
 
+# What CI holds the code to before any test runs; both read their settings from pyproject.toml.
+LINTERS = (
+    ("ruff", ["-m", "ruff", "check", "app", "connectors", "tests", "bench", "dev.py"]),
+    ("mypy", ["-m", "mypy"]),
+)
+
+
+def lint(args: list[str]) -> int:
+    ensure_venv("test")
+    failed = []
+    for name, command in LINTERS:
+        print(f"dev.py: {name} …", flush=True)
+        if subprocess.call([str(BIN / "python"), *command, *args], cwd=ROOT) != 0:
+            failed.append(name)
+    if failed:
+        print(f"dev.py: {' and '.join(failed)} found problems; fix them before the tests run", file=sys.stderr)
+        return 1
+    return 0
+
+
 def test(args: list[str]) -> int:
+    if "--no-lint" in args:
+        args = [a for a in args if a != "--no-lint"]
+    elif lint([]) != 0:
+        return 1
     ensure_venv("test")
     code = subprocess.call([str(BIN / "python"), "-m", "pytest", *args], cwd=ROOT)
     if code == PYTEST_NO_TESTS:
@@ -51,7 +77,7 @@ def test(args: list[str]) -> int:
     return code
 
 
-COMMANDS = {"demo": demo, "test": test}
+COMMANDS = {"demo": demo, "test": test, "lint": lint}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -47,7 +47,7 @@ def synthetic(posts: list[dict], count: int, seed: int = 7) -> list[dict]:
     for i in range(count):
         post = posts[i % len(posts)]
         text = re.sub(r"\d+", lambda m: str(rng.randint(1, 99_999)), post["text"])
-        text = re.sub(r"@\w+", lambda m: "@" + rng.choice(HANDLES) + rng.choice(["", str(i % 97)]),
+        text = re.sub(r"@\w+", lambda m, i=i: "@" + rng.choice(HANDLES) + rng.choice(["", str(i % 97)]),
                       text)
         if rng.random() < 0.5:
             text += f" ^{name()}"

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.core.db import Database
@@ -24,7 +24,7 @@ from app.privacy.pseudonym import erasure_key
 from app.sla import SlaPolicy
 from connectors.base import NewMention
 
-START = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
 def make_batches(rows: int, batch: int) -> list[list[NewMention]]:

@@ -55,16 +55,18 @@ async def run(tmp: str, mentions: int, requests: int, limit: int) -> None:
         token = await tokens.create_token(session, user)
     app = create_app(ctx)
     headers = {"Authorization": f"Bearer {token}"}
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
-            for _ in range(20):
-                assert (await client.get(f"/api/queue?limit={limit}", headers=headers)).status_code == 200
-            times = []
-            for _ in range(requests):
-                start = time.perf_counter()
-                r = await client.get(f"/api/queue?limit={limit}", headers=headers)
-                times.append(time.perf_counter() - start)
-                assert r.status_code == 200 and len(r.json()["items"]) == min(limit, mentions)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client,
+    ):
+        for _ in range(20):
+            assert (await client.get(f"/api/queue?limit={limit}", headers=headers)).status_code == 200
+        times = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            r = await client.get(f"/api/queue?limit={limit}", headers=headers)
+            times.append(time.perf_counter() - start)
+            assert r.status_code == 200 and len(r.json()["items"]) == min(limit, mentions)
     await ctx.close()
     total = sum(times)
     print(f"{requests} requests, {limit} of {mentions} open mentions each: total {total:.2f} s, "

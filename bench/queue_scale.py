@@ -139,21 +139,21 @@ async def measure(folder: Path, url: str, bare: Callable[[bool], Awaitable[None]
     app = create_app(ctx)
     headers = {"Authorization": f"Bearer {token}"}
     result = {}
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
-            async def api() -> None:
-                r = await client.get("/api/queue?limit=100", headers=headers)
-                assert r.status_code == 200 and len(r.json()["items"]) == 100, r.text[:200]
+    async with app.router.lifespan_context(app), \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
+        async def api() -> None:
+            r = await client.get("/api/queue?limit=100", headers=headers)
+            assert r.status_code == 200 and len(r.json()["items"]) == 100, r.text[:200]
 
-            async def page() -> None:
-                r = await client.get("/", headers=headers)
-                assert r.status_code == 200 and "sla-breached" in r.text
+        async def page() -> None:
+            r = await client.get("/", headers=headers)
+            assert r.status_code == 200 and "sla-breached" in r.text
 
-            # Interleaved, so load on the machine touches both sides alike.
-            result["bare api"] = await timed(requests, lambda: bare(False))
-            result["api"] = await timed(requests, api)
-            result["bare page"] = await timed(requests, lambda: bare(True))
-            result["page"] = await timed(requests, page)
+        # Interleaved, so load on the machine touches both sides alike.
+        result["bare api"] = await timed(requests, lambda: bare(False))
+        result["api"] = await timed(requests, api)
+        result["bare page"] = await timed(requests, lambda: bare(True))
+        result["page"] = await timed(requests, page)
     return result
 
 

@@ -30,14 +30,14 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.core.db import Database
 from app.core.migrate import upgrade
 from app.reports import GROUP_BYS, ReportFilters, parse_period, sla_report, sla_reports
 
-START = datetime(2026, 7, 1, tzinfo=timezone.utc)
+START = datetime(2026, 7, 1, tzinfo=UTC)
 DAYS = 100
 TZ = "Europe/Amsterdam"
 NOW = START + timedelta(days=DAYS)
@@ -64,7 +64,8 @@ def make_rows(n: int, seed: int = 5) -> list[tuple]:
         channel = CHANNELS[i % len(CHANNELS)]
         roll = rng.random()
         direction = "outbound" if roll > 0.97 else "inbound"
-        status, answered_at, responder, seconds, within, dismissed_at, reason = "open", None, None, None, None, None, None
+        status, reason = "open", None
+        answered_at = responder = seconds = within = dismissed_at = None
         if direction == "outbound":
             status = "answered"
         elif roll < 0.80:

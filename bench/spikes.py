@@ -58,7 +58,7 @@ def make_rows(per_window: int, background: int, seed: int = 3) -> list[tuple]:
         rows.append(("bench", "x", f"e{i}", "inbound", f"a{rng.randrange(50_000)}", text, category, 0, "[]",
                      _ts(at), _ts(at), False, False, "answered"))
 
-    windows = [(NOW - WINDOW, NOW)] + history_slots(NOW, "Europe/Amsterdam")
+    windows = [(NOW - WINDOW, NOW), *history_slots(NOW, "Europe/Amsterdam")]
     for n, (start, _end) in enumerate(windows):
         for _ in range(per_window):
             text, category = rng.choice(pool)
@@ -84,7 +84,7 @@ def load(path: Path, rows: list[tuple]) -> None:
 def bare_reads(path: Path) -> float:
     conn = sqlite3.connect(path)
     started = time.perf_counter()
-    for start, end in [(NOW - WINDOW, NOW)] + history_slots(NOW, "Europe/Amsterdam"):
+    for start, end in [(NOW - WINDOW, NOW), *history_slots(NOW, "Europe/Amsterdam")]:
         conn.execute("SELECT id, category, text FROM mentions WHERE direction = 'inbound' AND NOT backfill "
                      "AND NOT removed AND posted_at >= ? AND posted_at < ? ORDER BY posted_at DESC, id DESC "
                      f"LIMIT {spikes.TEXT_SAMPLE}", (_ts(start), _ts(end))).fetchall()

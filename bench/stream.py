@@ -30,11 +30,11 @@ from standardwebhooks import Webhook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes in tests/support
 
-from tests.support.connectors.conformance import serve  # noqa: E402
-from tests.support.connectors.fake_jetstream import FakeJetstream  # noqa: E402
-from tests.support.connectors.fake_jetstream import running as jetstream_running  # noqa: E402
-from tests.support.connectors.fake_mastodon import TAG, TOKEN  # noqa: E402
-from tests.support.connectors.fake_mastodon_stream import FakeMastodonStreaming  # noqa: E402
+from tests.support.connectors.conformance import serve
+from tests.support.connectors.fake_jetstream import FakeJetstream
+from tests.support.connectors.fake_jetstream import running as jetstream_running
+from tests.support.connectors.fake_mastodon import TAG, TOKEN
+from tests.support.connectors.fake_mastodon_stream import FakeMastodonStreaming
 
 WEBCARE = str(Path(sys.executable).parent / "webcare")
 SECRET = "whsec_" + base64.b64encode(b"bench-stream-secret-0123456789ab").decode()
@@ -86,14 +86,14 @@ class Seen:
 
     async def follow(self, base: str, token: str) -> None:
         headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client:
-            async with client.stream("GET", f"{base}/api/events", headers=headers) as response:
-                event = ""
-                async for line in response.aiter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:") and event == "mention.created":
-                        self.at.setdefault(json.loads(line[5:])["external_id"], time.perf_counter())
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client, \
+                client.stream("GET", f"{base}/api/events", headers=headers) as response:
+            event = ""
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event == "mention.created":
+                    self.at.setdefault(json.loads(line[5:])["external_id"], time.perf_counter())
 
 
 async def publish(mastodon: FakeMastodonStreaming, jetstream: FakeJetstream, rate: int, seconds: int,

@@ -6,11 +6,12 @@ transaction, so a crash before commit simply refetches.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeGuard
 
+import httpx
 from pydantic import BaseModel
 
 from connectors.textlength import GRAPHEMES, TextCounter
@@ -95,7 +96,6 @@ class ReplyRequest:
     in_reply_to: str  # external id of the mention answered
     text: str
     idempotency_key: str
-    in_reply_to_url: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -168,6 +168,8 @@ class Connector(Protocol):
     # the config loader validates sources with it, and the connector builds itself from it.
     options: ClassVar[type[BaseModel]]
 
+    def __init__(self, source: Mapping[str, Any], client: httpx.AsyncClient) -> None: ...
+
     async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
         """The next batch after `cursor` (None: first poll; `since` bounds the backfill)."""
         ...
@@ -187,7 +189,7 @@ class Verifying(Connector, Protocol):
         ...
 
 
-def can_verify(connector: Connector) -> bool:
+def can_verify(connector: Connector) -> TypeGuard[Verifying]:
     return type(connector).capabilities.verify_batch > 0 and callable(getattr(connector, "verify", None))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import grapheme
@@ -36,6 +36,8 @@ from connectors.bluesky_session import AUTH_HINT, CHANNEL, Session
 from connectors.http import (
     http_base_url,
     json_body,
+    json_list,
+    json_object,
     parse_timestamp,
     raise_for_status,
     utcnow,
@@ -70,7 +72,7 @@ class BlueskyOptions(SourceOptions):
         return identifier.lstrip("@")
 
     @model_validator(mode="after")
-    def _reads_something(self) -> "BlueskyOptions":
+    def _reads_something(self) -> BlueskyOptions:
         if not (self.query or self.notifications):
             raise ValueError("needs query or notifications = true")
         return self
@@ -86,7 +88,7 @@ class BlueskyConfig:
     own_accounts: tuple[str, ...] = ()
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "BlueskyConfig":
+    def from_source(cls, source: Mapping[str, Any]) -> BlueskyConfig:
         options = read_options(BlueskyOptions, source)
         return cls(identifier=options.identifier, app_password=secret(source, "app_password_env", required=True),
                    base_url=http_base_url(source.get("base_url") or DEFAULT_BASE_URL, kind="bluesky"),
@@ -97,7 +99,7 @@ class BlueskyConfig:
 # --- record keys --------------------------------------------------------------------------------
 
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable (atproto TID syntax)
-_TID_WINDOW_START = int(datetime(2023, 1, 1, tzinfo=timezone.utc).timestamp() * 1_000_000)
+_TID_WINDOW_START = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
 _TID_WINDOW = 1 << 45  # microseconds, about 13 months: every derived TID lies in the past
 
 
@@ -114,7 +116,7 @@ def record_key(idempotency_key: str) -> str:
 # --- parsing ---------------------------------------------------------------------------------------
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def web_url(uri: str, did: str) -> str:
@@ -181,10 +183,11 @@ class BlueskyConnector:
         if state.get("page"):
             params["cursor"] = state["page"]
         body = await self._get("app.bsky.feed.searchPosts", params)
-        posts = body.get("posts") if isinstance(body.get("posts"), list) else []
+        posts = json_list(body.get("posts"))
         mentions, skipped = self._mentions(posts)
         times = [t for t in (sort_at(p) for p in posts if isinstance(p, dict)) if t]
-        newest = max([*times, *([parse_timestamp(state["newest"])] if state.get("newest") else [])], default=None)
+        previous = parse_timestamp(state["newest"]) if state.get("newest") else None
+        newest = max([*times, *([previous] if previous else [])], default=None)
         # Without a lower bound (first poll, no backfill window) the first page is all we take.
         if body.get("cursor") and posts and lower:
             return mentions, skipped, {"since": lower, "page": body["cursor"],
@@ -202,7 +205,7 @@ class BlueskyConnector:
         if state.get("page"):
             params["cursor"] = state["page"]
         body = await self._get("app.bsky.notification.listNotifications", params)
-        items = body.get("notifications") if isinstance(body.get("notifications"), list) else []
+        items = json_list(body.get("notifications"))
         fresh: list[Any] = []
         reached = False
         for item in items:
@@ -245,9 +248,9 @@ class BlueskyConnector:
                 and isinstance(uri, str) and uri.startswith("at://") and isinstance(cid, str)
                 and author.get("did") and author.get("handle") and posted_at):
             return None
-        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        reply = json_object(record.get("reply"))
         parent, root = strong_ref(reply.get("parent")), strong_ref(reply.get("root"))
-        langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+        langs = json_list(record.get("langs"))
         did, handle = str(author["did"]), str(author["handle"]).lower()
         return NewMention(
             external_id=uri,
@@ -318,6 +321,7 @@ class BlueskyConnector:
             return await self._existing(rkey, lost=True, cause=response)
         raise_for_status(response, channel=CHANNEL, now=self.now(), auth_hint=AUTH_HINT)
         created = json_body(response, channel=CHANNEL)
+        assert self.session.did is not None  # signed in: the post above needed the session
         return PostedReply(external_id=created["uri"], url=web_url(created["uri"], self.session.did))
 
     async def _existing(self, rkey: str, *, lost: bool, cause: httpx.Response | None = None) -> PostedReply:

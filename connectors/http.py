@@ -14,7 +14,7 @@ import html
 import json
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,7 +60,7 @@ class LostAnswer(ReplyUnknown):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- rate-limit headers -------------------------------------------------------------------
@@ -76,7 +76,7 @@ def parse_reset(value: str | None, now: datetime) -> datetime | None:
     except ValueError:
         return _parse_date(value)
     if number >= _EPOCH_THRESHOLD:
-        return datetime.fromtimestamp(number, timezone.utc)
+        return datetime.fromtimestamp(number, UTC)
     return now + timedelta(seconds=max(0.0, number))
 
 
@@ -89,7 +89,7 @@ def parse_timestamp(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
 
 
 def _parse_date(value: str) -> datetime | None:
@@ -101,8 +101,8 @@ def _parse_date(value: str) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     if parsed.tzinfo is None:  # HTTP dates are GMT by definition
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def retry_at(headers: httpx.Headers, now: datetime) -> datetime | None:
@@ -219,6 +219,16 @@ def json_body(response: httpx.Response, *, channel: str) -> Any:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise Unreadable(f"{channel} answered {response.status_code} with a body that is not JSON") from exc
+
+
+def json_list(value: Any) -> list[Any]:
+    """A JSON array where one is expected; anything else (missing, null, an object) reads as empty."""
+    return value if isinstance(value, list) else []
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """A JSON object where one is expected; anything else reads as empty."""
+    return value if isinstance(value, dict) else {}
 
 
 def http_base_url(value: str | None, *, kind: str) -> str:

@@ -40,7 +40,7 @@ from connectors.base import (
     TemporaryFailure,
 )
 from connectors.bluesky import POST_COLLECTION, TEXT_LIMIT
-from connectors.http import DEFAULT_RATE_LIMIT_WAIT, parse_reset, utcnow
+from connectors.http import DEFAULT_RATE_LIMIT_WAIT, json_list, parse_reset, utcnow
 from connectors.jetstream_events import Interest, PostCommit, SeenPosts, read_frame, to_mention
 from connectors.options import Flag, OptionalText, SourceOptions, TextList, own_accounts, query_words, read_options
 from connectors.streaming import StreamBatch, StreamSettings, batches
@@ -91,7 +91,7 @@ class JetstreamConfig:
     wanted_dids: tuple[str, ...] = ()
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "JetstreamConfig":
+    def from_source(cls, source: Mapping[str, Any]) -> JetstreamConfig:
         options = read_options(JetstreamOptions, source)
         config = cls(
             url=subscribe_endpoint(source.get("base_url") or DEFAULT_BASE_URL),
@@ -179,8 +179,8 @@ class JetstreamConnector:
 
     async def fetch(self, cursor: dict[str, Any] | None, *, since: datetime | None = None) -> FetchResult:
         cursor = cursor or {}
-        seen = cursor.get("seen") if isinstance(cursor.get("seen"), list) else ()
-        batch = Batch(self.interest, SeenPosts(seen, limit=SEEN_LIMIT), self._start(cursor, since))
+        seen = SeenPosts(json_list(cursor.get("seen")), limit=SEEN_LIMIT)
+        batch = Batch(self.interest, seen, self._start(cursor, since))
         more = await self._read(batch)
         return FetchResult(mentions=batch.mentions, cursor=self._cursor(batch), skipped=batch.skipped, more=more)
 
@@ -188,7 +188,7 @@ class JetstreamConnector:
         """The firehose held open (`stream = true`, connectors/streaming.py): small batches as
         posts arrive, each with its time_us cursor, from which a reconnect replays."""
         cursor = cursor or {}
-        seen = cursor.get("seen") if isinstance(cursor.get("seen"), list) else ()
+        seen: list[str] = cursor["seen"] if isinstance(cursor.get("seen"), list) else []
         batch = Batch(self.interest, SeenPosts(seen, limit=SEEN_LIMIT), self._start(cursor, None))
 
         async def take(message: str | bytes) -> StreamBatch | None:

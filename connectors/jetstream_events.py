@@ -14,12 +14,12 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import NewMention
 from connectors.bluesky import POST_COLLECTION, strong_ref, web_url
-from connectors.http import parse_timestamp
+from connectors.http import json_list, json_object, parse_timestamp
 
 # The same channel as the `bluesky` kind: a post seen by both kinds has one at:// uri and
 # dedupes on (channel, external_id).
@@ -46,7 +46,7 @@ class PostCommit:
     @property
     def at(self) -> datetime:
         """When Jetstream saw the commit."""
-        return datetime.fromtimestamp(self.time_us / 1_000_000, timezone.utc)
+        return datetime.fromtimestamp(self.time_us / 1_000_000, UTC)
 
 
 @dataclass(frozen=True)
@@ -123,9 +123,8 @@ class Interest:
 
 
 def _mentioned_dids(record: Mapping[str, Any]) -> set[str]:
-    facets = record.get("facets") if isinstance(record.get("facets"), list) else []
-    return {feature["did"] for facet in facets if isinstance(facet, dict)
-            for feature in (facet.get("features") if isinstance(facet.get("features"), list) else [])
+    return {feature["did"] for facet in json_list(record.get("facets")) if isinstance(facet, dict)
+            for feature in json_list(facet.get("features"))
             if isinstance(feature, dict) and feature.get("$type") == MENTION_FEATURE
             and isinstance(feature.get("did"), str)}
 
@@ -151,8 +150,8 @@ def to_mention(post: PostCommit, *, outbound: bool) -> NewMention:
     record = post.record or {}
     created = parse_timestamp(record.get("createdAt"))
     parent = _reply_parent(record)
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-    langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+    reply = json_object(record.get("reply"))
+    langs = json_list(record.get("langs"))
     own_ref = {"uri": post.uri, "cid": post.cid}
     return NewMention(
         external_id=post.uri,

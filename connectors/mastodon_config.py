@@ -31,7 +31,7 @@ class MastodonOptions(SourceOptions):
         return tuple(tag for tag in (t.lstrip("#").lower() for t in tags) if tag)
 
     @model_validator(mode="after")
-    def _reads_something(self) -> "MastodonOptions":
+    def _reads_something(self) -> MastodonOptions:
         if not (self.hashtags or self.notifications or self.search):
             raise ValueError("needs at least one of hashtags, notifications = true or search")
         if (self.notifications or self.search) and not self.token_env:
@@ -52,7 +52,7 @@ class MastodonConfig:
     stream_poll_seconds: int = 600
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "MastodonConfig":
+    def from_source(cls, source: Mapping[str, Any]) -> MastodonConfig:
         options = read_options(MastodonOptions, source)
         return cls(base_url=http_base_url(source.get("base_url"), kind="mastodon"), hashtags=options.hashtags,
                    notifications=options.notifications, search=options.search,

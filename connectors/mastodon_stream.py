@@ -153,9 +153,9 @@ class MastodonListener:
             waiter = asyncio.create_task(opened.wait())
             first = asyncio.create_task(queue.get())
             done, _ = await asyncio.wait({waiter, first}, return_when=asyncio.FIRST_COMPLETED)
-            if first in done and isinstance(first.result(), BaseException):
+            if first in done and isinstance(failure := first.result(), BaseException):
                 waiter.cancel()
-                raise first.result()
+                raise failure
             await waiter
             yield "connected", None
             if first.done():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, overload
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -92,6 +92,14 @@ def read_options(model: type[Options], source: Mapping[str, Any]) -> Options:
         return model.model_validate(values)
     except ValidationError as exc:
         raise ValueError(f"{where(source)}: {describe(exc)}") from None
+
+
+@overload
+def secret(source: Mapping[str, Any], key: str, *, required: Literal[True]) -> str: ...
+
+
+@overload
+def secret(source: Mapping[str, Any], key: str, *, required: bool = False) -> str | None: ...
 
 
 def secret(source: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:

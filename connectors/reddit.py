@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -65,7 +65,7 @@ def thing_to_mention(child: Mapping[str, Any], brand_names: frozenset[str]) -> N
     author = data["author"]
     return NewMention(
         external_id=fullname,
-        posted_at=datetime.fromtimestamp(float(data["created_utc"]), timezone.utc),
+        posted_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
         author=author,
         text=text,
         url=WEB_BASE + data["permalink"] if data.get("permalink") else None,
@@ -102,7 +102,7 @@ def _edited(data: Mapping[str, Any]) -> datetime | None:
     edited = data.get("edited")  # False, or when (very old posts: plain True)
     if isinstance(edited, bool) or not isinstance(edited, (int, float)):
         return None
-    return datetime.fromtimestamp(float(edited), timezone.utc)
+    return datetime.fromtimestamp(float(edited), UTC)
 
 
 class RedditConnector:
@@ -175,7 +175,7 @@ class RedditConnector:
         undecided = {m.external_id: (m, data) for m, data in comments if not speaks_to_us(m, data)}
         if undecided and self.config.brand_names:
             for m, data in undecided.values():  # a comment on a post carries the post's author
-                if m.in_reply_to == data.get("link_id") and isinstance(data.get("link_author"), str):
+                if m.in_reply_to and m.in_reply_to == data.get("link_id") and isinstance(data.get("link_author"), str):
                     self._remember(m.in_reply_to, data["link_author"])
             await self._look_up_authors({m.in_reply_to for m, _ in undecided.values() if m.in_reply_to})
         return [(m, data) for m, data in comments if m.external_id not in undecided
@@ -210,6 +210,7 @@ class RedditConnector:
                             since: datetime | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Children newer than the stored mark (minus OVERLAP), paging back until we reach it.
         Returns them with the new mark: the newest fullname and its created_utc."""
+        floor: float | None
         if mark:
             floor, newest_name = float(mark["created_utc"]) - OVERLAP.total_seconds(), mark.get("fullname")
         else:  # first poll: the backfill window, or only the first page

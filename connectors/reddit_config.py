@@ -53,7 +53,7 @@ class RedditOptions(SourceOptions):
         return tuple(sub.removeprefix("/").removeprefix("r/") for sub in subreddits)
 
     @model_validator(mode="after")
-    def _reads_something(self) -> "RedditOptions":
+    def _reads_something(self) -> RedditOptions:
         if not (self.query or self.subreddits):
             raise ValueError("set a query, subreddits, or both")
         if bool(self.username_env) != bool(self.password_env):
@@ -75,7 +75,7 @@ class RedditConfig:
     own_accounts: tuple[str, ...] = ()
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "RedditConfig":
+    def from_source(cls, source: Mapping[str, Any]) -> RedditConfig:
         options = read_options(RedditOptions, source)
         username, password = secret(source, "username_env"), secret(source, "password_env")
         if bool(username) != bool(password):

@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -50,7 +50,7 @@ class RssConfig:
     url: str
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "RssConfig":
+    def from_source(cls, source: Mapping[str, Any]) -> RssConfig:
         return cls(url=read_options(RssOptions, source).url)
 
 
@@ -71,7 +71,7 @@ def unwrap_google_link(link: str) -> str:
 
 def _struct_to_utc(value: time.struct_time | None) -> datetime | None:
     # feedparser normalises every date it understands to a UTC struct_time.
-    return datetime(*value[:6], tzinfo=timezone.utc) if value else None
+    return datetime(*value[:6], tzinfo=UTC) if value else None
 
 
 def entry_date(entry: Mapping[str, Any]) -> datetime | None:
@@ -91,7 +91,7 @@ def entry_id(entry: Mapping[str, Any]) -> str | None:
 
 
 def _as_html(detail: Mapping[str, Any] | None, value: str) -> str:
-    is_html = bool(detail) and "html" in (detail.get("type") or "")
+    is_html = bool(detail and "html" in (detail.get("type") or ""))
     return value if is_html else html.escape(value)
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeGuard
 
 from connectors.base import Connector, NewMention, TemporaryFailure
 
@@ -56,11 +56,12 @@ class Streaming(Connector, Protocol):
         ...
 
 
-def can_stream(connector: Connector) -> bool:
-    return callable(getattr(connector, "listen", None))
+def can_stream(connector: Connector) -> TypeGuard[Streaming]:
+    """Whether the connector can listen and its source asked it to (`stream = true`)."""
+    return callable(getattr(connector, "listen", None)) and bool(getattr(connector, "streaming", False))
 
 
-async def batches(events: AsyncIterator[Any], take: Callable[[Any], Awaitable[StreamBatch | None]],
+async def batches(events: AsyncIterable[Any], take: Callable[[Any], Awaitable[StreamBatch | None]],
                   settings: StreamSettings, *, channel: str,
                   cursor_now: Callable[[], dict[str, Any]] | None = None) -> AsyncIterator[StreamBatch]:
     """Group what `take` makes of each event into batches of at most `batch_size`, handed over
@@ -144,7 +145,7 @@ async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
     """Server-sent events from text lines (https://html.spec.whatwg.org/multipage/server-sent-events.html):
     `event:` and `data:` fields (several data lines joined by newlines), a blank line ends an
     event, a line starting with ":" is a comment — yielded as a heartbeat."""
-    event, data = "", []
+    event, data = "", list[str]()
     async for line in lines:
         if not line:
             if data:

@@ -26,7 +26,7 @@ import asyncio
 import socket
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpcore
 import httpx
@@ -187,7 +187,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             del headers["content-encoding"]
             headers.pop("content-length", None)
         return httpx.Response(response.status_code, headers=headers, extensions=response.extensions,
-                              stream=CappedStream(response.stream, inflater, cap))
+                              stream=CappedStream(cast(httpx.AsyncByteStream, response.stream), inflater, cap))
 
 
 class OutboundClient(httpx.AsyncClient):

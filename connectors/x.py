@@ -15,7 +15,7 @@ import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -74,7 +74,7 @@ class XConfig:
     api_base: str = API_BASE
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> "XConfig":
+    def from_source(cls, source: Mapping[str, Any]) -> XConfig:
         options = read_options(XOptions, source)
         return cls(bearer_token=secret(source, "bearer_token_env", required=True), query=options.query,
                    user_id=options.user_id,
@@ -99,7 +99,7 @@ def tweet_to_mention(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, 
     language = tweet.get("lang")
     return NewMention(
         external_id=tweet_id,
-        posted_at=datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00")).astimezone(timezone.utc),
+        posted_at=datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00")).astimezone(UTC),
         # A suspended author is missing from `includes`; the id still names them.
         author=username or author_id,
         author_name=user.get("name"),

@@ -115,9 +115,11 @@ async def ctx(db_url, tmp_path, push_secret) -> AsyncIterator[AppContext]:
 async def app_client(ctx) -> AsyncIterator[httpx.AsyncClient]:
     """The app over ASGITransport (no streaming); the lifespan runs as in production."""
     app = create_app(ctx)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            yield client
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        yield client
 
 
 @pytest_asyncio.fixture

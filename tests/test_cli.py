@@ -12,7 +12,8 @@ WEBCARE = str(Path(sys.executable).parent / "webcare")
 def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCARE_")}
     env.update(WEBCARE_DATA_DIR=str(tmp_path), WEBCARE_SECRET_KEY="s" * 40)
-    return subprocess.run([WEBCARE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    return subprocess.run([WEBCARE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path)
 
 
 def test_migrate_user_add_and_tokens(tmp_path):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts import revocation
@@ -48,10 +48,6 @@ async def user_by_name(session: AsyncSession, username: str) -> User | None:
 
 async def all_users(session: AsyncSession) -> list[User]:
     return list((await session.exec(select(User).order_by(User.disabled, User.username))).scalars())
-
-
-async def count_users(session: AsyncSession) -> int:
-    return (await session.exec(select(func.count()).select_from(User))).scalar_one()
 
 
 async def active_usernames(session: AsyncSession) -> list[str]:

@@ -173,9 +173,9 @@ class Dispatcher:
             stale = await self._stale(session, [r for r in rows if not r.payload.get("group_key")])
         if stale:
             async with self.ctx.db.write() as session:
-                await session.execute(update(AlertOutbox).where(AlertOutbox.id.in_(stale),
-                                                                AlertOutbox.state == "pending",
-                                                                AlertOutbox.attempts == 0)
+                await session.execute(update(AlertOutbox)
+                                      .where(AlertOutbox.id.in_(stale), AlertOutbox.state == "pending",
+                                             AlertOutbox.attempts == 0)
                                       .values(state="muted", last_error="handled before it was sent"))
         return [r for r in rows if r.id not in stale]
 

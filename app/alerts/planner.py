@@ -150,7 +150,7 @@ class AlertPlanner:
                            result: PlanResult) -> None:
         """Alerts for new `source_down` / `follow_up_due` events since the cursor.
 
-        Event ids become visible in order (see app/events.py), so reading up to the newest
+        Event ids become visible in order (see app/core/events.py), so reading up to the newest
         id and moving the cursor there never skips one. Two planners may read the same
         events: their alerts collide on the unique key, and the cursor only moves forward.
         """

@@ -18,7 +18,7 @@ class StatementIn(BaseModel):
     post: bool = False
 
     @model_validator(mode="after")
-    def _one_topic(self) -> "StatementIn":
+    def _one_topic(self) -> StatementIn:
         Topic.given(self.category, self.term)
         return self
 

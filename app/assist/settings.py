@@ -52,7 +52,7 @@ class AssistSection(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _model_named(self) -> "AssistSection":
+    def _model_named(self) -> AssistSection:
         if self.enabled and not self.model.strip():
             raise ValueError("model is required with base_url (the name the server knows it by)")
         return self

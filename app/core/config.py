@@ -126,7 +126,7 @@ class SlaSection(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _warning_before_target(self) -> "SlaSection":
+    def _warning_before_target(self) -> SlaSection:
         if self.warning_minutes >= self.target_minutes:
             raise ValueError("warning_minutes must be smaller than target_minutes")
         return self
@@ -152,8 +152,8 @@ _SPIKE_DEFAULTS = Thresholds()
 
 
 class SpikesSection(_Strict):
-    """`[spikes]`: when a category or a term counts as a spike (app/alerts/spike.py has the
-    rule, app/alerts/terms.py what a term is). Thresholds apply to both."""
+    """`[spikes]`: when a category or a term counts as a spike (app/alerts/spikes/detect.py has the
+    rule, app/alerts/spikes/terms.py what a term is). Thresholds apply to both."""
     min_count: int = Field(_SPIKE_DEFAULTS.min_count, ge=1)
     factor: float = Field(_SPIKE_DEFAULTS.factor, ge=1.0)
     min_z: float = Field(_SPIKE_DEFAULTS.min_z, ge=0.0)
@@ -162,7 +162,7 @@ class SpikesSection(_Strict):
     ignore_terms: tuple[str, ...] = ()     # words that are never a topic (product names, ...)
 
     @model_validator(mode="after")
-    def _new_topics_need_more(self) -> "SpikesSection":
+    def _new_topics_need_more(self) -> SpikesSection:
         # Without history the absolute bar is all there is; below min_count it would alert
         # on fewer mentions than a topic with history needs.
         if self.new_topic_count < self.min_count:
@@ -204,7 +204,7 @@ class SourceConfig(BaseModel):
         return kind
 
     @model_validator(mode="after")
-    def _valid_options(self) -> "SourceConfig":
+    def _valid_options(self) -> SourceConfig:
         model = options_model(self.kind)
         unknown = set(self.options) - set(model.model_fields)
         if unknown:
@@ -225,13 +225,13 @@ class SourceConfig(BaseModel):
         return [(key, value) for key, value in values.items()
                 if isinstance(value, str) and (key in ("base_url", "url") or key.endswith("_url"))]
 
-    def resolved_options(self, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    def resolved_options(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Options with every `*_env` key replaced by the secret it names (key without `_env`)."""
-        environ = os.environ if environ is None else environ
+        env = os.environ if environ is None else environ
         resolved: dict[str, Any] = {}
         for key, value in self.options.items():
             if key.endswith("_env"):
-                resolved[key.removesuffix("_env")] = environ.get(value)
+                resolved[key.removesuffix("_env")] = env.get(value)
             else:
                 resolved[key] = value
         return resolved
@@ -268,14 +268,14 @@ class AlertConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _webhook_needs_its_secret(self) -> "AlertConfig":
+    def _webhook_needs_its_secret(self) -> AlertConfig:
         if self.kind == "webhook" and not self.secret_env:
             raise ValueError("a webhook sink signs every message: set secret_env to the variable holding its "
                              "Standard Webhooks secret (\"whsec_\" + base64)")
         return self
 
     @model_validator(mode="after")
-    def _thread_by_for_googlechat(self) -> "AlertConfig":
+    def _thread_by_for_googlechat(self) -> AlertConfig:
         if self.thread_by is not None and self.kind != "googlechat":
             raise ValueError("thread_by applies to kind = \"googlechat\" only")
         return self
@@ -309,7 +309,7 @@ class Config(_Strict):
     alerts: tuple[AlertConfig, ...] = ()
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "Config":
+    def _unique_names(self) -> Config:
         for what, items in (("sources", self.sources), ("alerts", self.alerts)):
             names = [item.name for item in items]
             dupes = sorted({n for n in names if names.count(n) > 1})

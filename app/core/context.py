@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Callable
 
 import httpx
 
@@ -70,6 +70,7 @@ class AppContext:
         """The single sign-on provider, with its discovery document and keys kept per process
         (app/accounts/sso/provider.py); only called when `[auth.oidc]` is configured."""
         if self._oidc is None:
+            assert self.config.auth.oidc is not None, "single sign-on is not configured"
             self._oidc = Provider(self.config.auth.oidc, self.http, self.now)
         return self._oidc
 

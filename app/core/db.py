@@ -154,6 +154,7 @@ class Database:
             return True
         async with self.engine.connect() as conn:
             raw = await conn.get_raw_connection()
+            assert raw.driver_connection is not None  # an open aiosqlite connection
             cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             busy, _log, _done = await cursor.fetchone()
             await cursor.close()

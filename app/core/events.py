@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, text
+import sqlalchemy as sa
+from sqlalchemy import func, insert, literal, text
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.db import EVENTS_WRITTEN, Database
@@ -57,7 +59,7 @@ async def emit_many(session: AsyncSession, events: Iterable[tuple[str, int | Non
         return
     connection = await session.connection()
     await _before_event_rows(session, connection)
-    await connection.execute(insert(Event.__table__), rows)
+    await connection.execute(insert(Event), rows)
 
 
 async def _before_event_rows(session: AsyncSession, connection) -> None:
@@ -77,27 +79,30 @@ async def emit_mentions_created(session: AsyncSession, mention_ids: list[int]) -
     if not mention_ids:
         return
     connection = await session.connection()
-    m = Mention.__table__
     json_object = func.json_build_object if connection.dialect.name == "postgresql" else func.json_object
-    data = json_object("id", m.c.id, "external_id", m.c.external_id, "status", m.c.status,
-                       "channel", m.c.channel, "source", m.c.source)
-    rows = (select(literal(utcnow(), UTCDateTime()), literal("mention.created"), m.c.id, m.c.source, data)
-            .where(m.c.id.in_(mention_ids), m.c.direction == "inbound").order_by(m.c.id))
+    mention_id, source = col(Mention.id), col(Mention.source)
+    data = json_object("id", mention_id, "external_id", Mention.external_id, "status", Mention.status,
+                       "channel", Mention.channel, "source", source)
+    # Five columns: sqlalchemy's select (sqlmodel's types at most four).
+    rows = (sa.select(literal(utcnow(), UTCDateTime()), literal("mention.created"), mention_id, source, data)
+            .where(mention_id.in_(mention_ids), col(Mention.direction) == "inbound").order_by(mention_id))
     await _before_event_rows(session, connection)
-    await connection.execute(insert(Event.__table__).from_select(
+    await connection.execute(insert(Event).from_select(
         ["created_at", "type", "mention_id", "source", "data"], rows))
 
 
 def _to_stream(row: Event) -> StreamEvent:
+    assert row.id is not None  # a stored row
     return StreamEvent(id=row.id, type=row.type, data=row.data)
 
 
 async def events_after(db: Database, last_id: int, limit: int = REPLAY_LIMIT) -> list[StreamEvent]:
     async with db.read() as session:
-        rows = await session.exec(select(Event).where(Event.id > last_id).order_by(Event.id).limit(limit))
-        return [_to_stream(r) for r in rows.scalars()]
+        event_id = col(Event.id)
+        rows = await session.exec(select(Event).where(event_id > last_id).order_by(event_id).limit(limit))
+        return [_to_stream(r) for r in rows]
 
 
 async def latest_event_id(db: Database) -> int:
     async with db.read() as session:
-        return (await session.exec(select(func.coalesce(func.max(Event.id), 0)))).scalar_one()
+        return (await session.exec(select(func.coalesce(func.max(Event.id), 0)))).one() or 0

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, negotiate_locale
+from babel import negotiate_locale
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
@@ -24,7 +24,9 @@ def _catalog(language: str) -> dict[str, str]:
         return {}
     with path.open("rb") as fh:
         catalog = read_po(fh)
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    # Singular messages only: the templates use no plural forms (ids and strings would be tuples).
+    return {m.id: m.string for m in catalog
+            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy}
 
 
 def gettext(message: str) -> str:
@@ -54,7 +56,3 @@ def choose_language(user_language: str | None, accept_language: str | None) -> s
         return user_language
     preferred = [part.split(";")[0].strip().replace("-", "_") for part in (accept_language or "").split(",")]
     return negotiate_locale([p for p in preferred if p], UI_LANGUAGES, sep="_") or DEFAULT_LANGUAGE
-
-
-def language_name(code: str) -> str:
-    return Locale.parse(code).get_display_name(code).capitalize()

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 # Every table is importable from here (Alembic's metadata, and one place to look); the column
@@ -20,6 +20,12 @@ from app.core.account_tables import (  # noqa: F401
     User,
 )
 from app.core.columns import UTCDateTime, _ts, utcnow  # noqa: F401
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The model's Core table (`Model.__table__`, which sqlmodel's types do not declare)."""
+    return cast(Table, inspect(model).local_table)
+
 
 MENTION_STATUSES = ("open", "claimed", "answered", "dismissed")
 DISMISS_REASONS = ("spam", "not_relevant", "duplicate", "no_reply_needed", "covered")
@@ -117,7 +123,7 @@ class SourceState(SQLModel, table=True):
     # A lease so that several workers never poll one source at the same time.
     lease_owner: str | None = None
     lease_until: datetime | None = _ts()
-    # The re-check rotation (app/recheck.py), shared by the workers taking turns at the lease.
+    # The re-check rotation (app/intake/recheck.py), shared by the workers taking turns at the lease.
     recheck_next_at: datetime | None = _ts()
     recheck_after_id: int = 0
     # A streaming source (app/intake/streamer.py): the worker holding its stream, until when
@@ -176,9 +182,6 @@ class Note(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-FOLLOW_UP_STATES = ("pending", "kept", "missed")
-
-
 class FollowUp(SQLModel, table=True):
     """A moment we promised the customer to come back. Kept when done before it passes."""
 
@@ -190,7 +193,7 @@ class FollowUp(SQLModel, table=True):
     note: str | None = None
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    state: str = Field(default="pending", index=True)
+    state: str = Field(default="pending", index=True)  # pending | kept | missed
     done_at: datetime | None = _ts()
     done_by: str | None = None
     alerted_at: datetime | None = _ts()  # follow_up_due raised (once)
@@ -214,9 +217,6 @@ class SavedText(SQLModel, table=True):
     active: bool = True
 
 
-OUTBOX_STATES = ("pending", "sent", "dead", "muted")
-
-
 class AlertOutbox(SQLModel, table=True):
     """One alert for one sink. The unique (sink, dedupe_key) makes "one alert per mention per
     event" hold across restarts and any number of workers; the row is the persistent outbox."""
@@ -234,7 +234,7 @@ class AlertOutbox(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     attempts: int = 0
-    state: str = "pending"
+    state: str = "pending"  # pending | sent | dead | muted
     last_error: str | None = None
     sent_at: datetime | None = _ts()
 

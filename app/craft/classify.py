@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from app.craft.datafiles import load, supported
@@ -15,7 +15,6 @@ CATEGORIES = ("delivery", "billing", "outage", "product", "service", "account", 
 #: Categories a complaint can have (everything but praise and question).
 COMPLAINT_CATEGORIES = ("delivery", "billing", "outage", "product", "service", "account",
                         "other")
-URGENCY_REASONS = ("cancel", "anger", "reach", "repeat")
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class _Lexicon:
                            names.index("other") if "other" in names else None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lexicon(language: str) -> _Lexicon:
     common, own = load("terms", "common"), load("terms", language)
     weights = common["weights"]
@@ -134,7 +133,8 @@ def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
     "gewoon") never decides on its own."""
     n = len(lex.categories)
     normal_weight = lex.normal_weight
-    scores = {name: _score(hits, normal_weight) for name, hits in zip(lex.categories, found)}
+    # found goes on past the categories (praise, negative, …): zip stops at the last category.
+    scores = {name: _score(hits, normal_weight) for name, hits in zip(lex.categories, found, strict=False)}
     best = max(scores, key=lambda name: scores[name])   # ties: first in the data file
     praise, negated_praise = _praise_score(doc, lex, found[n])
     negative = sum(found[n + 1].values()) + negated_praise
@@ -166,7 +166,7 @@ def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
         return best
     if negative:
         # A complaint cue without a decisive term ("modem blinks again"): topic words decide.
-        topics = {name: sum(hits.values()) for name, hits in zip(lex.categories, found)}
+        topics = {name: sum(hits.values()) for name, hits in zip(lex.categories, found, strict=False)}
         top = max(topics, key=lambda name: topics[name])
         if topics[top]:
             return top

@@ -4,7 +4,7 @@ Read once per file and cached: they are part of the package, not configuration."
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -13,7 +13,7 @@ SUPPORTED = ("nl", "en")
 FALLBACK = "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(kind: str, name: str) -> dict[str, Any]:
     """The parsed TOML file app/craft/data/<kind>/<name>.toml."""
     path = resources.files("app.craft").joinpath("data", kind, f"{name}.toml")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 
 from app.craft.datafiles import SUPPORTED, load, supported
 from app.craft.text import fold
@@ -93,7 +93,7 @@ class _Grammar:
     patterns: dict[str, tuple[re.Pattern[str], ...]]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grammar(language: str) -> _Grammar:
     data = load("moments", language)
     units = {fold(k).lower(): (v["minutes"], v.get("business", False)) if isinstance(v, dict)

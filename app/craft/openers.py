@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from app.craft.classify import COMPLAINT_CATEGORIES
 from app.craft.datafiles import load, supported
@@ -23,7 +23,7 @@ class Opener:
     text: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def _library(language: str) -> dict[tuple[str, str], tuple[Opener, ...]]:
     """(category, tone) → openers, with ids like "nl.delivery.formal.waiting"."""
     library = {}

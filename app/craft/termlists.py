@@ -31,7 +31,7 @@ class TermList:
     look-up per token, not a comparison per term and token."""
     terms: tuple[tuple[Term, int], ...]
     heads: Heads | None = None   # match single-word terms as compound heads too
-    _cache: dict = field(default_factory=dict, repr=False)   # unused; the index caches per token
+    _index: TermIndex = field(init=False, repr=False)   # built from `terms` once
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", TermIndex((self.terms,), self.heads))
@@ -82,7 +82,7 @@ class TermLists:
         self._weight = [weight for tl in self.lists for _, weight in tl.terms]
 
     def hits(self, doc: Doc) -> list[dict[str, int]]:
-        found = [{} for _ in self.lists]
+        found: list[dict[str, int]] = [{} for _ in self.lists]
         owner, text, weight = self._owner, self._text, self._weight
         for g in sorted(self._index.found(doc)):
             found[owner[g]][text[g]] = weight[g]

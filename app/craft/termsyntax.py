@@ -164,16 +164,10 @@ class Doc:
     @classmethod
     def build(cls, text: str, plain: str, *, not_typos: TermList | None = None) -> Doc:
         """`Doc.of(text)` for a caller that already has `plain` = strip_noise(text)."""
-        if "#" in text:
-            tags = [fold(t).lower() for t in HASHTAG_RE.findall(text)]
-        else:
-            tags = []
-        if "@" in text:
-            handles = tuple(w for m in MENTION_RE.finditer(text)
-                            for w in _handle_words(m.group()))
-        else:
-            handles = ()
+        tags = [fold(t).lower() for t in HASHTAG_RE.findall(text)] if "#" in text else []
+        handles = tuple(w for m in MENTION_RE.finditer(text) for w in _handle_words(m.group())) if "@" in text else ()
         tokens = tuple(words(plain))
+        exact: frozenset[str]
         if not_typos is None:
             exact = frozenset()
         else:
@@ -188,4 +182,4 @@ def _handle_words(mention: str) -> tuple[str, ...]:
     """"@DHLParcel_NL" / "@user@server" → the handle's words ("dhl", "parcel", "nl") and, when
     there are several, the handle as one word ("dhlparcelnl": "@PostNL" is "postnl")."""
     parts = words(split_handle(mention.lstrip("@").split("@")[0]))
-    return tuple(parts + ["".join(parts)]) if len(parts) > 1 else tuple(parts)
+    return (*parts, "".join(parts)) if len(parts) > 1 else tuple(parts)

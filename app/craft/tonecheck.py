@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from app.craft.datafiles import load, supported
 from app.craft.moments import MINUTES_PER_DAY, Moment, find_moments
@@ -64,7 +64,7 @@ class _Rule:
                 if self.applies(folded, m.start(), m.end())]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rules(language: str) -> dict[str, _Rule]:
     """The language's rules, patterns compiled once."""
     rules = {}

@@ -43,7 +43,7 @@ class DemoFeed:
     def backlog(self, now: datetime) -> list[NewMention]:
         samples = self.rng.sample(_library()["mention"], len(BACKLOG_AGES))  # no repeats on screen
         return [self._one(i, now - timedelta(minutes=m, seconds=self.rng.randrange(60)), sample)
-                for i, (m, sample) in enumerate(zip(BACKLOG_AGES, samples))]
+                for i, (m, sample) in enumerate(zip(BACKLOG_AGES, samples, strict=True))]
 
     def next(self, seq: int, now: datetime) -> NewMention:
         return self._one(seq, now - timedelta(seconds=self.rng.randrange(5, 90)))

@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import i18n
 from app.core.config import SourceConfig
 from app.core.db import insert_ignoring_conflicts
 from app.core.events import emit
-from app.core.models import SourceState
+from app.core.models import SourceState, table_of
 from app.core.sources import is_polled
 from app.intake.latency import Latency, intake_latency
 from app.intake.problems import error_state
@@ -28,10 +28,12 @@ async def source_state(session: AsyncSession, name: str, kind: str, now: datetim
     """The source's state row, created on first use (insert-or-ignore: two workers may race)."""
     state = await session.get(SourceState, name)
     if state is None:
-        await session.execute(insert_ignoring_conflicts(session.bind.dialect.name, SourceState.__table__, "source")
-                              .values(source=name, kind=kind, created_at=now, health="waiting", fetched_total=0,
-                                      skipped_total=0, reads_total=0, consecutive_failures=0, recheck_after_id=0))
+        dialect = (await session.connection()).dialect.name
+        await session.exec(insert_ignoring_conflicts(dialect, table_of(SourceState), "source")
+                           .values(source=name, kind=kind, created_at=now, health="waiting", fetched_total=0,
+                                   skipped_total=0, reads_total=0, consecutive_failures=0, recheck_after_id=0))
         state = await session.get(SourceState, name)
+        assert state is not None  # inserted just now, or by the worker that won the race
     return state
 
 
@@ -97,7 +99,8 @@ def health_view(source: SourceConfig, state: SourceState | None, now: datetime, 
     overdue = is_overdue(source, state, now)
     status = "down" if is_down(source, state, now) else "failing" if overdue else (state.health if state else "waiting")
     kind = "overdue" if overdue else state.last_error_kind if state and state.last_error else None
-    shown = error_state(kind, when=state.next_poll_at, timezone=timezone, translate=i18n.gettext) \
+    when = state.next_poll_at if state else None
+    shown = error_state(kind, when=when, timezone=timezone, translate=i18n.gettext) \
         if overdue or (state and state.last_error) else None
     return {
         "name": source.name, "kind": source.kind, "status": status, "overdue": overdue,
@@ -127,14 +130,14 @@ def stream_view(source: SourceConfig, state: SourceState | None, now: datetime) 
 
 async def source_health(session: AsyncSession, sources: list[SourceConfig], now: datetime, *,
                         detail: bool = False, timezone: str = "UTC") -> list[dict[str, Any]]:
-    states = {s.source: s for s in (await session.exec(select(SourceState))).scalars()}
+    states = {s.source: s for s in await session.exec(select(SourceState))}
     return [health_view(source, states.get(source.name), now, detail=detail, timezone=timezone,
                         latency=await intake_latency(session, source.name, now)) for source in sources]
 
 
 async def fetched_totals(session: AsyncSession) -> dict[str, int]:
     """Items fetched per source since it was first polled (pushed mentions count too)."""
-    return {s.source: s.fetched_total for s in (await session.exec(select(SourceState))).scalars()}
+    return {s.source: s.fetched_total for s in await session.exec(select(SourceState))}
 
 
 async def mark_sources_down(session: AsyncSession, sources: list[SourceConfig], now: datetime,

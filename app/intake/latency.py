@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.models import Mention
@@ -33,9 +33,9 @@ def percentile(ordered: list[float], share: float) -> float:
 async def intake_latency(session: AsyncSession, source: str, now: datetime) -> Latency | None:
     """None when the source stored nothing new in the last hour."""
     rows = (await session.execute(
-        select(Mention.posted_at, Mention.fetched_at).where(
-            Mention.source == source, Mention.fetched_at >= now - WINDOW, Mention.backfill.is_(False),
-            Mention.direction == "inbound"))).all()
+        select(col(Mention.posted_at), col(Mention.fetched_at)).where(
+            col(Mention.source) == source, col(Mention.fetched_at) >= now - WINDOW, col(Mention.backfill).is_(False),
+            col(Mention.direction) == "inbound"))).all()
     if not rows:
         return None
     waits = sorted(max(0.0, (fetched - posted).total_seconds()) for posted, fetched in rows)

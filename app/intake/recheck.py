@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from app.core.config import SourceConfig
 from app.core.context import AppContext
@@ -33,13 +34,14 @@ async def waiting_posts(db: Database, source: str, since: datetime, *, limit: in
     """Up to `limit` inbound open or claimed, not removed mentions of `source` posted since
     `since`: ids after `after_id` first, then from the start again."""
     # An erased post keeps its place in the figures but has no id the channel knows any more.
-    query = (select(Mention).where(Mention.source == source, waiting_inbound(), Mention.posted_at >= since,
-                                   Mention.purged_at.is_(None))
-             .order_by(Mention.id))
+    mention_id = col(Mention.id)
+    query = (select(Mention).where(col(Mention.source) == source, waiting_inbound(), col(Mention.posted_at) >= since,
+                                   col(Mention.purged_at).is_(None))
+             .order_by(mention_id))
     async with db.read() as session:
-        rows = list((await session.exec(query.where(Mention.id > after_id).limit(limit))).scalars())
+        rows = list((await session.exec(query.where(mention_id > after_id).limit(limit))).all())
         if len(rows) < limit and after_id:
-            rows += (await session.exec(query.where(Mention.id <= after_id).limit(limit - len(rows)))).scalars()
+            rows += (await session.exec(query.where(mention_id <= after_id).limit(limit - len(rows)))).all()
     return rows
 
 
@@ -69,7 +71,8 @@ class Rechecker:
                                    after_id=state.recheck_after_id)
         # Saved before calling out: a failing check waits for its next turn instead of being
         # retried at every (backed-off) poll, which would slow the polling itself.
-        await self._save_turn(now + RECHECK_INTERVAL, rows[-1].id if rows else state.recheck_after_id)
+        last_id = rows[-1].id if rows else None
+        await self._save_turn(now + RECHECK_INTERVAL, state.recheck_after_id if last_id is None else last_id)
         if not rows:
             return []
         changes = await self.connector.verify([known_post(m) for m in rows])
@@ -80,6 +83,6 @@ class Rechecker:
 
     async def _save_turn(self, next_at: datetime, after_id: int) -> None:
         async with self.ctx.db.write() as session:
-            await session.execute(update(SourceState).where(SourceState.source == self.source.name)
-                                  .values(recheck_next_at=next_at, recheck_after_id=after_id)
-                                  .execution_options(synchronize_session=False))
+            await session.exec(update(SourceState).where(col(SourceState.source) == self.source.name)
+                               .values(recheck_next_at=next_at, recheck_after_id=after_id)
+                               .execution_options(synchronize_session=False))

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import or_, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import metrics
 from app.core.config import SourceConfig
@@ -24,6 +26,7 @@ from app.intake.problems import detail_text, error_kind
 from app.intake.recheck import Rechecker
 from app.intake.store import ingest_batch
 from connectors.base import AuthFailed, Connector, ConnectorError, RateLimited, TemporaryFailure, can_verify
+from connectors.streaming import can_stream
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +78,12 @@ class SourceRunner:
     async def _acquire(self, now: datetime) -> SourceState | None:
         """Take the lease if it is free or ours and the source is due; None otherwise."""
         async with self.ctx.db.write() as session:
-            result = await session.execute(
+            lease_until, next_poll_at = col(SourceState.lease_until), col(SourceState.next_poll_at)
+            result = await session.exec(
                 update(SourceState).where(
-                    SourceState.source == self.source.name,
-                    or_(SourceState.lease_until.is_(None), SourceState.lease_until < now,
-                        SourceState.lease_owner == self.owner),
-                    or_(SourceState.next_poll_at.is_(None), SourceState.next_poll_at <= now))
+                    col(SourceState.source) == self.source.name,
+                    or_(lease_until.is_(None), lease_until < now, col(SourceState.lease_owner) == self.owner),
+                    or_(next_poll_at.is_(None), next_poll_at <= now))
                 .values(lease_owner=self.owner, lease_until=now + LEASE)
                 .execution_options(synchronize_session=False))
             if result.rowcount != 1:
@@ -129,7 +132,7 @@ class SourceRunner:
             return await self._failed(exc, exc.reason, exc.retry_at)
         except ConnectorError as exc:
             return await self._failed(exc, exc.reason, None)
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             return await self._failed(exc, f"no answer within {FETCH_TIMEOUT_SECONDS:.0f} s", None)
         except httpx.HTTPError as exc:
             return await self._failed(exc, f"{type(exc).__name__}: {exc}", None)
@@ -137,6 +140,9 @@ class SourceRunner:
             log.exception("source %s: poll failed", self.source.name)
             return await self._failed(exc, f"internal error: {type(exc).__name__}", None)
         return await self._succeeded(stored)
+
+    async def _state(self, session: AsyncSession, now: datetime) -> SourceState:
+        return await source_state(session, self.source.name, self.source.kind, now)
 
     def _local(self, when: datetime) -> str:
         return when.astimezone(ZoneInfo(self.ctx.config.sla.timezone)).strftime("%H:%M")
@@ -151,7 +157,7 @@ class SourceRunner:
 
     @property
     def _streaming(self) -> bool:
-        return bool(getattr(self.connector, "streaming", False))
+        return can_stream(self.connector)
 
     def _interval(self, state: SourceState, now: datetime) -> timedelta:
         """The poll interval; while the source's stream is live, polling is the slow safety net."""
@@ -168,7 +174,7 @@ class SourceRunner:
             self._timed()
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
-            state = await session.get(SourceState, self.source.name)
+            state = await self._state(session, now)
             next_poll = now + self._interval(state, now)
             state.next_poll_at = next_poll
             state.lease_owner = state.lease_until = None
@@ -185,7 +191,7 @@ class SourceRunner:
         metrics.POLL_FAILURES.labels(self.source.name, error_kind(exc)).inc()
         now = self.ctx.now()
         async with self.ctx.db.write() as session:
-            state = await session.get(SourceState, self.source.name)
+            state = await self._state(session, now)
             if count:
                 state.consecutive_failures += 1
             wait_until = retry_at or now + backoff(max(1, state.consecutive_failures),

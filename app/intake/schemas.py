@@ -31,7 +31,7 @@ class PushMention(BaseModel):
     followers: int | None = Field(None, ge=0)
 
     @model_validator(mode="after")
-    def _text_or_html(self) -> "PushMention":
+    def _text_or_html(self) -> PushMention:
         if (self.text is None) == (self.html is None):
             raise ValueError("give exactly one of 'text' or 'html'")
         return self

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, TextClause, and_, bindparam, column, or_, select, text, tuple_, update
+from sqlalchemy import String, TextualSelect, and_, bindparam, column, or_, text, tuple_, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
@@ -20,7 +21,7 @@ from app.core import metrics
 from app.core.db import Database, insert_ignoring_conflicts
 from app.core.events import emit_many, emit_mentions_created, mention_event_data
 from app.core.failpoints import failpoint
-from app.core.models import Mention, UTCDateTime, utcnow
+from app.core.models import Mention, UTCDateTime, table_of, utcnow
 from app.core.sources import default_channel
 from app.intake.enrich import Enrichment, enrich_default
 from app.intake.health import set_health, source_state
@@ -122,7 +123,7 @@ def _filtered_out(m: NewMention, ctx: IngestContext) -> bool:
 
 
 def _insert_ignoring_duplicates(dialect: str):
-    table = Mention.__table__
+    table = table_of(Mention)
     return (insert_ignoring_conflicts(dialect, table, "channel", "external_id")
             .returning(table.c.id, table.c.channel, table.c.external_id))
 
@@ -134,9 +135,8 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tup
     cached statement, instead of compiling a fresh multi-row VALUES clause per batch."""
     if not rows:
         return []
-    stmt = _insert_ignoring_duplicates(session.bind.dialect.name)
     connection = await session.connection()
-    result = await connection.execute(stmt, rows)
+    result = await connection.execute(_insert_ignoring_duplicates(connection.dialect.name), rows)
     return [tuple(r) for r in result.all()]
 
 
@@ -144,7 +144,7 @@ AUTHORS_PER_READ = 500
 
 
 @functools.lru_cache(maxsize=16)
-def _latest_per_author(n: int) -> TextClause:
+def _latest_per_author(n: int) -> TextualSelect:
     """Each of `n` (channel, author) pairs with its latest post in [since, first).
 
     One index seek per author on (channel, author, posted_at), a VALUES table driving a
@@ -178,6 +178,7 @@ async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention],
     authors = list({(channel(m), m.author) for m in batch})
     first, last = min(m.posted_at for m in batch), max(m.posted_at for m in batch)
     latest_before: dict[tuple[str, str], datetime] = {}
+    channel_, author_, posted_at_ = col(Mention.channel), col(Mention.author), col(Mention.posted_at)
     earlier: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
     # In chunks: a firehose batch can hold thousands of authors, and SQLite takes at most
     # 32,766 parameters per statement.
@@ -188,10 +189,10 @@ async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention],
             {"since": first - REPEAT_WINDOW, "first": first,
              **{f"channel_{i}": ch for i, (ch, _) in enumerate(chunk)},
              **{f"author_{i}": author for i, (_, author) in enumerate(chunk)}})})
-        for ch, author, posted_at, ext in await session.execute(
-                select(Mention.channel, Mention.author, Mention.posted_at, Mention.external_id)
-                .where(tuple_(Mention.channel, Mention.author).in_(chunk), Mention.direction == "inbound",
-                       Mention.posted_at >= first, Mention.posted_at <= last)):
+        for ch, author, posted_at, ext in await session.exec(
+                select(channel_, author_, posted_at_, col(Mention.external_id))
+                .where(tuple_(channel_, author_).in_(chunk), col(Mention.direction) == "inbound",
+                       posted_at_ >= first, posted_at_ <= last)):
             earlier.setdefault((ch, author), []).append((posted_at, ext))
     for m in batch:
         earlier.setdefault((channel(m), m.author), []).append((m.posted_at, m.external_id))
@@ -213,9 +214,10 @@ async def _erased_before(session: AsyncSession, batch: Sequence[NewMention], cha
     hashed = {(channel_of(m), erased_id(key, m.external_id)): (channel_of(m), m.external_id) for m in batch}
     pairs, found = list(hashed), set()
     for start in range(0, len(pairs), AUTHORS_PER_READ):
-        rows = await session.execute(select(Mention.channel, Mention.external_id).where(
-            tuple_(Mention.channel, Mention.external_id).in_(pairs[start:start + AUTHORS_PER_READ])))
-        found |= {hashed[tuple(r)] for r in rows}
+        channel, external_id = col(Mention.channel), col(Mention.external_id)
+        rows = await session.exec(select(channel, external_id).where(
+            tuple_(channel, external_id).in_(pairs[start:start + AUTHORS_PER_READ])))
+        found |= {hashed[(ch, ext)] for ch, ext in rows}
     return found
 
 
@@ -226,17 +228,18 @@ async def _apply_updates(session: AsyncSession, batch: Sequence[NewMention], cha
     for m in batch:
         if not (m.deleted or m.edited_at):
             continue
-        cond = and_(Mention.channel == channel_of(m), Mention.external_id == m.external_id)
+        cond = and_(col(Mention.channel) == channel_of(m), col(Mention.external_id) == m.external_id)
         if m.deleted:
             values: dict[str, Any] = {"removed": True}
-            cond = and_(cond, Mention.removed.is_(False))
+            cond = and_(cond, col(Mention.removed).is_(False))
         else:
             values = {"text": html_to_text(m.html) if m.html is not None else clean_text(m.text or ""),
                       "edited_at": m.edited_at}
             if m.raw:  # e.g. a new Bluesky cid: replies must reference the current version
                 values["raw"] = m.raw
-            cond = and_(cond, or_(Mention.edited_at.is_(None), Mention.edited_at < m.edited_at))
-        result = await session.execute(update(Mention).where(cond).values(**values).returning(Mention.id))
+            edited_at = col(Mention.edited_at)
+            cond = and_(cond, or_(edited_at.is_(None), edited_at < m.edited_at))
+        result = await session.exec(update(Mention).where(cond).values(**values).returning(col(Mention.id)))
         changed.extend(result.scalars())
     return changed
 
@@ -250,11 +253,11 @@ async def _link_conversations(session: AsyncSession, ids: list[int], policy: sla
         return []
     # Oldest first: a reply and the answer to it can arrive in one batch, and the answer must
     # find its parent already threaded.
-    new_rows = (await session.exec(select(Mention).where(Mention.id.in_(ids))
-                                   .order_by(Mention.posted_at, Mention.id))).scalars().all()
+    new_rows = (await session.exec(select(Mention).where(col(Mention.id).in_(ids))
+                                   .order_by(col(Mention.posted_at), col(Mention.id)))).all()
     keys = {(r.channel, r.in_reply_to) for r in new_rows}
-    parents = {(p.channel, p.external_id): p for p in (await session.exec(
-        select(Mention).where(tuple_(Mention.channel, Mention.external_id).in_(list(keys))))).scalars()}
+    parents: dict[tuple[str, str | None], Mention] = {(p.channel, p.external_id): p for p in await session.exec(
+        select(Mention).where(tuple_(col(Mention.channel), col(Mention.external_id)).in_(list(keys))))}
     closed: list[int] = []
     for row in new_rows:
         parent = parents.get((row.channel, row.in_reply_to))
@@ -268,6 +271,7 @@ async def _link_conversations(session: AsyncSession, ids: list[int], policy: sla
             parent.first_response_seconds = sla.first_response_seconds(parent.posted_at, row.posted_at, policy)
             parent.within_target = parent.first_response_seconds <= policy.target_minutes * 60
             parent.claimed_by = None
+            assert parent.id is not None  # a stored row
             closed.append(parent.id)
     await session.flush()
     return closed
@@ -318,6 +322,7 @@ async def _emit_updated(session: AsyncSession, source: SourceRef, mention_ids: s
     events = []
     for mention_id in sorted(mention_ids):
         m = await session.get(Mention, mention_id, populate_existing=True)
+        assert m is not None  # mentions are deleted only by erasure, never during ingest
         events.append(("mention.updated", mention_id, source.name, mention_event_data(m, removed=m.removed)))
     await emit_many(session, events)
 
@@ -355,8 +360,8 @@ async def ingest_batch(db: Database, source: SourceRef, batch: Sequence[NewMenti
                        *, cursor: dict[str, Any] | None = None, skipped: int = 0, reads: int = 0,
                        first_poll: bool = False, backfill_hours: int | None = None,
                        now: datetime | None = None) -> IngestResult:
-    """Batch, cursor and events in one transaction (the crash rule: a crash before commit
-    refetches, nothing lost, nothing twice).
+    """Batch, cursor and events in one transaction (the crash rule: a crash before commit refetches,
+    nothing lost, nothing twice).
 
     On a source's first poll, items older than the target are marked `backfill`."""
     now = now or utcnow()

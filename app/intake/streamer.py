@@ -18,6 +18,7 @@ import random
 import uuid
 
 from sqlalchemy import or_, update
+from sqlmodel import col
 
 from app.core.config import SourceConfig
 from app.core.context import AppContext
@@ -113,11 +114,11 @@ class StreamRunner:
         now = self.ctx.now()
         await self.poller.ensure_state()
         async with self.ctx.db.write() as session:
-            result = await session.execute(
+            result = await session.exec(
                 update(SourceState).where(
-                    SourceState.source == self.source.name,
-                    or_(SourceState.stream_until.is_(None), SourceState.stream_until < now,
-                        SourceState.stream_owner == self.owner))
+                    col(SourceState.source) == self.source.name,
+                    or_(col(SourceState.stream_until).is_(None), col(SourceState.stream_until) < now,
+                        col(SourceState.stream_owner) == self.owner))
                 .values(stream_owner=self.owner, stream_until=now + STREAM_LEASE)
                 .execution_options(synchronize_session=False))
             return result.rowcount == 1
@@ -129,24 +130,24 @@ class StreamRunner:
         if connected:
             values["stream_error"] = None
         async with self.ctx.db.write() as session:
-            result = await session.execute(
-                update(SourceState).where(SourceState.source == self.source.name,
-                                          SourceState.stream_owner == self.owner)
+            result = await session.exec(
+                update(SourceState).where(col(SourceState.source) == self.source.name,
+                                          col(SourceState.stream_owner) == self.owner)
                 .values(**values).execution_options(synchronize_session=False))
             return result.rowcount == 1
 
     async def _release(self) -> None:
         with contextlib.suppress(Exception):  # the database may be why we stopped
             async with self.ctx.db.write() as session:
-                await session.execute(
-                    update(SourceState).where(SourceState.source == self.source.name,
-                                              SourceState.stream_owner == self.owner)
+                await session.exec(
+                    update(SourceState).where(col(SourceState.source) == self.source.name,
+                                              col(SourceState.stream_owner) == self.owner)
                     .values(stream_owner=None, stream_until=None, stream_seen_at=None)
                     .execution_options(synchronize_session=False))
 
     async def _note_broken(self, reason: str) -> None:
         with contextlib.suppress(Exception):
             async with self.ctx.db.write() as session:
-                await session.execute(
-                    update(SourceState).where(SourceState.source == self.source.name)
+                await session.exec(
+                    update(SourceState).where(col(SourceState.source) == self.source.name)
                     .values(stream_error=reason).execution_options(synchronize_session=False))

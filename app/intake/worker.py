@@ -94,7 +94,7 @@ class Worker:
             await self._record_error(source, f"configuration: {exc}")
             return
         runner = SourceRunner(self.ctx, source, connector, rng=self.rng)
-        if can_stream(connector) and getattr(connector, "streaming", False):
+        if can_stream(connector):
             # The stream and its polling share the connector (what it knows of posts and account).
             streamer = StreamRunner(self.ctx, source, connector, runner, rng=self.rng)
             await asyncio.gather(runner.run(), streamer.run())

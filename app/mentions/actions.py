@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
@@ -34,12 +35,13 @@ def audit(session: AsyncSession, actor: str, action: str, mention_id: int | None
 
 def _free_for(username: str, now: datetime):
     """Nobody holds it, the caller does, or the holder's claim ran out."""
-    return or_(Mention.claimed_by.is_(None), Mention.claimed_by == username, Mention.claim_expires_at <= now)
+    claimed_by = col(Mention.claimed_by)
+    return or_(claimed_by.is_(None), claimed_by == username, col(Mention.claim_expires_at) <= now)
 
 
 async def _conditional_update(session: AsyncSession, mention_id: int, condition, values: dict[str, Any]) -> bool:
-    result = await session.execute(update(Mention).where(Mention.id == mention_id, condition)
-                                   .values(**values).execution_options(synchronize_session=False))
+    result = await session.exec(update(Mention).where(col(Mention.id) == mention_id, condition)
+                                .values(**values).execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
@@ -57,6 +59,7 @@ async def _why_refused(session: AsyncSession, mention_id: int, now: datetime, us
 async def _finish(session: AsyncSession, mention_id: int, who: Principal, action: str, now: datetime,
                   **detail: Any) -> Mention:
     m = await session.get(Mention, mention_id, populate_existing=True)
+    assert m is not None  # the update before matched it
     audit(session, who.username, action, mention_id, now, **detail)
     await emit(session, "mention.updated", mention_id=mention_id, source=m.source,
                data=mention_event_data(m, action=action))
@@ -66,7 +69,7 @@ async def _finish(session: AsyncSession, mention_id: int, who: Principal, action
 async def claim(session: AsyncSession, mention_id: int, who: Principal, now: datetime, idle_minutes: int) -> Mention:
     ok = await _conditional_update(
         session, mention_id,
-        and_(open_status(), Mention.direction == "inbound", _free_for(who.username, now)),
+        and_(open_status(), col(Mention.direction) == "inbound", _free_for(who.username, now)),
         {"status": "claimed", "claimed_by": who.username, "claimed_at": now,
          "claim_expires_at": now + timedelta(minutes=idle_minutes)})
     if not ok:
@@ -75,10 +78,9 @@ async def claim(session: AsyncSession, mention_id: int, who: Principal, now: dat
 
 
 async def release(session: AsyncSession, mention_id: int, who: Principal, now: datetime) -> Mention:
-    holder = Mention.claimed_by == who.username
-    if who.has_role("lead"):
-        holder = Mention.claimed_by.is_not(None)
-    ok = await _conditional_update(session, mention_id, and_(Mention.status == "claimed", holder),
+    claimed_by = col(Mention.claimed_by)
+    holder = claimed_by.is_not(None) if who.has_role("lead") else claimed_by == who.username
+    ok = await _conditional_update(session, mention_id, and_(col(Mention.status) == "claimed", holder),
                                    {"status": "open", "claimed_by": None, "claimed_at": None,
                                     "claim_expires_at": None})
     if not ok:
@@ -109,7 +111,7 @@ async def mark_answered(session: AsyncSession, mention_id: int, who: Principal, 
 
 
 async def reply(session: AsyncSession, mention_id: int, who: Principal, now: datetime, policy: sla.SlaPolicy,
-                text: str, *, post: bool = False, elsewhere_url: str | None = None) -> ReplyOutcome:
+                text: str, *, elsewhere_url: str | None = None) -> ReplyOutcome:
     """Record a reply made outside this tool (the channel's own app), optionally with its link."""
     text = clean_text(text)
     if not text:
@@ -122,7 +124,7 @@ async def reply(session: AsyncSession, mention_id: int, who: Principal, now: dat
 async def dismiss(session: AsyncSession, mention_id: int, who: Principal, now: datetime, reason: str) -> Mention:
     if reason not in DISMISS_REASONS:
         raise Invalid(f"reason must be one of {', '.join(DISMISS_REASONS)}")
-    free = _free_for(who.username, now) if not who.has_role("lead") else Mention.id.is_not(None)
+    free = _free_for(who.username, now) if not who.has_role("lead") else col(Mention.id).is_not(None)
     ok = await _conditional_update(
         session, mention_id, and_(open_status(), free),
         {"status": "dismissed", "dismissed_at": now, "dismissed_by": who.username, "dismiss_reason": reason,
@@ -166,7 +168,7 @@ async def assign(session: AsyncSession, mention_id: int, who: Principal, now: da
     if target is None or target.disabled:
         raise Invalid(f"no active user named {username!r}")
     ok = await _conditional_update(
-        session, mention_id, and_(open_status(), Mention.direction == "inbound"),
+        session, mention_id, and_(open_status(), col(Mention.direction) == "inbound"),
         {"status": "claimed", "claimed_by": target.username, "claimed_at": now,
          "claim_expires_at": now + timedelta(minutes=idle_minutes)})
     if not ok:
@@ -221,15 +223,14 @@ async def complete_follow_up(session: AsyncSession, follow_up_id: int, who: Prin
 
 async def expire_idle_claims(session: AsyncSession, now: datetime) -> int:
     """Claims idle past `claim_idle_minutes` go back to the queue, visibly for everyone."""
-    expired = (await session.exec(select(Mention).where(
-        Mention.status == "claimed", Mention.claim_expires_at <= now))).scalars().all()
+    status, expires_at = col(Mention.status), col(Mention.claim_expires_at)
+    expired = (await session.exec(select(Mention).where(status == "claimed", expires_at <= now))).all()
     if not expired:
         return 0
     ids = [m.id for m in expired]
-    await session.execute(update(Mention).where(Mention.id.in_(ids), Mention.status == "claimed",
-                                                Mention.claim_expires_at <= now)
-                          .values(status="open", claimed_by=None, claimed_at=None, claim_expires_at=None)
-                          .execution_options(synchronize_session=False))
+    await session.exec(update(Mention).where(col(Mention.id).in_(ids), status == "claimed", expires_at <= now)
+                       .values(status="open", claimed_by=None, claimed_at=None, claim_expires_at=None)
+                       .execution_options(synchronize_session=False))
     events = []
     for m in expired:
         audit(session, "system", "claim_expired", m.id, now, holder=m.claimed_by)

@@ -85,6 +85,7 @@ async def mention_page(ctx: AppContext, mention_id: int, who: Principal, tone: s
     async with ctx.db.read() as session:
         view = await mention_detail(session, mention_id, ctx.now(), ctx.policy)
         mention = await session.get(Mention, mention_id)
+        assert mention is not None  # mention_detail raised NotFound otherwise
         suggested = await openers_for_mention(session, mention, tone, signature=signature_for(ctx, who))
         users = await active_usernames(session) if who.has_role("lead") else []
     capabilities = capabilities_for(ctx, mention)

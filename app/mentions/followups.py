@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.errors import Invalid
@@ -33,20 +33,22 @@ def follow_up_view(f: FollowUp, now: datetime) -> dict[str, Any]:
 
 
 async def list_follow_ups(session: AsyncSession, state: str, limit: int) -> list[FollowUp]:
-    return list((await session.exec(select(FollowUp).where(FollowUp.state == state)
-                                    .order_by(FollowUp.due_at).limit(limit))).scalars())
+    return list((await session.exec(select(FollowUp).where(col(FollowUp.state) == state)
+                                    .order_by(col(FollowUp.due_at)).limit(limit))).all())
 
 
 async def raise_due_follow_ups(session: AsyncSession, now: datetime) -> list[int]:
     """`follow_up_due` once per pending promise whose moment is near or past."""
     due = (await session.exec(select(FollowUp).where(
-        FollowUp.state == "pending", FollowUp.alerted_at.is_(None), FollowUp.due_at <= now + DUE_WARNING)
-        .order_by(FollowUp.due_at))).scalars().all()
+        col(FollowUp.state) == "pending", col(FollowUp.alerted_at).is_(None),
+        col(FollowUp.due_at) <= now + DUE_WARNING)
+        .order_by(col(FollowUp.due_at)))).all()
     for f in due:
         f.alerted_at = now
         mention = await session.get(Mention, f.mention_id)
+        assert mention is not None  # the foreign key keeps it
         await emit(session, "follow_up_due", mention_id=f.mention_id, source=mention.source,
                    data={"id": f.mention_id, "external_id": mention.external_id, "status": mention.status,
                          "follow_up_id": f.id, "due_at": f.due_at.isoformat(), "note": f.note,
                          "created_by": f.created_by})
-    return [f.id for f in due]
+    return [f.id for f in due if f.id is not None]  # stored rows: always

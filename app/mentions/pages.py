@@ -121,7 +121,7 @@ async def follow_up_done_form(follow_up_id: int, ctx: Ctx, user: PageUser, back:
 
 @router.post("/dismiss")
 async def bulk_dismiss_form(request: Request, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
-    ids = [int(raw) for raw in (await request.form()).getlist("ids") if str(raw).isdigit()]
+    ids = [int(raw) for raw in (await request.form()).getlist("ids") if isinstance(raw, str) and raw.isdigit()]
     # Refusals (held by someone else, already handled) need no page: the live queue shows them.
     await actions.dismiss_each(ctx.db, ids, user, ctx.now(), reason)
     return RedirectResponse("/", status_code=303)

@@ -6,7 +6,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts.principal import Principal
@@ -36,10 +37,10 @@ def view(t: SavedText) -> dict[str, Any]:
 
 
 async def list_texts(session: AsyncSession, kind: str | None = None) -> list[SavedText]:
-    query = select(SavedText).order_by(SavedText.language, SavedText.category, SavedText.id)
+    query = select(SavedText).order_by(col(SavedText.language), col(SavedText.category), col(SavedText.id))
     if kind:
-        query = query.where(SavedText.kind == kind)
-    return list((await session.exec(query)).scalars())
+        query = query.where(col(SavedText.kind) == kind)
+    return list((await session.exec(query)).all())
 
 
 async def save(session: AsyncSession, text_id: int | None, body: SavedTextIn, who: Principal,
@@ -51,9 +52,10 @@ async def save(session: AsyncSession, text_id: int | None, body: SavedTextIn, wh
         row = SavedText(created_by=who.username, created_at=now, updated_at=now, **body.model_dump())
         session.add(row)
     else:
-        row = await session.get(SavedText, text_id)
-        if row is None:
+        found = await session.get(SavedText, text_id)
+        if found is None:
             raise NotFound("no such opener")
+        row = found
         for key, value in body.model_dump().items():
             setattr(row, key, value)
         row.updated_at = now
@@ -72,9 +74,10 @@ async def openers_for_mention(session: AsyncSession, mention: Mention, tone: str
     category = mention.category or "other"
     shipped = openers_for(language, category, tone, customer_name=first_name(mention), signature=signature,
                           private=mention.visibility in PRIVATE_VISIBILITIES)
-    own = (await session.exec(select(SavedText).where(
-        SavedText.active.is_(True), SavedText.kind == "opener", SavedText.language == language,
-        SavedText.tone == tone, or_(SavedText.category.is_(None), SavedText.category == category)))).scalars()
+    saved_category = col(SavedText.category)
+    own = await session.exec(select(SavedText).where(
+        col(SavedText.active).is_(True), col(SavedText.kind) == "opener", col(SavedText.language) == language,
+        col(SavedText.tone) == tone, or_(saved_category.is_(None), saved_category == category)))
     texts = [{"id": o.id, "text": o.text} for o in shipped]
     texts += [{"id": f"db-{t.id}", "text": personalise(t.text, first_name(mention), signature)} for t in own]
     return {"language": language, "category": category, "tone": tone, "openers": texts}

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from app.accounts.principal import Principal
 from app.core.context import AppContext
@@ -71,9 +71,10 @@ async def _prepare(ctx: AppContext, mention_id: int, who: Principal, text: str) 
     async with ctx.db.write() as session:
         await actions.claim(session, mention_id, who, now, ctx.config.replies.claim_idle_minutes)
         mention = await session.get(Mention, mention_id)
+        assert mention is not None  # the claim above found it
         earlier = (await session.exec(select(Reply).where(
-            Reply.mention_id == mention_id, Reply.state.in_(("pending", "failed")))
-            .order_by(Reply.id.desc()))).scalars().first()
+            col(Reply.mention_id) == mention_id, col(Reply.state).in_(("pending", "failed")))
+            .order_by(col(Reply.id).desc()))).first()
         if earlier:  # a retry: the same key lets the channel recognise a post it already has
             earlier.text, earlier.state, earlier.error, earlier.author = text, "pending", None, who.username
             reply = earlier
@@ -92,6 +93,7 @@ async def _settle(ctx: AppContext, mention_id: int, reply_id: int, who: Principa
     error = error and ctx.redact(error)
     async with ctx.db.write() as session:
         reply = await session.get(Reply, reply_id)
+        assert reply is not None  # stored by _prepare; replies are never deleted
         reply.state, reply.remote_id, reply.remote_url, reply.error = state, remote_id, remote_url, error
         if state == "failed":
             actions.audit(session, who.username, "reply_failed", mention_id, now, reply_id=reply_id, error=error)
@@ -115,16 +117,17 @@ async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int
         # Recorded only: answered in the channel's own app (optionally with a link to it).
         async with ctx.db.write() as session:
             outcome = await actions.reply(session, mention_id, who, ctx.now(), ctx.policy, text,
-                                          post=False, elsewhere_url=elsewhere_url)
+                                          elsewhere_url=elsewhere_url)
         return SendResult(status="answered", first_response_seconds=outcome.first_response_seconds,
                           within_target=outcome.within_target, reply=outcome.reply)
 
     check_postable(mention, text, capabilities)
     mention, reply = await _prepare(ctx, mention_id, who, text)
     source = ctx.source(mention.source)
+    assert source is not None and reply.idempotency_key  # capabilities_for found the source; _prepare set the key
     connector = build_connector(source.connector_settings(ctx.config.brand.own_accounts), client)
     request = ReplyRequest(in_reply_to=mention.external_id, text=text, idempotency_key=reply.idempotency_key,
-                           in_reply_to_url=mention.url, raw=mention.raw or {})
+                           raw=mention.raw or {})
     return await _post_and_settle(ctx, connector, request, capabilities, mention, reply, who)
 
 
@@ -143,18 +146,23 @@ async def _post(connector, request: ReplyRequest, capabilities: Capabilities):
 
 async def _post_and_settle(ctx: AppContext, connector, request: ReplyRequest, capabilities: Capabilities,
                            mention: Mention, reply: Reply, who: Principal) -> SendResult:
+    mention_id, reply_id = mention.id, reply.id
+    assert mention_id is not None and reply_id is not None  # both stored by _prepare
     try:
         posted = await _post(connector, request, capabilities)
     except ReplyUnknown as exc:
-        return await _settle(ctx, mention.id, reply.id, who, state="unknown", error=exc.reason)
+        settled = await _settle(ctx, mention_id, reply_id, who, state="unknown", error=exc.reason)
     except ReplyNotAllowed as exc:
-        await _settle(ctx, mention.id, reply.id, who, state="failed", error=exc.reason)
+        await _settle(ctx, mention_id, reply_id, who, state="failed", error=exc.reason)
         raise Invalid(exc.reason) from None
     except (ConnectorError, httpx.HTTPError) as exc:
         reason = exc.reason if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
-        await _settle(ctx, mention.id, reply.id, who, state="failed", error=reason)
+        await _settle(ctx, mention_id, reply_id, who, state="failed", error=reason)
         advice = ("Sending again is safe: it will not post twice." if capabilities.has_idempotency_key
                   else "Check the channel before sending again.")
         raise ChannelFailed(f"posting to {mention.channel} failed: {reason}. {advice}") from None
-    return await _settle(ctx, mention.id, reply.id, who, state="posted", remote_id=posted.external_id,
-                         remote_url=posted.url)
+    else:
+        settled = await _settle(ctx, mention_id, reply_id, who, state="posted", remote_id=posted.external_id,
+                                remote_url=posted.url)
+    assert settled is not None  # only a failed reply settles to None
+    return settled

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,7 +103,7 @@ def detail_text(detail: dict[str, Any]) -> str:
 
 
 def _row(entry: AuditEntry, zone: ZoneInfo) -> list[Any]:
-    return [entry.id, entry.at.astimezone(zone).isoformat(), entry.at.astimezone(timezone.utc).isoformat(),
+    return [entry.id, entry.at.astimezone(zone).isoformat(), entry.at.astimezone(UTC).isoformat(),
             entry.actor, entry.action, entry.mention_id, detail_text(entry.detail)]
 
 

@@ -53,7 +53,7 @@ class Counts:
     def items(self) -> int:
         return sum(asdict(self).values())
 
-    def add(self, other: "Counts") -> None:
+    def add(self, other: Counts) -> None:
         for name, value in asdict(other).items():
             setattr(self, name, getattr(self, name) + value)
 

@@ -4,5 +4,15 @@ from app.reports.grouping import GROUP_BYS
 from app.reports.period import Period, PeriodError, parse_period
 from app.reports.report import Report, ReportFilters, sla_report, sla_reports
 
-__all__ = ["Figures", "GROUP_BYS", "Period", "PeriodError", "Report", "ReportFilters", "nearest_rank",
-           "parse_period", "sla_report", "sla_reports"]
+__all__ = [
+           "GROUP_BYS",
+           "Figures",
+           "Period",
+           "PeriodError",
+           "Report",
+           "ReportFilters",
+           "nearest_rank",
+           "parse_period",
+           "sla_report",
+           "sla_reports",
+]

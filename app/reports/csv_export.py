@@ -6,7 +6,7 @@ spreadsheet would run as a formula; numbers are written as numbers.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,7 +59,7 @@ def mention_row(m: Mention, now: datetime, zone: ZoneInfo) -> list[Any]:
     for name in TIMESTAMPS:
         value = getattr(m, name)
         stamps += [value.astimezone(zone).isoformat() if value else None,
-                   value.astimezone(timezone.utc).isoformat() if value else None]
+                   value.astimezone(UTC).isoformat() if value else None]
     return [m.id, m.channel, m.source, m.external_id, m.author, m.category, m.language, m.backfill, m.status,
             sla_outcome(m, now), m.first_response_seconds, m.within_target, m.answered_by, m.dismiss_reason,
             *stamps, m.url]

@@ -19,7 +19,8 @@ async def reports_view(session: AsyncSession, period: Period, now: datetime, fil
     by_day, by_cell = reports["day"], reports["weekday_hour"]
     by_responder, by_channel = reports["responder"], reports["channel"]
     return {
-        "overall": by_day.overall, "repeat_by_category": sorted(by_day.repeat_by_category.items(), key=lambda kv: sort_key(kv[0])),
+        "overall": by_day.overall,
+        "repeat_by_category": sorted(by_day.repeat_by_category.items(), key=lambda kv: sort_key(kv[0])),
         "line": charts.line_chart(period.days(), dict(by_day.groups)),
         "histogram": charts.histogram(by_day.overall.response_times, target_seconds),
         "heat": charts.heat_map(dict(by_cell.groups)),

@@ -6,7 +6,7 @@ without an offset is the team's wall-clock time. The range is half-open: [since,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_DAYS = 7
@@ -43,7 +43,7 @@ class Period:
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     # No DST change in any zone happens at midnight in a way that skips 00:00 in Europe; where
     # it does (a few zones), zoneinfo maps the gap forward, which is still the start of the day.
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def _parse(value: str, zone: ZoneInfo, *, end: bool) -> datetime:
@@ -57,13 +57,14 @@ def _parse(value: str, zone: ZoneInfo, *, end: bool) -> datetime:
         raise PeriodError(f"{text!r} is not an ISO date (2026-10-25) or date and time (2026-10-25T14:00)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def parse_period(since: str | None, until: str | None, tz: str, now: datetime) -> Period:
     """The period asked for; by default the last 7 local days including today."""
     zone = ZoneInfo(tz)
-    end = _parse(until, zone, end=True) if until else local_midnight(now.astimezone(zone).date() + timedelta(days=1), zone)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    end = _parse(until, zone, end=True) if until else local_midnight(tomorrow, zone)
     if since:
         start = _parse(since, zone, end=False)
     else:

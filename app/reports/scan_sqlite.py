@@ -32,10 +32,10 @@ _TIMED_MASK = bytes(1 if chr(i) in TIMED else 0 for i in range(256))
 
 def _count_rows(found: Scan, keys: list, letters: str, seconds: list[int]) -> None:
     """Per-row keys, letters and (for timed answers, in the same order) seconds → tallies."""
-    for (key, letter), n in Counter(zip(keys, letters)).items():
+    for (key, letter), n in Counter(zip(keys, letters, strict=True)).items():
         found.group(key).letters[letter] += n
     by_key: defaultdict[Any, list[int]] = defaultdict(list)
-    for key, value in zip(compress(keys, letters.encode("ascii").translate(_TIMED_MASK)), seconds):
+    for key, value in zip(compress(keys, letters.encode("ascii").translate(_TIMED_MASK)), seconds, strict=False):
         by_key[key].append(value)
     for key, values in by_key.items():
         found.add_seconds(key, values)
@@ -66,7 +66,7 @@ async def scan(session: AsyncSession, conds: list, now: datetime, columns: list 
             continue
         found.repeats.update(repeat_categories)
         if per_row_key:
-            _count_rows(found, list(zip(*row_keys)), letters, seconds)
+            _count_rows(found, list(zip(*row_keys, strict=True)), letters, seconds)
         else:
             found.group(ranges[index].key).letters.update(letters)
             found.add_seconds(ranges[index].key, seconds)

@@ -7,7 +7,7 @@ already grouped by the columns it depends on), and both databases feed the same 
 figures are defined once, in OUTCOMES.
 
 Repeat contacts (the author wrote to us in the same channel within the 7 days before) are
-decided once, at ingest (`app/ingest.py`, REPEAT_WINDOW), and stored as the urgency reason
+decided once, at ingest (`app/intake/store.py`, REPEAT_WINDOW), and stored as the urgency reason
 "repeat"; testing that flag keeps the report one pass instead of a window over the table.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Outcome:
 ANSWERED = {"w": Outcome(replied=True, within_target=True, timed=True), "l": Outcome(replied=True, timed=True),
             "v": Outcome(replied=True, within_target=True), "m": Outcome(replied=True)}
 WAITING = {"b": Outcome(open=True, breached=True), "o": Outcome(open=True), "r": Outcome()}  # r: author deleted it
-DISMISSED = {reason: letter for reason, letter in zip(DISMISS_REASONS, "sndyc")}
+DISMISSED = dict(zip(DISMISS_REASONS, "sndyc", strict=True))
 OUTCOMES = {**ANSWERED, **WAITING, **{letter: Outcome(dismissed=r) for r, letter in DISMISSED.items()},
             "x": Outcome(dismissed=""), "z": Outcome()}  # z: a status no report knows
 TIMED = frozenset(x for letter, o in OUTCOMES.items() if o.timed for x in (letter, letter.upper()))

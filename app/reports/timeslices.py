@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.reports.period import Period, local_midnight
@@ -37,9 +37,9 @@ def offset_changes(period: Period) -> list[tuple[datetime, int]]:
             low, high = int(day.timestamp()), int(nxt.timestamp())  # bisect to the second of change
             while high - low > 1:
                 middle = (low + high) // 2
-                at = datetime.fromtimestamp(middle, timezone.utc)
+                at = datetime.fromtimestamp(middle, UTC)
                 low, high = (middle, high) if offset(at) == offset(day) else (low, middle)
-            changed_at = datetime.fromtimestamp(high, timezone.utc)
+            changed_at = datetime.fromtimestamp(high, UTC)
             changes.append((changed_at, offset(changed_at)))
         day = nxt
     return changes

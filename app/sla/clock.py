@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,7 +44,7 @@ class OpeningHours:
     def __post_init__(self) -> None:
         if len(self.days) != 7:
             raise ValueError(f"opening hours need 7 weekdays, got {len(self.days)}")
-        for key, intervals in zip(DAY_KEYS, self.days):
+        for key, intervals in zip(DAY_KEYS, self.days, strict=True):
             _check_intervals(key, intervals)
 
     @classmethod
@@ -161,7 +161,7 @@ def _utc(name: str, value: datetime) -> datetime:
         raise ValueError(f"{name} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _wall_clock_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -171,17 +171,17 @@ def _wall_clock_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     the moment the clocks jump, since that is when the wall clock first reaches it.
     """
     wall = datetime.combine(day, at)
-    instant = wall.replace(tzinfo=zone).astimezone(timezone.utc)
+    instant = wall.replace(tzinfo=zone).astimezone(UTC)
     if instant.astimezone(zone).replace(tzinfo=None) == wall:
         return instant
     # In the gap: fold=0 and fold=1 straddle the jump; bisect to the second it happens.
-    other = wall.replace(tzinfo=zone, fold=1).astimezone(timezone.utc)
+    other = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
     low, high = sorted((int(instant.timestamp()), int(other.timestamp())))
     while high - low > 1:
         middle = (low + high) // 2
         shown = datetime.fromtimestamp(middle, zone).replace(tzinfo=None)
         low, high = (low, middle) if shown >= wall else (middle, high)
-    return datetime.fromtimestamp(high, timezone.utc)
+    return datetime.fromtimestamp(high, UTC)
 
 
 def _open_intervals_on(day: date, policy: SlaPolicy) -> list[tuple[datetime, datetime]]:

@@ -34,12 +34,12 @@ async def _principal(request: Request, ctx: AppContext) -> Principal | None:
     async with ctx.db.read() as session:
         if header.lower().startswith("bearer "):
             principal, stale = await tokens.lookup(session, header[7:].strip(), now)
-            if principal and stale:
+            if principal and stale and principal.token_id is not None:
                 async with ctx.db.write() as wsession:
                     await tokens.touch_token(wsession, principal.token_id, now)
         elif cookie := request.cookies.get(sessions.SESSION_COOKIE):
             principal, stale = await sessions.principal_from_session(session, cookie, now)
-            if principal and stale:
+            if principal and stale and principal.session_hash:
                 async with ctx.db.write() as wsession:
                     await sessions.touch_session(wsession, principal.session_hash, now)
     request.state.principal = principal
@@ -54,7 +54,8 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
     submitted = request.headers.get(CSRF_HEADER)
     if submitted is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
-        submitted = (await request.form()).get("csrf_token")
+        field = (await request.form()).get("csrf_token")
+        submitted = field if isinstance(field, str) else None  # a file upload is no token
     if not sessions.csrf_ok(principal, submitted):
         raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
 

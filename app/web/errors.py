@@ -4,6 +4,7 @@ pages that need a login redirect to it; other HTTP errors do the same split (JSO
 API, a page for people), except 401, which only API credentials raise."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -25,7 +26,7 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None):
+def error_page(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None):
     """The error page, in the signed-in user's language, else the browser's."""
     principal = getattr(request.state, "principal", None)
     i18n.set_language(i18n.choose_language(principal.user.language if principal else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from app.accounts import revocation
 from app.accounts.principal import Principal
@@ -38,7 +39,7 @@ class EventHub:
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._listener = None if db.sqlite else Listener(db.url, NOTIFY_CHANNEL, self.wake)
-        self._unhook = None
+        self._unhook: Callable[[], None] | None = None
 
     async def start(self) -> None:
         self.last_id = await latest_event_id(self.db)

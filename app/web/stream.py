@@ -25,8 +25,8 @@ def _last_event_id(request: Request) -> int | None:
 async def _stream(request: Request, subscription: Subscription) -> AsyncIterator[str]:
     try:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
-        for event in await subscription.backlog():
-            yield event.sse()
+        for earlier in await subscription.backlog():
+            yield earlier.sse()
         while True:
             try:
                 event = await asyncio.wait_for(subscription.next(), HEARTBEAT_SECONDS)

@@ -22,8 +22,7 @@ from app.core.models import AuditEntry, AuthSession, User
 from app.main import create_app
 from tests.support.accounts import login, serve_process
 from tests.support.app import add_user, free_port, make_config, write_config
-from tests.support.browser import assert_accessible, browser  # noqa: F401  (the browser fixture)
-from tests.support.browser import shots
+from tests.support.browser import assert_accessible, browser, shots  # noqa: F401  (the browser fixture)
 from tests.support.connectors.conformance import serve, served
 from tests.support.fake_oidc import CLIENT_SECRET, FakeIdentityProvider, new_key, s256
 from tests.support.sso import SECRET_ENV, code_from_provider, oidc_toml, walk
@@ -145,7 +144,7 @@ async def test_no_mapped_role_refuses_a_first_sign_in_in_the_browsers_language(s
     assert await users_by_name(sso.ctx) == {}
 
 
-@pytest.mark.parametrize("changes, why", [
+@pytest.mark.parametrize(("changes", "why"), [
     ({"aud": "another-app"}, "a wrong audience"),
     ({"exp": int(time.time()) - 600, "iat": int(time.time()) - 900}, "an expired token"),
     ({"iss": "https://idp.example.org"}, "another issuer"),
@@ -301,7 +300,7 @@ async def test_without_oidc_the_routes_are_not_found_and_the_page_has_no_button(
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("locale, button, refusal", [
+@pytest.mark.parametrize(("locale", "button", "refusal"), [
     ("en-GB", "Sign in with Keycloak", "gives you no role"),
     ("nl-NL", "Inloggen met Keycloak", "geeft u geen rol"),
 ])

@@ -36,7 +36,7 @@ def test_the_oidc_table_loads_with_its_defaults(tmp_path):
     assert load_config(write(tmp_path, "")).auth.oidc is None
 
 
-@pytest.mark.parametrize("extra, expected", [
+@pytest.mark.parametrize(("extra", "expected"), [
     ('scopes = ["profile"]\n', '[auth].oidc.scopes: must include "openid"'),
     ('allow_passwords = false\n', "[auth].oidc.allow_passwords: unknown key"),
 ])

@@ -30,20 +30,21 @@ def test_dedupe_keys_for_events_and_repeats():
 def test_dashboard_links_are_absolute():
     assert dashboard_link("https://webcare.example.org/", "/mentions/42") == "https://webcare.example.org/mentions/42"
     assert dashboard_link("https://example.org/webcare", "mentions/7") == "https://example.org/webcare/mentions/7"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be an http"):
         dashboard_link("javascript:alert(1)", "/x")
 
 
-@pytest.mark.parametrize("change", [
-    {"created_at": datetime(2026, 11, 23, 14, 0)},         # naive
-    {"kind": "page"}, {"dedupe_key": ""}, {"link": "javascript:alert(1)"}, {"link": "/relative"},
+@pytest.mark.parametrize(("change", "message"), [
+    ({"created_at": datetime(2026, 11, 23, 14, 0)}, "timezone-aware"),  # naive
+    ({"kind": "page"}, "unknown alert kind"), ({"dedupe_key": ""}, "must not be empty"),
+    ({"link": "javascript:alert(1)"}, "absolute http"), ({"link": "/relative"}, "absolute http"),
 ])
-def test_invalid_alerts_are_refused(change):
+def test_invalid_alerts_are_refused(change, message):
     fields = {"kind": "test", "dedupe_key": "test:1", "title": "t", "summary": "s", "link": None, "created_at": NOW}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         Alert(**{**fields, **change})
 
 
 def test_empty_group_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one alert"):
         AlertGroup([])

@@ -24,7 +24,8 @@ def test_slack_escapes_control_characters_and_tokens():
 def test_markdown_escapes_links_and_emphasis_but_keeps_ordinary_punctuation():
     assert neutralise.markdown("[click](http://evil) *b* _i_ ~s~ `c` ||sp||") == \
         r"\[click\]\(http://evil\) \*b\* \_i\_ \~s\~ \`c\` \|\|sp\|\|"
-    assert neutralise.markdown("# kop\n- punt\n1. een\nprijs 1.50, a-b") == "\\# kop\n\\- punt\n1\\. een\nprijs 1.50, a-b"
+    assert (neutralise.markdown("# kop\n- punt\n1. een\nprijs 1.50, a-b")
+            == "\\# kop\n\\- punt\n1\\. een\nprijs 1.50, a-b")
     assert neutralise.markdown("<@&123>") == f"\\<{ZWSP}@&123\\>"     # the role ping needs its <
 
 

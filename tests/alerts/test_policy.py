@@ -50,7 +50,7 @@ def test_the_window_counts_from_the_first_alert_of_a_group_and_is_half_open():
 
 
 def test_group_burst_rejects_a_zero_ceiling():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 1"):
         group_burst([breach()], max_per_message=0)
 
 
@@ -88,7 +88,7 @@ def test_quiet_hours_end_is_the_next_local_end_even_across_dst():
 
 @pytest.mark.parametrize("text", ["22-07", "25:00-07:00", "22:00-07:61", ""])
 def test_bad_quiet_hours_are_refused(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="quiet hours"):
         QuietHours.parse(text, AMS)
 
 

@@ -122,7 +122,7 @@ def test_registry_and_config_errors():
     with pytest.raises(ValueError, match="unknown alert sink kind"):
         create_sink("pager")
     for secret in ("not-a-secret", "whsec_!!!", "whsec_c2hvcnQ="):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="secret"):
             create_sink("webhook", secret=secret)
     assert "whsec" not in repr(create_sink("webhook", secret="whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"))
 

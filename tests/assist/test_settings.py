@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.config import ConfigError, load_config
-from app.core.secrets import missing_environment
-from app.core.secrets import configured_secrets
+from app.core.secrets import configured_secrets, missing_environment
 from tests.support.app import write_config
 
 ASSIST = """

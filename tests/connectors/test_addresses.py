@@ -17,7 +17,7 @@ from tests.support.outbound import CheckedAs, answer, fake_dns, hostile
 HINT = "allow_private_networks = true"
 
 
-@pytest.mark.parametrize("address, reason", [
+@pytest.mark.parametrize(("address", "reason"), [
     ("127.0.0.1", "a loopback address"), ("127.53.0.1", "a loopback address"), ("::1", "a loopback address"),
     ("10.1.2.3", "a private address"), ("172.16.5.4", "a private address"), ("192.168.0.10", "a private address"),
     ("169.254.169.254", "a cloud metadata address"), ("fd00:ec2::254", "a cloud metadata address"),
@@ -38,7 +38,7 @@ def test_public_addresses_pass(address):
     assert address_problem(ipaddress.ip_address(address)) is None
 
 
-@pytest.mark.parametrize("url, expected", [
+@pytest.mark.parametrize(("url", "expected"), [
     ("http://127.0.0.1:8080/feed", "127.0.0.1 is a loopback address"),
     ("http://2130706433/", "2130706433 is a loopback address"),   # 127.0.0.1 as one number
     ("http://0x7f.1/", "0x7f.1 is a loopback address"),
@@ -112,13 +112,15 @@ async def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
 
 @pytest.mark.asyncio
 async def test_a_redirect_to_a_private_address_is_refused_at_that_hop():
-    async with hostile(answer(200, b"internal")) as inside:
-        async with hostile(answer(302, Location=inside.url + "/admin")) as outside:
-            port = outside.url.rsplit(":", 1)[1]
-            async with httpx.AsyncClient(transport=GuardedTransport(CheckedAs("feed.example.net"))) as client:
-                with pytest.raises(NotAllowed, match="RSS feed: refused to connect to 127.0.0.1"):
-                    await send(client, "GET", f"http://feed.example.net:{port}/feed.xml", channel="RSS feed",
-                               redirects=3)
+    async with (
+        hostile(answer(200, b"internal")) as inside,
+        hostile(answer(302, Location=inside.url + "/admin")) as outside,
+    ):
+        port = outside.url.rsplit(":", 1)[1]
+        async with httpx.AsyncClient(transport=GuardedTransport(CheckedAs("feed.example.net"))) as client:
+            with pytest.raises(NotAllowed, match=r"RSS feed: refused to connect to 127.0.0.1"):
+                await send(client, "GET", f"http://feed.example.net:{port}/feed.xml", channel="RSS feed",
+                           redirects=3)
     assert len(outside.heads) == 1 and inside.heads == []
 
 

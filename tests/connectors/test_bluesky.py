@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -53,7 +53,7 @@ class TestBlueskyVerify(VerifyConformance):
 
 
 def day_ago() -> datetime:
-    return datetime.now(timezone.utc) - timedelta(days=1)
+    return datetime.now(UTC) - timedelta(days=1)
 
 
 def calls(fake: FakeBluesky, nsid: str) -> list[dict]:
@@ -67,7 +67,7 @@ def test_config_defaults_to_the_bluesky_entryway() -> None:
     assert config.base_url == DEFAULT_BASE_URL and config.identifier == "Acme.bsky.social"
 
 
-@pytest.mark.parametrize("overrides, message", [
+@pytest.mark.parametrize(("overrides", "message"), [
     ({"identifier": None}, "identifier"),
     ({"app_password": ""}, "app_password"),
     ({"query": None, "notifications": False}, "query or notifications"),
@@ -91,8 +91,8 @@ def test_record_key_is_a_deterministic_tid_in_the_past() -> None:
     assert record_key("reply-1") == record_key("reply-1")
     for key in keys:
         assert TID_SYNTAX.match(key), key
-        moment = datetime.fromtimestamp(decode_tid_micros(key) / 1e6, timezone.utc)
-        assert datetime(2023, 1, 1, tzinfo=timezone.utc) <= moment < datetime.now(timezone.utc)
+        moment = datetime.fromtimestamp(decode_tid_micros(key) / 1e6, UTC)
+        assert datetime(2023, 1, 1, tzinfo=UTC) <= moment < datetime.now(UTC)
 
 
 # --- search -----------------------------------------------------------------------------------------------

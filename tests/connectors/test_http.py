@@ -1,7 +1,7 @@
 """connectors/http.py: status mapping, every channel's rate-limit headers, transport failures."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -22,7 +22,7 @@ from connectors.http import (
     send,
 )
 
-NOW = datetime(2026, 3, 2, 14, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 14, 0, 0, tzinfo=UTC)
 IN_5_MIN = NOW + timedelta(minutes=5)
 
 

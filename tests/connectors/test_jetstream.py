@@ -5,7 +5,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -91,7 +91,7 @@ def test_config_defaults_and_base_url_forms() -> None:
     assert config.own_dids == {BRAND_DID}  # handles cannot match: Jetstream names DIDs only
 
 
-@pytest.mark.parametrize("overrides, message", [
+@pytest.mark.parametrize(("overrides", "message"), [
     ({"query": None, "own_accounts": ["acme.bsky.social"]}, "needs a query"),
     ({"wanted_dids": ["acme.bsky.social"]}, "must be DIDs"),
     ({"base_url": "ftp://js.example.org"}, "wss://"),
@@ -141,7 +141,7 @@ async def test_keeps_whole_word_matches_of_the_query_only(fake, connector) -> No
     assert (mention.author, mention.text, mention.language) == (CUSTOMER, "Storing bij ACME al de hele ochtend", "nl")
     assert mention.posted_at == parse_timestamp(hit["record"]["createdAt"])
     # A client clock ahead of time: posted when Jetstream saw it, not in the future.
-    assert by_id(mentions)[tag["uri"]].posted_at == datetime.fromtimestamp(tag["time_us"] / 1e6, timezone.utc)
+    assert by_id(mentions)[tag["uri"]].posted_at == datetime.fromtimestamp(tag["time_us"] / 1e6, UTC)
     assert not mention.outbound and mention.raw["cid"] == hit["cid"]
     assert cursor["time_us"] == fake.log[-1].time_us  # events we do not keep move the cursor too
 
@@ -184,8 +184,8 @@ async def test_edits_reach_posts_passed_on_even_without_the_keyword(fake, connec
     assert set(found) == {post["uri"], late["uri"]}
     edit = found[post["uri"]]
     assert edit.text == "levert niet (toch binnen)" and edit.posted_at == by_id(first)[post["uri"]].posted_at
-    assert edit.edited_at == datetime.fromtimestamp(edited_post["time_us"] / 1e6, timezone.utc)
-    assert found[late["uri"]].edited_at == datetime.fromtimestamp(late_edit["time_us"] / 1e6, timezone.utc)
+    assert edit.edited_at == datetime.fromtimestamp(edited_post["time_us"] / 1e6, UTC)
+    assert found[late["uri"]].edited_at == datetime.fromtimestamp(late_edit["time_us"] / 1e6, UTC)
     again, _, _ = await fetch_all(connector, cursor)
     assert again == []  # the last event (an edit) is not handed out twice
 
@@ -291,7 +291,7 @@ async def test_stops_once_caught_up_with_the_live_tail(fake, make_connector) -> 
     task = asyncio.create_task(connector.fetch(None))
     while not fake.requests:
         await asyncio.sleep(0.01)
-    fake.clock = datetime.now(timezone.utc)  # the live edge
+    fake.clock = datetime.now(UTC)  # the live edge
     live = fake.create(CUSTOMER, "acme nu")
     result = await asyncio.wait_for(task, 3)  # well before the idle wait
     assert live["uri"] in ids(result.mentions) and not result.more
@@ -301,7 +301,7 @@ async def test_stops_once_caught_up_with_the_live_tail(fake, make_connector) -> 
 
 @pytest.fixture
 def runner_for(ctx, fake, client):
-    ctx.clock = Clock(datetime.now(timezone.utc))
+    ctx.clock = Clock(datetime.now(UTC))
 
     def make() -> SourceRunner:
         config = SourceConfig(name="firehose", kind="jetstream", base_url=fake.base_url, query=QUERY)
@@ -332,7 +332,7 @@ async def test_edit_and_delete_reach_the_stored_mentions(ctx, fake, runner_for) 
     assert set(rows) == {keep["uri"], gone["uri"], ours["uri"]}
     assert {m.channel for m in rows.values()} == {"bluesky"}
     assert rows[keep["uri"]].text == "acme pakket kwijt — toch gevonden"
-    assert rows[keep["uri"]].edited_at == datetime.fromtimestamp(edit["time_us"] / 1e6, timezone.utc)
+    assert rows[keep["uri"]].edited_at == datetime.fromtimestamp(edit["time_us"] / 1e6, UTC)
     assert rows[gone["uri"]].removed and not rows[keep["uri"]].removed
     assert rows[ours["uri"]].direction == "outbound"
     assert rows[keep["uri"]].status == "answered"  # our reply in the Bluesky app closed it
@@ -365,7 +365,7 @@ async def test_a_crash_before_commit_refetches_the_batch_once(ctx, fake, runner_
 async def test_the_app_clients_address_policy_holds_for_the_websocket_too(fake):
     fake.create(CUSTOMER, "acme app kapot")
     async with OutboundClient() as strict:
-        with pytest.raises(NotAllowed, match="Jetstream: refused to connect to 127.0.0.1: a loopback address"):
+        with pytest.raises(NotAllowed, match=r"Jetstream: refused to connect to 127.0.0.1: a loopback address"):
             await JetstreamConnector(source(fake.base_url), strict, limits=FAST).fetch(None)
     assert fake.requests == []
     async with OutboundClient(allow_private_networks=True) as allowing:

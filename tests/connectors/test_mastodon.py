@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -53,7 +53,7 @@ def test_config_normalises_hashtags_and_base_url() -> None:
     assert config.base_url == "https://social.example"
 
 
-@pytest.mark.parametrize("overrides, message", [
+@pytest.mark.parametrize(("overrides", "message"), [
     ({"base_url": None}, "base_url"),
     ({"base_url": "social.example"}, "base_url"),
     ({"hashtags": [], "notifications": False}, "at least one"),
@@ -67,7 +67,7 @@ def test_config_rejects_unusable_sources(overrides, message) -> None:
 
 def test_ids_order_by_value_not_by_string() -> None:
     assert id_order("99") < id_order("100")
-    assert int(snowflake_for(datetime(2024, 1, 1, tzinfo=timezone.utc))) >> 16 == 1704067200000
+    assert int(snowflake_for(datetime(2024, 1, 1, tzinfo=UTC))) >> 16 == 1704067200000
 
 
 # --- fetching ---------------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def test_ids_order_by_value_not_by_string() -> None:
 @pytest.mark.asyncio
 async def test_backfill_pages_forward_from_since_across_pages(fake, connector) -> None:
     posted = fake.add_posts(90)
-    mentions, cursor, _ = await fetch_all(connector, None, since=datetime.now(timezone.utc) - timedelta(days=1))
+    mentions, cursor, _ = await fetch_all(connector, None, since=datetime.now(UTC) - timedelta(days=1))
     assert ids(mentions) == set(posted)
     tag_pages = [query for _, path, query in fake.requests if path == f"/api/v1/timelines/tag/{TAG}"]
     assert len(tag_pages) == 3  # 40 + 40 + 10: a short page says there is no more
@@ -86,7 +86,7 @@ async def test_backfill_pages_forward_from_since_across_pages(fake, connector) -
 
 @pytest.mark.asyncio
 async def test_since_drops_older_posts_on_the_first_page(fake, connector) -> None:
-    [old] = fake.add_posts(1)
+    [_old] = fake.add_posts(1)
     fake.clock += timedelta(hours=1)
     [new] = fake.add_posts(1)
     mentions, _, _ = await fetch_all(connector, None, since=fake.clock - timedelta(minutes=5))
@@ -265,7 +265,7 @@ async def test_never_replies_publicly_to_private_posts(fake, connector, visibili
     assert fake.posts_by(fake.brand) == []
 
 
-@pytest.mark.parametrize("text, expected", [
+@pytest.mark.parametrize(("text", "expected"), [
     ("Sorry!", f"@anna@{HOST} Sorry!"),
     ("@anna sorry!", "@anna sorry!"),
     (f"Hoi @Anna@{HOST.upper()}!", f"Hoi @Anna@{HOST.upper()}!"),

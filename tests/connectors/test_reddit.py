@@ -1,7 +1,7 @@
 """The Reddit connector against a fake Reddit on a real port."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -36,7 +36,7 @@ class Clock:
     """Starts at the real time: Reddit's reset header counts seconds from now."""
 
     def __init__(self) -> None:
-        self.value = datetime.now(timezone.utc)
+        self.value = datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.value
@@ -174,7 +174,7 @@ async def test_search_and_subreddit_comments(connector, fake):
     assert by_id[post].text == "Acme bezorging\n\nWaar is **mijn** pakket?\n\nAl [een week](https://x.example)."
     assert by_id[reply].in_reply_to == post
     assert by_id[reply].text == "Bij mij ook & nog steeds niks van Acme" and by_id[reply].html is None
-    assert by_id[post].posted_at == datetime.fromtimestamp(fake.find(post)["created_utc"], timezone.utc)
+    assert by_id[post].posted_at == datetime.fromtimestamp(fake.find(post)["created_utc"], UTC)
     [search] = listing_calls(fake, "/search")
     assert search["sort"] == "new" and search["restrict_sr"] == "on" and search["raw_json"] == "1"
     assert elsewhere not in by_id
@@ -210,7 +210,7 @@ async def test_edited_deleted_and_removed(connector, fake):
     gone = fake.comment("[deleted]", parent=post, author="[deleted]")
     removed = fake.comment("[removed]", parent=post)
     mentions = {m.external_id: m for m in (await connector.fetch(None)).mentions}
-    assert mentions[post].edited_at == datetime.fromtimestamp(T0 + 600, timezone.utc)
+    assert mentions[post].edited_at == datetime.fromtimestamp(T0 + 600, UTC)
     assert not mentions[post].deleted
     assert mentions[gone].deleted and mentions[removed].deleted
 
@@ -248,7 +248,7 @@ async def test_a_parent_outside_the_listing_is_looked_up_once(connector, fake):
     ours = fake.comment("Stuur ons een DM ^AB", parent=post, author=BRAND, created=T0 + 60)
     answer = fake.comment("Gedaan!", parent=ours, created=T0 + 7200)
     unrelated = fake.comment("Hoe laat is het?", parent=post, created=T0 + 7260)
-    since = datetime.fromtimestamp(T0 + 3600, timezone.utc)  # the brand's comment is older
+    since = datetime.fromtimestamp(T0 + 3600, UTC)  # the brand's comment is older
     result = await connector.fetch(None, since=since)
     assert comment_ids(result) == {answer}
     assert [call["id"] for call in listing_calls(fake, "/api/info")] == [f"{ours}"]
@@ -307,7 +307,7 @@ async def test_an_answer_that_is_not_a_listing_is_temporary(connector, fake):
 @pytest.mark.asyncio
 async def test_first_poll_pages_back_to_the_backfill_bound(connector, fake):
     posts = [fake.post(f"acme {i}", created=T0 + i * 60) for i in range(250)]
-    since = datetime.fromtimestamp(T0 + 30 * 60, timezone.utc)
+    since = datetime.fromtimestamp(T0 + 30 * 60, UTC)
     result = await connector.fetch(None, since=since)
     assert {m.external_id for m in result.mentions} == set(posts[30:])
     assert len(listing_calls(fake, "/search")) == 3
@@ -316,7 +316,7 @@ async def test_first_poll_pages_back_to_the_backfill_bound(connector, fake):
 @pytest.mark.asyncio
 async def test_next_poll_reads_the_first_page_with_overlap_only(connector, fake):
     old = [fake.post(f"acme {i}", created=T0 + i * 60) for i in range(150)]
-    cursor = (await connector.fetch(None, since=datetime.fromtimestamp(T0, timezone.utc))).cursor
+    cursor = (await connector.fetch(None, since=datetime.fromtimestamp(T0, UTC))).cursor
     assert cursor["search"] == {"fullname": old[-1], "created_utc": float(T0 + 149 * 60)}
     new = [fake.post(f"acme nieuw {i}", created=T0 + 149 * 60 + (i + 1) * 60) for i in range(3)]
     before = len(listing_calls(fake, "/search"))

@@ -2,7 +2,7 @@
 covers 401, 429 (Retry-After), 500 and timeouts; the tests below cover what is RSS's own."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -23,7 +23,7 @@ from tests.support.connectors.fake_rss import (
 )
 from tests.support.outbound import bomb, hostile
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)  # fixed for the run: undated entries get it
+NOW = datetime.now(UTC).replace(microsecond=0)  # fixed for the run: undated entries get it
 
 
 @pytest_asyncio.fixture
@@ -79,7 +79,7 @@ async def test_first_fetch_reads_every_entry(connector, fake):
     result = await connector.fetch(None)
     first, second = result.mentions
     assert (first.external_id, second.external_id) == ("forum-1", "forum-2")
-    assert first.posted_at == datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+    assert first.posted_at == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
     assert first.url == "https://forum.example.nl/t/1"
     assert first.language == "nl-nl"
     assert result.skipped == 0
@@ -150,7 +150,7 @@ async def test_seen_ids_are_bounded(connector, fake):
 
 @pytest.mark.asyncio
 async def test_backfill_bound_skips_older_entries_for_good(connector, fake):
-    result = await connector.fetch(None, since=datetime(2026, 11, 22, 9, 15, tzinfo=timezone.utc))
+    result = await connector.fetch(None, since=datetime(2026, 11, 22, 9, 15, tzinfo=UTC))
     assert [m.external_id for m in result.mentions] == ["forum-2"]
     fake.publish(RSS_TWO_ITEMS.replace(b"<channel>", b"<channel><!-- v2 -->"))
     assert (await connector.fetch(result.cursor)).mentions == []  # later polls have no `since`
@@ -174,7 +174,7 @@ async def test_google_alerts_links_are_unwrapped(connector, fake):
     assert "onerror" not in mention.html
 
 
-@pytest.mark.parametrize("link, expected", [
+@pytest.mark.parametrize(("link", "expected"), [
     ("https://www.google.com/url?rct=j&sa=t&url=https://a.example/x%3Fy%3D1&ct=ga", "https://a.example/x?y=1"),
     ("https://www.google.nl/url?q=https://b.example/&sa=U", "https://b.example/"),
     ("https://www.google.com/url?url=javascript:alert(1)", "https://www.google.com/url?url=javascript:alert(1)"),
@@ -221,7 +221,7 @@ async def test_follows_at_most_three_redirects(make_connector, fake):
 @pytest.mark.asyncio
 async def test_a_feed_on_a_private_address_is_refused_before_anything_is_sent(fake):
     async with OutboundClient() as strict:
-        with pytest.raises(NotAllowed, match="refused to connect to 127.0.0.1"):
+        with pytest.raises(NotAllowed, match=r"refused to connect to 127.0.0.1"):
             await RssConnector({"name": "forum", "kind": "rss", "url": fake.base_url + "/old-feed"}, strict).fetch(None)
     assert fake.requests == []
 

@@ -7,7 +7,7 @@ import pytest
 from connectors.textlength import GRAPHEMES, X_URL_WEIGHT, X_WEIGHTED, same_text
 
 
-@pytest.mark.parametrize("text, weight", [
+@pytest.mark.parametrize(("text", "weight"), [
     ("Sorry voor het wachten!", 23),                                   # Latin: 1 each
     ("Ελληνικά Русский עברית", 22),                                    # U+0000–U+10FF: 1 each
     ("日本語", 6), ("한국어", 6), ("中文 ok", 7),                          # CJK, Hangul: 2 each
@@ -38,7 +38,7 @@ def test_cjk_reaches_the_limit_at_half_the_characters():
     assert X_WEIGHTED.length("谢" * 140) == 280 and X_WEIGHTED.length("谢" * 141) == 282
 
 
-@pytest.mark.parametrize("text, limit, fits", [
+@pytest.mark.parametrize(("text", "limit", "fits"), [
     ("abc日本", 4, 3),            # 日 would make 5
     ("abc日本", 5, 4),
     ("ab 👩‍👩‍👧‍👦 cd", 4, 3),       # the family emoji (7 code points) fits whole or not at all

@@ -85,13 +85,15 @@ async def test_a_request_lowers_or_lifts_its_own_cap():
 
 async def test_a_stream_that_opts_out_of_the_total_reads_on():
     # What a server-sent-events reader does: no total cap, it keeps what it needs per event.
-    async with hostile(endless()) as server, client() as http:
-        async with http.stream("GET", server.url, extensions={MAX_RESPONSE_BYTES: None}) as response:
-            read = 0
-            async for chunk in response.aiter_bytes():
-                read += len(chunk)
-                if read > 3 * DEFAULT_MAX_RESPONSE_BYTES:
-                    break
+    async with (
+        hostile(endless()) as server, client() as http,
+        http.stream("GET", server.url, extensions={MAX_RESPONSE_BYTES: None}) as response,
+    ):
+        read = 0
+        async for chunk in response.aiter_bytes():
+            read += len(chunk)
+            if read > 3 * DEFAULT_MAX_RESPONSE_BYTES:
+                break
     assert read > 3 * DEFAULT_MAX_RESPONSE_BYTES
 
 
@@ -100,7 +102,7 @@ def deflate(data: bytes, wbits: int) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
-@pytest.mark.parametrize("encoding, packed", [
+@pytest.mark.parametrize(("encoding", "packed"), [
     ("gzip", gzip.compress(b'{"ok": true}')),
     ("x-gzip", gzip.compress(b'{"ok": true}')),
     ("gzip", gzip.compress(b'{"ok":') + gzip.compress(b' true}')),     # two gzip members
@@ -134,7 +136,7 @@ async def test_the_client_follows_no_redirect():
 async def test_send_turns_the_refusals_into_connector_errors():
     async with hostile(endless()) as server:
         async with client() as http:
-            with pytest.raises(TooLarge, match="^Mastodon: the server sent more than 10 MB"):
+            with pytest.raises(TooLarge, match=r"^Mastodon: the server sent more than 10 MB"):
                 await send(http, "GET", server.url, channel="Mastodon")
             with pytest.raises(TooLarge, match="more than 64 KB"):
                 await send(http, "GET", server.url, channel="Mastodon", max_bytes=64 * 1024)
@@ -142,7 +144,7 @@ async def test_send_turns_the_refusals_into_connector_errors():
             with pytest.raises(LostAnswer, match="more than 10 MB"):
                 await send(http, "POST", server.url, channel="Reddit", unconfirmed=True)
         async with OutboundClient() as strict:
-            with pytest.raises(NotAllowed, match="^Mastodon: refused to connect to 127.0.0.1"):
+            with pytest.raises(NotAllowed, match=r"^Mastodon: refused to connect to 127.0.0.1"):
                 await send(strict, "GET", server.url, channel="Mastodon")
 
 
@@ -159,7 +161,7 @@ def hops() -> Handler:
 async def test_send_follows_redirects_only_as_far_as_asked():
     async with serving(hops()) as server, client() as http:
         assert (await send(http, "GET", server.url + "/hop/3", channel="RSS feed", redirects=3)).text == "hop0"
-        with pytest.raises(Redirected, match="RSS feed redirected more than 3 times to 127.0.0.1"):
+        with pytest.raises(Redirected, match=r"RSS feed redirected more than 3 times to 127.0.0.1"):
             await send(http, "GET", server.url + "/hop/4", channel="RSS feed", redirects=3)
         moved = await send(http, "GET", server.url + "/hop/1", channel="Mastodon")
         assert moved.status_code == 301

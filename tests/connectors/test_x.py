@@ -1,7 +1,7 @@
 """The X API v2 connector against a fake X on a real port."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -239,7 +239,7 @@ async def test_429_honours_the_epoch_reset(connector, fake):
                                {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(RESET_EPOCH)}))
     with pytest.raises(RateLimited) as caught:
         await connector.fetch(None)
-    assert caught.value.retry_at == datetime.fromtimestamp(RESET_EPOCH, timezone.utc)
+    assert caught.value.retry_at == datetime.fromtimestamp(RESET_EPOCH, UTC)
 
 
 @pytest.mark.asyncio
@@ -302,7 +302,7 @@ async def test_the_same_words_to_someone_else_must_be_reworded(connector, fake):
 async def test_a_refused_post_is_auth_failed(connector, fake):
     parent = fake.tweet("acme help")
     fake.faults.append(problem(403, "Forbidden", "You are not permitted to perform this action."))
-    with pytest.raises(AuthFailed, match="tweet.write"):
+    with pytest.raises(AuthFailed, match=r"tweet.write"):
         await connector.reply(reply_to(parent))
 
 

@@ -68,7 +68,7 @@ def test_trusted_proxies_decide_whom_the_server_believes_about_client_addresses(
     assert proxy_options(config) == {"proxy_headers": True, "forwarded_allow_ips": ["127.0.0.1", "10.0.0.0/8", "::1"]}
 
 
-@pytest.mark.parametrize("text, expected", [
+@pytest.mark.parametrize(("text", "expected"), [
     ("[sla]\ntarget_minute = 60\n", "[sla].target_minute: unknown key"),
     ("[sla]\ntarget_minutes = 30\nwarning_minutes = 45\n", "warning_minutes must be smaller"),
     ("[sla]\ntimezone = \"Mars/Olympus\"\n", "unknown timezone 'Mars/Olympus'"),
@@ -153,7 +153,7 @@ def test_serve_and_worker_refuse_to_start_without_the_secrets_the_config_names(t
 MASTODON = '[[sources]]\nname = "masto"\nkind = "mastodon"\nbase_url = "https://social.example"\n'
 
 
-@pytest.mark.parametrize("keys, expected", [
+@pytest.mark.parametrize(("keys", "expected"), [
     ('hashtag = ["acme"]\n',  # a typo: refused at load, the key named, the right ones listed
      "[[sources]] #1 (name = 'masto'): unknown key(s) hashtag for kind 'mastodon'; allowed: backfill_hours, "
      "base_url, down_after_minutes, enabled, exclude_terms, hashtags, intake_warn_seconds, interval_seconds, kind, "
@@ -173,7 +173,7 @@ def test_a_wrong_mastodon_key_stops_loading_naming_source_and_key(tmp_path, keys
     assert expected in str(err.value)
 
 
-@pytest.mark.parametrize("text, expected", [
+@pytest.mark.parametrize(("text", "expected"), [
     ('[[sources]]\nname = "x"\nkind = "x"\nbearer_token_env = "X_TOKEN"\n',
      "[[sources]] #1 (name = 'x').query: Field required"),
     ('[[sources]]\nname = "push"\nkind = "webhook"\n', "[[sources]] #1 (name = 'push').secret_env: Field required"),

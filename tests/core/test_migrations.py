@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import app.core.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import app.core.models
 import app.mentions.queries  # noqa: F401  (the queue's partial indexes, declared beside their rule)
 from app.core.migrate import upgrade
 

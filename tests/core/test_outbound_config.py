@@ -26,7 +26,7 @@ def test_private_networks_are_refused_by_default():
     assert AppSection().allow_private_networks is False
 
 
-@pytest.mark.parametrize("kind, key, url, problem", [
+@pytest.mark.parametrize(("kind", "key", "url", "problem"), [
     ("rss", "url", "http://127.0.0.1:8080/feed.xml", "127.0.0.1 is a loopback address"),
     ("rss", "url", "http://localhost/feed.xml", "localhost is a name inside a private network"),
     ("rss", "url", "http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a cloud metadata address"),
@@ -45,7 +45,7 @@ def test_a_source_at_a_private_address_stops_start_up_naming_the_table_and_key(t
     assert allowed.app.allow_private_networks and allowed.source("src").urls() == [(key, url)]
 
 
-@pytest.mark.parametrize("kind, key", [("rss", "url"), ("mastodon", "base_url"), ("x", "base_url")])
+@pytest.mark.parametrize(("kind", "key"), [("rss", "url"), ("mastodon", "base_url"), ("x", "base_url")])
 @pytest.mark.parametrize("url", ["ftp://feeds.example.org/acme.xml", "file:///etc/passwd"])
 def test_a_source_url_must_be_http_even_on_private_networks(tmp_path, kind, key, url):
     for allow in (False, True):

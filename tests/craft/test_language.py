@@ -53,5 +53,5 @@ def test_one_identifier_built_lazily_once():
 
 
 def test_empty_allowed_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one language"):
         detect_language("hallo", tag=None, allowed=())

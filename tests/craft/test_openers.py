@@ -53,7 +53,7 @@ def test_name_and_signature_are_filled_in():
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_unknown_name_leaves_no_artefacts(language):
-    for category in COMPLAINT_CATEGORIES + ("question", "praise"):
+    for category in (*COMPLAINT_CATEGORIES, "question", "praise"):
         for tone in TONES:
             for opener in openers_for(language, category, tone, customer_name=None, signature=None):
                 text = opener.text
@@ -69,7 +69,7 @@ def test_name_dropping_examples():
 
 def test_unknown_language_gets_english_and_unknown_category_other():
     english = openers_for("pt", "billing", "formal", customer_name="Ana", signature=None)
-    assert [o.id for o in english][0].startswith("en.billing.formal.")
+    assert next(o.id for o in english).startswith("en.billing.formal.")
     other = openers_for("nl", "weather", "formal", customer_name=None, signature=None)
     assert all(o.id.startswith("nl.other.formal.") for o in other)
 
@@ -82,7 +82,7 @@ def test_private_post_leads_with_move_to_dm():
 
 
 def test_unknown_tone_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="tone must be one of"):
         openers_for("nl", "delivery", "casual", customer_name=None, signature=None)
 
 

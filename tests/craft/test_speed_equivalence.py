@@ -125,7 +125,7 @@ def ref_doc(text: str, not_typos: RefTermList | None = None) -> RefDoc:
 
 
 def ref_phrase_in(term: Term, tokens: tuple[str, ...]) -> bool:
-    first, rest = term.words[0], list(zip(term.words[1:], term.gaps[1:]))
+    first, rest = term.words[0], list(zip(term.words[1:], term.gaps[1:], strict=False))
 
     def follows(pos: int, k: int) -> bool:
         if k == len(rest):

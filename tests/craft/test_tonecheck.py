@@ -82,21 +82,21 @@ BAD_REPLIES = [
 ]
 
 GOOD_REPLIES = [
-    ("nl", "Ik kan me voorstellen dat u dit vervelend vindt. Ik kijk het voor u na en laat het u vóór 16:00 "
-           "weten. ^AB"),
+    ("nl", "Ik kan me voorstellen dat u dit vervelend vindt. "
+           "Ik kijk het voor u na en laat het u vóór 16:00 weten. ^AB"),
     ("nl", "Wat vervelend, excuses! Ik bel u binnen 10 minuten terug."),
     ("nl", "Sorry voor het ongemak. We komen erop terug: morgen om 10 uur hoort u van mij."),
     ("nl", "Excuses voor het wachten. We gaan een onderzoek instellen en ik laat u binnen 2 uur weten wat eruit komt."),
     ("nl", "Balen dat je pakket nog niet binnen is! Ik zorg dat het morgen vóór 12:00 bij je is."),
     ("nl", "Vervelend dat de voorwaarden onduidelijk waren, excuses. Ik leg het u graag uit: waar twijfelt u over?"),
-    ("nl", "Ik begrijp uw frustratie. Ik heb de storing ook op onze website gezet en laat u om 14.30 weten hoe "
-           "het ervoor staat."),
+    ("nl", "Ik begrijp uw frustratie. Ik heb de storing ook op onze website gezet "
+           "en laat u om 14.30 weten hoe het ervoor staat."),
     ("nl", "Sorry dat u zo lang moest wachten. Binnen een uur heeft u een nieuwe afspraak van mij."),
     ("nl", "Wat rot voor je! Ik neem het vandaag nog met je op en we houden je op de hoogte, uiterlijk om 17:00."),
     ("en", "I'm so sorry about this. I'll look into it and update you by 4pm. ^JS"),
     ("en", "Apologies for the inconvenience! We'll get back to you within 30 minutes with an update."),
-    ("en", "I can imagine how frustrating that is. Our courier partner is on the way; I'll check the tracking "
-           "with you at 14:30."),
+    ("en", "I can imagine how frustrating that is. Our courier partner is on the way; "
+           "I'll check the tracking with you at 14:30."),
     ("en", "Sorry you had to wait so long. I've asked an engineer to call you within the hour."),
     ("en", "That's really not good enough, sorry. I'll make sure you get a refund today."),
     ("en", "I understand, and I apologise. We'll keep you posted: next update at 5pm."),

@@ -5,6 +5,7 @@ shared server), run as the `postgres` user: initdb refuses to run as root."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -109,9 +110,7 @@ async def test_worker_polls_again_after_its_postgresql_restarts(tmp_path):
         if worker is not None:
             worker.terminate()
             output = worker.communicate(timeout=20)[0].decode(errors="replace")
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             cluster.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(cluster.folder, ignore_errors=True)
     assert "source masto: could not poll" in output or "source masto: internal error" in output, output

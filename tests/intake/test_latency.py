@@ -3,7 +3,7 @@ API and page; a source whose p95 passes its `intake_warn_seconds` shows amber. B
 outbound posts and posts stored over an hour ago do not count."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from connectors.base import NewMention
 from tests.support.app import DEFAULT_TOML, Clock, add_user, bearer, make_config
 
 pytestmark = pytest.mark.asyncio
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def toml(warn: int) -> str:

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -76,7 +76,8 @@ async def wait_for(predicate, timeout: float = 30.0):
 
 async def stored(ctx) -> int:
     async with ctx.db.read() as s:
-        return (await s.exec(select(func.count()).select_from(Mention).where(Mention.direction == "inbound"))).scalar_one()
+        inbound = select(func.count()).select_from(Mention).where(Mention.direction == "inbound")
+        return (await s.exec(inbound)).scalar_one()
 
 
 async def test_separate_worker_fills_the_live_dashboard_of_a_web_only_server(setup):
@@ -137,7 +138,7 @@ async def test_worker_killed_between_fetch_and_commit_loses_nothing_and_stores_n
     assert state is None or state.cursor is None
     # The dead worker's lease would run out after LEASE; move it into the past instead of waiting.
     async with ctx.db.write() as s:
-        await s.execute(update(SourceState).values(lease_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        await s.execute(update(SourceState).values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
 
     fake.mention_brand(fake.customers[0], "En nu ook nog mijn factuur")  # arrives while we were down
     worker = start(env, "worker", "--no-migrate")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -44,7 +44,7 @@ async def test_wrong_secret_is_401(app_client):
 
 
 async def test_stale_timestamp_is_401(app_client):
-    r = await push(app_client, [mention("s1")], timestamp=datetime.now(timezone.utc) - timedelta(minutes=6))
+    r = await push(app_client, [mention("s1")], timestamp=datetime.now(UTC) - timedelta(minutes=6))
     assert r.status_code == 401
 
 
@@ -90,7 +90,8 @@ async def test_not_json_is_422(app_client):
 
 async def test_html_and_scripts_become_plain_text(app_client, ctx):
     r = await push(app_client, [{"external_id": "h1", "posted_at": mention("x")["posted_at"], "author": "a",
-                                 "html": "<p>Hallo <b>daar</b></p><script>alert(1)</script><img src=x onerror=alert(2)>",
+                                 "html": "<p>Hallo <b>daar</b></p><script>alert(1)</script>"
+                                         "<img src=x onerror=alert(2)>",
                                  "url": "javascript:alert(3)"}])
     assert r.status_code == 202
     token = await add_user(ctx, "cor")

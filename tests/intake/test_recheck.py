@@ -5,10 +5,10 @@ a scripted connector for the turn-taking, the window and rate limits."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 def clock(ctx) -> Clock:
-    ctx.clock = Clock(datetime.now(timezone.utc).replace(microsecond=0))
+    ctx.clock = Clock(datetime.now(UTC).replace(microsecond=0))
     return ctx.clock
 
 

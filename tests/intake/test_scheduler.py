@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,7 +21,7 @@ from connectors.base import AuthFailed, Capabilities, FetchResult, NewMention, R
 from tests.support.app import Clock
 
 pytestmark = pytest.mark.asyncio
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 class ScriptedConnector:

@@ -4,7 +4,7 @@ which may quote the remote server: markup stripped, at most 300 characters. Even
 alerts carry the plain words, never the server's text."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -30,7 +30,7 @@ from tests.support.app import DEFAULT_TOML, Clock, add_user, bearer, make_config
 from tests.support.outbound import answer, hostile
 
 pytestmark = pytest.mark.asyncio
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 MARKER = "Zq7remote-words"
 ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>503</title><script>steal()</script></head><body>"
               b"<h1>Service Unavailable</h1><p>" + MARKER.encode() + b" backend pool ' + "
@@ -56,7 +56,7 @@ class Failing:
         raise NotImplementedError
 
 
-@pytest.mark.parametrize("error, kind", [
+@pytest.mark.parametrize(("error", "kind"), [
     (AuthFailed("x"), "auth"), (RateLimited("x", T0), "rate_limited"), (TemporaryFailure("x"), "unavailable"),
     (NoAnswer("x"), "no_answer"), (Unreadable("x"), "unreadable"), (TooLarge("x"), "too_large"),
     (NotAllowed("x"), "blocked"), (Redirected("x"), "redirected"), (ConnectorError("x"), "refused"),
@@ -66,7 +66,7 @@ async def test_the_kind_comes_from_the_exception(error, kind):
     assert error_kind(error) == kind and kind in STATES
 
 
-@pytest.mark.parametrize("error, shown", [
+@pytest.mark.parametrize(("error", "shown"), [
     (AuthFailed("Mastodon token rejected (401) — The access token is invalid"), "the server refused our credentials"),
     (RateLimited("Mastodon rate limit reached (429)", T0 + timedelta(minutes=7)), "rate limited until 13:07"),
     (TemporaryFailure("Mastodon server error (502) — bad gateway"), "the server is unavailable"),

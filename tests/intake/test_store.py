@@ -1,7 +1,7 @@
 """The ingest function every connector uses: exactly once, crash-safe, outbound, threads."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from app.sla import SlaPolicy
 from connectors.base import NewMention
 
 pytestmark = pytest.mark.asyncio
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SOURCE = SourceRef(name="masto", kind="mastodon")
 
 
@@ -118,7 +118,8 @@ async def test_edits_update_text_and_deletions_mark_removed(ctx, ictx):
     await ingest_batch(ctx.db, SOURCE, batch("e1", "d1"), ictx, now=NOW)
     edited = NewMention(external_id="e1", posted_at=NOW - timedelta(minutes=5), author="klant@x",
                         html="<p>nieuwe tekst</p>", edited_at=NOW)
-    deleted = NewMention(external_id="d1", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="", deleted=True)
+    deleted = NewMention(external_id="d1", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="",
+                         deleted=True)
     await ingest_batch(ctx.db, SOURCE, [edited, deleted], ictx, now=NOW)
     async with ctx.db.read() as s:
         rows = {m.external_id: m for m in (await s.exec(select(Mention))).scalars()}
@@ -165,8 +166,10 @@ async def test_edits_and_deletions_reach_stored_posts_whatever_the_filters(ctx):
     await ingest_batch(ctx.db, SOURCE, first, filtered, now=NOW)
     edited = NewMention(external_id="e1", posted_at=NOW - timedelta(minutes=5), author="klant@x",
                         text="acme giveaway", edited_at=NOW)
-    deleted = NewMention(external_id="d1", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="", deleted=True)
-    unknown = NewMention(external_id="x9", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="", deleted=True)
+    deleted = NewMention(external_id="d1", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="",
+                         deleted=True)
+    unknown = NewMention(external_id="x9", posted_at=NOW - timedelta(minutes=5), author="klant@x", text="",
+                         deleted=True)
     result = await ingest_batch(ctx.db, SOURCE, [edited, deleted, unknown], filtered, now=NOW)
     async with ctx.db.read() as s:
         rows = {m.external_id: m for m in (await s.exec(select(Mention))).scalars()}

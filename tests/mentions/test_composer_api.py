@@ -55,9 +55,10 @@ async def test_tone_check_flags_classic_mistakes_with_offsets(app_client, seeded
 
 
 async def test_good_reply_passes_and_suggests_the_promised_moment(app_client, seeded):
-    token, items = seeded
+    token, _items = seeded
     r = await app_client.post("/api/replies/check", headers=token, json={
-        "text": "Wat vervelend dat uw pakket nog niet is bezorgd, sorry! Ik zoek het uit en laat het u vóór 16:00 weten.",
+        "text": "Wat vervelend dat uw pakket nog niet is bezorgd, sorry! "
+                "Ik zoek het uit en laat het u vóór 16:00 weten.",
         "language": "nl", "channel": "x"})
     body = r.json()
     assert body["findings"] == []
@@ -67,7 +68,8 @@ async def test_good_reply_passes_and_suggests_the_promised_moment(app_client, se
 async def test_channel_limit_is_checked_in_graphemes(app_client, seeded):
     token, _ = seeded
     text = "Sorry voor het ongemak! " + "👍🏽" * 300
-    r = await app_client.post("/api/replies/check", headers=token, json={"text": text, "language": "nl", "channel": "bluesky"})
+    r = await app_client.post("/api/replies/check", headers=token,
+                              json={"text": text, "language": "nl", "channel": "bluesky"})
     too_long = [f for f in r.json()["findings"] if f["rule"] == "too_long"]
     assert len(too_long) == 1 and too_long[0]["end"] == len(text)
 

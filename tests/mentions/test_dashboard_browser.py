@@ -76,7 +76,7 @@ async def test_countdown_ticks_and_ui_follows_browser_language(browser, live_ser
             break
     else:
         raise AssertionError(f"countdown stuck at {first}")
-    assert first.startswith("4") or first.startswith("5")  # about 50 minutes left
+    assert first.startswith(("4", "5"))  # about 50 minutes left
     assert "Uitloggen" in await page.inner_text("header")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 
 import pytest
 import pytest_asyncio
@@ -138,7 +139,7 @@ async def test_claim_race_on_separate_connections_has_exactly_one_winner(live_se
             await start.wait()
             return (await client.post(f"/api/mentions/{mid}/claim", headers=bearer(token))).status_code
 
-        tasks = [asyncio.create_task(attempt(c, t)) for c, t in zip(clients, tokens)]
+        tasks = [asyncio.create_task(attempt(c, t)) for c, t in zip(clients, tokens, strict=True)]
         await asyncio.sleep(0.05)
         start.set()
         codes = await asyncio.gather(*tasks)
@@ -149,9 +150,9 @@ async def test_claim_race_on_separate_connections_has_exactly_one_winner(live_se
 
 
 async def test_urgency_orders_only_within_the_same_due_minute(app_client, ctx):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    base = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=20)
+    base = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=20)
     calm = {"external_id": "calm", "posted_at": (base + timedelta(seconds=5)).isoformat(), "author": "a",
             "text": "Mijn pakket is nog niet binnen"}
     angry = {"external_id": "angry", "posted_at": (base + timedelta(seconds=40)).isoformat(), "author": "b",

@@ -46,9 +46,11 @@ token_env = "TEST_MASTODON_TOKEN"
     ctx = AppContext(settings=Settings(data_dir=tmp_path), config=config, db=Database(db_url), secret_key="x" * 40,
                      clock=Clock())
     app = create_app(ctx)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            yield ctx, client
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        yield ctx, client
 
 
 async def poll(ctx) -> None:
@@ -76,7 +78,8 @@ async def test_reply_is_posted_exactly_once_despite_a_dropped_connection(world, 
     token = bearer(await add_user(ctx, "anna"))
     mastodon.drop_next_post = True  # stored by Mastodon, but our first answer is lost
     r = await client.post(f"/api/mentions/{mid}/reply", headers=token, json={
-        "text": "Wat vervelend dat uw pakket zo lang onderweg is! Ik zoek het voor u uit en laat het u vóór 16:00 weten.",
+        "text": "Wat vervelend dat uw pakket zo lang onderweg is! "
+                "Ik zoek het voor u uit en laat het u vóór 16:00 weten.",
         "post": True})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -101,7 +104,8 @@ async def test_customer_answer_to_our_reply_reopens_the_conversation(world, mast
     mid = await mention_id(ctx, "factuur")
     token = bearer(await add_user(ctx, "anna"))
     r = await client.post(f"/api/mentions/{mid}/reply", headers=token,
-                          json={"text": "Vervelend dat uw factuur niet klopt, sorry! Wat ziet u precies?", "post": True})
+                          json={"text": "Vervelend dat uw factuur niet klopt, sorry! Wat ziet u precies?",
+                                "post": True})
     assert r.status_code == 200
     ours = mastodon.posts_by(mastodon.brand)[0]
     mastodon.mention_brand(customer, "Er staat twee keer hetzelfde abonnement op", in_reply_to=ours)

@@ -45,7 +45,8 @@ async def test_notes_show_on_the_mention_with_author_history(app_client, team):
     detail = (await app_client.get(f"/api/mentions/{ids[0]}", headers=h["bob"])).json()
     assert [(n["author"], n["text"]) for n in detail["notes"]] == [("anna", "Klant belde ook al; <b>order</b> 123")]
     assert len(detail["author_history"]) == 3  # the same author's other mentions
-    assert (await app_client.post(f"/api/mentions/{ids[0]}/note", headers=h["anna"], json={"text": ""})).status_code == 422
+    empty_note = await app_client.post(f"/api/mentions/{ids[0]}/note", headers=h["anna"], json={"text": ""})
+    assert empty_note.status_code == 422
 
 
 async def test_follow_up_promise_due_event_and_kept_or_missed(app_client, team, ctx):

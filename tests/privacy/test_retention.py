@@ -56,7 +56,7 @@ async def test_purge_keeps_every_figure_and_removes_the_personal_data_everywhere
         assert await rows_holding(ctx.db, f'"{key}"') == [], key
     async with ctx.db.read() as s:
         rows = {m.id: m for m in (await s.exec(select(Mention))).scalars()}
-        texts = [r for r in (await s.exec(select(Reply.text))).scalars()]
+        texts = list((await s.exec(select(Reply.text))).scalars())
         outbox = (await s.exec(select(AlertOutbox).order_by(AlertOutbox.id))).scalars().all()
     for key in PURGED:
         m = rows[week.ids[key]]
@@ -137,7 +137,7 @@ async def test_the_worker_purges_at_start_up(ctx, tmp_path):
     assert await rows_holding(ctx.db, "oud bericht") == []
 
 
-@pytest.mark.parametrize("value, ok", [("180", True), ("1", True), ("0", False), ("-5", False), ('"x"', False)])
+@pytest.mark.parametrize(("value", "ok"), [("180", True), ("1", True), ("0", False), ("-5", False), ('"x"', False)])
 def test_retention_days_is_a_positive_number_of_days(tmp_path, value, ok):
     toml = f"[privacy]\nretention_days = {value}\n"
     if ok:

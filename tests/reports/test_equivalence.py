@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,14 +24,14 @@ from app.sla import DAY_KEYS
 pytestmark = pytest.mark.asyncio
 TZ = "Europe/Amsterdam"
 ZONE = ZoneInfo(TZ)
-NOW = datetime(2026, 11, 3, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
 PERIOD = parse_period("2026-10-10", "2026-11-02", TZ, NOW)
 ODD_KEYS = ("a,b", 'say "hi"', "tab\there", "unit\x1fsep", "", None)
 
 
 def _random_mentions(rng: random.Random, n: int) -> list[dict]:
     edges = [PERIOD.since, PERIOD.until - timedelta(microseconds=1), PERIOD.until, PERIOD.since - timedelta(seconds=1),
-             datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc), datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)]
+             datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC)]
     rows = []
     for i in range(n):
         posted = edges[i] if i < len(edges) else PERIOD.since + timedelta(
@@ -134,7 +135,7 @@ async def test_every_grouping_matches_a_count_row_by_row(db_url):
         assert report["overall"]["repeat_contacts_by_category"] == dict(repeats), group_by
         if group_by is None:
             continue
-        expected = _expected(rows, follow_ups, lambda row: _key(group_by, row))
+        expected = _expected(rows, follow_ups, partial(_key, group_by))
         got = {g["key"]: {f: g[f] for f in FIELDS} for g in report["groups"]}
         assert got == expected, group_by
         keys = [g["key"] for g in report["groups"]]

@@ -129,7 +129,8 @@ async def test_by_category_source_and_language(ctx, week):
 
 async def test_filters_narrow_every_figure(ctx, week):
     overall = (await report(ctx, channel="bluesky", category="outage"))["overall"]
-    assert (overall["mentions"], overall["replied"], overall["within_target"], overall["follow_ups_missed"]) == (1, 1, 0, 1)
+    counts = (overall["mentions"], overall["replied"], overall["within_target"], overall["follow_ups_missed"])
+    assert counts == (1, 1, 0, 1)
     own = (await report(ctx, responder="ben"))["overall"]
     assert (own["mentions"], own["median_first_response_seconds"], own["repeat_contacts"]) == (4, 1800, 2)
 

@@ -1,12 +1,12 @@
 """Time keys as UTC ranges: DST nights, half-hour zones, weeks cut by the period."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app.reports.period import parse_period
 from app.reports.timeslices import key_finder, time_slices
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from app.reports.figures import Figures, nearest_rank
 from app.reports.period import PeriodError, parse_period
 from app.reports.timeslices import offset_changes
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 10, 28, 11, 0, tzinfo=UTC)
 
 
@@ -42,7 +42,8 @@ def test_dates_are_whole_local_days_and_the_dst_day_has_25_hours():
 
 def test_datetimes_without_offset_are_team_time():
     period = parse_period("2026-10-20T08:00", "2026-10-20T12:00:00+00:00", "Europe/Amsterdam", NOW)
-    assert (period.since, period.until) == (datetime(2026, 10, 20, 6, tzinfo=UTC), datetime(2026, 10, 20, 12, tzinfo=UTC))
+    assert (period.since, period.until) == (datetime(2026, 10, 20, 6, tzinfo=UTC),
+                                            datetime(2026, 10, 20, 12, tzinfo=UTC))
 
 
 def test_default_is_seven_local_days_up_to_today():
@@ -50,7 +51,7 @@ def test_default_is_seven_local_days_up_to_today():
     assert period.days()[0] == date(2026, 10, 22) and period.days()[-1] == date(2026, 10, 28)
 
 
-@pytest.mark.parametrize("since, until", [("22-10-2026", None), ("2026-10-28", "2026-10-27"), ("2026-13-01", None)])
+@pytest.mark.parametrize(("since", "until"), [("22-10-2026", None), ("2026-10-28", "2026-10-27"), ("2026-13-01", None)])
 def test_bad_periods(since, until):
     with pytest.raises(PeriodError):
         parse_period(since, until, "Europe/Amsterdam", NOW)

@@ -5,12 +5,13 @@ forward on Sunday 29 March (02:00 → 03:00) and back on Sunday 25 October (03:0
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.sla.clock import (
+    DAY_KEYS,
     END_OF_DAY,
     SEARCH_DAYS,
     OpeningHours,
@@ -27,7 +28,7 @@ from app.sla.clock import (
 )
 
 AMS = ZoneInfo("Europe/Amsterdam")
-UTC = timezone.utc
+UTC = UTC
 HOUR = 3600
 
 
@@ -42,13 +43,12 @@ def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetim
 NL_2026 = SlaPolicy.holiday_dates("NL", [2026])
 ALWAYS = SlaPolicy()
 ALWAYS_NL = SlaPolicy(holidays=NL_2026)
-WEEKDAYS = {day: "08:00-22:00" for day in ("mon", "tue", "wed", "thu", "fri")}
+WEEKDAYS = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "08:00-22:00")
 OFFICE = SlaPolicy(hours=OpeningHours.parse({**WEEKDAYS, "sat": "10:00-18:00", "sun": "closed"}))
 OFFICE_NL = SlaPolicy(hours=OFFICE.hours, holidays=NL_2026)
-NINE_TO_FIVE_NL = SlaPolicy(hours=OpeningHours.parse({d: "09:00-17:00" for d in WEEKDAYS}), holidays=NL_2026)
+NINE_TO_FIVE_NL = SlaPolicy(hours=OpeningHours.parse(dict.fromkeys(WEEKDAYS, "09:00-17:00")), holidays=NL_2026)
 SPLIT = SlaPolicy(hours=OpeningHours.parse({"wed": "08:00-12:00,13:00-17:00"}))
-DAILY = SlaPolicy(hours=OpeningHours.parse({d: "08:00-22:00" for d in
-                                            ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}))
+DAILY = SlaPolicy(hours=OpeningHours.parse(dict.fromkeys(DAY_KEYS, "08:00-22:00")))
 SUNDAY_ALL_DAY = SlaPolicy(hours=OpeningHours.parse({"sun": "00:00-24:00"}))
 SUNDAY_NIGHT = SlaPolicy(hours=OpeningHours.parse({"sun": "01:00-04:00"}))
 SUNDAY_FROM_0230 = SlaPolicy(hours=OpeningHours.parse({"sun": "02:30-05:00"}))
@@ -56,7 +56,7 @@ SUNDAY_FROM_0230 = SlaPolicy(hours=OpeningHours.parse({"sun": "02:30-05:00"}))
 
 # --- due_at ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("policy, posted, expected", [
+@pytest.mark.parametrize(("policy", "posted", "expected"), [
     pytest.param(ALWAYS, ams(2026, 1, 14, 10), ams(2026, 1, 14, 11), id="24/7"),
     # 00:30 UTC + 60 min = 01:30 UTC, which the clock shows as 03:30 CEST
     pytest.param(ALWAYS, ams(2026, 3, 29, 1, 30), utc(2026, 3, 29, 1, 30), id="24/7 spring forward"),
@@ -97,7 +97,7 @@ def test_due_at_is_utc_whatever_zone_comes_in():
     assert due_at(posted_local, OFFICE).tzinfo is UTC
 
 
-@pytest.mark.parametrize("policy, posted, expected", [
+@pytest.mark.parametrize(("policy", "posted", "expected"), [
     pytest.param(ALWAYS, ams(2026, 1, 14, 10), ams(2026, 1, 14, 10, 45), id="24/7"),
     # 30 min Wed, 15 min from Thu 08:00
     pytest.param(OFFICE, ams(2026, 1, 14, 21, 30), ams(2026, 1, 15, 8, 15), id="across closing"),
@@ -118,7 +118,7 @@ def test_due_at_gives_up_when_no_open_time_follows():
 
 # --- open time between two instants -------------------------------------------------------
 
-@pytest.mark.parametrize("policy, start, end, expected", [
+@pytest.mark.parametrize(("policy", "start", "end", "expected"), [
     pytest.param(ALWAYS, ams(2026, 1, 14, 10), ams(2026, 1, 14, 11), HOUR, id="24/7 hour"),
     pytest.param(ALWAYS, ams(2026, 1, 14, 11), ams(2026, 1, 14, 10), -HOUR, id="reversed is negative"),
     pytest.param(ALWAYS, ams(2026, 3, 29), ams(2026, 3, 30), 23 * HOUR, id="24/7 spring day is 23h"),
@@ -147,7 +147,7 @@ def test_sla_seconds_between(policy, start, end, expected):
 
 # --- is the clock running -------------------------------------------------------------------
 
-@pytest.mark.parametrize("policy, now, expected", [
+@pytest.mark.parametrize(("policy", "now", "expected"), [
     pytest.param(ALWAYS, ams(2026, 1, 18, 3), True, id="24/7 at night"),
     pytest.param(OFFICE, ams(2026, 1, 14, 8), True, id="opening instant counts"),
     pytest.param(OFFICE, ams(2026, 1, 14, 21, 59, 59), True, id="last second"),
@@ -170,7 +170,7 @@ def test_clock_running(policy, now, expected):
 POSTED = utc(2026, 1, 14, 10)
 
 
-@pytest.mark.parametrize("now, left, state", [
+@pytest.mark.parametrize(("now", "left", "state"), [
     (POSTED, 3600, "ok"),
     (utc(2026, 1, 14, 10, 44, 59), 901, "ok"),
     (utc(2026, 1, 14, 10, 45), 900, "warning"),
@@ -190,7 +190,7 @@ def test_boundaries_24_7(now, left, state):
 LATE = ams(2026, 1, 14, 21, 30)
 
 
-@pytest.mark.parametrize("now, left, state, running", [
+@pytest.mark.parametrize(("now", "left", "state", "running"), [
     (ams(2026, 1, 14, 21, 45), 2700, "ok", True),
     (ams(2026, 1, 14, 22), 1800, "ok", False),  # frozen from closing time...
     (ams(2026, 1, 15, 3), 1800, "ok", False),
@@ -222,7 +222,7 @@ def test_state_flips_exactly_at_stored_instants():
 
 # --- first response ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("policy, posted, answered, expected", [
+@pytest.mark.parametrize(("policy", "posted", "answered", "expected"), [
     pytest.param(ALWAYS, utc(2026, 1, 14, 10), utc(2026, 1, 14, 10, 42), 42 * 60, id="24/7"),
     pytest.param(ALWAYS, utc(2026, 1, 14, 10), utc(2026, 1, 14, 10, 0, 10) + timedelta(microseconds=900_000),
                  10, id="whole seconds rounded down"),
@@ -265,7 +265,7 @@ def test_parse_opening_hours():
     assert sla_seconds_between(ams(2026, 1, 17), ams(2026, 1, 18), saturday) == 14 * HOUR  # 24:00 is midnight
 
 
-@pytest.mark.parametrize("spec, message", [
+@pytest.mark.parametrize(("spec", "message"), [
     ({"mon": "8-22"}, r"hours\.mon: '8-22' is not HH:MM-HH:MM"),
     ({"monday": "08:00-22:00"}, r"hours\.monday: unknown day"),
     ({"tue": "22:00-08:00"}, r"hours\.tue: 22:00-08:00 ends before it starts"),
@@ -283,7 +283,7 @@ def test_bad_hours_are_rejected(spec, message):
         OpeningHours.parse(spec)
 
 
-@pytest.mark.parametrize("kwargs, message", [
+@pytest.mark.parametrize(("kwargs", "message"), [
     ({"timezone": "Europe/Amsterdamm"}, "unknown timezone 'Europe/Amsterdamm'"),
     ({"timezone": "CET+1"}, "unknown timezone"),
     ({"warning_minutes": 60}, r"warning_minutes \(60\) must be above 0 and below target_minutes \(60\)"),

@@ -6,7 +6,7 @@ import base64
 import os
 import re
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,7 @@ class Clock:
     """A controllable clock: `now()` is fixed until moved."""
 
     def __init__(self, start: datetime | None = None):
-        self.value = start or datetime.now(timezone.utc).replace(microsecond=0)
+        self.value = start or datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.value

@@ -92,7 +92,7 @@ class FakeIdentityProvider:
         return RedirectResponse(f"{redirect_uri}?code={code}&state={q.get('state', '')}", 302)
 
     async def token(self, request: Request) -> JSONResponse:
-        form = {k: v for k, v in (await request.form()).items()}
+        form = dict((await request.form()).items())
         self.token_requests.append(form)
         if not self._client_authenticated(request, form):
             return JSONResponse({"error": "invalid_client"}, 401, headers={"WWW-Authenticate": "Basic"})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from standardwebhooks.webhooks import Webhook
@@ -12,13 +12,13 @@ from tests.support.app import PUSH_SECRET
 
 
 def ago(minutes: float, now: datetime | None = None) -> str:
-    return ((now or datetime.now(timezone.utc)) - timedelta(minutes=minutes)).isoformat()
+    return ((now or datetime.now(UTC)) - timedelta(minutes=minutes)).isoformat()
 
 
 def signed_headers(body: bytes, *, secret: str = PUSH_SECRET, msg_id: str | None = None,
                    timestamp: datetime | None = None) -> dict[str, str]:
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    timestamp = timestamp or datetime.now(timezone.utc)
+    timestamp = timestamp or datetime.now(UTC)
     signature = Webhook(secret).sign(msg_id, timestamp, body.decode())
     return {"content-type": "application/json", "webhook-id": msg_id,
             "webhook-timestamp": str(int(timestamp.timestamp())), "webhook-signature": signature}

@@ -28,7 +28,7 @@ Every expected figure in the tests is worked out by hand in the table below (loc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -43,12 +43,14 @@ from connectors.base import NewMention
 from tests.support.app import PUSH_SECRET_ENV
 
 ZONE = ZoneInfo("Europe/Vienna")
+WEEK_HOURS = ", ".join([*(f'{day} = "08:00-20:00"' for day in ("mon", "tue", "wed", "thu", "fri")),
+                        'sat = "10:00-16:00"', 'sun = "10:00-16:00"'])
 REPORT_TOML = f"""
 [sla]
 target_minutes = 60
 warning_minutes = 45
 timezone = "Europe/Vienna"
-hours = {{ mon = "08:00-20:00", tue = "08:00-20:00", wed = "08:00-20:00", thu = "08:00-20:00", fri = "08:00-20:00", sat = "10:00-16:00", sun = "10:00-16:00" }}
+hours = {{ {WEEK_HOURS} }}
 holidays = "AT"
 
 [brand]
@@ -70,7 +72,7 @@ SINCE, UNTIL = "2026-10-22", "2026-10-28"
 
 def local(day: int, hh: int, mm: int = 0, *, fold: int = 0) -> datetime:
     """A wall-clock time in October 2026 in Vienna (fold=1: the second 02:30 on the 25th)."""
-    return datetime(2026, 10, day, hh, mm, tzinfo=ZONE, fold=fold).astimezone(timezone.utc)
+    return datetime(2026, 10, day, hh, mm, tzinfo=ZONE, fold=fold).astimezone(UTC)
 
 
 NOW = local(28, 12)

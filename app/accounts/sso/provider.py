@@ -3,9 +3,10 @@ outbound client (address policy, size cap, no redirects) and kept for an hour. T
 fetched again at once when a token is signed with a key we do not have: providers rotate them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 from joserfc.errors import JoseError

@@ -82,7 +82,8 @@ class GoogleChatSink(Sink):
             buttons.append({"text": POST_LABEL, "onClick": {"openLink": {"url": post}}})
         if buttons:
             widgets.append({"buttonList": {"buttons": buttons}})
-        widgets.append({"textParagraph": {"text": f"<font color=\"#667085\">{neutralise.html_text(reference(alert.dedupe_key))}</font>"}})
+        footer = neutralise.html_text(reference(alert.dedupe_key))
+        widgets.append({"textParagraph": {"text": f'<font color="#667085">{footer}</font>'}})
         return {"header": neutralise.html_text(alert.title), "widgets": widgets}
 
     def to_request(self, payload: Any, group: AlertGroup, now: datetime) -> OutgoingRequest:

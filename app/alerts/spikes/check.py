@@ -5,7 +5,7 @@ Weeks before the first mention ever stored are not history (a fresh install has 
 zeros there would make five complaints look like an incident), so `detect_spikes` falls
 back to its absolute bar then. One `spike` alert per topic per 15-minute window.
 
-Terms (app/alerts/terms.py) are counted from the texts of a bounded sample per window: the
+Terms (app/alerts/spikes/terms.py) are counted from the texts of a bounded sample per window: the
 newest TEXT_SAMPLE mentions, scaled up when a window holds more, so a check costs at most
 five reads of that size however busy the brand is. Only the recent window's most frequent
 terms are looked up in the past weeks. One incident makes several words jump together
@@ -103,7 +103,7 @@ def _live(start: datetime, end: datetime):
 async def category_counts(session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:
     rows = await session.exec(select(Mention.category, func.count())
                               .where(_live(start, end), Mention.category.is_not(None)).group_by(Mention.category))
-    return {category: count for category, count in rows.all()}
+    return dict(rows.all())
 
 
 async def _sample(session: AsyncSession, start: datetime, end: datetime) -> _Sample:

@@ -32,7 +32,7 @@ _MAD_TO_SIGMA = 1.4826
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """When a count is a spike; the defaults are the config's defaults (see app/config.py)."""
+    """When a count is a spike; the defaults are the config's defaults (see app/core/config.py)."""
     min_count: int = 5
     factor: float = 3.0
     min_z: float = 3.0

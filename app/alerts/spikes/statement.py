@@ -1,9 +1,10 @@
 """Answering a spike with one public statement.
 
 Every open mention of the spike's topic (a category, or a term as a whole word) since the
-spike began is either answered with the statement (where its channel can post it: a connector with credentials, a public post, text
-within the limit) or dismissed as `covered`. Each mention is handled on its own, so one
-refusal (someone else holds it) never stops the rest; the caller gets a line per mention.
+spike began is either answered with the statement (where its channel can post it: a connector
+with credentials, a public post, text within the limit) or dismissed as `covered`. Each mention
+is handled on its own, so one refusal (someone else holds it) never stops the rest; the caller
+gets a line per mention.
 """
 from __future__ import annotations
 

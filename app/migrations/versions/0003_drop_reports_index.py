@@ -3,14 +3,14 @@
 Revision ID: 0003_drop_reports_index
 Revises: 0002_reports
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0003_drop_reports_index"
-down_revision: Union[str, None] = "0002_reports"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0002_reports"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -3,7 +3,7 @@
 Revision ID: 0004_recheck_rotation
 Revises: 0003_drop_reports_index
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -11,9 +11,9 @@ from alembic import op
 import app.core.models
 
 revision: str = "0004_recheck_rotation"
-down_revision: Union[str, None] = "0003_drop_reports_index"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0003_drop_reports_index"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

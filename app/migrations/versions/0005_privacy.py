@@ -4,7 +4,7 @@ records that an erasure or a retention purge happened (when, by whom, how many i
 Revision ID: 0005_privacy
 Revises: 0004_recheck_rotation
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -13,9 +13,9 @@ from alembic import op
 import app.core.models
 
 revision: str = "0005_privacy"
-down_revision: Union[str, None] = "0004_recheck_rotation"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0004_recheck_rotation"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

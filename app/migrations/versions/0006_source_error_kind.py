@@ -4,16 +4,16 @@ derived from it, and only admins the recorded detail (app/intake/problems.py)
 Revision ID: 0006_source_error_kind
 Revises: 0005_privacy
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
 revision: str = "0006_source_error_kind"
-down_revision: Union[str, None] = "0005_privacy"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0005_privacy"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,16 +4,16 @@ whatever the username
 Revision ID: 0007_login_attempt_client
 Revises: 0006_source_error_kind
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
 revision: str = "0007_login_attempt_client"
-down_revision: Union[str, None] = "0006_source_error_kind"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0006_source_error_kind"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -5,7 +5,7 @@ API tokens that can expire
 Revision ID: 0008_account_admin
 Revises: 0007_login_attempt_client
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -14,9 +14,9 @@ from alembic import op
 import app.core.models
 
 revision: str = "0008_account_admin"
-down_revision: Union[str, None] = "0007_login_attempt_client"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0007_login_attempt_client"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,7 +4,7 @@ oidc_logins holds each sign-in under way (state, nonce, PKCE verifier) until its
 Revision ID: 0009_oidc
 Revises: 0008_account_admin
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -13,9 +13,9 @@ from alembic import op
 import app.core.models
 
 revision: str = "0009_oidc"
-down_revision: Union[str, None] = "0008_account_admin"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0008_account_admin"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

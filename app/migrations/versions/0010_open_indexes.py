@@ -4,15 +4,15 @@ waiting post, so reading the queue does not grow with the mentions already handl
 Revision ID: 0010_open_indexes
 Revises: 0009_oidc
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_open_indexes"
-down_revision: Union[str, None] = "0009_oidc"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0009_oidc"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 # As app/mentions/queries.py's waiting_inbound() renders it on each database (the planner
 # matches a query's condition against this text).

@@ -5,7 +5,7 @@ source (posted → stored over the last hour, app/intake/latency.py).
 Revision ID: 0012_streaming
 Revises: 0010_open_indexes
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -14,9 +14,9 @@ from alembic import op
 from app.core.models import UTCDateTime
 
 revision: str = "0012_streaming"
-down_revision: Union[str, None] = "0010_open_indexes"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0010_open_indexes"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

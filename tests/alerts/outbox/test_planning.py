@@ -126,7 +126,8 @@ async def test_resolved_only_for_sinks_that_ask_and_only_after_an_alert_was_sent
     assert a.keys("plain") == [[f"breached:{alerted}"]]
     assert "answered by anna" in a.got("opted")[1].payload["text"]
     early_rows = [r for r in await a.rows() if r.mention_id == early]
-    assert {(r.kind, r.state, r.last_error) for r in early_rows} == {("breached", "muted", "handled before it was sent")}
+    assert {(r.kind, r.state, r.last_error) for r in early_rows} == {
+        ("breached", "muted", "handled before it was sent")}
 
 
 async def test_channel_and_category_filters_per_sink(alerting):

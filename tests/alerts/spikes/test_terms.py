@@ -32,9 +32,9 @@ def test_a_term_topic_covers_whole_words_only():
     assert storing.covers(None, "#ZiggoStoring sinds vanochtend")        # hashtags count by their words
     assert not storing.covers(None, "Verstoring van de nachtrust")
     assert Topic.from_subject("term:storing") == storing and Topic.from_subject("outage") == Topic.category("outage")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="either a category or a term"):
         Topic.given("outage", "storing")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a term is one word"):
         Topic.given(None, "geen internet")
 
 
@@ -73,7 +73,7 @@ def test_spike_thresholds_default_and_configurable(tmp_path):
     assert config.spikes.terms is False
 
 
-@pytest.mark.parametrize("text, expected", [
+@pytest.mark.parametrize(("text", "expected"), [
     ("[spikes]\nmin_cout = 3\n", "[spikes].min_cout: unknown key"),
     ("[spikes]\nfactor = 0.5\n", "[spikes].factor: Input should be greater than or equal to 1"),
     ("[spikes]\nmin_count = 0\n", "[spikes].min_count: Input should be greater than or equal to 1"),

@@ -63,7 +63,7 @@ def teams(payload: Any, query: dict[str, str], headers: dict[str, str], body: by
         problems.append("type must be 'message'")
     attachments = payload.get("attachments") or []
     if len(attachments) != 1 or attachments[0].get("contentType") != "application/vnd.microsoft.card.adaptive":
-        return problems + ["expected one adaptive card attachment"]
+        return [*problems, "expected one adaptive card attachment"]
     card = attachments[0].get("content") or {}
     if card.get("type") != "AdaptiveCard" or card.get("version") != "1.4" or "$schema" not in card:
         problems.append("content must be an AdaptiveCard, version 1.4, with $schema")

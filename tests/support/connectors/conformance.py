@@ -23,7 +23,7 @@ import json
 import socket
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -162,7 +162,7 @@ async def fetch_all(connector: Connector, cursor: dict[str, Any] | None, *,
 def connector_now(connector: Connector) -> datetime:
     """The connector's clock: its injected `now()` when it has one, else the real time."""
     now = getattr(connector, "now", None)
-    return now() if callable(now) else datetime.now(timezone.utc)
+    return now() if callable(now) else datetime.now(UTC)
 
 
 def ids(mentions: list[NewMention]) -> set[str]:

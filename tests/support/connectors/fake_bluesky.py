@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -39,7 +39,7 @@ TID_SYNTAX = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class FakeBluesky:
@@ -47,7 +47,7 @@ class FakeBluesky:
 
     def __init__(self) -> None:
         self.base_url = ""
-        self.clock = datetime.now(timezone.utc) - timedelta(hours=2)
+        self.clock = datetime.now(UTC) - timedelta(hours=2)
         self.posts: dict[str, dict[str, Any]] = {}  # uri -> PostView
         self.notifications: list[dict[str, Any]] = []
         self.records: dict[str, dict[str, Any]] = {}  # our repo: rkey -> {uri, cid, value}
@@ -80,7 +80,7 @@ class FakeBluesky:
         del post["record"]["createdAt"], post["author"]["did"]
 
     def fail_next(self, status: int, *, reset_in: timedelta | None = None) -> datetime | None:
-        reset = datetime.now(timezone.utc) + reset_in if reset_in is not None else None
+        reset = datetime.now(UTC) + reset_in if reset_in is not None else None
         headers = {"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(reset.timestamp()))} if reset else {}
         errors = {429: ("RateLimitExceeded", "Rate Limit Exceeded"),
                   500: ("InternalServerError", "Internal Server Error")}
@@ -155,7 +155,7 @@ class FakeBluesky:
         return min(view["record"].get("createdAt") or view["indexedAt"], view["indexedAt"])
 
     def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-        reset = int((datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp())
+        reset = int((datetime.now(UTC) + timedelta(minutes=5)).timestamp())
         rate = {"RateLimit-Limit": "3000", "RateLimit-Remaining": "2999", "RateLimit-Reset": str(reset),
                 "RateLimit-Policy": "3000;w=300"}
         return JSONResponse(body, status, headers={**rate, **(headers or {})})

@@ -15,7 +15,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +30,7 @@ LIKE = "app.bsky.feed.like"
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class FakeJetstream:
     def __init__(self) -> None:
         self.base_url = ""
         # Events lie in the recent past, a second apart, so any backfill window reaches them.
-        self.clock = datetime.now(timezone.utc) - timedelta(minutes=30)
+        self.clock = datetime.now(UTC) - timedelta(minutes=30)
         self.log: list[Stored] = []
         self.requests: list[dict[str, list[str]]] = []  # query of each connection
         self.faults: list[tuple[int, dict[str, str]]] = []

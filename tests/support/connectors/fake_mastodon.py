@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -39,7 +39,7 @@ PAGE_MAX = {"notifications": 80}  # other lists: 40
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class FakeMastodon:
@@ -47,7 +47,7 @@ class FakeMastodon:
 
     def __init__(self) -> None:
         self.base_url = ""  # set once served
-        self.clock = datetime.now(timezone.utc) - timedelta(hours=2)
+        self.clock = datetime.now(UTC) - timedelta(hours=2)
         self.statuses: dict[str, dict[str, Any]] = {}
         self.notifications: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
@@ -75,7 +75,7 @@ class FakeMastodon:
         del status["account"], status["created_at"]
 
     def fail_next(self, status: int, *, reset_in: timedelta | None = None) -> datetime | None:
-        reset = datetime.now(timezone.utc) + reset_in if reset_in is not None else None
+        reset = datetime.now(UTC) + reset_in if reset_in is not None else None
         headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": iso(reset)} if reset else {}
         error = {429: "Too many requests", 500: "We're sorry, but something went wrong on our end."}
         self.faults.append(Fault(status, headers, {"error": error.get(status, "error")}))
@@ -148,14 +148,14 @@ class FakeMastodon:
 
     def spend_quota(self, reset_in: timedelta) -> datetime:
         """Answers go on, but say the 300 requests of this window are used up."""
-        self.quota_reset = datetime.now(timezone.utc) + reset_in
+        self.quota_reset = datetime.now(UTC) + reset_in
         return self.quota_reset
 
     def _rate_headers(self) -> dict[str, str]:
         if self.quota_reset:
             return {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
                     "X-RateLimit-Reset": iso(self.quota_reset)}
-        window_end = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=5)
+        window_end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=5)
         return {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299", "X-RateLimit-Reset": iso(window_end)}
 
     def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:

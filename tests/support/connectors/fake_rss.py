@@ -8,7 +8,7 @@ The server does conditional GET as in RFC 9110 §13: `If-None-Match` against the
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 
@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 LAST_MODIFIED = "Sun, 22 Nov 2026 10:00:00 GMT"
-T0 = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)  # pubDate of the first added post
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # pubDate of the first added post
 
 RSS_TWO_ITEMS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0">
@@ -57,7 +57,8 @@ ATOM_GOOGLE_ALERTS = b"""<?xml version="1.0" encoding="utf-8"?>
     <link href="https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://nieuws.example.nl/acme-terugbetaling&amp;ct=ga&amp;cd=CAIyGjg0&amp;usg=AOvVaw0abc"/>
     <published>2026-11-22T09:40:00Z</published>
     <updated>2026-11-22T09:40:00Z</updated>
-    <content type="html">Klanten van &lt;b&gt;Acme&lt;/b&gt; wachten &lt;img src=x onerror=alert(1)&gt; al weken ...</content>
+    <content type="html">Klanten van &lt;b&gt;Acme&lt;/b&gt; wachten
+      &lt;img src=x onerror=alert(1)&gt; al weken ...</content>
     <author><name></name></author>
   </entry>
 </feed>

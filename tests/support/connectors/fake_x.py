@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,8 +25,8 @@ from tests.support.connectors.conformance import DroppedResponse
 
 BEARER = "AAAAAAAAAAAAAAAAAAAAAtest-bearer-token"
 BRAND_ID = "1500000000000000001"
-T0 = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
-RESET_EPOCH = int(datetime(2026, 11, 22, 12, 15, tzinfo=timezone.utc).timestamp())
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+RESET_EPOCH = int(datetime(2026, 11, 22, 12, 15, tzinfo=UTC).timestamp())
 _URL = re.compile(r"https?://\S+")
 
 
@@ -77,7 +77,7 @@ class FakeX:
     def fail_next(self, status: int, *, reset_in: timedelta | None = None) -> None:
         headers = {}
         if reset_in is not None:  # epoch seconds, from the wall clock as X's servers do
-            reset = datetime.now(timezone.utc) + reset_in
+            reset = datetime.now(UTC) + reset_in
             headers = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
                        "x-rate-limit-reset": str(int(reset.timestamp()))}
         titles = {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
