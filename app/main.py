@@ -22,6 +22,7 @@ from app.privacy import routes as privacy_routes
 from app.reports import pages as report_pages
 from app.reports import routes as report_routes
 from app.web import api_docs, ops, stream
+from app.web.bodies import BodyLimits
 from app.web.errors import add_error_handlers
 from app.web.hub import EventHub
 from app.web.login_gate import LoginGate
@@ -64,6 +65,7 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
         app.include_router(module.router)
     for module in PAGE_ROUTERS:
         app.include_router(module.router, include_in_schema=False)
+    app.add_middleware(BodyLimits)  # inside the security headers, which its refusals get too
     add_security_headers(app)
     add_error_handlers(app)
     app.add_middleware(LoginGate, ctx=ctx)  # outermost: a refused sign-in costs next to nothing

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.core.bounds import Moment
 from app.web.schemas import Out, Timestamp
 from connectors.base import NewMention
 
@@ -19,7 +20,7 @@ class PushMention(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     external_id: Id
-    posted_at: AwareDatetime
+    posted_at: Moment
     author: Id
     text: str | None = Field(None, max_length=40_000)
     html: str | None = Field(None, max_length=200_000)
