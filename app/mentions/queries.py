@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
 from app.core.errors import NotFound
+from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention, Note, Reply
 from app.mentions.followups import follow_up_view
 
@@ -98,6 +99,7 @@ def claim_expired(m: Mention, now: datetime) -> bool:
 
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
                      *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    failpoint("queue-read")
     conds = _conditions(filters, now)
     rows = (await session.exec(select(Mention).where(*conds)
                                .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
