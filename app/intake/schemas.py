@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.bounds import Moment
-from app.web.schemas import Out, Timestamp
+from app.web.schemas import Out, Timestamp, ValidationIssue
 from connectors.base import NewMention
 
 MAX_MENTIONS = 500
@@ -63,7 +63,8 @@ class ItemError(Out):
 
 
 class PushRefused(BaseModel):
-    detail: str
+    detail: str | list[ValidationIssue] = Field(description=(
+        "what is wrong; a list, as every route answers it, when the body is not UTF-8 or nested too deeply"))
     errors: list[ItemError] = Field(default_factory=list, description=(
         "each problem, by the item's index in `mentions` (absent when the body is not JSON at all)"))
 

@@ -1,6 +1,7 @@
 """Request bodies within limits before any route reads them: at most MAX_BODY_BYTES (413,
-whether or not the client declared the length), and JSON nested at most MAX_JSON_DEPTH deep
-(400), so no parser recurses a hundred thousand times on a small body.
+whether or not the client declared the length), and JSON in UTF-8, nested at most
+MAX_JSON_DEPTH deep, so no parser recurses a hundred thousand times on a small body (422,
+in the shape FastAPI gives any body that is not JSON, which every route's schema lists).
 
 The body is read here once and handed on unchanged; forms are left to their own parser (their
 brackets are percent-encoded, never nesting)."""
@@ -15,6 +16,7 @@ BODYLESS = {"GET", "HEAD", "OPTIONS"}
 FORMS = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 TOO_LARGE = f"request body larger than {MAX_BODY_BYTES} bytes"
 TOO_DEEP = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+NOT_UTF8 = "the body is not UTF-8 text; JSON is sent as UTF-8"
 
 
 class BodyLimits:
@@ -34,15 +36,30 @@ class BodyLimits:
             return
         if body is None:
             return await self._refuse(scope, receive, send, 413, TOO_LARGE)
-        if not headers.get(b"content-type", b"").startswith(FORMS) and json_too_deep(body):
-            return await self._refuse(scope, receive, send, 400, TOO_DEEP)
+        if not headers.get(b"content-type", b"").startswith(FORMS):
+            if not _utf8(body):
+                return await self._refuse(scope, receive, send, 422, _not_json(NOT_UTF8))
+            if json_too_deep(body):
+                return await self._refuse(scope, receive, send, 422, _not_json(TOO_DEEP))
         await self.app(scope, _replay(body, receive), send)
 
     @staticmethod
-    async def _refuse(scope, receive, send, status: int, message: str) -> None:
+    async def _refuse(scope, receive, send, status: int, message) -> None:
         # `Connection: close`: the rest of an unread body is not worth reading to keep the socket.
         response = refusal(Request(scope, receive), status, message, {"Connection": "close"})
         await response(scope, receive, send)
+
+
+def _not_json(message: str) -> list[dict]:
+    return [{"loc": ["body"], "msg": message, "type": "json_invalid"}]
+
+
+def _utf8(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class _ClientGone(Exception):
