@@ -7,7 +7,6 @@ moment of the machine is not a failure), no shrinking beyond what Hypothesis doe
 from __future__ import annotations
 
 import asyncio
-import shutil
 import tempfile
 import threading
 import time
@@ -55,13 +54,13 @@ def _push_mentions(base_url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def api_server(tmp_path_factory, sqlite_template):
+def api_server(tmp_path_factory, module_db_url):
+    """A real server in a thread, on each backend (PostgreSQL refuses more than SQLite)."""
     tmp = tmp_path_factory.mktemp("fuzz")
-    shutil.copy(sqlite_template, tmp / "webcare.db")
     with pytest.MonkeyPatch.context() as env:
         env.setenv(PUSH_SECRET_ENV, PUSH_SECRET)
-        ctx = AppContext(settings=Settings(data_dir=tmp), config=make_config(tmp),
-                         db=Database(f"sqlite+aiosqlite:///{tmp / 'webcare.db'}"), secret_key="x" * 40)
+        ctx = AppContext(settings=Settings(data_dir=tmp), config=make_config(tmp), db=Database(module_db_url),
+                         secret_key="x" * 40)
         token = asyncio.run(_seed(ctx))
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning",

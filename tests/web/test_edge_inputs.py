@@ -151,3 +151,37 @@ async def test_a_push_dated_in_year_9999_is_refused_as_future(app_client):
     r = await push(app_client, [{**mention("late-1"), "posted_at": "9999-12-31T23:59:59-14:00"}])
     refused(r)
     assert r.json()["errors"][0]["field"] == "posted_at"
+
+
+async def test_the_follow_up_form_refuses_an_impossible_moment_on_the_page(app_client, ctx):
+    h = bearer(await add_user(ctx, "anna"))
+    mid = await _mention_id(app_client, h)
+    r = await app_client.post(f"/mentions/{mid}/follow-up", headers=h, data={"due_at": "9999-12-31T23:59:59-14:00"})
+    assert r.status_code == 303 and "error=" in r.headers["location"]
+    page = await app_client.get(r.headers["location"], headers=h)
+    assert page.status_code == 200 and "due_at must be between 2000-01-01 and 2099-12-31" in page.text
+    assert (await app_client.get("/api/follow-ups", headers=h)).json()["items"] == []
+
+
+async def test_nul_characters_are_refused_in_queries_forms_and_bodies(app_client, ctx):
+    """PostgreSQL can neither store nor compare NUL; the driver would fail the query."""
+    h = bearer(await add_user(ctx, "lead", "lead"))
+    mid = await _mention_id(app_client, h)
+    for path in ("/api/queue?language=n%00l", "/api/reports/sla?channel=%00", "/api/privacy/export?author=a%00"):
+        assert "NUL" in refused(await app_client.get(path, headers=h)), path
+    assert "NUL" in refused(await app_client.post(f"/api/mentions/{mid}/assign", headers=h,
+                                                   json={"username": "anna\u0000"}))
+    form = await app_client.post(f"/mentions/{mid}/note", headers=h, data={"text": "a\x00b"})
+    assert "NUL" in refused(form)
+    # An escaped backslash before "u0000" is six plain characters, not a NUL.
+    note = await app_client.post(f"/api/mentions/{mid}/note", headers={**h, "content-type": "application/json"},
+                                 content=b'{"text": "C:\\\\u0000"}')
+    assert note.status_code == 201, note.text and note.json()["text"] == "C:\\u0000"
+
+
+async def test_a_push_with_nul_characters_is_cleaned_like_any_channel_post(app_client, ctx):
+    h = bearer(await add_user(ctx, "anna"))
+    r = await push(app_client, [mention("nul-1", author_name="Nul\x00 Byte", text="Factuur\x00 klopt niet")])
+    assert r.status_code == 202, r.text
+    item = (await app_client.get("/api/queue", headers=h)).json()["items"][0]
+    assert (item["author_name"], item["text"]) == ("Nul Byte", "Factuur klopt niet")
