@@ -66,7 +66,8 @@ def _body_problem(body: bytes, content_type: bytes, cleans_nul: bool) -> str | N
         return NOT_UTF8
     if json_too_deep(body):
         return TOO_DEEP
-    return NUL if not cleans_nul and _JSON_NUL.search(body) else None
+    # the plain search first: the regex alone takes 50 ms on a full push body
+    return NUL if not cleans_nul and b"\\u0000" in body and _JSON_NUL.search(body) else None
 
 
 def _unreadable(where: str, message: str) -> list[dict]:
