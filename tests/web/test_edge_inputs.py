@@ -185,3 +185,12 @@ async def test_a_push_with_nul_characters_is_cleaned_like_any_channel_post(app_c
     assert r.status_code == 202, r.text
     item = (await app_client.get("/api/queue", headers=h)).json()["items"][0]
     assert (item["author_name"], item["text"]) == ("Nul Byte", "Factuur klopt niet")
+
+
+@pytest.mark.parametrize("query", ["since=0001-01-01", "until=9999-12-31", "mention_id=99999999999999999999",
+                                   "mention_id=%C2%B2"])
+async def test_the_audit_filter_refuses_impossible_dates_and_ids_on_its_page(app_client, ctx, query):
+    h = bearer(await add_user(ctx, "root", "admin"))
+    r = await app_client.get(f"/admin/audit?{query}", headers={**h, "Accept": "text/html"})
+    assert r.status_code == 422 and "Traceback" not in r.text
+    assert "2026-10-31" in r.text or "whole number" in r.text
