@@ -27,6 +27,7 @@ from app.reports import routes as report_routes
 from app.web import api_docs, ops, stream
 from app.web.errors import add_error_handlers
 from app.web.hub import EventHub
+from app.web.input_limits import InputLimits
 from app.web.login_gate import LoginGate
 from app.web.middleware import add_security_headers
 from app.web.rendering import STATIC_DIR, build_templates
@@ -69,6 +70,7 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
         app.include_router(module.router)
     for module in PAGE_ROUTERS:
         app.include_router(module.router, include_in_schema=False)
+    app.add_middleware(InputLimits)  # inside the security headers, which its refusals get too
     add_security_headers(app)
     add_error_handlers(app)
     app.add_middleware(RequestTimer)

@@ -9,7 +9,8 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -70,10 +71,12 @@ def pg_template():
     asyncio.run(_pg_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path, sqlite_template) -> str:
+@contextmanager
+def _fresh_database(request, folder: Path, sqlite_template: Path) -> Iterator[str]:
+    """A migrated database of the backend `request.param` names, copied from the run's
+    template, dropped afterwards."""
     if request.param == "sqlite":
-        path = tmp_path / "webcare.db"
+        path = folder / "webcare.db"
         shutil.copy(sqlite_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
@@ -85,6 +88,22 @@ def db_url(request, tmp_path, sqlite_template) -> str:
     asyncio.run(_pg_exec(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     yield pg_url_for(admin, name)
     asyncio.run(_pg_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path, sqlite_template) -> str:
+    with _fresh_database(request, tmp_path, sqlite_template) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_db_url(request, tmp_path_factory, sqlite_template) -> str:
+    """One database for a whole module, on each backend (a server shared by many tests)."""
+    with _fresh_database(request, tmp_path_factory.mktemp("db"), sqlite_template) as url:
+        yield url
 
 
 @pytest.fixture

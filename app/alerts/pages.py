@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from app.accounts.principal import Principal
 from app.alerts import admin
 from app.alerts.spikes.statement import answer_with_statement, form_request, summary
+from app.core.bounds import RowId
 from app.web.deps import Ctx, role
 from app.web.rendering import render
 
@@ -28,7 +29,7 @@ async def alerts_page(request: Request, ctx: Ctx, user: AdminPage, answered: int
 
 
 @router.post("/alerts/outbox/{outbox_id}/retry")
-async def retry_form(outbox_id: int, ctx: Ctx, user: AdminPage):
+async def retry_form(outbox_id: RowId, ctx: Ctx, user: AdminPage):
     async with ctx.db.write() as session:
         await admin.retry_dead(session, outbox_id, ctx.now())
     return RedirectResponse("/alerts", status_code=303)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.alerts.spikes.topic import Topic
+from app.core.bounds import Moment
 from app.web.schemas import Out
 
 
@@ -13,7 +14,7 @@ class StatementIn(BaseModel):
     """A spike's topic: `category`, or `term` (one word, as in the spike alert)."""
     category: str | None = Field(None, min_length=1, max_length=64)
     term: str | None = Field(None, min_length=1, max_length=64)
-    since: AwareDatetime | None = None
+    since: Moment | None = None
     text: str = Field(min_length=1, max_length=5000)
     post: bool = False
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from app.core.bounds import MAX_BODY_BYTES
 from app.core.config import SourceConfig
 from app.core.context import AppContext
 from app.core.errors import Invalid, NotFound, TooLarge, Unauthenticated, Unavailable
@@ -23,7 +24,6 @@ from app.intake.schemas import MAX_MENTIONS, PushMention
 from app.intake.store import save_cursor, store_batch
 from connectors.base import NewMention
 
-MAX_BODY_BYTES = 1024 * 1024
 FUTURE_SKEW = timedelta(minutes=5)
 
 

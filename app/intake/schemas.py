@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.web.schemas import Out, Timestamp
+from app.core.bounds import Moment
+from app.web.schemas import Out, Timestamp, ValidationIssue
 from connectors.base import NewMention
 
 MAX_MENTIONS = 500
@@ -19,7 +20,7 @@ class PushMention(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     external_id: Id
-    posted_at: AwareDatetime
+    posted_at: Moment
     author: Id
     text: str | None = Field(None, max_length=40_000)
     html: str | None = Field(None, max_length=200_000)
@@ -62,7 +63,8 @@ class ItemError(Out):
 
 
 class PushRefused(BaseModel):
-    detail: str
+    detail: str | list[ValidationIssue] = Field(description=(
+        "what is wrong; a list, as every route answers it, when the body is not UTF-8 or nested too deeply"))
     errors: list[ItemError] = Field(default_factory=list, description=(
         "each problem, by the item's index in `mentions` (absent when the body is not JSON at all)"))
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from app.core.bounds import EARLIEST, INT4_MAX
 from connectors.base import NewMention
 
 # No network we read is older; a post "from" year 1 or 1970 is a bug at the sender.
-EARLIEST_POST = datetime(2000, 1, 1, tzinfo=UTC)
+EARLIEST_POST = EARLIEST
 # Clocks drift and time zones get mislabelled; a day ahead is a bug, not drift.
 LATEST_AHEAD = timedelta(days=1)
-MAX_FOLLOWERS = 2**31 - 1    # a 32-bit integer column on PostgreSQL
+MAX_FOLLOWERS = INT4_MAX    # a 32-bit integer column on PostgreSQL
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ONE_LINE_FIELDS = ("external_id", "author", "author_name", "url", "language", "channel", "in_reply_to",
                     "visibility")

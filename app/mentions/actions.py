@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
 from app.accounts.principal import Principal
+from app.core.bounds import within_years
 from app.core.db import Database
 from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.core.events import emit, emit_many, mention_event_data
@@ -196,6 +197,10 @@ async def promise_follow_up(session: AsyncSession, mention_id: int, who: Princip
         raise Invalid("due_at needs a timezone (ISO 8601 with offset)")
     if due_at <= now:
         raise Invalid("due_at must be in the future")
+    try:
+        within_years(due_at)
+    except ValueError as exc:  # a form's moment; the API's FollowUpIn refuses it earlier
+        raise Invalid(f"due_at {exc}") from None
     m = await session.get(Mention, mention_id)
     if m is None or m.direction != "inbound":
         raise NotFound("no such mention")

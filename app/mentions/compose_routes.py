@@ -5,6 +5,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 
+from app.core.bounds import RowId
 from app.mentions import compose, saved_texts
 from app.mentions.schemas import (
     CheckIn,
@@ -24,7 +25,7 @@ Tone = Literal["formal", "informal"]
 
 
 @router.get("/mentions/{mention_id}/openers", response_model=OpenersOut, responses=errors(404))
-async def openers(mention_id: int, ctx: Ctx, user: ApiUser, tone: Tone | None = None):
+async def openers(mention_id: RowId, ctx: Ctx, user: ApiUser, tone: Tone | None = None):
     """Openers that fit the mention's language and category, personalised."""
     return await compose.openers(ctx, mention_id, user, tone)
 
@@ -52,7 +53,7 @@ async def create_saved(body: SavedTextIn, ctx: Ctx, user: Lead):
 
 @router.put("/openers/{text_id}", response_model=SavedTextOut,
             responses=errors(404, 422, s422=ToneCheckErrorOut))
-async def update_saved(text_id: int, body: SavedTextIn, ctx: Ctx, user: Lead):
+async def update_saved(text_id: RowId, body: SavedTextIn, ctx: Ctx, user: Lead):
     """Change an opener or saved reply (leads); it must pass the tone check."""
     async with ctx.db.write() as session:
         updated = await saved_texts.save(session, text_id, body, user, ctx.now())

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from app.core.bounds import RowId, as_row_id
 from app.core.errors import DomainError
 from app.mentions import actions, compose
 from app.mentions.dashboard import dashboard_view
@@ -40,7 +41,7 @@ async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: Pag
 
 
 @router.get("/mentions/{mention_id}")
-async def mention_page(request: Request, mention_id: int, ctx: Ctx, user: PageUser, error: str | None = None,
+async def mention_page(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser, error: str | None = None,
                        tone: str | None = None):
     return render(request, "mention.html", error=error, **await compose.mention_page(ctx, mention_id, user, tone))
 
@@ -60,23 +61,23 @@ async def _form_action(ctx, mention_id: int, action, *args, back: str, **kwargs)
 
 
 @router.post("/mentions/{mention_id}/claim")
-async def claim_form(mention_id: int, ctx: Ctx, user: PageUser):
+async def claim_form(mention_id: RowId, ctx: Ctx, user: PageUser):
     return await _form_action(ctx, mention_id, actions.claim, user, ctx.now(),
                               ctx.config.replies.claim_idle_minutes, back=f"/mentions/{mention_id}")
 
 
 @router.post("/mentions/{mention_id}/release")
-async def release_form(mention_id: int, ctx: Ctx, user: PageUser):
+async def release_form(mention_id: RowId, ctx: Ctx, user: PageUser):
     return await _form_action(ctx, mention_id, actions.release, user, ctx.now(), back="/")
 
 
 @router.post("/mentions/{mention_id}/dismiss")
-async def dismiss_form(mention_id: int, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
+async def dismiss_form(mention_id: RowId, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
     return await _form_action(ctx, mention_id, actions.dismiss, user, ctx.now(), reason, back="/")
 
 
 @router.post("/mentions/{mention_id}/reply")
-async def reply_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[str, Form()],
+async def reply_form(mention_id: RowId, ctx: Ctx, user: PageUser, text: Annotated[str, Form()],
                      elsewhere_url: Annotated[str, Form()] = "", post: Annotated[str, Form()] = ""):
     try:
         await send_reply(ctx, ctx.http(), mention_id, user, text, post=post == "1",
@@ -87,19 +88,19 @@ async def reply_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[
 
 
 @router.post("/mentions/{mention_id}/note")
-async def note_form(mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[str, Form()]):
+async def note_form(mention_id: RowId, ctx: Ctx, user: PageUser, text: Annotated[str, Form()]):
     return await _form_action(ctx, mention_id, actions.add_note, user, ctx.now(), text,
                               back=f"/mentions/{mention_id}")
 
 
 @router.post("/mentions/{mention_id}/assign")
-async def assign_form(mention_id: int, ctx: Ctx, user: PageUser, username: Annotated[str, Form()]):
+async def assign_form(mention_id: RowId, ctx: Ctx, user: PageUser, username: Annotated[str, Form()]):
     return await _form_action(ctx, mention_id, actions.assign, user, ctx.now(),
                               ctx.config.replies.claim_idle_minutes, username, back=f"/mentions/{mention_id}")
 
 
 @router.post("/mentions/{mention_id}/follow-up")
-async def follow_up_form(mention_id: int, ctx: Ctx, user: PageUser, due_at: Annotated[str, Form()],
+async def follow_up_form(mention_id: RowId, ctx: Ctx, user: PageUser, due_at: Annotated[str, Form()],
                          note: Annotated[str, Form()] = ""):
     try:
         due = local_moment(due_at, ctx.config.sla.timezone)
@@ -110,7 +111,7 @@ async def follow_up_form(mention_id: int, ctx: Ctx, user: PageUser, due_at: Anno
 
 
 @router.post("/follow-ups/{follow_up_id}/done")
-async def follow_up_done_form(follow_up_id: int, ctx: Ctx, user: PageUser, back: Annotated[str, Form()] = "/"):
+async def follow_up_done_form(follow_up_id: RowId, ctx: Ctx, user: PageUser, back: Annotated[str, Form()] = "/"):
     try:
         async with ctx.db.write() as session:
             await actions.complete_follow_up(session, follow_up_id, user, ctx.now())
@@ -121,7 +122,7 @@ async def follow_up_done_form(follow_up_id: int, ctx: Ctx, user: PageUser, back:
 
 @router.post("/dismiss")
 async def bulk_dismiss_form(request: Request, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
-    ids = [int(raw) for raw in (await request.form()).getlist("ids") if isinstance(raw, str) and raw.isdigit()]
+    ids = [i for raw in (await request.form()).getlist("ids") if (i := as_row_id(str(raw))) is not None]
     # Refusals (held by someone else, already handled) need no page: the live queue shows them.
     await actions.dismiss_each(ctx.db, ids, user, ctx.now(), reason)
     return RedirectResponse("/", status_code=303)

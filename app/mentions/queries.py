@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
 from app.core.errors import NotFound
+from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention, Note, Reply
 from app.mentions.followups import follow_up_view
 
@@ -133,6 +134,7 @@ def queue_tally(filters: QueueFilters, now: datetime):
 
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
                      *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    failpoint("queue-read")
     rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset))).scalars().all()
     total, counts = _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
     return {"items": [mention_view(m, now, policy) for m in rows], "total": total, "counts": counts}

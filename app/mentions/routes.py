@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from app.core.bounds import Count, RowId
 from app.mentions import actions
 from app.mentions.followups import follow_up_view, list_follow_ups
 from app.mentions.queries import QueueFilters, list_queue, mention_detail
@@ -35,7 +36,7 @@ CHANGE_ERRORS = errors(404, 409, 422)
 @router.get("/queue", response_model=QueueOut, responses=errors())
 async def queue(ctx: Ctx, user: ApiUser,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                offset: Annotated[int, Query(ge=0)] = 0,
+                offset: Count = 0,
                 channel: str | None = None, source: str | None = None,
                 sla_state: Literal["ok", "warning", "breached"] | None = None,
                 language: str | None = None, category: str | None = None, claimed: bool | None = None,
@@ -49,7 +50,7 @@ async def queue(ctx: Ctx, user: ApiUser,
 
 
 @router.get("/mentions/{mention_id}", response_model=MentionOut, responses=errors(404))
-async def get_mention(mention_id: int, ctx: Ctx, user: ApiUser):
+async def get_mention(mention_id: RowId, ctx: Ctx, user: ApiUser):
     """One mention with its conversation, replies, notes and follow-up promises."""
     async with ctx.db.read() as session:
         return await mention_detail(session, mention_id, ctx.now(), ctx.policy)
@@ -66,20 +67,20 @@ def _state(m) -> dict:
 
 
 @router.post("/mentions/{mention_id}/claim", response_model=MentionState, responses=CHANGE_ERRORS)
-async def claim(mention_id: int, ctx: Ctx, user: ApiUser):
+async def claim(mention_id: RowId, ctx: Ctx, user: ApiUser):
     """Take a mention (409 when someone else holds it)."""
     m = await _run(ctx, actions.claim, mention_id, user, ctx.now(), ctx.config.replies.claim_idle_minutes)
     return _state(m)
 
 
 @router.post("/mentions/{mention_id}/release", response_model=MentionState, responses=CHANGE_ERRORS)
-async def release(mention_id: int, ctx: Ctx, user: ApiUser):
+async def release(mention_id: RowId, ctx: Ctx, user: ApiUser):
     """Give a claimed mention back to the queue (a lead may release anyone's)."""
     return _state(await _run(ctx, actions.release, mention_id, user, ctx.now()))
 
 
 @router.post("/mentions/{mention_id}/dismiss", response_model=MentionState, responses=CHANGE_ERRORS)
-async def dismiss(mention_id: int, body: DismissIn, ctx: Ctx, user: ApiUser):
+async def dismiss(mention_id: RowId, body: DismissIn, ctx: Ctx, user: ApiUser):
     """Close a mention without a reply, with a reason."""
     return _state(await _run(ctx, actions.dismiss, mention_id, user, ctx.now(), body.reason))
 
@@ -91,7 +92,7 @@ async def dismiss_many(body: BulkDismissIn, ctx: Ctx, user: ApiUser):
 
 
 @router.post("/mentions/{mention_id}/reply", response_model=ReplyOut, responses=errors(404, 409, 422, 502))
-async def reply(mention_id: int, body: ReplyIn, ctx: Ctx, user: ApiUser):
+async def reply(mention_id: RowId, body: ReplyIn, ctx: Ctx, user: ApiUser):
     """Answer: post into the channel (`post`: true, where it can) or record a reply made elsewhere."""
     result = await send_reply(ctx, ctx.http(), mention_id, user, body.text, post=body.post,
                               elsewhere_url=body.elsewhere_url)
@@ -102,14 +103,14 @@ async def reply(mention_id: int, body: ReplyIn, ctx: Ctx, user: ApiUser):
 
 
 @router.post("/mentions/{mention_id}/assign", response_model=MentionState, responses=CHANGE_ERRORS)
-async def assign(mention_id: int, body: AssignIn, ctx: Ctx, user: Lead):
+async def assign(mention_id: RowId, body: AssignIn, ctx: Ctx, user: Lead):
     """Hand a mention to a person (leads)."""
     return _state(await _run(ctx, actions.assign, mention_id, user, ctx.now(),
                              ctx.config.replies.claim_idle_minutes, body.username))
 
 
 @router.post("/mentions/{mention_id}/note", status_code=201, response_model=NoteOut, responses=errors(404, 422))
-async def note(mention_id: int, body: NoteIn, ctx: Ctx, user: ApiUser):
+async def note(mention_id: RowId, body: NoteIn, ctx: Ctx, user: ApiUser):
     """An internal note on a mention."""
     created = await _run(ctx, actions.add_note, mention_id, user, ctx.now(), body.text)
     return {"id": created.id, "mention_id": mention_id, "author": created.author, "text": created.text,
@@ -118,7 +119,7 @@ async def note(mention_id: int, body: NoteIn, ctx: Ctx, user: ApiUser):
 
 @router.post("/mentions/{mention_id}/follow-up", status_code=201, response_model=FollowUpOut,
              responses=errors(404, 422))
-async def follow_up(mention_id: int, body: FollowUpIn, ctx: Ctx, user: ApiUser):
+async def follow_up(mention_id: RowId, body: FollowUpIn, ctx: Ctx, user: ApiUser):
     """Promise the customer a moment; `follow_up_due` fires 10 minutes before it."""
     created = await _run(ctx, actions.promise_follow_up, mention_id, user, ctx.now(), body.due_at, body.note)
     return follow_up_view(created, ctx.now())
@@ -134,6 +135,6 @@ async def follow_ups(ctx: Ctx, user: ApiUser, state: Literal["pending", "kept", 
 
 
 @router.post("/follow-ups/{follow_up_id}/done", response_model=FollowUpOut, responses=errors(404, 409))
-async def follow_up_done(follow_up_id: int, ctx: Ctx, user: ApiUser):
+async def follow_up_done(follow_up_id: RowId, ctx: Ctx, user: ApiUser):
     """Mark a promise done: kept before its moment, missed after it."""
     return follow_up_view(await _run(ctx, actions.complete_follow_up, follow_up_id, user, ctx.now()), ctx.now())

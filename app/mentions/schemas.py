@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from app.core.bounds import Moment, RowId
 from app.craft.classify import CATEGORIES
 from app.craft.language import LANGUAGES
 from app.web.schemas import Out, Timestamp, ValidationIssue
@@ -27,7 +28,7 @@ class DismissIn(BaseModel):
 
 
 class BulkDismissIn(BaseModel):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[RowId] = Field(min_length=1, max_length=500)
     reason: DismissReason
 
 
@@ -40,7 +41,7 @@ class NoteIn(BaseModel):
 
 
 class FollowUpIn(BaseModel):
-    due_at: AwareDatetime
+    due_at: Moment
     note: str | None = Field(None, max_length=2000)
 
 
@@ -48,7 +49,7 @@ class CheckIn(BaseModel):
     text: str = Field(max_length=20_000)
     language: str = Field(min_length=2, max_length=8)
     channel: str | None = None
-    mention_id: int | None = None
+    mention_id: RowId | None = None
 
 
 class SavedTextIn(BaseModel):

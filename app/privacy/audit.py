@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core.bounds import as_row_id, day_within_years
 from app.core.db import Database
 from app.core.models import AuditEntry
 from app.core.safecsv import csv_line
@@ -20,7 +21,6 @@ from app.reports.period import local_midnight
 PAGE_SIZE = 50
 STREAM_BATCH = 2000
 CSV_COLUMNS = ("id", "at_local", "at_utc", "actor", "action", "mention_id", "detail")
-MAX_ID = 2**31 - 1
 
 
 class AuditFilterError(ValueError):
@@ -45,15 +45,14 @@ class AuditFilters:
         """From the query string: dates are whole local days, `until` included."""
         zone = ZoneInfo(tz)
         try:
-            first = local_midnight(date.fromisoformat(since), zone) if since else None
-            last = local_midnight(date.fromisoformat(until) + timedelta(days=1), zone) if until else None
+            first = local_midnight(day_within_years(date.fromisoformat(since)), zone) if since else None
+            last = (local_midnight(day_within_years(date.fromisoformat(until)) + timedelta(days=1), zone)
+                    if until else None)
         except ValueError:
             raise AuditFilterError("date", "dates look like 2026-10-31") from None
         number = None
-        if mention_id:
-            if not mention_id.strip().isdigit() or not 0 < int(mention_id) <= MAX_ID:
-                raise AuditFilterError("mention_id", "a mention id is a whole number")
-            number = int(mention_id)
+        if mention_id and (number := as_row_id(mention_id)) is None:
+            raise AuditFilterError("mention_id", "a mention id is a whole number")
         return cls(actor=(actor or "").strip() or None, action=action or None, since=first, until=last,
                    mention_id=number)
 

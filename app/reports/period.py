@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.core.bounds import YEARS, day_within_years, within_years
+
 DEFAULT_DAYS = 7
 
 
@@ -51,13 +53,17 @@ def _parse(value: str, zone: ZoneInfo, *, end: bool) -> datetime:
     try:
         if len(text) == 10:  # YYYY-MM-DD: the whole local day
             day = date.fromisoformat(text)
-            return local_midnight(day + timedelta(days=1) if end else day, zone)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise PeriodError(f"{text!r} is not an ISO date (2026-10-25) or date and time (2026-10-25T14:00)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:  # checked before moving the moment: near year 1 or 9999 that would overflow
+        if len(text) == 10:
+            day = day_within_years(day)
+            return local_midnight(day + timedelta(days=1) if end else day, zone)
+        return within_years(moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+    except ValueError:
+        raise PeriodError(f"{text!r} is outside the years a report covers: dates must be {YEARS}") from None
 
 
 def parse_period(since: str | None, until: str | None, tz: str, now: datetime) -> Period:

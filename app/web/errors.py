@@ -1,7 +1,9 @@
 """How refusals reach people. A domain error from a service answers an API client with JSON
 `{"detail": message, ...}` and its status, and a person with an error page in their language;
 pages that need a login redirect to it; other HTTP errors do the same split (JSON for the
-API, a page for people), except 401, which only API credentials raise."""
+API, a page for people), except 401, which only API credentials raise. An unexpected
+exception is logged and answered as a plain 500, with the security headers every answer has
+and no trace of the code."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -14,7 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core import i18n
 from app.core.errors import DomainError
 from app.web.deps import LoginRequired
+from app.web.middleware import SECURITY_HEADERS
 from app.web.rendering import render
+
+UNEXPECTED = "An unexpected error happened; it has been logged."  # translated on the page
 
 
 def wants_json(request: Request) -> bool:
@@ -36,6 +41,14 @@ def error_page(request: Request, status: int, message: str, headers: Mapping[str
     return response
 
 
+def refusal(request: Request, status: int, detail, headers: Mapping[str, str] | None = None):
+    """JSON `{"detail": ...}` for an API client (and for 401, and for details that are not
+    words), an error page for a person."""
+    if wants_json(request) or status == 401 or not isinstance(detail, str):
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    return error_page(request, status, detail, headers)
+
+
 def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _exc: LoginRequired):
@@ -50,6 +63,15 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        if wants_json(request) or exc.status_code == 401 or not isinstance(exc.detail, str):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return error_page(request, exc.status_code, exc.detail, exc.headers)
+        return refusal(request, exc.status_code, exc.detail, exc.headers)
+
+    # Starlette answers this outside every middleware and then re-raises, so the server logs
+    # the traceback; the answer gets the security headers here and none of the traceback.
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, _exc: Exception):
+        try:
+            response = refusal(request, 500, UNEXPECTED)
+        except Exception:  # the error page itself failed: plain words will do
+            response = JSONResponse({"detail": UNEXPECTED}, status_code=500)
+        response.headers.update(SECURITY_HEADERS)
+        return response

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.accounts.principal import Principal
 from app.alerts.spikes.check import WINDOW
 from app.alerts.spikes.topic import Topic
+from app.core.bounds import within_years
 from app.core.context import AppContext
 from app.core.errors import DomainError, Invalid
 from app.core.models import AlertOutbox, Mention
@@ -46,7 +47,10 @@ def form_request(category: str, term: str, since: str) -> tuple[Topic, datetime 
         raise Invalid(str(exc)) from None
     if start is not None and start.tzinfo is None:
         raise Invalid("since needs a timezone")
-    return topic, start
+    try:
+        return topic, start and within_years(start)
+    except ValueError as exc:
+        raise Invalid(f"since {exc}") from None
 
 
 def summary(results: list[StatementResult]) -> dict[str, int]:
