@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, and_, case, func, literal_column, or_, select
+from sqlalchemy import Index, and_, case, func, literal_column, or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
@@ -26,7 +27,7 @@ SLA_STATES = ("ok", "warning", "breached")
 
 def open_status():
     """SQL: the mention still waits for its answer."""
-    return Mention.status.in_(OPEN_STATUSES)
+    return col(Mention.status).in_(OPEN_STATUSES)
 
 
 def is_open(m: Mention) -> bool:
@@ -40,8 +41,8 @@ def waiting_inbound():
     The partial indexes below are built on this very expression, and a planner uses one only
     for a query that states its condition, so queries ask through this function. The values
     are literals, not parameters: SQLite cannot match a partial index against a `?`."""
-    return and_(Mention.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES]),
-                Mention.direction == literal_column("'inbound'"), Mention.removed.is_(False))
+    return and_(col(Mention.status).in_([literal_column(f"'{s}'") for s in OPEN_STATUSES]),
+                col(Mention.direction) == literal_column("'inbound'"), col(Mention.removed).is_(False))
 
 
 # Only waiting mentions are in these, so reading the queue costs the same at 100k or 10M
@@ -50,13 +51,13 @@ def waiting_inbound():
 # The queue's order, then every column its counts read, the condition's own included: SQLite
 # counts from a partial index only when it covers them, and would otherwise walk
 # ix_mentions_queue's thousands of rows per status once statistics exist.
-Index("ix_mentions_waiting_queue", Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id,
-      Mention.warning_at, Mention.backfill, Mention.status, Mention.direction, Mention.removed,
-      sqlite_where=waiting_inbound(), postgresql_where=waiting_inbound())
+Index("ix_mentions_waiting_queue", col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at),
+      col(Mention.id), col(Mention.warning_at), col(Mention.backfill), col(Mention.status), col(Mention.direction),
+      col(Mention.removed), sqlite_where=waiting_inbound(), postgresql_where=waiting_inbound())
 # The oldest waiting mention inside the SLA (backfill is outside it).
-Index("ix_mentions_waiting_posted", Mention.posted_at,
-      sqlite_where=and_(waiting_inbound(), Mention.backfill.is_(False)),
-      postgresql_where=and_(waiting_inbound(), Mention.backfill.is_(False)))
+Index("ix_mentions_waiting_posted", col(Mention.posted_at),
+      sqlite_where=and_(waiting_inbound(), col(Mention.backfill).is_(False)),
+      postgresql_where=and_(waiting_inbound(), col(Mention.backfill).is_(False)))
 
 
 @dataclass(frozen=True)
@@ -78,19 +79,20 @@ def text_contains(column, needle: str):
 
 
 def _state_expr(now: datetime):
-    return case((Mention.due_at <= now, "breached"), (Mention.warning_at <= now, "warning"), else_="ok")
+    return case((col(Mention.due_at) <= now, "breached"), (col(Mention.warning_at) <= now, "warning"), else_="ok")
 
 
 def _conditions(filters: QueueFilters, now: datetime) -> list:
     conds = [waiting_inbound()]
-    for column, value in ((Mention.channel, filters.channel), (Mention.language, filters.language),
-                          (Mention.category, filters.category), (Mention.source, filters.source)):
+    for column, value in ((col(Mention.channel), filters.channel), (col(Mention.language), filters.language),
+                          (col(Mention.category), filters.category), (col(Mention.source), filters.source)):
         if value:
             conds.append(column == value)
     if filters.q:
-        conds.append(text_contains(Mention.text, filters.q))
+        conds.append(text_contains(col(Mention.text), filters.q))
     if filters.claimed is not None:
-        conds.append(Mention.claimed_by.is_not(None) if filters.claimed else Mention.claimed_by.is_(None))
+        claimed_by = col(Mention.claimed_by)
+        conds.append(claimed_by.is_not(None) if filters.claimed else claimed_by.is_(None))
     if filters.sla_state:
         conds.append(_state_expr(now) == filters.sla_state)
     return conds
@@ -121,7 +123,7 @@ def claim_expired(m: Mention, now: datetime) -> bool:
 def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset: int = 0):
     """SQL: a page of the queue, most urgent first, in the order of ix_mentions_waiting_queue."""
     return (select(Mention).where(*_conditions(filters, now))
-            .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
+            .order_by(col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at), col(Mention.id))
             .limit(limit).offset(offset))
 
 
@@ -129,13 +131,14 @@ def queue_tally(filters: QueueFilters, now: datetime):
     """SQL: the filtered queue counted per (backfill, SLA state), in one pass over the index."""
     state = _state_expr(now)
     conds = _conditions(QueueFilters(**{**filters.__dict__, "sla_state": None}), now)
-    return select(Mention.backfill, state, func.count()).where(*conds).group_by(Mention.backfill, state)
+    backfill = col(Mention.backfill)
+    return select(backfill, state, func.count()).where(*conds).group_by(backfill, state)
 
 
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
                      *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     failpoint("queue-read")
-    rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset))).scalars().all()
+    rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset))).all()
     total, counts = _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
     return {"items": [mention_view(m, now, policy) for m in rows], "total": total, "counts": counts}
 
@@ -160,11 +163,12 @@ async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime
 
 def oldest_open_query():
     """SQL: the longest-waiting mention inside the SLA, first in ix_mentions_waiting_posted."""
-    return select(Mention).where(waiting_inbound(), Mention.backfill.is_(False)).order_by(Mention.posted_at).limit(1)
+    return (select(Mention).where(waiting_inbound(), col(Mention.backfill).is_(False))
+            .order_by(col(Mention.posted_at)).limit(1))
 
 
 async def oldest_open(session: AsyncSession) -> Mention | None:
-    return (await session.exec(oldest_open_query())).scalars().first()
+    return (await session.exec(oldest_open_query())).first()
 
 
 async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
@@ -181,26 +185,28 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
         "removed": m.removed, "in_reply_to": m.in_reply_to,
     })
     root = m.conversation_id or m.id
-    thread = (await session.exec(select(Mention).where(or_(Mention.id == root, Mention.conversation_id == root))
-                                 .order_by(Mention.posted_at))).scalars().all()
+    thread = (await session.exec(select(Mention)
+                                 .where(or_(col(Mention.id) == root, col(Mention.conversation_id) == root))
+                                 .order_by(col(Mention.posted_at)))).all()
     view["conversation"] = [{"id": t.id, "direction": t.direction, "author": t.author, "text": t.text,
                              "posted_at": t.posted_at.isoformat(), "status": t.status, "url": t.url}
                             for t in thread]
-    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id)
-                                  .order_by(Reply.created_at))).scalars().all()
+    replies = (await session.exec(select(Reply).where(col(Reply.mention_id) == m.id)
+                                  .order_by(col(Reply.created_at)))).all()
     view["replies"] = [{"id": r.id, "author": r.author, "text": r.text, "created_at": r.created_at.isoformat(),
                         "state": r.state, "url": r.remote_url or r.elsewhere_url, "error": r.error}
                        for r in replies]
-    notes = (await session.exec(select(Note).where(Note.mention_id == m.id).order_by(Note.created_at))).scalars()
+    notes = await session.exec(select(Note).where(col(Note.mention_id) == m.id).order_by(col(Note.created_at)))
     view["notes"] = [{"id": n.id, "author": n.author, "text": n.text, "created_at": n.created_at.isoformat()}
                      for n in notes]
-    follow_ups = (await session.exec(select(FollowUp).where(FollowUp.mention_id == m.id)
-                                     .order_by(FollowUp.due_at))).scalars()
+    follow_ups = await session.exec(select(FollowUp).where(col(FollowUp.mention_id) == m.id)
+                                    .order_by(col(FollowUp.due_at)))
     view["follow_ups"] = [follow_up_view(f, now) for f in follow_ups]
-    earlier = (await session.exec(select(Mention).where(
-        Mention.channel == m.channel, Mention.author == m.author, Mention.id != m.id,
-        Mention.direction == "inbound", or_(Mention.conversation_id.is_(None), Mention.conversation_id != root))
-        .order_by(Mention.posted_at.desc()).limit(10))).scalars()
+    conversation = col(Mention.conversation_id)
+    earlier = await session.exec(select(Mention).where(
+        col(Mention.channel) == m.channel, col(Mention.author) == m.author, col(Mention.id) != m.id,
+        col(Mention.direction) == "inbound", or_(conversation.is_(None), conversation != root))
+        .order_by(col(Mention.posted_at).desc()).limit(10))
     view["author_history"] = [{"id": e.id, "text": e.text, "posted_at": e.posted_at.isoformat(), "status": e.status,
                                "category": e.category} for e in earlier]
     return view
