@@ -6,6 +6,9 @@ argon2 check runs off the event loop and outside any database transaction, and o
 is one short write transaction opened for the attempt record and the new session."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from app.accounts import passwords, sessions, throttle, users
 from app.core.context import AppContext
 from app.core.errors import DomainError, Unauthenticated
@@ -37,6 +40,23 @@ async def _check_limits(ctx: AppContext, username: str, client: str, ahead: dict
     return user if user and not user.disabled else None
 
 
+@contextlib.asynccontextmanager
+async def _attempt(ctx: AppContext, username: str, password: str, client: str
+                   ) -> AsyncIterator[tuple[User | None, bool]]:
+    """One password attempt under the sign-in limits (Throttled before any hashing when one is
+    full): the user (None: unknown or deactivated) and whether the password is right. The
+    attempt counts as under way until the caller, inside the block, has recorded it."""
+    guard = ctx.login_guard
+    if wait := guard.retry_after(username, client, ctx.now()):
+        raise Throttled(wait)
+    ahead = guard.start(username, client)
+    try:
+        user = await _check_limits(ctx, username, client, ahead)
+        yield user, await passwords.verify_password_off_loop(password, user.password_hash if user else None)
+    finally:
+        guard.finish(username, client)
+
+
 def second_step(ctx: AppContext, user: User) -> str | None:
     """What a right password still leaves to do: "totp" (type a code), "enrol" (the role
     needs two-factor sign-in, not set up yet), or None (signed in)."""
@@ -51,13 +71,8 @@ async def sign_in(ctx: AppContext, username: str, password: str, client: str,
     Unauthenticated (the failure is counted). `previous_token`: the session cookie the
     browser still had; it ends on success, so a second person signing in on the same
     browser does not leave the first one's session live."""
-    username, guard = username.strip(), ctx.login_guard
-    if wait := guard.retry_after(username, client, ctx.now()):
-        raise Throttled(wait)
-    ahead = guard.start(username, client)
-    try:
-        user = await _check_limits(ctx, username, client, ahead)
-        ok = await passwords.verify_password_off_loop(password, user.password_hash if user else None)
+    username = username.strip()
+    async with _attempt(ctx, username, password, client) as (user, ok):
         now = ctx.now()
         async with ctx.db.write() as session:
             if ok:  # still the same active user with the same password, now that we write
@@ -72,8 +87,6 @@ async def sign_in(ctx: AppContext, username: str, password: str, client: str,
                                                         user_agent=user_agent)
                 if pending is None:
                     audit(session, current.username, "login", None, now, client=client)
-    finally:
-        guard.finish(username, client)
     if not ok:  # after the commit: the failed attempt must count
         raise Unauthenticated("unknown username or wrong password")
     return token, pending
@@ -82,17 +95,9 @@ async def sign_in(ctx: AppContext, username: str, password: str, client: str,
 async def confirm_password(ctx: AppContext, username: str, password: str, client: str) -> None:
     """A signed-in user's password checked again (before changing it), under the sign-in
     limits, so a borrowed session cannot guess it quickly: Throttled or Unauthenticated."""
-    guard = ctx.login_guard
-    if wait := guard.retry_after(username, client, ctx.now()):
-        raise Throttled(wait)
-    ahead = guard.start(username, client)
-    try:
-        user = await _check_limits(ctx, username, client, ahead)
-        ok = await passwords.verify_password_off_loop(password, user.password_hash if user else None)
+    async with _attempt(ctx, username, password, client) as (_, ok):
         if not ok:
             async with ctx.db.write() as session:
                 await throttle.record_attempt(session, username, client, False, ctx.now())
-    finally:
-        guard.finish(username, client)
     if not ok:
         raise Unauthenticated("wrong password")
