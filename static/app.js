@@ -12,6 +12,23 @@
     el.addEventListener("change", function () { el.form.submit(); });
   });
 
+  // The message after an action stays until closed (no layout jump under the pointer); an
+  // undo offer counts down and leaves when the server stops accepting it.
+  var toast = document.getElementById("toast");
+  if (toast) {
+    var closeToast = function () { toast.remove(); };
+    toast.querySelector(".toast-close").addEventListener("click", closeToast);
+    var undoLeft = Number(toast.dataset.undoSeconds || 0);
+    var undoLabel = toast.querySelector(".undo-left");
+    if (undoLeft > 0) {
+      var undoTimer = setInterval(function () {
+        undoLeft -= 1;
+        if (undoLabel) undoLabel.textContent = "(" + undoLeft + " s)";
+        if (undoLeft <= 0) { clearInterval(undoTimer); toast.querySelector("form.undo").remove(); }
+      }, 1000);
+    }
+  }
+
   function format(seconds) {
     var sign = seconds < 0 ? "-" : "";
     var s = Math.abs(Math.trunc(seconds));

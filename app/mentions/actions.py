@@ -132,6 +132,25 @@ async def dismiss(session: AsyncSession, mention_id: int, who: Principal, now: d
     return await _finish(session, mention_id, who, "dismiss", now, reason=reason)
 
 
+# How long the one who dismissed a mention may take it back (the toast offers it as long).
+UNDO_DISMISS_SECONDS = 30
+
+
+async def undo_dismiss(session: AsyncSession, mention_id: int, who: Principal, now: datetime) -> Mention:
+    """Take back one's own dismissal within the window: the mention is open again, as before."""
+    ok = await _conditional_update(
+        session, mention_id,
+        and_(Mention.status == "dismissed", Mention.dismissed_by == who.username,
+             Mention.dismissed_at >= now - timedelta(seconds=UNDO_DISMISS_SECONDS)),
+        {"status": "open", "dismissed_at": None, "dismissed_by": None, "dismiss_reason": None})
+    if not ok:
+        m = await session.get(Mention, mention_id, populate_existing=True)
+        if m is None or m.direction != "inbound":
+            raise NotFound("no such mention")
+        raise Conflict("this dismissal can no longer be undone")
+    return await _finish(session, mention_id, who, "undo_dismiss", now)
+
+
 @dataclass(frozen=True)
 class BulkDismissal:
     dismissed: list[int]
@@ -153,6 +172,25 @@ async def dismiss_each(db: Database, mention_ids: list[int], who: Principal, now
         except DomainError as exc:
             refused.append({"id": mention_id, "status": exc.status, "detail": exc.message})
     return BulkDismissal(dismissed, refused)
+
+
+@dataclass(frozen=True)
+class BulkUndo:
+    undone: list[int]
+    refused: list[dict[str, Any]]
+
+
+async def undo_each(db: Database, mention_ids: list[int], who: Principal, now: datetime) -> BulkUndo:
+    """Undo many dismissals (a bulk dismiss taken back), each on its own."""
+    undone, refused = [], []
+    for mention_id in mention_ids:
+        try:
+            async with db.write() as session:
+                await undo_dismiss(session, mention_id, who, now)
+            undone.append(mention_id)
+        except DomainError as exc:
+            refused.append({"id": mention_id, "status": exc.status, "detail": exc.message})
+    return BulkUndo(undone, refused)
 
 
 async def assign(session: AsyncSession, mention_id: int, who: Principal, now: datetime, idle_minutes: int,

@@ -31,6 +31,10 @@ class BulkDismissIn(BaseModel):
     reason: DismissReason
 
 
+class BulkUndoIn(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=500)
+
+
 class AssignIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
 
@@ -191,6 +195,11 @@ class Refusal(Out):
 
 class BulkDismissOut(Out):
     dismissed: list[int]
+    refused: list[Refusal]
+
+
+class BulkUndoOut(Out):
+    undone: list[int]
     refused: list[Refusal]
 
 

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from app.core import i18n
+from app.web.flash import clear_flash, read_flash
 
 
 def _shipped_folder(name: str) -> Path:
@@ -76,8 +77,15 @@ def render(request: Request, name: str, status_code: int = 200, **context):
             "lang": i18n.current_language(), "brand": ctx.config.brand.name, "demo": ctx.demo,
             "tz": ctx.config.sla.timezone, "local_time": local_time,
             "target_minutes": ctx.config.sla.target_minutes,
-            "warning_minutes": ctx.config.sla.warning_minutes}
-    return request.app.state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+            "warning_minutes": ctx.config.sla.warning_minutes, "clock": ctx.now}
+    # A full page shows (and so uses up) the pending flash; the live fragments leave it alone.
+    whole_page = not name.startswith("partials/")
+    base["flash"] = read_flash(request) if whole_page else None
+    response = request.app.state.templates.TemplateResponse(request, name, {**base, **context},
+                                                            status_code=status_code)
+    if whole_page:
+        clear_flash(request, response)
+    return response
 
 
 def safe_next(target: str | None) -> str:
