@@ -22,12 +22,38 @@
     return n;
   }
 
+  // An opener is the draft's first paragraph: a new one replaces the one before it (or a
+  // greeting line typed by hand) instead of stacking, and the signature ends the draft once.
+  var signature = form.dataset.signature || "";
+  var GREETING = /^(hallo|hoi|hi|hey|hello|dear|beste|goedemorgen|goedemiddag|goedenavond|good (morning|afternoon|evening))\b/i;
+  var inserted = new Set();
+
+  function openerTexts() {
+    return Array.from(document.querySelectorAll("button.opener")).map(function (b) { return b.dataset.text; });
+  }
+
+  function withoutSignature(text) {
+    var t = text.replace(/\s+$/, "");
+    while (signature && t.endsWith(signature)) t = t.slice(0, -signature.length).replace(/\s+$/, "");
+    return t;
+  }
+
+  function withOpener(draft, opener) {
+    var body = withoutSignature(draft).replace(/^\s+/, "");
+    var first = body.split(/\n/)[0];
+    var known = openerTexts().concat(Array.from(inserted));
+    if (known.indexOf(first.trim()) >= 0 || GREETING.test(first.trim())) body = body.slice(first.length);
+    body = body.replace(/^\s+/, "");
+    var text = opener + (body ? "\n\n" + body : "");
+    return signature ? text + " " + signature : text;
+  }
+
   document.querySelectorAll("button.opener").forEach(function (button) {
     button.addEventListener("click", function () {
-      var opener = button.dataset.text;
-      textarea.value = textarea.value.trim() ? opener + "\n" + textarea.value : opener;
+      inserted.add(button.dataset.text);
+      textarea.value = withOpener(textarea.value, button.dataset.text);
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
       textarea.focus();
-      scheduleCheck();
     });
   });
 

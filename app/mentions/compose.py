@@ -74,9 +74,11 @@ async def mention_page(ctx: AppContext, mention_id: int, who: Principal, tone: s
     async with ctx.db.read() as session:
         view = await mention_detail(session, mention_id, ctx.now(), ctx.policy)
         mention = await session.get(Mention, mention_id)
-        suggested = await openers_for_mention(session, mention, tone, signature=signature_for(ctx, who))
+        # The composer adds the signature itself, once, at the end of the draft.
+        suggested = await openers_for_mention(session, mention, tone, signature="")
         users = await active_usernames(session) if who.has_role("lead") else []
     capabilities = capabilities_for(ctx, mention)
     return {"m": view, "now": ctx.now(), "openers": suggested["openers"], "tone": tone,
+            "signature": signature_for(ctx, who).strip(),
             "can_post": capabilities is not None, "text_limit": capabilities and capabilities.text_limit,
             "private": mention.visibility in PRIVATE_VISIBILITIES, "users": users, "is_lead": who.has_role("lead")}

@@ -71,7 +71,7 @@ async def openers_for_mention(session: AsyncSession, mention: Mention, tone: str
     language = mention.language or "en"
     category = mention.category or "other"
     shipped = openers_for(language, category, tone, customer_name=_first_name(mention), signature=signature,
-                          private=mention.visibility in PRIVATE_VISIBILITIES)
+                          private=mention.visibility in PRIVATE_VISIBILITIES, post=mention.text or "")
     own = (await session.exec(select(SavedText).where(
         SavedText.active.is_(True), SavedText.kind == "opener", SavedText.language == language,
         SavedText.tone == tone, or_(SavedText.category.is_(None), SavedText.category == category)))).scalars()
