@@ -16,6 +16,7 @@ from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.core.events import emit, emit_many, mention_event_data
 from app.core.models import DISMISS_REASONS, AuditEntry, FollowUp, Mention, Note, Reply
 from app.intake.sanitize import clean_text, safe_url
+from app.mentions import drafts
 from app.mentions.queries import claim_expired, is_open, open_status
 
 
@@ -103,6 +104,7 @@ async def mark_answered(session: AsyncSession, mention_id: int, who: Principal, 
     if reply_row.id is None:
         session.add(reply_row)
         await session.flush()
+    await drafts.clear_draft(session, mention_id, who)
     m = await _finish(session, mention_id, who, "reply", now, reply_id=reply_row.id, state=reply_row.state,
                       first_response_seconds=seconds)
     return ReplyOutcome(mention=m, reply=reply_row, first_response_seconds=seconds, within_target=within)

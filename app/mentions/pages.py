@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from app.core.errors import DomainError
 from app.core.i18n import N_
-from app.mentions import actions, compose
+from app.mentions import actions, compose, drafts
 from app.mentions.dashboard import dashboard_view
 from app.mentions.followups import local_moment
 from app.mentions.queries import QueueFilters
@@ -97,10 +97,20 @@ async def reply_form(request: Request, mention_id: int, ctx: Ctx, user: PageUser
         result = await send_reply(ctx, ctx.http(), mention_id, user, text, post=post == "1",
                                   elsewhere_url=elsewhere_url or None)
     except DomainError as exc:
+        await _keep_draft(ctx, mention_id, user, text)
         return _refused(request, mention_id, exc)
     sent = {"posted": N_("Reply posted in the channel."),
             "unknown": N_("Reply sent; check the channel whether it arrived.")}
     return _redirect(request, "/", Flash("ok", sent.get(result.reply.state, N_("Reply recorded."))))
+
+
+async def _keep_draft(ctx, mention_id: int, user, text: str) -> None:
+    """A refused send keeps what was sent as the draft, even when no autosave got there first."""
+    try:
+        async with ctx.db.write() as session:
+            await drafts.save_draft(session, mention_id, user, ctx.now(), text[:drafts.MAX_DRAFT], None)
+    except DomainError:
+        pass  # the mention is gone: nothing to keep it for
 
 
 @router.post("/mentions/{mention_id}/note")

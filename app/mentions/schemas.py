@@ -229,6 +229,18 @@ class OpenersOut(Out):
     openers: list[Opener]
 
 
+class DraftIn(BaseModel):
+    text: str = Field(max_length=20_000)
+    tone: Literal["formal", "informal"] | None = None
+
+
+class DraftOut(Out):
+    """Your draft reply to a mention; empty text and no `updated_at` when there is none."""
+    text: str
+    tone: Literal["formal", "informal"] | None
+    updated_at: Timestamp | None
+
+
 class Finding(Out):
     """A tone-check finding; `start` and `end` are Unicode code point offsets into the text."""
     rule: str
