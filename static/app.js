@@ -87,6 +87,10 @@
           var picked = new Set(Array.from(current.querySelectorAll("input.pick:checked")).map(function (el) { return el.value; }));
           fresh.querySelectorAll("input.pick").forEach(function (el) { el.checked = picked.has(el.value); });
           current.replaceWith(document.importNode(fresh, true));
+          fresh.querySelectorAll(".fresh-tab-counts [data-tab]").forEach(function (el) {
+            var count = document.querySelector("[data-tab-count='" + el.dataset.tab + "']");
+            if (count) count.textContent = el.textContent;
+          });
           loadedAt = Date.now();
           tick();
         }

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, negotiate_locale
+from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
@@ -58,3 +58,11 @@ def choose_language(user_language: str | None, accept_language: str | None) -> s
 
 def language_name(code: str) -> str:
     return Locale.parse(code).get_display_name(code).capitalize()
+
+
+def language_label(code: str) -> str:
+    """A language's name in the current UI language ("nl" → "Dutch" or "Nederlands")."""
+    try:
+        return (Locale.parse(code).get_display_name(current_language()) or code).capitalize()
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import DomainError
 from app.core.i18n import N_
 from app.mentions import actions, compose, drafts
-from app.mentions.dashboard import dashboard_view
+from app.mentions.dashboard import chosen_view, dashboard_view
 from app.mentions.followups import local_moment
 from app.mentions.queries import QueueFilters
 from app.mentions.send import send_reply
@@ -21,23 +21,25 @@ router = APIRouter()
 
 
 def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
-             language: str | None = None, q: Annotated[str | None, Query(max_length=200)] = None) -> QueueFilters:
+             language: str | None = None, source: str | None = None, person: str | None = None,
+             q: Annotated[str | None, Query(max_length=200)] = None) -> QueueFilters:
     """The dashboard's filters from the query string (empty form fields mean "any")."""
     return QueueFilters(channel=channel or None, sla_state=sla_state or None, category=category or None,
-                        language=language or None, q=(q or "").strip() or None)
+                        language=language or None, source=source or None, person=person or None,
+                        q=(q or "").strip() or None)
 
 
 PageFilters = Annotated[QueueFilters, Depends(_filters)]
 
 
 @router.get("/")
-async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
-    return render(request, "dashboard.html", **await dashboard_view(ctx, filters))
+async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None):
+    return render(request, "dashboard.html", **await dashboard_view(ctx, filters, chosen_view(view), user))
 
 
 @router.get("/partials/queue")
-async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
-    return render(request, "partials/queue.html", **await dashboard_view(ctx, filters))
+async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None):
+    return render(request, "partials/queue.html", **await dashboard_view(ctx, filters, chosen_view(view), user))
 
 
 @router.get("/mentions/{mention_id}")

@@ -47,6 +47,10 @@ class QueueFilters:
     claimed: bool | None = None
     source: str | None = None
     q: str | None = None        # text contains (case-insensitive); a spike's term links here
+    person: str | None = None   # whose: holding it (waiting), answered it, or promised (follow-ups)
+
+    def any_set(self) -> bool:
+        return any(value is not None for value in self.__dict__.values())
 
 
 def text_contains(column, needle: str):
@@ -60,14 +64,21 @@ def _state_expr(now: datetime):
     return case((Mention.due_at <= now, "breached"), (Mention.warning_at <= now, "warning"), else_="ok")
 
 
-def _conditions(filters: QueueFilters, now: datetime) -> list:
-    conds = [waiting_inbound()]
+def _about(filters: QueueFilters, person_column) -> list:
+    """The filters on what a mention is about (any status); `person` matches `person_column`."""
+    conds = []
     for column, value in ((Mention.channel, filters.channel), (Mention.language, filters.language),
-                          (Mention.category, filters.category), (Mention.source, filters.source)):
+                          (Mention.category, filters.category), (Mention.source, filters.source),
+                          (person_column, filters.person)):
         if value:
             conds.append(column == value)
     if filters.q:
         conds.append(text_contains(Mention.text, filters.q))
+    return conds
+
+
+def _conditions(filters: QueueFilters, now: datetime) -> list:
+    conds = [waiting_inbound(), *_about(filters, Mention.claimed_by)]
     if filters.claimed is not None:
         conds.append(Mention.claimed_by.is_not(None) if filters.claimed else Mention.claimed_by.is_(None))
     if filters.sla_state:
@@ -86,7 +97,8 @@ def mention_view(m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, 
         "urgency_reasons": m.urgency_reasons, "posted_at": m.posted_at.isoformat(),
         "due_at": m.due_at.isoformat() if m.due_at else None,
         "seconds_left": status.seconds_left, "clock_running": status.clock_running,
-        "sla_state": status.sla_state, "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
+        "sla_state": status.sla_state,
+        "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
         "claimed_by": claimed_by, "backfill": m.backfill, "visibility": m.visibility,
         "followers": m.followers, "conversation_id": m.conversation_id,
     }
@@ -102,8 +114,7 @@ async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime
     rows = (await session.exec(select(Mention).where(*conds)
                                .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
                                .limit(limit).offset(offset))).scalars().all()
-    total = (await session.exec(select(func.count()).select_from(Mention).where(*conds))).scalar_one()
-    return {"items": [mention_view(m, now, policy) for m in rows], "total": total,
+    return {"items": [mention_view(m, now, policy) for m in rows], "total": await count_waiting(session, filters, now),
             "counts": await sla_counts(session, filters, now)}
 
 
@@ -115,6 +126,55 @@ async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime
     counts = dict.fromkeys(SLA_STATES, 0)
     counts.update({k: v for k, v in result.all()})
     return counts
+
+
+def _answered_since(filters: QueueFilters, since: datetime) -> list:
+    return [Mention.direction == "inbound", Mention.status == "answered", Mention.answered_at >= since,
+            *_about(filters, Mention.answered_by)]
+
+
+def _follow_ups_due(filters: QueueFilters, due_by: datetime) -> list:
+    return [FollowUp.state == "pending", FollowUp.due_at <= due_by, *_about(filters, FollowUp.created_by)]
+
+
+async def count_answered(session: AsyncSession, filters: QueueFilters, since: datetime) -> int:
+    return (await session.exec(select(func.count()).select_from(Mention)
+                               .where(*_answered_since(filters, since)))).scalar_one()
+
+
+async def list_answered(session: AsyncSession, filters: QueueFilters, since: datetime, limit: int) -> list[Mention]:
+    """Answered since `since`, the latest first."""
+    return list((await session.exec(select(Mention).where(*_answered_since(filters, since))
+                                    .order_by(Mention.answered_at.desc()).limit(limit))).scalars())
+
+
+async def count_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_by: datetime) -> int:
+    return (await session.exec(select(func.count()).select_from(FollowUp)
+                               .join(Mention, Mention.id == FollowUp.mention_id)
+                               .where(*_follow_ups_due(filters, due_by)))).scalar_one()
+
+
+async def list_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_by: datetime,
+                              limit: int) -> list[tuple[FollowUp, Mention]]:
+    """Pending promises due by `due_by`, the soonest first, with their mention."""
+    return list((await session.exec(select(FollowUp, Mention).join(Mention, Mention.id == FollowUp.mention_id)
+                                    .where(*_follow_ups_due(filters, due_by))
+                                    .order_by(FollowUp.due_at).limit(limit))).all())
+
+
+async def count_waiting(session: AsyncSession, filters: QueueFilters, now: datetime) -> int:
+    return (await session.exec(select(func.count()).select_from(Mention)
+                               .where(*_conditions(filters, now)))).scalar_one()
+
+
+async def filter_choices(session: AsyncSession) -> dict[str, list[str]]:
+    """The values the dashboard's drop-downs offer: what the stored mentions hold."""
+    async def distinct(column) -> list[str]:
+        rows = await session.exec(select(column).where(Mention.direction == "inbound", column.is_not(None))
+                                  .distinct().order_by(column))
+        return [value for value in rows.scalars() if value]
+    return {"channel": await distinct(Mention.channel), "source": await distinct(Mention.source),
+            "language": await distinct(Mention.language)}
 
 
 async def count_mentions(session: AsyncSession) -> int:
@@ -146,7 +206,8 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
     view["conversation"] = [{"id": t.id, "direction": t.direction, "author": t.author, "text": t.text,
                              "posted_at": t.posted_at.isoformat(), "status": t.status, "url": t.url}
                             for t in thread]
-    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id).order_by(Reply.created_at))).scalars().all()
+    replies = (await session.exec(select(Reply).where(Reply.mention_id == m.id)
+                                  .order_by(Reply.created_at))).scalars().all()
     view["replies"] = [{"id": r.id, "author": r.author, "text": r.text, "created_at": r.created_at.isoformat(),
                         "state": r.state, "url": r.remote_url or r.elsewhere_url, "error": r.error}
                        for r in replies]

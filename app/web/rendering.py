@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.core import i18n
 from app.web.flash import clear_flash, read_flash
+from connectors.registry import channel_name
 
 
 def _shipped_folder(name: str) -> Path:
@@ -58,6 +59,8 @@ def build_templates() -> Jinja2Templates:
     env.filters["duration"] = _duration
     env.filters["age"] = _age
     env.filters["age_since"] = _age_since
+    env.filters["channel"] = channel_name
+    env.filters["language_label"] = i18n.language_label
     return templates
 
 
