@@ -89,9 +89,10 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
-    tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters), "active": key == view}
-            for key, label in VIEWS.items()]
+    tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters),
+             "active": key == view} for key, label in VIEWS.items()]
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
-            "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(), "nothing": NOTHING[view],
+            "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
+            "nothing": NOTHING[view],
             "clear_url": view_url(view, QueueFilters()),
             "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}

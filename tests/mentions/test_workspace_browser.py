@@ -16,7 +16,8 @@ from tests.support.push import mention, push
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 PASSWORD = "correct-horse-battery"
-LOCALES = {"en": ("en-GB", "All open", "Suggested openers"), "nl": ("nl-NL", "Alles open", "Voorgestelde openingszinnen")}
+LOCALES = {"en": ("en-GB", "All open", "Suggested openers"),
+           "nl": ("nl-NL", "Alles open", "Voorgestelde openingszinnen")}
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
