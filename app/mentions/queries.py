@@ -197,7 +197,8 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
     view.update({
         "direction": m.direction, "answered_at": m.answered_at and m.answered_at.isoformat(),
         "answered_by": m.answered_by, "first_response_seconds": m.first_response_seconds,
-        "within_target": m.within_target, "dismiss_reason": m.dismiss_reason,
+        "within_target": m.within_target, "dismiss_reason": m.dismiss_reason, "dismissed_by": m.dismissed_by,
+        "dismissed_at": m.dismissed_at and m.dismissed_at.isoformat(),
         "removed": m.removed, "in_reply_to": m.in_reply_to,
     })
     root = m.conversation_id or m.id

@@ -170,6 +170,8 @@ class MentionOut(QueueItem):
     first_response_seconds: int | None
     within_target: bool | None
     dismiss_reason: str | None
+    dismissed_by: str | None
+    dismissed_at: Timestamp | None
     removed: bool
     in_reply_to: str | None
     conversation: list[ConversationPost]

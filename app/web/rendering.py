@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -64,12 +65,18 @@ def build_templates() -> Jinja2Templates:
     return templates
 
 
-def local_time(value: datetime | str | None, zone: str, fmt: str = "%d-%m %H:%M") -> str:
+def local_time(value: datetime | str | None, zone: str, fmt: str | None = None, *,
+               now: datetime | None = None) -> str:
+    """A moment in the team's timezone; the year only when it is not this year's."""
     if value is None:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+    local = value.astimezone(ZoneInfo(zone))
+    if fmt is None:
+        this_year = (now or datetime.now(ZoneInfo(zone))).astimezone(ZoneInfo(zone)).year
+        fmt = "%d-%m %H:%M" if local.year == this_year else "%d-%m-%Y %H:%M"
+    return local.strftime(fmt)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context):
@@ -78,7 +85,7 @@ def render(request: Request, name: str, status_code: int = 200, **context):
     base = {"user": principal.user if principal else None,
             "csrf_token": principal.csrf_token if principal else None,
             "lang": i18n.current_language(), "brand": ctx.config.brand.name, "demo": ctx.demo,
-            "tz": ctx.config.sla.timezone, "local_time": local_time,
+            "tz": ctx.config.sla.timezone, "local_time": partial(local_time, now=ctx.now()),
             "target_minutes": ctx.config.sla.target_minutes,
             "warning_minutes": ctx.config.sla.warning_minutes, "clock": ctx.now}
     # A full page shows (and so uses up) the pending flash; the live fragments leave it alone.

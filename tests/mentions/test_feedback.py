@@ -151,3 +151,16 @@ async def test_no_page_shows_text_from_the_query_string_or_a_forged_message(app_
         assert "0900-SCAM" not in shown_text(html), path
     app_client.cookies.set(FLASH_COOKIE, "eyJraW5kIjogImVycm9yIn0.forged")
     assert _toast((await app_client.get("/", headers=h)).text) == ""
+
+
+async def test_a_dismissed_mention_says_who_dismissed_it_and_why(app_client, ctx):
+    await push(app_client, [mention("o1", 10, channel="rss")])
+    h = bearer(await add_user(ctx, "anna"))
+    [mid] = await _queue(app_client, h)
+    await app_client.post(f"/api/mentions/{mid}/dismiss", headers=h, json={"reason": "not_relevant"})
+    detail = (await app_client.get(f"/api/mentions/{mid}", headers=h)).json()
+    assert detail["dismissed_by"] == "anna" and detail["dismissed_at"] and detail["dismiss_reason"] == "not_relevant"
+    page = shown_text((await app_client.get(f"/mentions/{mid}", headers={**h, **DUTCH})).text)
+    assert "Afgehandeld zonder reactie door anna als ‘niet relevant’" in page
+    assert "RSS" in page
+
