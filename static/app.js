@@ -93,6 +93,7 @@
           });
           loadedAt = Date.now();
           tick();
+          document.dispatchEvent(new CustomEvent("queue:refreshed"));
         }
       })
       .catch(function () { /* the next event or the periodic resync tries again */ })
