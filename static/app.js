@@ -112,6 +112,7 @@
 
   // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed.
   var source = new EventSource("/api/events");
+  window.webcareEvents = source; // one stream per page: other scripts listen on it too
   source.onopen = function () { setStatus(true); };
   source.onerror = function () { setStatus(false); };
   ["mention.created", "mention.updated", "source.health"].forEach(function (type) {
