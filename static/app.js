@@ -61,6 +61,14 @@
   }
   setInterval(tick, 1000);
 
+  // The split view reloads on every action: the list keeps where it was scrolled to.
+  var listPane = document.querySelector(".workspace.split .queue-page");
+  if (listPane) {
+    var scrollKey = "webcare.listScroll";
+    listPane.scrollTop = Number(sessionStorage.getItem(scrollKey) || 0);
+    window.addEventListener("pagehide", function () { sessionStorage.setItem(scrollKey, String(listPane.scrollTop)); });
+  }
+
   var live = document.getElementById("live");
   if (!live) return;
   var partialUrl = live.dataset.partial;

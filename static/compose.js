@@ -121,7 +121,9 @@
             other.classList.toggle("active", active);
             if (active) other.setAttribute("aria-current", "true"); else other.removeAttribute("aria-current");
           });
-          history.replaceState(null, "", "?tone=" + wanted);
+          var url = new URL(window.location.href);
+          url.searchParams.set("tone", wanted);
+          history.replaceState(null, "", url);
           saveDraft();
         })
         .catch(function () { window.location.assign(link.href); }); // the page way still works

@@ -94,5 +94,5 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
             "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
             "nothing": NOTHING[view],
-            "clear_url": view_url(view, QueueFilters()),
+            "clear_url": view_url(view, QueueFilters()), "list_url": view_url(view, filters),
             "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}

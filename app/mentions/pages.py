@@ -33,13 +33,19 @@ PageFilters = Annotated[QueueFilters, Depends(_filters)]
 
 
 @router.get("/")
-async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None):
-    return render(request, "dashboard.html", **await dashboard_view(ctx, filters, chosen_view(view), user))
+async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
+                    m: int | None = None, tone: str | None = None):
+    """The queue; with `m`, the split view: that mention and its composer beside the list."""
+    shown = await dashboard_view(ctx, filters, chosen_view(view), user)
+    pane = await compose.mention_page(ctx, m, user, tone) if m is not None else {}
+    return render(request, "dashboard.html", **{**shown, **pane}, selected=m)
 
 
 @router.get("/partials/queue")
-async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None):
-    return render(request, "partials/queue.html", **await dashboard_view(ctx, filters, chosen_view(view), user))
+async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
+                        m: int | None = None):
+    return render(request, "partials/queue.html", **await dashboard_view(ctx, filters, chosen_view(view), user),
+                  selected=m)
 
 
 @router.get("/mentions/{mention_id}")
@@ -51,19 +57,30 @@ def _redirect(request: Request, target: str, flash: Flash) -> Response:
     return set_flash(request, RedirectResponse(target, status_code=303), flash)
 
 
-def _refused(request: Request, mention_id: int, exc: DomainError) -> Response:
+async def _next_page(request: Request, mention_id: int, *, stay: bool) -> str:
+    """Where a form on a mention leads: the mention again (`stay`), or the queue. A form in the
+    queue's split view names its list (`return_to`, the queue with its view and filters): then
+    the mention stays selected there, or the list is shown alone."""
+    return_to = str((await request.form()).get("return_to") or "")
+    if return_to == "/" or return_to.startswith("/?"):
+        base = safe_next(return_to)
+        return f"{base}{'&' if '?' in base else '?'}m={mention_id}" if stay else base
+    return f"/mentions/{mention_id}" if stay else "/"
+
+
+async def _refused(request: Request, mention_id: int, exc: DomainError) -> Response:
     """A refused form action: back to the mention, which says why (the draft is kept there)."""
-    return _redirect(request, f"/mentions/{mention_id}", Flash("error", exc.message))
+    return _redirect(request, await _next_page(request, mention_id, stay=True), Flash("error", exc.message))
 
 
-async def _form_action(request: Request, ctx, mention_id: int, action, *args, back: str, done: Flash,
+async def _form_action(request: Request, ctx, mention_id: int, action, *args, stay: bool, done: Flash,
                        **kwargs) -> Response:
     try:
         async with ctx.db.write() as session:
             await action(session, mention_id, *args, **kwargs)
     except DomainError as exc:
-        return _refused(request, mention_id, exc)
-    return _redirect(request, back, done)
+        return await _refused(request, mention_id, exc)
+    return _redirect(request, await _next_page(request, mention_id, stay=stay), done)
 
 
 def _undoable(ctx, message: str, params: dict, dismissed: list[int]) -> Flash:
@@ -75,20 +92,20 @@ def _undoable(ctx, message: str, params: dict, dismissed: list[int]) -> Flash:
 @router.post("/mentions/{mention_id}/claim")
 async def claim_form(request: Request, mention_id: int, ctx: Ctx, user: PageUser):
     return await _form_action(request, ctx, mention_id, actions.claim, user, ctx.now(),
-                              ctx.config.replies.claim_idle_minutes, back=f"/mentions/{mention_id}",
+                              ctx.config.replies.claim_idle_minutes, stay=True,
                               done=Flash("ok", N_("You are handling this mention now.")))
 
 
 @router.post("/mentions/{mention_id}/release")
 async def release_form(request: Request, mention_id: int, ctx: Ctx, user: PageUser):
-    return await _form_action(request, ctx, mention_id, actions.release, user, ctx.now(), back="/",
+    return await _form_action(request, ctx, mention_id, actions.release, user, ctx.now(), stay=False,
                               done=Flash("ok", N_("Released: the mention is back in the queue.")))
 
 
 @router.post("/mentions/{mention_id}/dismiss")
 async def dismiss_form(request: Request, mention_id: int, ctx: Ctx, user: PageUser,
                        reason: Annotated[str, Form()] = ""):
-    return await _form_action(request, ctx, mention_id, actions.dismiss, user, ctx.now(), reason, back="/",
+    return await _form_action(request, ctx, mention_id, actions.dismiss, user, ctx.now(), reason, stay=False,
                               done=_undoable(ctx, N_("Dismissed as “%(reason)s”."), {"reason": reason}, [mention_id]))
 
 
@@ -100,10 +117,11 @@ async def reply_form(request: Request, mention_id: int, ctx: Ctx, user: PageUser
                                   elsewhere_url=elsewhere_url or None)
     except DomainError as exc:
         await _keep_draft(ctx, mention_id, user, text)
-        return _refused(request, mention_id, exc)
+        return await _refused(request, mention_id, exc)
     sent = {"posted": N_("Reply posted in the channel."),
             "unknown": N_("Reply sent; check the channel whether it arrived.")}
-    return _redirect(request, "/", Flash("ok", sent.get(result.reply.state, N_("Reply recorded."))))
+    return _redirect(request, await _next_page(request, mention_id, stay=False),
+                     Flash("ok", sent.get(result.reply.state, N_("Reply recorded."))))
 
 
 async def _keep_draft(ctx, mention_id: int, user, text: str) -> None:
@@ -118,14 +136,14 @@ async def _keep_draft(ctx, mention_id: int, user, text: str) -> None:
 @router.post("/mentions/{mention_id}/note")
 async def note_form(request: Request, mention_id: int, ctx: Ctx, user: PageUser, text: Annotated[str, Form()] = ""):
     return await _form_action(request, ctx, mention_id, actions.add_note, user, ctx.now(), text,
-                              back=f"/mentions/{mention_id}", done=Flash("ok", N_("Note added.")))
+                              stay=True, done=Flash("ok", N_("Note added.")))
 
 
 @router.post("/mentions/{mention_id}/assign")
 async def assign_form(request: Request, mention_id: int, ctx: Ctx, user: PageUser,
                       username: Annotated[str, Form()] = ""):
     return await _form_action(request, ctx, mention_id, actions.assign, user, ctx.now(),
-                              ctx.config.replies.claim_idle_minutes, username, back=f"/mentions/{mention_id}",
+                              ctx.config.replies.claim_idle_minutes, username, stay=True,
                               done=Flash("ok", N_("Assigned to %(name)s."), {"name": username}))
 
 
@@ -135,9 +153,9 @@ async def follow_up_form(request: Request, mention_id: int, ctx: Ctx, user: Page
     try:
         due = local_moment(due_at, ctx.config.sla.timezone)
     except DomainError as exc:
-        return _refused(request, mention_id, exc)
+        return await _refused(request, mention_id, exc)
     return await _form_action(request, ctx, mention_id, actions.promise_follow_up, user, ctx.now(), due,
-                              note or None, back=f"/mentions/{mention_id}",
+                              note or None, stay=True,
                               done=Flash("ok", N_("Follow-up promise added.")))
 
 
