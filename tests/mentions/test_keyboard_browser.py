@@ -32,7 +32,7 @@ async def test_from_a_new_mention_to_a_sent_reply_with_the_keyboard_only(browser
         assert await page.evaluate("document.activeElement.closest('li').id") == "mention-1"
 
     await page.keyboard.press("Enter")
-    await page.wait_for_url(f"{live_server}/mentions/1")
+    await page.wait_for_url(f"{live_server}/?view=open&m=1")   # beside the list
     await page.keyboard.press("c")
     await page.wait_for_selector("#toast.toast-ok")
     assert "You are handling this mention now." in await page.inner_text("#toast")
@@ -40,7 +40,7 @@ async def test_from_a_new_mention_to_a_sent_reply_with_the_keyboard_only(browser
     assert await page.evaluate("document.activeElement.id") == "reply-text"
     await page.keyboard.type("Wat vervelend, sorry! Ik zoek het uit en laat het u vóór 16:00 weten.")
     await page.keyboard.press("Control+Enter")
-    await page.wait_for_url(f"{live_server}/")
+    await page.wait_for_url(f"{live_server}/?view=open")
     assert "Reply recorded." in await page.inner_text("#toast")
     assert await page.query_selector("#mention-1") is None
 
