@@ -33,6 +33,7 @@ PAGE_SIZE = 100
 VIEWS = {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "open": N_("All open"),
          "follow_ups": N_("Follow-ups due"), "answered_today": N_("Answered today")}
 DEFAULT_VIEW = "open"
+URGENT = "urgent"   # ?order=urgent: urgency before the clock
 WAITING_VIEWS = ("mine", "unassigned", "open")
 # What an empty tab says when no filter is set (with filters: "no mention matches them").
 NOTHING = {"mine": N_("Nothing of yours is waiting."),
@@ -60,13 +61,16 @@ def start_of_day(now: datetime, timezone: str) -> datetime:
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
 
 
-def view_url(view: str, filters: QueueFilters) -> str:
-    """The dashboard in `view` with `filters` (what a tab link keeps)."""
+def view_url(view: str, filters: QueueFilters, urgent_first: bool = False) -> str:
+    """The dashboard in `view` with `filters` and the order (what a tab link keeps)."""
     params = {"view": view, **{k: v for k, v in filters.__dict__.items() if v is not None and k != "claimed"}}
+    if urgent_first:
+        params["order"] = URGENT
     return "/?" + urlencode(params)
 
 
-async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who: Principal) -> dict[str, Any]:
+async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who: Principal,
+                         urgent_first: bool = False) -> dict[str, Any]:
     now, timezone = ctx.now(), ctx.config.sla.timezone
     today, due_by = start_of_day(now, timezone), now + DUE_WARNING
     async with ctx.db.read() as session:
@@ -74,7 +78,7 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         counts["follow_ups"] = await count_follow_ups_due(session, filters, due_by)
         counts["answered_today"] = await count_answered(session, filters, today)
         queue = await list_queue(session, _waiting(view if view in WAITING_VIEWS else DEFAULT_VIEW, filters, who),
-                                 now, ctx.policy, limit=PAGE_SIZE)
+                                 now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
         if view == "answered_today":
             handled = [mention_view(m, now, ctx.policy) | {"answered_at": m.answered_at.isoformat(),
                                                            "answered_by": m.answered_by,
@@ -89,10 +93,12 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
-    tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters),
+    tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
              "active": key == view} for key, label in VIEWS.items()]
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
             "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
             "nothing": NOTHING[view],
-            "clear_url": view_url(view, QueueFilters()), "list_url": view_url(view, filters),
+            "clear_url": view_url(view, QueueFilters(), urgent_first),
+            "list_url": view_url(view, filters, urgent_first), "urgent_first": urgent_first,
+            "other_order_url": view_url(view, filters, not urgent_first),
             "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}

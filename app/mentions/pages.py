@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import DomainError
 from app.core.i18n import N_
 from app.mentions import actions, compose, drafts
-from app.mentions.dashboard import chosen_view, dashboard_view
+from app.mentions.dashboard import URGENT, chosen_view, dashboard_view
 from app.mentions.followups import local_moment
 from app.mentions.queries import QueueFilters
 from app.mentions.send import send_reply
@@ -34,18 +34,18 @@ PageFilters = Annotated[QueueFilters, Depends(_filters)]
 
 @router.get("/")
 async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
-                    m: int | None = None, tone: str | None = None):
+                    m: int | None = None, tone: str | None = None, order: str | None = None):
     """The queue; with `m`, the split view: that mention and its composer beside the list."""
-    shown = await dashboard_view(ctx, filters, chosen_view(view), user)
+    shown = await dashboard_view(ctx, filters, chosen_view(view), user, urgent_first=order == URGENT)
     pane = await compose.mention_page(ctx, m, user, tone) if m is not None else {}
     return render(request, "dashboard.html", **{**shown, **pane}, selected=m)
 
 
 @router.get("/partials/queue")
 async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
-                        m: int | None = None):
-    return render(request, "partials/queue.html", **await dashboard_view(ctx, filters, chosen_view(view), user),
-                  selected=m)
+                        m: int | None = None, order: str | None = None):
+    shown = await dashboard_view(ctx, filters, chosen_view(view), user, urgent_first=order == URGENT)
+    return render(request, "partials/queue.html", **shown, selected=m)
 
 
 @router.get("/mentions/{mention_id}")

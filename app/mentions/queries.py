@@ -109,10 +109,14 @@ def claim_expired(m: Mention, now: datetime) -> bool:
 
 
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
-                     *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+                     *, limit: int = 50, offset: int = 0, urgent_first: bool = False) -> dict[str, Any]:
+    """Least time left first (the same minute: the most urgent first); `urgent_first` puts the
+    urgency (threat to cancel, anger, reach, repeat contact) before the clock."""
     conds = _conditions(filters, now)
-    rows = (await session.exec(select(Mention).where(*conds)
-                               .order_by(Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
+    order = (Mention.due_minute, Mention.urgency.desc(), Mention.due_at, Mention.id)
+    if urgent_first:
+        order = (Mention.urgency.desc(), *order)
+    rows = (await session.exec(select(Mention).where(*conds).order_by(*order)
                                .limit(limit).offset(offset))).scalars().all()
     return {"items": [mention_view(m, now, policy) for m in rows], "total": await count_waiting(session, filters, now),
             "counts": await sla_counts(session, filters, now)}

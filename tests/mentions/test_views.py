@@ -87,3 +87,18 @@ async def test_an_empty_result_says_whether_filters_hide_mentions_or_nothing_wai
         await app_client.post(f"/api/mentions/{mid}/dismiss", headers=anna, json={"reason": "spam"})
     await app_client.post(f"/api/mentions/{ids['m2']}/dismiss", headers=bob, json={"reason": "spam"})
     assert "Nothing waiting. Well done!" in (await app_client.get("/", headers=anna)).text
+
+
+async def test_urgent_first_is_a_choice_kept_by_the_tabs(app_client, ctx):
+    await push(app_client, [mention("calm", 50, text="Mijn pakket is er nog niet"),
+                            mention("angry", 5, text="Belachelijk!! Ik ga mijn abonnement opzeggen")])
+    h = bearer(await add_user(ctx, "anna"))
+    items = {i["external_id"]: i for i in (await app_client.get("/api/queue", headers=h)).json()["items"]}
+    assert items["angry"]["urgency"] > items["calm"]["urgency"]
+    calm, angry = items["calm"]["id"], items["angry"]["id"]
+    by_time = (await app_client.get("/", headers=h)).text
+    assert _rows(by_time) == [calm, angry] and '<a href="/?view=open&amp;order=urgent">Urgent first</a>' in by_time
+    urgent = (await app_client.get("/?order=urgent", headers=h)).text
+    assert _rows(urgent) == [angry, calm] and "Most urgent first" in urgent
+    assert '<a href="/?view=mine&amp;order=urgent"' in urgent and 'name="order" value="urgent"' in urgent
+    assert _rows((await app_client.get("/partials/queue?order=urgent", headers=h)).text) == [angry, calm]
