@@ -19,10 +19,12 @@ LOGIN_CSRF_COOKIE = "webcare_login_csrf"
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None, error: str | None = None):
+async def login_page(request: Request, next: str | None = None):
+    # No message from the query string: a link must not make the sign-in page say anything
+    # (a refusal to show after a redirect travels as a flash, app/web/flash.py).
     i18n.set_language(i18n.choose_language(None, request.headers.get("accept-language")))
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", next=safe_next(next), error=error, login_csrf=token)
+    response = render(request, "login.html", next=safe_next(next), login_csrf=token)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
     return response
