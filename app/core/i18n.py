@@ -10,6 +10,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
 UI_LANGUAGES = ("en", "nl")
@@ -66,3 +67,8 @@ def language_label(code: str) -> str:
         return (Locale.parse(code).get_display_name(current_language()) or code).capitalize()
     except (ValueError, TypeError, UnknownLocaleError):
         return code
+
+
+def number(value: int | float) -> str:
+    """A number as the UI language writes it ("12.345" in Dutch, "12,345" in English)."""
+    return format_decimal(value, locale=current_language())

@@ -227,5 +227,6 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
         Mention.direction == "inbound", or_(Mention.conversation_id.is_(None), Mention.conversation_id != root))
         .order_by(Mention.posted_at.desc()).limit(10))).scalars()
     view["author_history"] = [{"id": e.id, "text": e.text, "posted_at": e.posted_at.isoformat(), "status": e.status,
-                               "category": e.category} for e in earlier]
+                               "category": e.category, "answered_by": e.answered_by,
+                               "dismiss_reason": e.dismiss_reason} for e in earlier]
     return view

@@ -160,6 +160,8 @@ class HistoryItem(Out):
     posted_at: Timestamp
     status: str
     category: str | None
+    answered_by: str | None
+    dismiss_reason: str | None
 
 
 class MentionOut(QueueItem):

@@ -62,6 +62,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["age_since"] = _age_since
     env.filters["channel"] = channel_name
     env.filters["language_label"] = i18n.language_label
+    env.filters["number"] = i18n.number
     return templates
 
 

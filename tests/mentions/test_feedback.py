@@ -164,3 +164,16 @@ async def test_a_dismissed_mention_says_who_dismissed_it_and_why(app_client, ctx
     assert "Afgehandeld zonder reactie door anna als ‘niet relevant’" in page
     assert "RSS" in page
 
+
+
+async def test_the_author_panel_shows_reach_and_how_earlier_mentions_ended(app_client, ctx):
+    await push(app_client, [mention("h1", 90, author="@sanne", followers=12345, text="Eerste klacht"),
+                            mention("h2", 60, author="@sanne", followers=12345, text="Tweede klacht")])
+    h = bearer(await add_user(ctx, "anna"))
+    first, second = await _queue(app_client, h)
+    await app_client.post(f"/api/mentions/{first}/reply", headers=h, json={"text": "Sorry, we zoeken het uit!"})
+    detail = (await app_client.get(f"/api/mentions/{second}", headers=h)).json()
+    [earlier] = detail["author_history"]
+    assert earlier["answered_by"] == "anna" and earlier["dismiss_reason"] is None
+    page = shown_text((await app_client.get(f"/mentions/{second}", headers={**h, **DUTCH})).text)
+    assert "12.345 volgers" in page and "beantwoord door anna" in page
