@@ -80,6 +80,7 @@ async def test_an_empty_result_says_whether_filters_hide_mentions_or_nothing_wai
     filtered = (await app_client.get("/?view=open&channel=reddit", headers=anna)).text
     assert "No mention matches these filters." in filtered and "Nothing waiting" not in filtered
     assert '<a href="/?view=open">Clear filters</a>' in filtered
+    assert '<option value="reddit" selected>Reddit</option>' in filtered  # the filter in use stays visible
     carol = bearer(await add_user(ctx, "carol"))
     mine = (await app_client.get("/?view=mine", headers=carol)).text
     assert "Nothing of yours is waiting." in mine and "Clear filters" not in mine
