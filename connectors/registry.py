@@ -24,6 +24,14 @@ CONNECTORS: dict[str, str] = {
     "x": "connectors.x:XConnector",
 }
 
+# Channels as they spell themselves, for people; a pushed channel without an entry shows as named.
+CHANNEL_NAMES: dict[str, str] = {"mastodon": "Mastodon", "bluesky": "Bluesky", "reddit": "Reddit", "rss": "RSS",
+                                 "x": "X", "webhook": "Webhook"}
+
+
+def channel_name(channel: str | None) -> str:
+    return CHANNEL_NAMES.get(channel or "", channel or "")
+
 
 def connector_class(kind: str) -> type[Connector]:
     try:

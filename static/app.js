@@ -12,6 +12,23 @@
     el.addEventListener("change", function () { el.form.submit(); });
   });
 
+  // The message after an action stays until closed (no layout jump under the pointer); an
+  // undo offer counts down and leaves when the server stops accepting it.
+  var toast = document.getElementById("toast");
+  if (toast) {
+    var closeToast = function () { toast.remove(); };
+    toast.querySelector(".toast-close").addEventListener("click", closeToast);
+    var undoLeft = Number(toast.dataset.undoSeconds || 0);
+    var undoLabel = toast.querySelector(".undo-left");
+    if (undoLeft > 0) {
+      var undoTimer = setInterval(function () {
+        undoLeft -= 1;
+        if (undoLabel) undoLabel.textContent = "(" + undoLeft + " s)";
+        if (undoLeft <= 0) { clearInterval(undoTimer); toast.querySelector("form.undo").remove(); }
+      }, 1000);
+    }
+  }
+
   function format(seconds) {
     var sign = seconds < 0 ? "-" : "";
     var s = Math.abs(Math.trunc(seconds));
@@ -44,6 +61,14 @@
   }
   setInterval(tick, 1000);
 
+  // The split view reloads on every action: the list keeps where it was scrolled to.
+  var listPane = document.querySelector(".workspace.split .queue-page");
+  if (listPane) {
+    var scrollKey = "webcare.listScroll";
+    listPane.scrollTop = Number(sessionStorage.getItem(scrollKey) || 0);
+    window.addEventListener("pagehide", function () { sessionStorage.setItem(scrollKey, String(listPane.scrollTop)); });
+  }
+
   var live = document.getElementById("live");
   if (!live) return;
   var partialUrl = live.dataset.partial;
@@ -70,8 +95,13 @@
           var picked = new Set(Array.from(current.querySelectorAll("input.pick:checked")).map(function (el) { return el.value; }));
           fresh.querySelectorAll("input.pick").forEach(function (el) { el.checked = picked.has(el.value); });
           current.replaceWith(document.importNode(fresh, true));
+          fresh.querySelectorAll(".fresh-tab-counts [data-tab]").forEach(function (el) {
+            var count = document.querySelector("[data-tab-count='" + el.dataset.tab + "']");
+            if (count) count.textContent = el.textContent;
+          });
           loadedAt = Date.now();
           tick();
+          document.dispatchEvent(new CustomEvent("queue:refreshed"));
         }
       })
       .catch(function () { /* the next event or the periodic resync tries again */ })
@@ -90,6 +120,7 @@
 
   // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed.
   var source = new EventSource("/api/events");
+  window.webcareEvents = source; // one stream per page: other scripts listen on it too
   source.onopen = function () { setStatus(true); };
   source.onerror = function () { setStatus(false); };
   ["mention.created", "mention.updated", "source.health"].forEach(function (type) {

@@ -22,12 +22,111 @@
     return n;
   }
 
-  document.querySelectorAll("button.opener").forEach(function (button) {
-    button.addEventListener("click", function () {
-      var opener = button.dataset.text;
-      textarea.value = textarea.value.trim() ? opener + "\n" + textarea.value : opener;
-      textarea.focus();
-      scheduleCheck();
+  // An opener is the draft's first paragraph: a new one replaces the one before it (or a
+  // greeting line typed by hand) instead of stacking, and the signature ends the draft once.
+  var signature = form.dataset.signature || "";
+  var GREETING = /^(hallo|hoi|hi|hey|hello|dear|beste|goedemorgen|goedemiddag|goedenavond|good (morning|afternoon|evening))\b/i;
+  var inserted = new Set();
+
+  function openerTexts() {
+    return Array.from(document.querySelectorAll("button.opener")).map(function (b) { return b.dataset.text; });
+  }
+
+  function withoutSignature(text) {
+    var t = text.replace(/\s+$/, "");
+    while (signature && t.endsWith(signature)) t = t.slice(0, -signature.length).replace(/\s+$/, "");
+    return t;
+  }
+
+  function withOpener(draft, opener) {
+    var body = withoutSignature(draft).replace(/^\s+/, "");
+    var first = body.split(/\n/)[0];
+    var known = openerTexts().concat(Array.from(inserted));
+    if (known.indexOf(first.trim()) >= 0 || GREETING.test(first.trim())) body = body.slice(first.length);
+    body = body.replace(/^\s+/, "");
+    var text = opener + (body ? "\n\n" + body : "");
+    return signature ? text + " " + signature : text;
+  }
+
+  var openerList = document.getElementById("opener-list");
+  openerList.addEventListener("click", function (event) {
+    var button = event.target.closest("button.opener");
+    if (!button) return;
+    inserted.add(button.dataset.text);
+    textarea.value = withOpener(textarea.value, button.dataset.text);
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    textarea.focus();
+  });
+
+  // The draft is saved on the server as it is typed (and again when the connection is back),
+  // so a refused send, a reload or a closed tab never loses it. Sending clears it there.
+  var mentionId = Number(detail.dataset.mentionId);
+  var draftStatus = document.getElementById("draft-status");
+  var tone = form.dataset.tone;
+  var savedText = textarea.value, savedTone = tone, saveTimer = null;
+
+  function saveDraft() {
+    if (saveTimer) { clearTimeout(saveTimer); saveTimer = null; }
+    var text = textarea.value, forTone = tone;
+    if (text === savedText && forTone === savedTone) return;
+    fetch("/api/mentions/" + mentionId + "/reply-draft", {
+      method: "PUT", credentials: "same-origin", keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ text: text, tone: forTone })
+    }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      savedText = text; savedTone = forTone;
+      draftStatus.textContent = text.trim() ? draftStatus.dataset.saved : "";
+    }).catch(function () {
+      draftStatus.textContent = draftStatus.dataset.failed;
+      scheduleSave(3000);
+    });
+  }
+
+  function scheduleSave(delay) {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveDraft, delay || 600);
+  }
+
+  textarea.addEventListener("input", function () { scheduleSave(); });
+  window.addEventListener("online", saveDraft);
+  window.addEventListener("pagehide", saveDraft);
+
+  // u/je without a reload: the openers of the other tone replace the list; the draft stays.
+  function showOpeners(openers) {
+    openerList.replaceChildren();
+    openers.forEach(function (o) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "opener";
+      b.dataset.text = withoutSignature(o.text);
+      b.textContent = b.dataset.text;
+      li.append(b);
+      openerList.append(li);
+    });
+  }
+
+  document.querySelectorAll(".tone-switch a[data-tone]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var wanted = link.dataset.tone;
+      fetch("/api/mentions/" + mentionId + "/openers?tone=" + wanted, { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+        .then(function (result) {
+          showOpeners(result.openers);
+          tone = form.dataset.tone = wanted;
+          document.querySelectorAll(".tone-switch a[data-tone]").forEach(function (other) {
+            var active = other === link;
+            other.classList.toggle("active", active);
+            if (active) other.setAttribute("aria-current", "true"); else other.removeAttribute("aria-current");
+          });
+          var url = new URL(window.location.href);
+          url.searchParams.set("tone", wanted);
+          history.replaceState(null, "", url);
+          saveDraft();
+        })
+        .catch(function () { window.location.assign(link.href); }); // the page way still works
     });
   });
 

@@ -38,9 +38,12 @@ def login_page_response(request: Request, *, status_code: int = 200, next: str |
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None, error: str | None = None, done: str = ""):
+async def login_page(request: Request, next: str | None = None, done: str = ""):
+    # No text from the query string: a link must not make the sign-in page say anything (a
+    # refusal shown after a redirect travels as a flash, app/web/flash.py); `done` only picks
+    # one of our own messages.
     notice = i18n.gettext("Your password is set. Sign in with it.") if done == "password" else None
-    return login_page_response(request, next=next, error=error, notice=notice)
+    return login_page_response(request, next=next, notice=notice)
 
 
 @router.post("/login")

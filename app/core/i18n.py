@@ -8,8 +8,9 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from babel import negotiate_locale
+from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
 UI_LANGUAGES = ("en", "nl")
@@ -33,13 +34,13 @@ def gettext(message: str) -> str:
     return _catalog(_current.get()).get(message, message)
 
 
-def N_(message: str) -> str:
-    """Marks a string for the catalog where it is defined; it is translated where shown."""
-    return message
-
-
 def ngettext(singular: str, plural: str, n: int) -> str:
     return gettext(singular if n == 1 else plural)
+
+
+def N_(message: str) -> str:
+    """Marks a message for translation (tests/core/test_i18n.py finds it); translated when shown."""
+    return message
 
 
 def set_language(language: str) -> None:
@@ -56,3 +57,16 @@ def choose_language(user_language: str | None, accept_language: str | None) -> s
         return user_language
     preferred = [part.split(";")[0].strip().replace("-", "_") for part in (accept_language or "").split(",")]
     return negotiate_locale([p for p in preferred if p], UI_LANGUAGES, sep="_") or DEFAULT_LANGUAGE
+
+
+def language_label(code: str) -> str:
+    """A language's name in the current UI language ("nl" → "Dutch" or "Nederlands")."""
+    try:
+        return (Locale.parse(code).get_display_name(current_language()) or code).capitalize()
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+
+
+def number(value: int | float) -> str:
+    """A number as the UI language writes it ("12.345" in Dutch, "12,345" in English)."""
+    return format_decimal(value, locale=current_language())

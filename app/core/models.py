@@ -182,6 +182,21 @@ class Note(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class ReplyDraft(SQLModel, table=True):
+    """What a responder is writing to a mention, saved as they type: it survives a refused
+    send, a reload and a lost connection, and goes when the reply is sent."""
+
+    __tablename__ = "reply_drafts"
+    __table_args__ = (UniqueConstraint("user_id", "mention_id", name="uq_reply_drafts_user_mention"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    tone: str | None = None
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class FollowUp(SQLModel, table=True):
     """A moment we promised the customer to come back. Kept when done before it passes."""
 

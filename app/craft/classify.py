@@ -121,6 +121,20 @@ def classify(
     return Classification(_category(doc, lex, found), reasons, sum(weights[r] for r in reasons))
 
 
+def names_category(text: str, language: str, category: str) -> bool:
+    """Whether the post itself names `category`: a term of at least "normal" weight from its
+    list. Without one the category was a guess (topic words, "other"), and replies should not
+    build on it. Praise and questions are told by their form, not by such terms."""
+    if category in ("praise", "question"):
+        return True
+    lex = _lexicon(supported(language))
+    terms = lex.categories.get(category)
+    if terms is None or category == "other":
+        return False
+    doc = Doc.build(text, strip_noise(text), not_typos=lex.not_typos)
+    return any(weight >= lex.normal_weight for weight in terms.hits(doc).values())
+
+
 def _category(doc: Doc, lex: _Lexicon, found: list[dict[str, int]]) -> str:
     """`found`: the hits of lex.matcher (categories in order, praise, negative, …).
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from app.core.i18n import N_
 from connectors.base import (
     AuthFailed,
     ConnectorError,
@@ -30,11 +31,6 @@ from connectors.base import (
 from connectors.http import plain_text
 
 MAX_DETAIL = 300  # characters of a failure's detail kept for admins
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation (tests/core/test_i18n.py finds it); translated when shown."""
-    return message
 
 
 # kind -> what responders and leads read. `{time}`: when the source polls again (rate limits)

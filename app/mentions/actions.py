@@ -18,6 +18,7 @@ from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.core.events import emit, emit_many, mention_event_data
 from app.core.models import DISMISS_REASONS, AuditEntry, FollowUp, Mention, Note, Reply
 from app.intake.sanitize import clean_text, safe_url
+from app.mentions import drafts
 from app.mentions.queries import claim_expired, is_open, open_status
 
 
@@ -106,6 +107,7 @@ async def mark_answered(session: AsyncSession, mention_id: int, who: Principal, 
     if reply_row.id is None:
         session.add(reply_row)
         await session.flush()
+    await drafts.clear_draft(session, mention_id, who)
     m = await _finish(session, mention_id, who, "reply", now, reply_id=reply_row.id, state=reply_row.state,
                       first_response_seconds=seconds)
     return ReplyOutcome(mention=m, reply=reply_row, first_response_seconds=seconds, within_target=within)
@@ -135,6 +137,25 @@ async def dismiss(session: AsyncSession, mention_id: int, who: Principal, now: d
     return await _finish(session, mention_id, who, "dismiss", now, reason=reason)
 
 
+# How long the one who dismissed a mention may take it back (the toast offers it as long).
+UNDO_DISMISS_SECONDS = 30
+
+
+async def undo_dismiss(session: AsyncSession, mention_id: int, who: Principal, now: datetime) -> Mention:
+    """Take back one's own dismissal within the window: the mention is open again, as before."""
+    ok = await _conditional_update(
+        session, mention_id,
+        and_(col(Mention.status) == "dismissed", col(Mention.dismissed_by) == who.username,
+             col(Mention.dismissed_at) >= now - timedelta(seconds=UNDO_DISMISS_SECONDS)),
+        {"status": "open", "dismissed_at": None, "dismissed_by": None, "dismiss_reason": None})
+    if not ok:
+        m = await session.get(Mention, mention_id, populate_existing=True)
+        if m is None or m.direction != "inbound":
+            raise NotFound("no such mention")
+        raise Conflict("this dismissal can no longer be undone")
+    return await _finish(session, mention_id, who, "undo_dismiss", now)
+
+
 @dataclass(frozen=True)
 class BulkDismissal:
     dismissed: list[int]
@@ -156,6 +177,25 @@ async def dismiss_each(db: Database, mention_ids: list[int], who: Principal, now
         except DomainError as exc:
             refused.append({"id": mention_id, "status": exc.status, "detail": exc.message})
     return BulkDismissal(dismissed, refused)
+
+
+@dataclass(frozen=True)
+class BulkUndo:
+    undone: list[int]
+    refused: list[dict[str, Any]]
+
+
+async def undo_each(db: Database, mention_ids: list[int], who: Principal, now: datetime) -> BulkUndo:
+    """Undo many dismissals (a bulk dismiss taken back), each on its own."""
+    undone, refused = [], []
+    for mention_id in mention_ids:
+        try:
+            async with db.write() as session:
+                await undo_dismiss(session, mention_id, who, now)
+            undone.append(mention_id)
+        except DomainError as exc:
+            refused.append({"id": mention_id, "status": exc.status, "detail": exc.message})
+    return BulkUndo(undone, refused)
 
 
 async def assign(session: AsyncSession, mention_id: int, who: Principal, now: datetime, idle_minutes: int,

@@ -12,7 +12,9 @@ from app.core.context import AppContext
 from app.core.errors import NotFound
 from app.core.models import Mention
 from app.craft.moments import suggest_follow_up_times
+from app.craft.openers import TONES
 from app.craft.tonecheck import Finding, check_reply
+from app.mentions import drafts
 from app.mentions.queries import mention_detail
 from app.mentions.saved_texts import openers_for_mention
 from app.mentions.send import capabilities_for
@@ -80,16 +82,21 @@ async def check_text(ctx: AppContext, text: str, language: str, channel: str | N
 
 
 async def mention_page(ctx: AppContext, mention_id: int, who: Principal, tone: str | None) -> dict[str, Any]:
-    """What the mention page shows: the mention, its openers, whether and how it can be posted."""
-    tone = tone if tone in ("formal", "informal") else ctx.config.replies.default_tone
+    """What the mention page shows: the mention, its openers, whether and how it can be posted,
+    and the responder's own draft (with the tone it was written in, unless another is asked)."""
     async with ctx.db.read() as session:
         view = await mention_detail(session, mention_id, ctx.now(), ctx.policy)
+        draft = await drafts.get_draft(session, mention_id, who)
+        if tone not in TONES:
+            tone = (draft and draft.tone) or ctx.config.replies.default_tone
         mention = await session.get(Mention, mention_id)
         assert mention is not None  # mention_detail raised NotFound otherwise
-        suggested = await openers_for_mention(session, mention, tone, signature=signature_for(ctx, who))
+        # The composer adds the signature itself, once, at the end of the draft.
+        suggested = await openers_for_mention(session, mention, tone, signature="")
         users = await active_usernames(session) if who.has_role("lead") else []
     capabilities = capabilities_for(ctx, mention)
     return {"m": view, "now": ctx.now(), "openers": suggested["openers"], "tone": tone,
+            "signature": signature_for(ctx, who).strip(), "draft": draft.text if draft else "",
             "can_post": capabilities is not None, "text_limit": capabilities and capabilities.text_limit,
             "private": mention.visibility in PRIVATE_VISIBILITIES, "users": users, "is_lead": who.has_role("lead"),
             "assist": ctx.config.assist.enabled}

@@ -6,10 +6,12 @@ from typing import Literal
 from fastapi import APIRouter
 
 from app.core.bounds import RowId
-from app.mentions import compose, saved_texts
+from app.mentions import compose, drafts, saved_texts
 from app.mentions.schemas import (
     CheckIn,
     CheckOut,
+    DraftIn,
+    DraftOut,
     OpenersOut,
     SavedTextIn,
     SavedTextOut,
@@ -28,6 +30,20 @@ Tone = Literal["formal", "informal"]
 async def openers(mention_id: RowId, ctx: Ctx, user: ApiUser, tone: Tone | None = None):
     """Openers that fit the mention's language and category, personalised."""
     return await compose.openers(ctx, mention_id, user, tone)
+
+
+@router.get("/mentions/{mention_id}/reply-draft", response_model=DraftOut, responses=errors(404))
+async def get_draft(mention_id: int, ctx: Ctx, user: ApiUser):
+    """Your autosaved draft reply to the mention."""
+    async with ctx.db.read() as session:
+        return drafts.view(await drafts.get_draft(session, mention_id, user))
+
+
+@router.put("/mentions/{mention_id}/reply-draft", response_model=DraftOut, responses=errors(404, 422))
+async def put_draft(mention_id: int, body: DraftIn, ctx: Ctx, user: ApiUser):
+    """Save your draft reply as typed (empty text removes it); sending the reply clears it."""
+    async with ctx.db.write() as session:
+        return drafts.view(await drafts.save_draft(session, mention_id, user, ctx.now(), body.text, body.tone))
 
 
 @router.post("/replies/check", response_model=CheckOut, responses=errors(404))

@@ -2,127 +2,199 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.core.bounds import RowId, as_row_id
 from app.core.errors import DomainError
-from app.mentions import actions, compose
-from app.mentions.dashboard import dashboard_view
+from app.core.i18n import N_
+from app.mentions import actions, compose, drafts
+from app.mentions.dashboard import URGENT, chosen_view, dashboard_view
 from app.mentions.followups import local_moment
 from app.mentions.queries import QueueFilters
 from app.mentions.send import send_reply
 from app.web.deps import Ctx, PageUser
+from app.web.flash import Flash, set_flash
 from app.web.rendering import render, safe_next
 
 router = APIRouter()
 
 
 def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
-             language: str | None = None, q: Annotated[str | None, Query(max_length=200)] = None) -> QueueFilters:
+             language: str | None = None, source: str | None = None, person: str | None = None,
+             q: Annotated[str | None, Query(max_length=200)] = None) -> QueueFilters:
     """The dashboard's filters from the query string (empty form fields mean "any")."""
     return QueueFilters(channel=channel or None, sla_state=sla_state or None, category=category or None,
-                        language=language or None, q=(q or "").strip() or None)
+                        language=language or None, source=source or None, person=person or None,
+                        q=(q or "").strip() or None)
 
 
 PageFilters = Annotated[QueueFilters, Depends(_filters)]
 
 
 @router.get("/")
-async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
-    return render(request, "dashboard.html", **await dashboard_view(ctx, filters))
+async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
+                    m: int | None = None, tone: str | None = None, order: str | None = None):
+    """The queue; with `m`, the split view: that mention and its composer beside the list."""
+    shown = await dashboard_view(ctx, filters, chosen_view(view), user, urgent_first=order == URGENT)
+    pane = await compose.mention_page(ctx, m, user, tone) if m is not None else {}
+    return render(request, "dashboard.html", **{**shown, **pane}, selected=m)
 
 
 @router.get("/partials/queue")
-async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters):
-    return render(request, "partials/queue.html", **await dashboard_view(ctx, filters))
+async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
+                        m: int | None = None, order: str | None = None):
+    shown = await dashboard_view(ctx, filters, chosen_view(view), user, urgent_first=order == URGENT)
+    return render(request, "partials/queue.html", **shown, selected=m)
 
 
 @router.get("/mentions/{mention_id}")
-async def mention_page(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser, error: str | None = None,
-                       tone: str | None = None):
-    return render(request, "mention.html", error=error, **await compose.mention_page(ctx, mention_id, user, tone))
+async def mention_page(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser, tone: str | None = None):
+    return render(request, "mention.html", **await compose.mention_page(ctx, mention_id, user, tone))
 
 
-def _back_with(mention_id: int, exc: DomainError) -> Response:
-    """A refused form action: back to the mention, which shows why."""
-    return RedirectResponse(f"/mentions/{mention_id}?error={quote(exc.message)}", status_code=303)
+def _redirect(request: Request, target: str, flash: Flash) -> Response:
+    return set_flash(request, RedirectResponse(target, status_code=303), flash)
 
 
-async def _form_action(ctx, mention_id: int, action, *args, back: str, **kwargs) -> Response:
+async def _next_page(request: Request, mention_id: int, *, stay: bool) -> str:
+    """Where a form on a mention leads: the mention again (`stay`), or the queue. A form in the
+    queue's split view names its list (`return_to`, the queue with its view and filters): then
+    the mention stays selected there, or the list is shown alone."""
+    return_to = str((await request.form()).get("return_to") or "")
+    if return_to == "/" or return_to.startswith("/?"):
+        base = safe_next(return_to)
+        return f"{base}{'&' if '?' in base else '?'}m={mention_id}" if stay else base
+    return f"/mentions/{mention_id}" if stay else "/"
+
+
+async def _refused(request: Request, mention_id: int, exc: DomainError) -> Response:
+    """A refused form action: back to the mention, which says why (the draft is kept there)."""
+    return _redirect(request, await _next_page(request, mention_id, stay=True), Flash("error", exc.message))
+
+
+async def _form_action(request: Request, ctx, mention_id: int, action, *args, stay: bool, done: Flash,
+                       **kwargs) -> Response:
     try:
         async with ctx.db.write() as session:
             await action(session, mention_id, *args, **kwargs)
     except DomainError as exc:
-        return _back_with(mention_id, exc)
-    return RedirectResponse(back, status_code=303)
+        return await _refused(request, mention_id, exc)
+    return _redirect(request, await _next_page(request, mention_id, stay=stay), done)
+
+
+def _undoable(ctx, message: str, params: dict, dismissed: list[int]) -> Flash:
+    """The confirmation of a dismissal, offering undo for as long as the server allows it."""
+    until = ctx.now().timestamp() + actions.UNDO_DISMISS_SECONDS
+    return Flash("ok", message, params, undo=dismissed, undo_until=until)
 
 
 @router.post("/mentions/{mention_id}/claim")
-async def claim_form(mention_id: RowId, ctx: Ctx, user: PageUser):
-    return await _form_action(ctx, mention_id, actions.claim, user, ctx.now(),
-                              ctx.config.replies.claim_idle_minutes, back=f"/mentions/{mention_id}")
+async def claim_form(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser):
+    return await _form_action(request, ctx, mention_id, actions.claim, user, ctx.now(),
+                              ctx.config.replies.claim_idle_minutes, stay=True,
+                              done=Flash("ok", N_("You are handling this mention now.")))
 
 
 @router.post("/mentions/{mention_id}/release")
-async def release_form(mention_id: RowId, ctx: Ctx, user: PageUser):
-    return await _form_action(ctx, mention_id, actions.release, user, ctx.now(), back="/")
+async def release_form(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser):
+    return await _form_action(request, ctx, mention_id, actions.release, user, ctx.now(), stay=False,
+                              done=Flash("ok", N_("Released: the mention is back in the queue.")))
 
 
 @router.post("/mentions/{mention_id}/dismiss")
-async def dismiss_form(mention_id: RowId, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
-    return await _form_action(ctx, mention_id, actions.dismiss, user, ctx.now(), reason, back="/")
+async def dismiss_form(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser,
+                       reason: Annotated[str, Form()] = ""):
+    return await _form_action(request, ctx, mention_id, actions.dismiss, user, ctx.now(), reason, stay=False,
+                              done=_undoable(ctx, N_("Dismissed as “%(reason)s”."), {"reason": reason}, [mention_id]))
 
 
 @router.post("/mentions/{mention_id}/reply")
-async def reply_form(mention_id: RowId, ctx: Ctx, user: PageUser, text: Annotated[str, Form()],
+async def reply_form(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser, text: Annotated[str, Form()] = "",
                      elsewhere_url: Annotated[str, Form()] = "", post: Annotated[str, Form()] = ""):
     try:
-        await send_reply(ctx, ctx.http(), mention_id, user, text, post=post == "1",
-                         elsewhere_url=elsewhere_url or None)
+        result = await send_reply(ctx, ctx.http(), mention_id, user, text, post=post == "1",
+                                  elsewhere_url=elsewhere_url or None)
     except DomainError as exc:
-        return _back_with(mention_id, exc)
-    return RedirectResponse("/", status_code=303)
+        await _keep_draft(ctx, mention_id, user, text)
+        return await _refused(request, mention_id, exc)
+    sent = {"posted": N_("Reply posted in the channel."),
+            "unknown": N_("Reply sent; check the channel whether it arrived.")}
+    return _redirect(request, await _next_page(request, mention_id, stay=False),
+                     Flash("ok", sent.get(result.reply.state, N_("Reply recorded."))))
+
+
+async def _keep_draft(ctx, mention_id: int, user, text: str) -> None:
+    """A refused send keeps what was sent as the draft, even when no autosave got there first."""
+    try:
+        async with ctx.db.write() as session:
+            await drafts.save_draft(session, mention_id, user, ctx.now(), text[:drafts.MAX_DRAFT], None)
+    except DomainError:
+        pass  # the mention is gone: nothing to keep it for
 
 
 @router.post("/mentions/{mention_id}/note")
-async def note_form(mention_id: RowId, ctx: Ctx, user: PageUser, text: Annotated[str, Form()]):
-    return await _form_action(ctx, mention_id, actions.add_note, user, ctx.now(), text,
-                              back=f"/mentions/{mention_id}")
+async def note_form(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser, text: Annotated[str, Form()] = ""):
+    return await _form_action(request, ctx, mention_id, actions.add_note, user, ctx.now(), text,
+                              stay=True, done=Flash("ok", N_("Note added.")))
 
 
 @router.post("/mentions/{mention_id}/assign")
-async def assign_form(mention_id: RowId, ctx: Ctx, user: PageUser, username: Annotated[str, Form()]):
-    return await _form_action(ctx, mention_id, actions.assign, user, ctx.now(),
-                              ctx.config.replies.claim_idle_minutes, username, back=f"/mentions/{mention_id}")
+async def assign_form(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser,
+                      username: Annotated[str, Form()] = ""):
+    return await _form_action(request, ctx, mention_id, actions.assign, user, ctx.now(),
+                              ctx.config.replies.claim_idle_minutes, username, stay=True,
+                              done=Flash("ok", N_("Assigned to %(name)s."), {"name": username}))
 
 
 @router.post("/mentions/{mention_id}/follow-up")
-async def follow_up_form(mention_id: RowId, ctx: Ctx, user: PageUser, due_at: Annotated[str, Form()],
-                         note: Annotated[str, Form()] = ""):
+async def follow_up_form(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser,
+                         due_at: Annotated[str, Form()] = "", note: Annotated[str, Form()] = ""):
     try:
         due = local_moment(due_at, ctx.config.sla.timezone)
     except DomainError as exc:
-        return _back_with(mention_id, exc)
-    return await _form_action(ctx, mention_id, actions.promise_follow_up, user, ctx.now(), due, note or None,
-                              back=f"/mentions/{mention_id}")
+        return await _refused(request, mention_id, exc)
+    return await _form_action(request, ctx, mention_id, actions.promise_follow_up, user, ctx.now(), due,
+                              note or None, stay=True,
+                              done=Flash("ok", N_("Follow-up promise added.")))
 
 
 @router.post("/follow-ups/{follow_up_id}/done")
-async def follow_up_done_form(follow_up_id: RowId, ctx: Ctx, user: PageUser, back: Annotated[str, Form()] = "/"):
+async def follow_up_done_form(request: Request, follow_up_id: RowId, ctx: Ctx, user: PageUser,
+                              back: Annotated[str, Form()] = "/"):
     try:
         async with ctx.db.write() as session:
             await actions.complete_follow_up(session, follow_up_id, user, ctx.now())
-    except DomainError:
-        pass  # already done by someone else: the page shows the current state
-    return RedirectResponse(safe_next(back), status_code=303)
+    except DomainError as exc:  # already done by someone else: the page shows the current state
+        return _redirect(request, safe_next(back), Flash("error", exc.message))
+    return _redirect(request, safe_next(back), Flash("ok", N_("Follow-up marked done.")))
+
+
+async def _picked_ids(request: Request) -> list[int]:
+    return [i for raw in (await request.form()).getlist("ids") if (i := as_row_id(str(raw))) is not None]
 
 
 @router.post("/dismiss")
-async def bulk_dismiss_form(request: Request, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()]):
-    ids = [i for raw in (await request.form()).getlist("ids") if (i := as_row_id(str(raw))) is not None]
-    # Refusals (held by someone else, already handled) need no page: the live queue shows them.
-    await actions.dismiss_each(ctx.db, ids, user, ctx.now(), reason)
-    return RedirectResponse("/", status_code=303)
+async def bulk_dismiss_form(request: Request, ctx: Ctx, user: PageUser, reason: Annotated[str, Form()] = ""):
+    ids = await _picked_ids(request)
+    if not ids:
+        return _redirect(request, "/", Flash("error", N_("Select at least one mention first.")))
+    try:
+        outcome = await actions.dismiss_each(ctx.db, ids, user, ctx.now(), reason)
+    except DomainError as exc:
+        return _redirect(request, "/", Flash("error", exc.message))
+    # Refusals (held by someone else, already handled) stay in the live queue as they are.
+    message = (N_("Dismissed: %(done)s. Left as they were (someone else holds them or they were handled): "
+                  "%(refused)s.") if outcome.refused else N_("Dismissed: %(done)s."))
+    return _redirect(request, "/", _undoable(ctx, message, {"done": len(outcome.dismissed),
+                                                            "refused": len(outcome.refused)}, outcome.dismissed))
+
+
+@router.post("/undo-dismiss")
+async def undo_dismiss_form(request: Request, ctx: Ctx, user: PageUser, back: Annotated[str, Form()] = "/"):
+    outcome = await actions.undo_each(ctx.db, await _picked_ids(request), user, ctx.now())
+    if not outcome.undone:
+        return _redirect(request, safe_next(back), Flash("error", N_("This dismissal can no longer be undone.")))
+    return _redirect(request, safe_next(back), Flash("ok", N_("Undone: %(n)s back in the queue."),
+                                                     {"n": len(outcome.undone)}))

@@ -69,6 +69,10 @@ class QueueFilters:
     claimed: bool | None = None
     source: str | None = None
     q: str | None = None        # text contains (case-insensitive); a spike's term links here
+    person: str | None = None   # whose: holding it (waiting), answered it, or promised (follow-ups)
+
+    def any_set(self) -> bool:
+        return any(value is not None for value in self.__dict__.values())
 
 
 def text_contains(column, needle: str):
@@ -82,14 +86,21 @@ def _state_expr(now: datetime):
     return case((col(Mention.due_at) <= now, "breached"), (col(Mention.warning_at) <= now, "warning"), else_="ok")
 
 
-def _conditions(filters: QueueFilters, now: datetime) -> list:
-    conds = [waiting_inbound()]
+def _about(filters: QueueFilters, person_column) -> list:
+    """The filters on what a mention is about (any status); `person` matches `person_column`."""
+    conds = []
     for column, value in ((col(Mention.channel), filters.channel), (col(Mention.language), filters.language),
-                          (col(Mention.category), filters.category), (col(Mention.source), filters.source)):
+                          (col(Mention.category), filters.category), (col(Mention.source), filters.source),
+                          (person_column, filters.person)):
         if value:
             conds.append(column == value)
     if filters.q:
         conds.append(text_contains(col(Mention.text), filters.q))
+    return conds
+
+
+def _conditions(filters: QueueFilters, now: datetime) -> list:
+    conds = [waiting_inbound(), *_about(filters, col(Mention.claimed_by))]
     if filters.claimed is not None:
         claimed_by = col(Mention.claimed_by)
         conds.append(claimed_by.is_not(None) if filters.claimed else claimed_by.is_(None))
@@ -120,11 +131,14 @@ def claim_expired(m: Mention, now: datetime) -> bool:
     return m.claim_expires_at is not None and m.claim_expires_at <= now
 
 
-def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset: int = 0):
-    """SQL: a page of the queue, most urgent first, in the order of ix_mentions_waiting_queue."""
-    return (select(Mention).where(*_conditions(filters, now))
-            .order_by(col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at), col(Mention.id))
-            .limit(limit).offset(offset))
+def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset: int = 0,
+               urgent_first: bool = False):
+    """SQL: a page of the queue, least time left first, in the order of ix_mentions_waiting_queue
+    (`urgent_first`: the urgency before the clock)."""
+    order = [col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at), col(Mention.id)]
+    if urgent_first:
+        order.insert(0, col(Mention.urgency).desc())
+    return select(Mention).where(*_conditions(filters, now)).order_by(*order).limit(limit).offset(offset)
 
 
 def queue_tally(filters: QueueFilters, now: datetime):
@@ -136,9 +150,12 @@ def queue_tally(filters: QueueFilters, now: datetime):
 
 
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
-                     *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+                     *, limit: int = 50, offset: int = 0, urgent_first: bool = False) -> dict[str, Any]:
+    """Least time left first (the same minute: the most urgent first); `urgent_first` puts the
+    urgency (threat to cancel, anger, reach, repeat contact) before the clock."""
     failpoint("queue-read")
-    rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset))).all()
+    rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset,
+                                          urgent_first=urgent_first))).all()
     total, counts = _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
     return {"items": [mention_view(m, now, policy) for m in rows], "total": total, "counts": counts}
 
@@ -167,6 +184,57 @@ def oldest_open_query():
             .order_by(col(Mention.posted_at)).limit(1))
 
 
+def _answered_since(filters: QueueFilters, since: datetime) -> list:
+    return [col(Mention.direction) == "inbound", col(Mention.status) == "answered", col(Mention.answered_at) >= since,
+            *_about(filters, col(Mention.answered_by))]
+
+
+def _follow_ups_due(filters: QueueFilters, due_by: datetime) -> list:
+    return [col(FollowUp.state) == "pending", col(FollowUp.due_at) <= due_by,
+            *_about(filters, col(FollowUp.created_by))]
+
+
+async def count_answered(session: AsyncSession, filters: QueueFilters, since: datetime) -> int:
+    return (await session.exec(select(func.count()).select_from(Mention)
+                               .where(*_answered_since(filters, since)))).one()
+
+
+async def list_answered(session: AsyncSession, filters: QueueFilters, since: datetime, limit: int) -> list[Mention]:
+    """Answered since `since`, the latest first."""
+    return list((await session.exec(select(Mention).where(*_answered_since(filters, since))
+                                    .order_by(col(Mention.answered_at).desc()).limit(limit))).all())
+
+
+async def count_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_by: datetime) -> int:
+    return (await session.exec(select(func.count()).select_from(FollowUp)
+                               .join(Mention, col(Mention.id) == col(FollowUp.mention_id))
+                               .where(*_follow_ups_due(filters, due_by)))).one()
+
+
+async def list_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_by: datetime,
+                              limit: int) -> list[tuple[FollowUp, Mention]]:
+    """Pending promises due by `due_by`, the soonest first, with their mention."""
+    return list((await session.exec(select(FollowUp, Mention)
+                                    .join(Mention, col(Mention.id) == col(FollowUp.mention_id))
+                                    .where(*_follow_ups_due(filters, due_by))
+                                    .order_by(col(FollowUp.due_at)).limit(limit))).all())
+
+
+async def count_waiting(session: AsyncSession, filters: QueueFilters, now: datetime) -> int:
+    return (await session.exec(select(func.count()).select_from(Mention)
+                               .where(*_conditions(filters, now)))).one()
+
+
+async def filter_choices(session: AsyncSession) -> dict[str, list[str]]:
+    """The values the dashboard's drop-downs offer: what the stored mentions hold."""
+    async def distinct(column) -> list[str]:
+        rows = await session.exec(select(column).where(col(Mention.direction) == "inbound", column.is_not(None))
+                                  .distinct().order_by(column))
+        return [value for value in rows.all() if value]
+    return {"channel": await distinct(col(Mention.channel)), "source": await distinct(col(Mention.source)),
+            "language": await distinct(col(Mention.language))}
+
+
 async def oldest_open(session: AsyncSession) -> Mention | None:
     return (await session.exec(oldest_open_query())).first()
 
@@ -181,7 +249,8 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
     view.update({
         "direction": m.direction, "answered_at": m.answered_at and m.answered_at.isoformat(),
         "answered_by": m.answered_by, "first_response_seconds": m.first_response_seconds,
-        "within_target": m.within_target, "dismiss_reason": m.dismiss_reason,
+        "within_target": m.within_target, "dismiss_reason": m.dismiss_reason, "dismissed_by": m.dismissed_by,
+        "dismissed_at": m.dismissed_at and m.dismissed_at.isoformat(),
         "removed": m.removed, "in_reply_to": m.in_reply_to,
     })
     root = m.conversation_id or m.id
@@ -208,5 +277,6 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
         col(Mention.direction) == "inbound", or_(conversation.is_(None), conversation != root))
         .order_by(col(Mention.posted_at).desc()).limit(10))
     view["author_history"] = [{"id": e.id, "text": e.text, "posted_at": e.posted_at.isoformat(), "status": e.status,
-                               "category": e.category} for e in earlier]
+                               "category": e.category, "answered_by": e.answered_by,
+                               "dismiss_reason": e.dismiss_reason} for e in earlier]
     return view

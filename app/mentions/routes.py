@@ -13,6 +13,8 @@ from app.mentions.schemas import (
     AssignIn,
     BulkDismissIn,
     BulkDismissOut,
+    BulkUndoIn,
+    BulkUndoOut,
     DismissIn,
     FollowUpIn,
     FollowUpOut,
@@ -89,6 +91,18 @@ async def dismiss(mention_id: RowId, body: DismissIn, ctx: Ctx, user: ApiUser):
 async def dismiss_many(body: BulkDismissIn, ctx: Ctx, user: ApiUser):
     """Bulk dismiss: each mention on its own (one refusal does not undo the others)."""
     return await actions.dismiss_each(ctx.db, body.ids, user, ctx.now(), body.reason)
+
+
+@router.post("/mentions/{mention_id}/undo-dismiss", response_model=MentionState, responses=CHANGE_ERRORS)
+async def undo_dismiss(mention_id: int, ctx: Ctx, user: ApiUser):
+    """Take back your own dismissal within 30 seconds: the mention is open again (409 after that)."""
+    return _state(await _run(ctx, actions.undo_dismiss, mention_id, user, ctx.now()))
+
+
+@router.post("/mentions/undo-dismiss", response_model=BulkUndoOut, responses=errors(422))
+async def undo_dismiss_many(body: BulkUndoIn, ctx: Ctx, user: ApiUser):
+    """Take back a bulk dismiss: each mention on its own, within 30 seconds."""
+    return await actions.undo_each(ctx.db, body.ids, user, ctx.now())
 
 
 @router.post("/mentions/{mention_id}/reply", response_model=ReplyOut, responses=errors(404, 409, 422, 502))

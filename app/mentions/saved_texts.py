@@ -73,7 +73,7 @@ async def openers_for_mention(session: AsyncSession, mention: Mention, tone: str
     language = mention.language or "en"
     category = mention.category or "other"
     shipped = openers_for(language, category, tone, customer_name=first_name(mention), signature=signature,
-                          private=mention.visibility in PRIVATE_VISIBILITIES)
+                          private=mention.visibility in PRIVATE_VISIBILITIES, post=mention.text or "")
     saved_category = col(SavedText.category)
     own = await session.exec(select(SavedText).where(
         col(SavedText.active).is_(True), col(SavedText.kind) == "opener", col(SavedText.language) == language,

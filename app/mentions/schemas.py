@@ -32,6 +32,10 @@ class BulkDismissIn(BaseModel):
     reason: DismissReason
 
 
+class BulkUndoIn(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=500)
+
+
 class AssignIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
 
@@ -157,6 +161,8 @@ class HistoryItem(Out):
     posted_at: Timestamp
     status: str
     category: str | None
+    answered_by: str | None
+    dismiss_reason: str | None
 
 
 class MentionOut(QueueItem):
@@ -167,6 +173,8 @@ class MentionOut(QueueItem):
     first_response_seconds: int | None
     within_target: bool | None
     dismiss_reason: str | None
+    dismissed_by: str | None
+    dismissed_at: Timestamp | None
     removed: bool
     in_reply_to: str | None
     conversation: list[ConversationPost]
@@ -195,6 +203,11 @@ class BulkDismissOut(Out):
     refused: list[Refusal]
 
 
+class BulkUndoOut(Out):
+    undone: list[int]
+    refused: list[Refusal]
+
+
 class Posted(Out):
     id: str
     url: str | None
@@ -219,6 +232,18 @@ class OpenersOut(Out):
     category: str
     tone: Literal["formal", "informal"]
     openers: list[Opener]
+
+
+class DraftIn(BaseModel):
+    text: str = Field(max_length=20_000)
+    tone: Literal["formal", "informal"] | None = None
+
+
+class DraftOut(Out):
+    """Your draft reply to a mention; empty text and no `updated_at` when there is none."""
+    text: str
+    tone: Literal["formal", "informal"] | None
+    updated_at: Timestamp | None
 
 
 class Finding(Out):

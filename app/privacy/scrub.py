@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.models import AlertOutbox, AuditEntry, Event, FollowUp, Mention, Note, Reply
+from app.core.models import AlertOutbox, AuditEntry, Event, FollowUp, Mention, Note, Reply, ReplyDraft
 from app.privacy.pseudonym import erased_id
 
 # Event and audit details that hold no personal data (ids, states, staff names, times). Any
@@ -152,6 +152,8 @@ async def scrub_mentions(session: AsyncSession, mention_ids: Iterable[int], key:
         update(Reply).where(Reply.mention_id.in_(ids))
         .values(text="", remote_url=None, elsewhere_url=None, error=None))).rowcount
     counts.notes = (await session.execute(update(Note).where(Note.mention_id.in_(ids)).values(text=""))).rowcount
+    # Unsent drafts quote and address the person: they go entirely.
+    await session.execute(delete(ReplyDraft).where(ReplyDraft.mention_id.in_(ids)))
     counts.follow_ups = (await session.execute(
         update(FollowUp).where(FollowUp.mention_id.in_(ids)).values(note=None))).rowcount
     counts.events = await _scrub_json_rows(session, Event.__table__.c.data, Event.mention_id, ids,

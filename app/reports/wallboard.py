@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core.config import SourceConfig
 from app.core.models import AuditEntry
 from app.intake.health import source_health
-from app.mentions.queries import QueueFilters, mention_view, oldest_open, sla_counts
+from app.mentions.queries import QueueFilters, count_answered, mention_view, oldest_open, sla_counts
 from app.reports.period import today
 from app.reports.report import sla_report
 from app.sla import SlaPolicy
@@ -29,12 +29,15 @@ async def wallboard_view(session: AsyncSession, now: datetime, policy: SlaPolicy
                          sources: list[SourceConfig]) -> dict[str, Any]:
     counts = await sla_counts(session, QueueFilters(), now)
     oldest = await oldest_open(session)
-    figures = (await sla_report(session, today(policy.timezone, now), now)).overall
+    period = today(policy.timezone, now)
+    figures = (await sla_report(session, period, now)).overall
     health = await source_health(session, sources, now)
     return {
         "counts": counts, "open_total": sum(counts.values()),
         "oldest": mention_view(oldest, now, policy) if oldest else None,
         "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None,
-        "today": figures, "active": await active_responders(session, now),
+        # The team's work today: replies made today, whenever their mention was posted.
+        "today": figures, "replies_today": await count_answered(session, QueueFilters(), period.since),
+        "active": await active_responders(session, now),
         "sources_down": [s for s in health if s["status"] in ("down", "failing")],
     }

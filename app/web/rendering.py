@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +11,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from app.core import i18n
+from app.web.flash import clear_flash, read_flash
+from connectors.registry import channel_name
 
 
 def _shipped_folder(name: str) -> Path:
@@ -57,15 +60,24 @@ def build_templates() -> Jinja2Templates:
     env.filters["duration"] = _duration
     env.filters["age"] = _age
     env.filters["age_since"] = _age_since
+    env.filters["channel"] = channel_name
+    env.filters["language_label"] = i18n.language_label
+    env.filters["number"] = i18n.number
     return templates
 
 
-def local_time(value: datetime | str | None, zone: str, fmt: str = "%d-%m %H:%M") -> str:
+def local_time(value: datetime | str | None, zone: str, fmt: str | None = None, *,
+               now: datetime | None = None) -> str:
+    """A moment in the team's timezone; the year only when it is not this year's."""
     if value is None:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+    local = value.astimezone(ZoneInfo(zone))
+    if fmt is None:
+        this_year = (now or datetime.now(ZoneInfo(zone))).astimezone(ZoneInfo(zone)).year
+        fmt = "%d-%m %H:%M" if local.year == this_year else "%d-%m-%Y %H:%M"
+    return local.strftime(fmt)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context):
@@ -74,10 +86,17 @@ def render(request: Request, name: str, status_code: int = 200, **context):
     base = {"user": principal.user if principal else None,
             "csrf_token": principal.csrf_token if principal else None,
             "lang": i18n.current_language(), "brand": ctx.config.brand.name, "demo": ctx.demo,
-            "tz": ctx.config.sla.timezone, "local_time": local_time,
+            "tz": ctx.config.sla.timezone, "local_time": partial(local_time, now=ctx.now()),
             "target_minutes": ctx.config.sla.target_minutes,
-            "warning_minutes": ctx.config.sla.warning_minutes}
-    return request.app.state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+            "warning_minutes": ctx.config.sla.warning_minutes, "clock": ctx.now}
+    # A full page shows (and so uses up) the pending flash; the live fragments leave it alone.
+    whole_page = not name.startswith("partials/")
+    base["flash"] = read_flash(request) if whole_page else None
+    response = request.app.state.templates.TemplateResponse(request, name, {**base, **context},
+                                                            status_code=status_code)
+    if whole_page:
+        clear_flash(request, response)
+    return response
 
 
 def safe_next(target: str | None) -> str:

@@ -3,7 +3,8 @@ import grapheme
 import pytest
 
 from app.craft import COMPLAINT_CATEGORIES, openers_for, validate_opener
-from app.craft.openers import DM, TONES, all_openers
+from app.craft.datafiles import load
+from app.craft.openers import DM, FACTS, NEUTRAL, TONES, _facts, all_openers, facts_in, fitting
 
 LANGUAGES = ("nl", "en")
 #: Bluesky allows 300 graphemes; leave room for a long name and a signature.
@@ -105,3 +106,67 @@ def test_validate_opener_offsets_refer_to_the_opener_as_written():
 
 def test_praise_opener_needs_no_apology():
     assert validate_opener("Dank je wel, {name}! We geven het door.", "nl", category="praise") == []
+
+
+# --- Openers that fit the post: nothing taken for granted that the post does not say. ---
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_assumed_fact_is_defined_and_each_category_has_openers_that_assume_nothing(language):
+    terms, _ = _facts(language)
+    assert FACTS not in {category for category, _tone in all_openers(language)}
+    for (category, tone), openers in all_openers(language).items():
+        for opener in openers:
+            assert set(opener.assumes) <= set(terms), opener.id
+        if category in COMPLAINT_CATEGORIES:
+            assert [o for o in openers if not o.assumes], (category, tone)
+    assert set(load("openers", language)[FACTS]["terms"]) == set(terms)
+
+
+@pytest.mark.parametrize(("language", "post", "facts"), [
+    ("en", "My account has been blocked since yesterday!", {"account_blocked"}),
+    ("en", "How do I change my e-mail address?", set()),
+    ("en", "I looked at my account settings", set()),
+    ("en", "Charged twice for one order, £12.99 each", {"money_taken", "amount_named"}),
+    ("nl", "Mijn account is geblokkeerd, ik kan niet inloggen", {"account_blocked", "cannot_log_in"}),
+    ("nl", "Waar blijft mijn pakket? Nog steeds niet bezorgd", {"not_arrived"}),
+    ("nl", "Hoe wijzig ik mijn e-mailadres?", set()),
+])
+def test_facts_come_from_what_the_post_says(language, post, facts):
+    assert facts_in(post, language) == facts
+
+
+@pytest.mark.parametrize(("language", "post"), [
+    ("en", "I can't change my email address in the app, it keeps failing"),
+    ("nl", "Ik kan mijn e-mailadres niet aanpassen in de app, het mislukt steeds"),
+])
+def test_an_account_post_without_a_block_never_hears_it_is_blocked(language, post):
+    for tone in TONES:
+        suggested = fitting(language, "account", tone, post)
+        assert suggested and not [o for o in suggested if "account_blocked" in o.assumes]
+        texts = " ".join(o.text for o in suggested).lower()
+        assert "blocked" not in texts and "geblokkeerd" not in texts
+
+
+def test_a_post_that_states_the_fact_gets_the_opener_built_on_it_first():
+    (first, *_) = openers_for("en", "account", "formal", customer_name="Sam", signature=None,
+                              post="Why is my account blocked?? I paid everything")
+    assert first.id == "en.account.formal.blocked" and first.assumes == ("account_blocked",)
+    (waiting, *_) = openers_for("nl", "delivery", "informal", customer_name=None, signature=None,
+                                post="Mijn pakket is nog steeds niet bezorgd")
+    assert waiting.id == "nl.delivery.informal.waiting"
+    missed = openers_for("nl", "delivery", "informal", customer_name=None, signature=None,
+                         post="Mijn pakket is nog steeds niet bezorgd")
+    assert "nl.delivery.informal.missed" not in [o.id for o in missed]  # nobody said they waited in
+
+
+@pytest.mark.parametrize(("language", "category", "post"), [
+    ("en", "other", "your app is rubbish"),
+    ("en", "outage", "What a day, honestly."),   # a guess: no term names an outage
+    ("nl", "billing", "Kan iemand mij even bellen?"),
+])
+def test_when_the_category_is_a_guess_the_openers_are_neutral(language, category, post):
+    for tone in TONES:
+        suggested = fitting(language, category, tone, post)
+        assert suggested and all(o.id.startswith(f"{language}.{NEUTRAL}.{tone}.") for o in suggested)
+        assert all(not o.assumes for o in suggested)

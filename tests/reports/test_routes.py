@@ -186,3 +186,14 @@ async def test_a_period_without_mentions_renders_everywhere(app_client, ctx, wee
                                           headers=bearer(token))).text)
     assert [(r["group_by"], r["mentions"], r["median_first_response_seconds"]) for r in exported] == [
         ("overall", "0", "")]
+
+
+async def test_the_wallboard_counts_replies_made_today_whenever_their_post_came(app_client, ctx):
+    from tests.support.push import ago, mention, push
+
+    await push(app_client, [mention("yesterday", posted_at=ago(26 * 60, ctx.now()), text="Nog geen antwoord")])
+    lead = bearer(await add_user(ctx, "lea", "lead"))
+    [item] = (await app_client.get("/api/queue", headers=lead)).json()["items"]
+    await app_client.post(f"/api/mentions/{item['id']}/reply", headers=lead, json={"text": "Sorry, ik kijk het na!"})
+    fragment = (await app_client.get("/partials/wallboard", headers=lead)).text
+    assert re.search(r'data-wall="replied">\s*<span class="n">1<', fragment)

@@ -9,7 +9,7 @@ from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.db import Database
 from tests.support.app import make_config
-from tests.support.browser import browser, login_page  # noqa: F401  (the browser fixture)
+from tests.support.browser import assert_accessible, browser, login_page  # noqa: F401  (the browser fixture)
 from tests.support.push import mention, push
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
@@ -43,3 +43,26 @@ async def test_wallboard_counts_a_new_mention_live(browser, live_server, ctx):  
         assert await page.evaluate("window.__marker") == "same page"
         countdown = await page.inner_text('[data-wall="oldest"] .countdown')
         assert countdown.startswith("-")  # the hour is up: counting past the target
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (1920, 1080), (3840, 2160)])
+async def test_the_wallboard_fills_the_screen_without_scrolling(browser, live_server, ctx, tmp_path,  # noqa: F811
+                                                               width, height):
+    from tests.privacy.test_pages_browser import shots
+    from tests.support.app import add_user
+
+    await add_user(ctx, "lea", "lead", password=PASSWORD)
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        await push(client, [mention("late", 70, text="Al dagen geen internet"), mention("new", 2)])
+    page = await login_page(browser, live_server, "lea", PASSWORD)
+    await page.set_viewport_size({"width": width, "height": height})
+    await page.goto(f"{live_server}/wallboard")
+    await page.wait_for_selector("#stream-status.ok")
+    sizes = await page.evaluate("""() => ({scroll: document.documentElement.scrollHeight,
+        wall: document.querySelector('.wall').getBoundingClientRect().height,
+        number: parseFloat(getComputedStyle(document.querySelector('.wall .tile .n')).fontSize)})""")
+    assert sizes["scroll"] <= height, sizes                # no scrolling on the TV
+    assert sizes["wall"] >= 0.85 * height, sizes           # and no half-empty screen
+    assert sizes["number"] >= height / 30, sizes           # figures readable across the room
+    await page.screenshot(path=str(shots(tmp_path) / f"wallboard-{width}x{height}.png"))
+    await assert_accessible(page)

@@ -4,12 +4,14 @@ and a search of every text and JSON column of every table."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, String, Text, TypeDecorator, cast, func, select
 from sqlmodel import SQLModel
 
 from app.accounts.principal import Principal
+from app.accounts.users import create_user, user_by_name
 from app.alerts import messages
 from app.alerts.outbox import enqueue, sink_rules
 from app.alerts.spikes.topic import Topic
@@ -17,7 +19,7 @@ from app.core.config import AlertConfig
 from app.core.context import AppContext
 from app.core.db import Database
 from app.core.models import Mention
-from app.mentions import actions
+from app.mentions import actions, drafts
 from app.reports import GROUP_BYS, sla_report
 from app.reports.period import Period
 
@@ -50,14 +52,17 @@ async def all_reports(db: Database, period: Period, now: datetime) -> str:
 
 
 async def copy_around(ctx: AppContext, mention_id: int, who: Principal, at: datetime, phrase: str) -> None:
-    """A note, a follow-up promise, and chat alerts (breached, follow-up due, a spike quoting
-    it as an example) about one mention, each carrying `phrase` or the post itself."""
+    """A note, a follow-up promise, an unsent reply draft, and chat alerts (breached, follow-up
+    due, a spike quoting it as an example) about one mention, each carrying `phrase` or the post."""
     rules = sink_rules([SINK], ctx.config.sla.timezone)
     url = ctx.config.app.public_url
     async with ctx.db.write() as session:
         await actions.add_note(session, mention_id, who, at, f"Belde ook al: {phrase}")
         follow_up = await actions.promise_follow_up(session, mention_id, who, at, at + timedelta(hours=2),
                                                     f"terugbellen over {phrase}")
+        writer = await user_by_name(session, who.username) or await create_user(
+            session, who.username, "correct-horse-battery", who.user.role)
+        await drafts.save_draft(session, mention_id, replace(who, user=writer), at, f"Hoi! Over {phrase}: ", "informal")
         m = await session.get(Mention, mention_id)
         await enqueue(session, rules, messages.breached(m, seconds_left=-60, public_url=url, at=at), at,
                       mention_id=m.id)

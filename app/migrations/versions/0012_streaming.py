@@ -3,7 +3,7 @@ when it was last known alive, and why it last broke; and an index for intake lat
 source (posted → stored over the last hour, app/intake/latency.py).
 
 Revision ID: 0012_streaming
-Revises: 0010_open_indexes
+Revises: 0011_reply_drafts
 """
 from collections.abc import Sequence
 
@@ -14,7 +14,7 @@ from alembic import op
 from app.core.models import UTCDateTime
 
 revision: str = "0012_streaming"
-down_revision: str | None = "0010_open_indexes"
+down_revision: str | None = "0011_reply_drafts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
