@@ -12,7 +12,7 @@ from alembic import op
 import app.core.models
 
 revision: str = "0011_reply_drafts"
-down_revision: str | None = "0007_login_attempt_client"
+down_revision: str | None = "0010_open_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
