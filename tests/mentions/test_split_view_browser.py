@@ -6,9 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.privacy.test_pages_browser import _look, shots
 from tests.support.app import add_user
-from tests.support.browser import login_page
+from tests.support.browser import login_page, look, shots
 from tests.support.push import mention, push
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
@@ -28,7 +27,7 @@ async def test_select_in_the_list_and_reply_without_leaving_it(browser, live_ser
     await page.click("#mention-1 .actions a.button")
     await page.wait_for_url(f"{live_server}/?view=open&m=1")
     assert await page.is_visible(".pane #composer") and await page.is_visible("#mention-2")
-    await _look(page, shots(tmp_path), f"split-{lang}")
+    await look(page, shots(tmp_path), f"split-{lang}")
 
     await page.click("#mention-2 .actions a.button")
     await page.wait_for_url(f"{live_server}/?view=open&m=2")

@@ -9,9 +9,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.privacy.test_pages_browser import _look, shots
 from tests.support.app import add_user, bearer
-from tests.support.browser import login_page
+from tests.support.browser import login_page, look, shots
 from tests.support.push import mention, push
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
@@ -40,14 +39,14 @@ async def test_queue_and_mention_pages_at_every_width(browser, live_server, ctx,
     folder = shots(tmp_path)
 
     assert all_open in await page.inner_text("nav.tabs a[aria-current=page]")
-    await _look(page, folder, f"queue-{lang}")
+    await look(page, folder, f"queue-{lang}")
     await page.goto(f"{live_server}/?view=open&channel=reddit")
-    await _look(page, folder, f"queue-empty-{lang}")
+    await look(page, folder, f"queue-empty-{lang}")
 
     await page.goto(f"{live_server}/mentions/1")
     await page.click(".toolbar button.primary")   # claim: a toast
     await page.wait_for_selector("#toast.toast-ok")
     assert openers in await page.inner_text(".openers h2")
     await page.locator("button.opener").first.click()
-    await _look(page, folder, f"mention-{lang}")
+    await look(page, folder, f"mention-{lang}")
     assert complaints == []
