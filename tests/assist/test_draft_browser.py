@@ -73,5 +73,5 @@ async def test_a_failing_server_is_said_in_dutch_and_the_openers_still_work(brow
 async def test_no_button_without_assist(browser, live_server, ctx, fake_model):
     ctx.config = ctx.config.model_copy(update={"assist": ctx.config.assist.model_copy(update={"base_url": None})})
     page = await open_mention(browser, live_server, ctx)
-    assert await page.locator("button.opener").count() >= 3
+    assert await page.locator("button.opener").count() >= 1  # the openers work without it
     assert await page.locator("#draft-button").count() == 0
