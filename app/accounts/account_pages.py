@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from app.accounts import login, passwords, sessions, tokens, twofactor
 from app.accounts.principal import AuthError, Principal
 from app.core import i18n
+from app.core.bounds import RowId
 from app.core.errors import Unauthenticated
 from app.core.models import User
 from app.mentions.actions import audit
@@ -109,7 +110,7 @@ async def create_token(request: Request, ctx: Ctx, user: PageUser, name: Annotat
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-async def revoke_token(ctx: Ctx, user: PageUser, token_id: int):
+async def revoke_token(ctx: Ctx, user: PageUser, token_id: RowId):
     async with ctx.db.write() as session:
         me = await session.get(User, user.user.id)
         if await tokens.revoke_tokens(session, me, token_id=token_id):

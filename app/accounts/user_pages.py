@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from app.accounts import admin, links, passwords, users
 from app.accounts.principal import AuthError, Principal
 from app.core import i18n
+from app.core.bounds import RowId
 from app.core.models import ROLES, User
 from app.mentions.actions import audit
 from app.web.deps import Ctx, role
@@ -68,28 +69,28 @@ async def _act(request: Request, ctx, user: Principal, user_id: int, operation, 
 
 
 @router.post("/admin/users/{user_id}/role")
-async def change_role(request: Request, ctx: Ctx, user: AdminPage, user_id: int,
+async def change_role(request: Request, ctx: Ctx, user: AdminPage, user_id: RowId,
                       new_role: Annotated[str, Form(alias="role")]):
     return await _act(request, ctx, user, user_id, admin.set_role, new_role, done="role")
 
 
 @router.post("/admin/users/{user_id}/disable")
-async def disable(request: Request, ctx: Ctx, user: AdminPage, user_id: int):
+async def disable(request: Request, ctx: Ctx, user: AdminPage, user_id: RowId):
     return await _act(request, ctx, user, user_id, admin.disable, done="disabled")
 
 
 @router.post("/admin/users/{user_id}/enable")
-async def enable(request: Request, ctx: Ctx, user: AdminPage, user_id: int):
+async def enable(request: Request, ctx: Ctx, user: AdminPage, user_id: RowId):
     return await _act(request, ctx, user, user_id, admin.enable, done="enabled")
 
 
 @router.post("/admin/users/{user_id}/reset-2fa")
-async def reset_two_factor(request: Request, ctx: Ctx, user: AdminPage, user_id: int):
+async def reset_two_factor(request: Request, ctx: Ctx, user: AdminPage, user_id: RowId):
     return await _act(request, ctx, user, user_id, admin.reset_two_factor, done="2fa-reset")
 
 
 @router.post("/admin/users/{user_id}/reset-link")
-async def reset_link(request: Request, ctx: Ctx, user: AdminPage, user_id: int):
+async def reset_link(request: Request, ctx: Ctx, user: AdminPage, user_id: RowId):
     try:
         username = await _username(ctx, user_id)
         url = await admin.reset_link(ctx, user.username, username)

@@ -11,15 +11,18 @@ from fastapi.responses import StreamingResponse
 from app.assist import draft as drafting
 from app.assist.model import ModelFailed
 from app.assist.schemas import DraftIn, DraftOut, ModelErrorOut
+from app.core.bounds import RowId
 from app.web.deps import ApiUser, Ctx
 from app.web.schemas import errors
 
 router = APIRouter(prefix="/api", tags=["replies"])
 MODEL_ERRORS = errors(404, 503, s503=ModelErrorOut)
+# The stream's refusals are JSON too, though its answer is an event stream.
+STREAM_ERRORS = errors(404, 503, json_route=False, s503=ModelErrorOut)
 
 
 @router.post("/mentions/{mention_id}/draft", response_model=DraftOut, responses=MODEL_ERRORS)
-async def draft(mention_id: int, ctx: Ctx, user: ApiUser, body: DraftIn | None = None):
+async def draft(mention_id: RowId, ctx: Ctx, user: ApiUser, body: DraftIn | None = None):
     """An AI draft of a reply (only with `[assist]` configured), tone-checked and revised once
     when the check finds something; `findings` are what the check still finds. Nothing is sent."""
     return await drafting.draft(ctx, mention_id, user, body.tone if body else None)
@@ -39,8 +42,8 @@ class DraftStream(StreamingResponse):
                          "(`{\"findings\"}`: the draft failed the tone check and is written again; the text "
                          "that follows replaces it), `event: done` (`{\"text\", \"findings\", \"revised\"}`) or "
                          "`event: error` (`{\"detail\", \"reason\", \"status\"}`) when the model server fails "
-                         "after the stream began"}, **MODEL_ERRORS})
-async def draft_stream(mention_id: int, ctx: Ctx, user: ApiUser, body: DraftIn | None = None):
+                         "after the stream began"}, **STREAM_ERRORS})
+async def draft_stream(mention_id: RowId, ctx: Ctx, user: ApiUser, body: DraftIn | None = None):
     """The AI draft as server-sent events, as the model writes it. A failure before the first
     piece of text is a JSON error like the plain route's."""
     events = drafting.draft_events(ctx, mention_id, user, body.tone if body else None, stream=True)

@@ -33,14 +33,14 @@ async def openers(mention_id: RowId, ctx: Ctx, user: ApiUser, tone: Tone | None 
 
 
 @router.get("/mentions/{mention_id}/reply-draft", response_model=DraftOut, responses=errors(404))
-async def get_draft(mention_id: int, ctx: Ctx, user: ApiUser):
+async def get_draft(mention_id: RowId, ctx: Ctx, user: ApiUser):
     """Your autosaved draft reply to the mention."""
     async with ctx.db.read() as session:
         return drafts.view(await drafts.get_draft(session, mention_id, user))
 
 
 @router.put("/mentions/{mention_id}/reply-draft", response_model=DraftOut, responses=errors(404, 422))
-async def put_draft(mention_id: int, body: DraftIn, ctx: Ctx, user: ApiUser):
+async def put_draft(mention_id: RowId, body: DraftIn, ctx: Ctx, user: ApiUser):
     """Save your draft reply as typed (empty text removes it); sending the reply clears it."""
     async with ctx.db.write() as session:
         return drafts.view(await drafts.save_draft(session, mention_id, user, ctx.now(), body.text, body.tone))

@@ -94,7 +94,7 @@ async def dismiss_many(body: BulkDismissIn, ctx: Ctx, user: ApiUser):
 
 
 @router.post("/mentions/{mention_id}/undo-dismiss", response_model=MentionState, responses=CHANGE_ERRORS)
-async def undo_dismiss(mention_id: int, ctx: Ctx, user: ApiUser):
+async def undo_dismiss(mention_id: RowId, ctx: Ctx, user: ApiUser):
     """Take back your own dismissal within 30 seconds: the mention is open again (409 after that)."""
     return _state(await _run(ctx, actions.undo_dismiss, mention_id, user, ctx.now()))
 

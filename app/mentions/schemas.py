@@ -33,7 +33,7 @@ class BulkDismissIn(BaseModel):
 
 
 class BulkUndoIn(BaseModel):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[RowId] = Field(min_length=1, max_length=500)
 
 
 class AssignIn(BaseModel):
