@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 RENEW_SECONDS = 15.0
 RECONNECT_BASE_SECONDS = 2       # first retry after 1–3 s, doubling …
 RECONNECT_MAX_SECONDS = 300.0    # … up to about five minutes
+HEALTHY_AFTER_SECONDS = 60.0     # a connection up this long had nothing wrong with it
 
 
 class StreamRunner:
@@ -47,7 +48,7 @@ class StreamRunner:
         self.owner = owner or uuid.uuid4().hex
         self.ref = ctx.source_ref(source)
         self.connects = 0  # (re)connections made, for tests and the log
-        self._delivered = False  # the current connection stored something: it was healthy
+        self._connected_at: float | None = None  # loop time the current connection came up
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Listen until stopped; every end of a connection is logged, recorded and retried."""
@@ -63,7 +64,7 @@ class StreamRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                failures = 1 if self._delivered else failures + 1
+                failures = 1 if self._was_healthy() else failures + 1
                 wait = min(RECONNECT_MAX_SECONDS,
                            backoff(failures, RECONNECT_BASE_SECONDS, self.rng).total_seconds())
                 reason = exc.reason if isinstance(exc, ConnectorError) else f"internal error: {type(exc).__name__}"
@@ -74,8 +75,13 @@ class StreamRunner:
                             self.source.name, detail_text(reason, self.ctx.redact), wait)
             await asyncio.sleep(wait)
 
+    def _was_healthy(self) -> bool:
+        """The connection that just ended had been up a while: start the backoff afresh."""
+        return (self._connected_at is not None
+                and asyncio.get_running_loop().time() - self._connected_at >= HEALTHY_AFTER_SECONDS)
+
     async def _listen(self) -> None:
-        self._delivered = False
+        self._connected_at = None
         cursor = None
         if self.connector.fills_gaps:
             async with self.ctx.db.read() as session:
@@ -89,13 +95,13 @@ class StreamRunner:
                     renewer.result()  # lease lost (raises) or the database failed
                 if batch.connected:
                     self.connects += 1
+                    self._connected_at = asyncio.get_running_loop().time()
                     await self._note_alive(connected=True)
                     if not self.connector.fills_gaps:
                         catch_up = asyncio.create_task(self.poller.catch_up())
                 if batch.mentions or batch.cursor is not None or batch.skipped:
                     await ingest_batch(self.ctx.db, self.ref, batch.mentions, self.ctx.ingest_context(self.source),
                                        cursor=batch.cursor, skipped=batch.skipped, now=self.ctx.now())
-                    self._delivered = True
         finally:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
