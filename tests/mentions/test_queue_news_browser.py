@@ -3,6 +3,8 @@ permission granted in the test's browser context) and the "N new" marker for men
 land below the visible part of the list."""
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -17,6 +19,9 @@ window.__shown = [];
 const Real = window.Notification;
 window.Notification = class extends Real {
   constructor(title, options) { super(title, options); window.__shown.push({title, body: options.body}); }
+  // The statics are the real ones, called on the real class (the browser refuses them on another).
+  static get permission() { return Real.permission; }
+  static requestPermission(...args) { return Real.requestPermission(...args); }
 };
 """
 
@@ -38,6 +43,12 @@ async def test_a_new_red_mention_raises_a_desktop_notification(browser, live_ser
     await add_user(ctx, "anna", password=PASSWORD)
     page = await _signed_in(browser, live_server)
     await page.check("#notify-toggle")
+    # The browser answers the permission request asynchronously; the choice is stored after it
+    # (polled from here: the page's Content-Security-Policy forbids wait_for_function's eval).
+    for _ in range(100):
+        if await page.evaluate("localStorage.getItem('webcare.notify')") == "1":
+            break
+        await asyncio.sleep(0.05)
     assert await page.evaluate("localStorage.getItem('webcare.notify')") == "1"
     async with httpx.AsyncClient(base_url=live_server) as client:
         await push(client, [mention("n1", 5, text="Fresh and green")])
