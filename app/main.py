@@ -8,7 +8,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.accounts import account_pages, second_step, user_pages
+from app.accounts import account_pages, second_step, twofactor, user_pages
 from app.accounts import pages as login_pages
 from app.accounts.sso import routes as sso_routes
 from app.alerts import pages as alert_pages
@@ -44,6 +44,8 @@ PAGE_ROUTERS = (login_pages, second_step, sso_routes, account_pages, user_pages,
 def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        async with ctx.db.write() as session:
+            await twofactor.seal_plain_seeds(session, ctx.sealer())
         app.state.hub = EventHub(ctx.db)
         await app.state.hub.start()
         worker = None

@@ -37,12 +37,12 @@ async def account_page(request: Request, ctx, principal: Principal, status_code:
         codes_left = await twofactor.codes_left(session, user.id) if user.two_factor else 0
     enrolling = None
     if user.totp_secret and not user.two_factor:
-        enrolling = twofactor.qr_svg(twofactor.provisioning_uri(user, ctx.config.brand.name),
+        enrolling = twofactor.qr_svg(twofactor.provisioning_uri(user, ctx.config.brand.name, ctx.sealer()),
                                      i18n.gettext("QR code for your authenticator app"))
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     return render(request, "account.html", status_code=status_code, me=user, sessions=live,
                   current_session=principal.session_hash, tokens=own_tokens, codes_left=codes_left,
-                  enrolling=enrolling, secret=user.totp_secret if enrolling else None,
+                  enrolling=enrolling, secret=twofactor.seed(user, ctx.sealer()) if enrolling else None,
                   required=user.role in ctx.config.auth.require_2fa, describe_device=sessions.describe_device,
                   done=i18n.gettext(done) if done else None, max_token_days=tokens.MAX_DAYS, **shown)
 
@@ -123,7 +123,7 @@ async def start_two_factor(request: Request, ctx: Ctx, user: PageUser):
     async with ctx.db.write() as session:
         me = await session.get(User, user.user.id)
         if not me.two_factor:
-            twofactor.begin(me)
+            twofactor.begin(me, ctx.sealer())
     return RedirectResponse("/account#two-factor", status_code=303)
 
 

@@ -89,10 +89,10 @@ async def code_form(request: Request, code: Annotated[str, Form()], csrf_token: 
 async def _enrol_page(request: Request, auth: AuthSession, user: User, next_path: str, status_code: int = 200,
                       **shown):
     ctx = request.app.state.ctx
-    svg = twofactor.qr_svg(twofactor.provisioning_uri(user, ctx.config.brand.name),
+    svg = twofactor.qr_svg(twofactor.provisioning_uri(user, ctx.config.brand.name, ctx.sealer()),
                            i18n.gettext("QR code for your authenticator app"))
     return render(request, "login_enrol.html", status_code=status_code, next=next_path, csrf_token=auth.csrf_token,
-                  enrolling=svg, secret=user.totp_secret, **shown)
+                  enrolling=svg, secret=twofactor.seed(user, ctx.sealer()), **shown)
 
 
 @router.get("/login/enrol")
@@ -104,7 +104,7 @@ async def enrol_page(request: Request, next: str | None = None):
     if user.totp_secret is None:
         async with ctx.db.write() as session:
             user = await session.get(User, user.id)
-            twofactor.begin(user)
+            twofactor.begin(user, ctx.sealer())
     return await _enrol_page(request, auth, user, safe_next(next))
 
 

@@ -3,10 +3,12 @@ SVG), and ten one-time recovery codes kept as SHA-256 hashes.
 
 A code is checked under the same limits as passwords (app/accounts/throttle.py), counted
 under its own key, plus one more: 10 wrong codes per account in 15 minutes from any address.
-A TOTP code is accepted once: the time step it belongs to is remembered."""
+A TOTP code is accepted once: the time step it belongs to is remembered. The TOTP seed is
+stored sealed (app/accounts/sealing.py)."""
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -14,10 +16,11 @@ from typing import TypeVar
 
 import pyotp
 import segno
+from cryptography.fernet import Fernet
 from sqlalchemy import delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounts import throttle
+from app.accounts import sealing, throttle
 from app.accounts.login import Throttled
 from app.accounts.passwords import sha256
 from app.accounts.principal import AuthError
@@ -25,6 +28,7 @@ from app.core.context import AppContext
 from app.core.errors import Unauthenticated
 from app.core.models import RecoveryCode, User
 
+log = logging.getLogger(__name__)
 RECOVERY_CODES = 10
 DRIFT_STEPS = 1  # a code from the step before or after still counts (clocks drift, people type)
 T = TypeVar("T")
@@ -35,16 +39,31 @@ def throttle_name(username: str) -> str:
     return f"2fa:{username}"
 
 
-def begin(user: User) -> None:
+def begin(user: User, sealer: Fernet) -> None:
     """Start enrolment: a new secret, in force once a code from it is confirmed."""
     if user.two_factor:
         raise AuthError("two-factor sign-in is already on; turn it off first")
-    user.totp_secret = pyotp.random_base32()
+    user.totp_secret = sealing.seal(sealer, pyotp.random_base32())
     user.totp_last_step = None
 
 
-def provisioning_uri(user: User, issuer: str) -> str:
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=issuer)
+def seed(user: User, sealer: Fernet) -> str:
+    """The user's TOTP seed in plain (base32), for enrolment and checking codes."""
+    assert user.totp_secret is not None
+    return sealing.unseal(sealer, user.totp_secret)
+
+
+def provisioning_uri(user: User, issuer: str, sealer: Fernet) -> str:
+    return pyotp.TOTP(seed(user, sealer)).provisioning_uri(name=user.username, issuer_name=issuer)
+
+
+async def seal_plain_seeds(session: AsyncSession, sealer: Fernet) -> int:
+    """Seal the seeds stored in plain before seeds were sealed; how many there were."""
+    rows = (await session.exec(select(User).where(User.totp_secret.is_not(None),
+                                                  User.totp_secret.not_like(f"{sealing.PREFIX}%")))).scalars().all()
+    for user in rows:
+        user.totp_secret = sealing.seal(sealer, user.totp_secret)
+    return len(rows)
 
 
 def qr_svg(uri: str, title: str) -> str:
@@ -56,9 +75,9 @@ def _normalise(code: str) -> str:
     return "".join(ch for ch in code.lower() if ch.isalnum())
 
 
-def _totp_step(user: User, code: str, now: datetime) -> int | None:
+def _totp_step(user: User, plain_seed: str, code: str, now: datetime) -> int | None:
     """The time step the code belongs to, if it is right and newer than the last one used."""
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(plain_seed)
     current = totp.timecode(now)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if (user.totp_last_step is None or step > user.totp_last_step) and \
@@ -74,14 +93,20 @@ async def _use_recovery_code(session: AsyncSession, user: User, code: str, now: 
     return used.rowcount == 1
 
 
-async def _accept(session: AsyncSession, user: User, code: str, now: datetime) -> str | None:
+async def _accept(session: AsyncSession, user: User, code: str, now: datetime, sealer: Fernet) -> str | None:
     """"totp" or "recovery" when the code is right (and now used up), else None. Recovery
     codes only once two-factor sign-in is on: while enrolling, only the app's code confirms."""
     code = _normalise(code)
     if not code or user.totp_secret is None:
         return None
     if code.isdigit() and len(code) == 6:
-        step = _totp_step(user, code, now)
+        try:
+            plain_seed = seed(user, sealer)
+        except sealing.Unreadable:
+            log.error("the TOTP seed of %s was sealed under another secret key: turn two-factor sign-in off "
+                      "for them (webcare user reset-2fa) and let them enrol again", user.username)
+            return None
+        step = _totp_step(user, plain_seed, code, now)
         if step is None:
             return None
         user.totp_last_step = step
@@ -109,7 +134,7 @@ async def with_code(ctx: AppContext, user_id: int, code: str, client: str,
                 guard.remember(limit.scope, name, client, until, now)
                 raise Throttled(throttle.retry_seconds(until, now))
             user = await session.get(User, user_id)
-            kind = await _accept(session, user, code, now)
+            kind = await _accept(session, user, code, now, ctx.sealer())
             await throttle.record_attempt(session, name, client, kind is not None, now)
             result = await then(session, user, kind) if kind else None
     finally:

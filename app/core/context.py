@@ -8,8 +8,10 @@ from datetime import datetime
 from functools import partial
 
 import httpx
+from cryptography.fernet import Fernet
 
 from app import sla
+from app.accounts.sealing import sealer
 from app.accounts.sso.provider import Provider
 from app.accounts.throttle import LoginGuard
 from app.assist.metrics import AssistStats
@@ -45,6 +47,13 @@ class AppContext:
     _http: httpx.AsyncClient | None = None
     _model_http: httpx.AsyncClient | None = None
     _oidc: Provider | None = None
+    _sealer: Fernet | None = None
+
+    def sealer(self) -> Fernet:
+        """Seals and opens stored secrets (TOTP seeds) under a key derived from the secret key."""
+        if self._sealer is None:
+            self._sealer = sealer(self.secret_key)
+        return self._sealer
 
     def http(self) -> httpx.AsyncClient:
         """One outgoing HTTP client per process (connection pooling), made on first use: the

@@ -14,8 +14,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from app.accounts import throttle
-from app.core.models import AuditEntry, RecoveryCode
+from app.accounts import sealing, throttle
+from app.core.models import AuditEntry, RecoveryCode, User
 from app.main import create_app
 from tests.support.accounts import PASSWORD, client_at, login, login_csrf, open_stream, run_webcare
 from tests.support.app import DEFAULT_TOML, Clock, add_user, bearer, make_config
@@ -231,6 +231,30 @@ async def enrol(client: httpx.AsyncClient, at: float | None = None) -> tuple[pyo
     confirmed = await post_form(client, "/account/2fa/confirm", code=totp.at(at or time.time()))
     assert confirmed.status_code == 200
     return totp, re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", confirmed.text)
+
+
+async def test_the_totp_seed_is_stored_sealed_and_a_plain_one_is_sealed_at_start(live_server, ctx):
+    await add_user(ctx, "anna")
+    async with httpx.AsyncClient(base_url=live_server) as browser:
+        assert (await login(browser)).status_code == 303
+        totp, _ = await enrol(browser)
+    async with ctx.db.read() as session:
+        stored = (await session.exec(select(User).where(User.username == "anna"))).scalar_one().totp_secret
+    # A copy of the database does not hold the seed the authenticator app was given.
+    assert stored.startswith(sealing.PREFIX) and totp.secret not in stored
+    assert sealing.unseal(ctx.sealer(), stored) == totp.secret
+    with pytest.raises(sealing.Unreadable):
+        sealing.unseal(sealing.sealer("another key " * 4), stored)
+    # A seed stored in plain by an earlier version is sealed when the app starts.
+    async with ctx.db.write() as session:
+        anna = (await session.exec(select(User).where(User.username == "anna"))).scalar_one()
+        anna.totp_secret = totp.secret
+    restarted = create_app(ctx)
+    async with restarted.router.lifespan_context(restarted):
+        pass
+    async with ctx.db.read() as session:
+        resealed = (await session.exec(select(User).where(User.username == "anna"))).scalar_one().totp_secret
+    assert sealing.is_sealed(resealed) and sealing.unseal(ctx.sealer(), resealed) == totp.secret
 
 
 async def second_step(client: httpx.AsyncClient, code: str) -> httpx.Response:

@@ -90,6 +90,18 @@ async def test_sign_in_creates_the_user_with_the_mapped_role_and_signs_them_in(s
     assert trail[0][2] == {"user": "anna", "role": "responder"} and trail[1][2]["via"] == "oidc"
 
 
+async def test_a_single_sign_on_session_records_the_device(sso):
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    async with httpx.AsyncClient(headers={"user-agent": firefox}) as agent:
+        await walk(agent, sso.url)
+        account = await agent.get(f"{sso.url}/account")
+    async with sso.ctx.db.read() as session:
+        [agent_string] = (await session.exec(select(AuthSession.user_agent)
+                                             .where(AuthSession.revoked_at.is_(None)))).scalars().all()
+    assert agent_string == firefox
+    assert "Firefox" in account.text and "Linux" in account.text  # the sessions list names the device
+
+
 @pytest.mark.slow
 async def test_a_webcare_serve_process_signs_a_new_admin_in(tmp_path, db_url, monkeypatch, push_secret):
     """The same through `webcare serve` in its own process, as deployed: config from the file,

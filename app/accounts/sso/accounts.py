@@ -45,17 +45,19 @@ async def _refuse_without_role(ctx: AppContext, identity: Identity, client: str)
     raise SsoRefused("no_role", "none of the person's claim values maps to a role")
 
 
-async def sign_in(ctx: AppContext, identity: Identity, client: str, previous_token: str | None = None) -> str:
+async def sign_in(ctx: AppContext, identity: Identity, client: str, previous_token: str | None = None,
+                  user_agent: str | None = None) -> str:
     """A new session's token for the person the provider vouched for, or SsoRefused."""
     if identity.role is None:
         await _refuse_without_role(ctx, identity, client)
     try:
-        return await _sign_in(ctx, identity, client, previous_token)
+        return await _sign_in(ctx, identity, client, previous_token, user_agent)
     except IntegrityError:  # their first sign-in in another tab made the user a moment ago
-        return await _sign_in(ctx, identity, client, previous_token)
+        return await _sign_in(ctx, identity, client, previous_token, user_agent)
 
 
-async def _sign_in(ctx: AppContext, identity: Identity, client: str, previous_token: str | None) -> str:
+async def _sign_in(ctx: AppContext, identity: Identity, client: str, previous_token: str | None,
+                   user_agent: str | None) -> str:
     now = ctx.now()
     async with ctx.db.write() as session:
         user = await _user_of(session, identity.subject)
@@ -78,6 +80,6 @@ async def _sign_in(ctx: AppContext, identity: Identity, client: str, previous_to
             user.display_name = identity.display_name
         if previous_token:
             await sessions.end_session(session, sha256(previous_token), now)
-        token, _ = await sessions.start_session(session, user, now)
+        token, _ = await sessions.start_session(session, user, now, user_agent=user_agent)
         audit(session, user.username, "login", None, now, client=client, via="oidc")
     return token

@@ -51,7 +51,8 @@ async def callback(request: Request, ctx: Ctx, state: str = "", code: str = "", 
             error = f"{error}: {request.query_params.get('error_description', '')}"
         identity, next_url = await flow.finish(ctx, state=state, code=code, cookie_state=cookie_state, error=error)
         token = await accounts.sign_in(ctx, identity, client_address(request.scope),
-                                       previous_token=request.cookies.get(sessions.SESSION_COOKIE))
+                                       previous_token=request.cookies.get(sessions.SESSION_COOKIE),
+                                       user_agent=request.headers.get("user-agent"))
     except SsoRefused as exc:
         response = refused(request, exc)
     else:
