@@ -156,8 +156,29 @@ async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime
     failpoint("queue-read")
     rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset,
                                           urgent_first=urgent_first))).all()
-    total, counts = _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
+    total, counts = await queue_totals(session, filters, now)
     return {"items": [mention_view(m, now, policy) for m in rows], "total": total, "counts": counts}
+
+
+async def queue_totals(session: AsyncSession, filters: QueueFilters, now: datetime) -> tuple[int, dict[str, int]]:
+    """The `total` and `counts` of `list_queue` without its rows."""
+    return _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
+
+
+async def queue_page_ids(session: AsyncSession, filters: QueueFilters, now: datetime, *, limit: int,
+                         urgent_first: bool = False) -> list[int]:
+    """The ids of the queue's first page, in its order: the same query as `list_queue`'s rows,
+    read from the index alone (what a live page needs to put its rows in order)."""
+    page = queue_rows(filters, now, limit=limit, urgent_first=urgent_first).with_only_columns(col(Mention.id))
+    return list((await session.exec(page)).all())
+
+
+async def queue_items(session: AsyncSession, ids: list[int], now: datetime, policy: sla.SlaPolicy) -> list[dict]:
+    """`mention_view` of the mentions `ids` (any order; ids not found are left out)."""
+    if not ids:
+        return []
+    rows = await session.exec(select(Mention).where(col(Mention.id).in_(ids)))
+    return [mention_view(m, now, policy) for m in rows]
 
 
 def _totals(tally, sla_state: str | None) -> tuple[int, dict[str, int]]:
