@@ -96,7 +96,7 @@
     changed.clear();
     wantAll = false;
     inflight = true;
-    (whole ? refresh() : update(ids, false))
+    (whole ? refresh() : update(ids))
       .catch(function () { wantAll = true; /* the next event or the periodic resync tries again */ })
       .finally(function () { inflight = false; });
   }
@@ -148,9 +148,10 @@
     return url.pathname + url.search;
   }
 
-  // Only the rows of `ids`, with the page's order and counts. Rows that slid onto the first
-  // page meanwhile (another left it) are asked for once more; anything odder: the whole list.
-  function update(ids, again) {
+  // Only the rows of `ids`, with the page's order and counts. Rows on the page that this one
+  // lacks (they slid onto the first page as others left it, or their event is still on its
+  // way) are asked for next, as if they had changed.
+  function update(ids) {
     return fetchDoc(rowsUrl(ids)).then(function (doc) {
       if (!doc) return null;
       var news = doc.getElementById("queue-update");
@@ -161,13 +162,14 @@
       var rows = new Map();
       news.querySelectorAll("ol.queue > li.mention").forEach(function (li) { rows.set(li.dataset.id, li); });
       var missing = page.filter(function (id) { return !rows.has(id) && !document.getElementById("mention-" + id); });
-      if (missing.length && (again || missing.length > ROWS_PER_UPDATE)) return refresh();
+      if (missing.length > ROWS_PER_UPDATE) return refresh();
       place(list, page, rows);
       copyTabCounts(news);
       replaceOrDrop(current().querySelector(".counters"), news.querySelector(".counters"));
       replaceOrDrop(current().querySelector("p.more"), news.querySelector("p.more"), list);
       redrawn();
-      return missing.length ? update(missing.map(Number), true) : null;
+      missing.forEach(function (id) { schedule(Number(id)); });
+      return null;
     });
   }
 
