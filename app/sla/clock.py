@@ -300,3 +300,18 @@ def evaluate(posted_at: datetime, now: datetime, policy: SlaPolicy) -> SlaStatus
     elapsed = _elapsed(posted_at, now, policy)
     return SlaStatus(due_at=due_at(posted_at, policy), seconds_left=_seconds_left(elapsed, policy),
                      clock_running=clock_running(now, policy), sla_state=_state(elapsed, policy))
+
+
+class ClockAt:
+    """The clock at one moment for many mentions (a page of the queue): whether it runs at
+    `now` is worked out once, and per mention only the open time it has used."""
+
+    def __init__(self, now: datetime, policy: SlaPolicy):
+        self.now, self.policy = _utc("now", now), policy
+        self.running = clock_running(self.now, policy)
+
+    def reading(self, posted_at: datetime) -> tuple[int, SlaState]:
+        """Seconds left and the SLA state of a mention posted at `posted_at` (as `evaluate`)."""
+        elapsed = _elapsed(posted_at, self.now, self.policy)
+        return _seconds_left(elapsed, self.policy), _state(elapsed, self.policy)
+

@@ -48,7 +48,7 @@ async def _settled(page, client, token, timeout: float = 15.0) -> list[dict]:
 async def test_a_burst_of_arrivals_and_claims_redraws_only_those_rows(browser, live_server, ctx):
     token = await add_user(ctx, "anna", password=PASSWORD)
     bob = await add_user(ctx, "bob")
-    async with httpx.AsyncClient(base_url=live_server) as client:
+    async with httpx.AsyncClient(base_url=live_server, timeout=30) as client:
         await push(client, [mention(f"old{i}", 55 - i, text=f"Wachtend bericht {i}") for i in range(8)])
         page = await login_page(browser, live_server, "anna", PASSWORD)
         await page.set_viewport_size({"width": 1280, "height": 700})
@@ -100,7 +100,7 @@ async def test_a_burst_of_arrivals_and_claims_redraws_only_those_rows(browser, l
 
 async def test_the_whole_list_after_a_gap_or_an_event_not_understood(browser, live_server, ctx):
     await add_user(ctx, "anna", password=PASSWORD)
-    async with httpx.AsyncClient(base_url=live_server) as client:
+    async with httpx.AsyncClient(base_url=live_server, timeout=30) as client:
         await push(client, [mention("a", 30, text="Eerste")])
         page = await login_page(browser, live_server, "anna", PASSWORD)
         await page.wait_for_selector("#stream-status.ok")

@@ -97,3 +97,26 @@ async def test_the_tabs_of_the_full_page_match_the_rows_update(app_client, ctx):
     page = (await app_client.get("/", headers=anna)).text
     update = (await app_client.get(f"/partials/queue/rows?ids={ids[0]}", headers=anna)).text
     assert list(_tabs(page).values()) == list(_fresh_counts(update).values())
+
+
+async def test_a_page_read_as_plain_rows_says_what_each_mention_read_whole_says(app_client, ctx):
+    """The queue loads a page as plain rows with one clock (app/mentions/queries.py); the API
+    item must be what `mention_view` makes of the whole Mention, claims and SLA states alike."""
+    from datetime import timedelta
+
+    from app.core.models import Mention
+    from app.mentions.queries import QueueFilters, list_queue, mention_view
+
+    anna, ids = await _queue(app_client, ctx)
+    await app_client.post(f"/api/mentions/{ids[0]}/claim", headers=anna)
+    await app_client.post(f"/api/mentions/{ids[1]}/claim", headers=anna)
+    async with ctx.db.write() as session:  # one claim ran out: the queue shows it open again
+        held = await session.get(Mention, ids[1])
+        held.claim_expires_at = ctx.now() - timedelta(minutes=1)
+    now = ctx.now()
+    async with ctx.db.read() as session:
+        page = await list_queue(session, QueueFilters(), now, ctx.policy, limit=10)
+        whole = [mention_view(await session.get(Mention, i), now, ctx.policy) for i in ids]
+    assert page["items"] == whole
+    assert [i["status"] for i in whole] == ["claimed", "open", "open", "open"]
+    assert [i["sla_state"] for i in whole] == ["warning", "ok", "ok", "ok"]
