@@ -7,7 +7,8 @@ PostgreSQL, as autovacuum would), then
 sequential requests go through the whole app over httpx's ASGI transport. Each figure is
 printed beside its bare SQL measured in the same run through the bare driver: the page and
 the counts for the API, plus the oldest waiting mention for the dashboard (ratio app / bare),
-and each size beside the smallest (ratio: what history costs).
+and each size beside the smallest (ratio: what history costs). It also times what one event
+costs each open dashboard: the whole list fragment against the changed row's update.
 
     .venv/bin/python bench/queue_scale.py [--open 10000] [--totals 100000,1000000]
                                     [--requests 200] [--backend sqlite|postgres|both]
@@ -149,11 +150,25 @@ async def measure(folder: Path, url: str, bare: Callable[[bool], Awaitable[None]
             r = await client.get("/", headers=headers)
             assert r.status_code == 200 and "sla-breached" in r.text
 
+        # What one event costs each open dashboard: the whole list fragment (as every event did
+        # before) against the changed row with the page's order and counts (as now).
+        changed = (await client.get("/api/queue?limit=1", headers=headers)).json()["items"][0]["id"]
+
+        async def whole_list() -> None:
+            r = await client.get("/partials/queue", headers=headers)
+            assert r.status_code == 200 and "sla-breached" in r.text
+
+        async def rows() -> None:
+            r = await client.get(f"/partials/queue/rows?ids={changed}", headers=headers)
+            assert r.status_code == 200 and f'id="mention-{changed}"' in r.text
+
         # Interleaved, so load on the machine touches both sides alike.
         result["bare api"] = await timed(requests, lambda: bare(False))
         result["api"] = await timed(requests, api)
         result["bare page"] = await timed(requests, lambda: bare(True))
         result["page"] = await timed(requests, page)
+        result["whole list"] = await timed(requests, whole_list)
+        result["rows"] = await timed(requests, rows)
     return result
 
 
@@ -163,6 +178,9 @@ def show(label: str, r: dict) -> None:
         print(f"{label}: {what} p50 {p50(r[name]):6.1f} ms  p95 {p95(r[name]):6.1f} ms   bare SQL p50 "
               f"{p50(r[bare]):6.1f} ms  p95 {p95(r[bare]):6.1f} ms   ratio p50 {p50(r[name]) / p50(r[bare]):4.2f}  "
               f"p95 {p95(r[name]) / p95(r[bare]):4.2f}")
+    print(f"{label}: one event, the whole list (/partials/queue) p50 {p50(r['whole list']):6.1f} ms  p95 "
+          f"{p95(r['whole list']):6.1f} ms   the changed row (/partials/queue/rows) p50 {p50(r['rows']):6.1f} ms  "
+          f"p95 {p95(r['rows']):6.1f} ms   ratio p50 {p50(r['rows']) / p50(r['whole list']):4.2f}")
 
 
 async def run_postgres_size(url: str, folder: Path, rows: list[tuple], requests: int) -> dict:

@@ -46,11 +46,12 @@
   // Seconds left are as the server computed them when it rendered the fragment; elapsed time
   // is measured on the client's monotonic-enough clock since receipt, so a wrong client clock
   // does not matter. Stopped clocks (outside opening hours) stay frozen.
+  // A row redrawn on its own since carries the moment it arrived (data-at).
   function tick() {
-    var elapsed = (Date.now() - loadedAt) / 1000;
+    var now = Date.now();
     document.querySelectorAll(".countdown").forEach(function (el) {
       var left = Number(el.dataset.secondsLeft);
-      if (el.dataset.clockRunning === "true") left -= elapsed;
+      if (el.dataset.clockRunning === "true") left -= (now - Number(el.dataset.at || loadedAt)) / 1000;
       el.textContent = format(left);
       var row = el.closest(".mention, .mention-detail");
       if (row && !row.classList.contains("sla-" + stateFor(left)) && el.dataset.clockRunning === "true") {
@@ -73,43 +74,137 @@
   if (!live) return;
   var partialUrl = live.dataset.partial;
   var status = document.getElementById("stream-status");
-  var pending = null;
+  var ROWS_PER_UPDATE = 50; // as app/mentions/dashboard.py: a bigger burst redraws the whole list
+  var changed = new Set();  // mention ids whose row may have changed since the last update
+  var wantAll = false;      // something only the whole list can answer
+  var timer = null;
   var inflight = false;
 
-  function refresh() {
-    pending = null;
-    if (inflight) { pending = setTimeout(refresh, 300); return; }
+  // An event on a mention redraws its row; anything else, or an event this script cannot read,
+  // the whole list. Bursts of events are gathered into one request.
+  function schedule(id) {
+    if (Number.isInteger(id) && id > 0) changed.add(id); else wantAll = true;
+    if (!timer) timer = setTimeout(run, 250);
+  }
+
+  function run() {
+    timer = null;
+    if (inflight) { timer = setTimeout(run, 300); return; }
+    var ids = Array.from(changed);
+    var shown = current();
+    var whole = wantAll || ids.length > ROWS_PER_UPDATE || !shown || !shown.hasAttribute("data-rows");
+    changed.clear();
+    wantAll = false;
     inflight = true;
-    fetch(partialUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (resp) {
-        if (resp.redirected || resp.status === 401) { window.location.assign("/login"); return null; }
-        return resp.ok ? resp.text() : null;
-      })
-      .then(function (html) {
-        if (html === null) return;
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.getElementById("live-inner");
-        var current = document.getElementById("live-inner");
-        if (fresh && current) {
-          // Keep what the responder ticked for bulk dismiss across the refresh.
-          var picked = new Set(Array.from(current.querySelectorAll("input.pick:checked")).map(function (el) { return el.value; }));
-          fresh.querySelectorAll("input.pick").forEach(function (el) { el.checked = picked.has(el.value); });
-          current.replaceWith(document.importNode(fresh, true));
-          fresh.querySelectorAll(".fresh-tab-counts [data-tab]").forEach(function (el) {
-            var count = document.querySelector("[data-tab-count='" + el.dataset.tab + "']");
-            if (count) count.textContent = el.textContent;
-          });
-          loadedAt = Date.now();
-          tick();
-          document.dispatchEvent(new CustomEvent("queue:refreshed"));
-        }
-      })
-      .catch(function () { /* the next event or the periodic resync tries again */ })
+    (whole ? refresh() : update(ids))
+      .catch(function () { wantAll = true; /* the next event or the periodic resync tries again */ })
       .finally(function () { inflight = false; });
   }
 
-  function scheduleRefresh() {
-    if (!pending) pending = setTimeout(refresh, 250); // bursts of events: one fetch
+  function current() { return document.getElementById("live-inner"); }
+
+  function fetchDoc(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (resp) {
+        if (resp.redirected || resp.status === 401) { window.location.assign("/login"); return null; }
+        if (!resp.ok) throw new Error(String(resp.status));
+        return resp.text();
+      })
+      .then(function (html) { return html === null ? null : new DOMParser().parseFromString(html, "text/html"); });
+  }
+
+  function copyTabCounts(fresh) {
+    fresh.querySelectorAll(".fresh-tab-counts [data-tab]").forEach(function (el) {
+      var count = document.querySelector("[data-tab-count='" + el.dataset.tab + "']");
+      if (count) count.textContent = el.textContent;
+    });
+  }
+
+  function redrawn() {
+    tick();
+    document.dispatchEvent(new CustomEvent("queue:refreshed"));
+  }
+
+  // The whole list again.
+  function refresh() {
+    return fetchDoc(partialUrl).then(function (doc) {
+      var fresh = doc && doc.getElementById("live-inner");
+      var shown = current();
+      if (!fresh || !shown) return;
+      // Keep what the responder ticked for bulk dismiss across the refresh.
+      var picked = new Set(Array.from(shown.querySelectorAll("input.pick:checked")).map(function (el) { return el.value; }));
+      fresh.querySelectorAll("input.pick").forEach(function (el) { el.checked = picked.has(el.value); });
+      shown.replaceWith(document.importNode(fresh, true));
+      copyTabCounts(fresh);
+      loadedAt = Date.now();
+      redrawn();
+    });
+  }
+
+  function rowsUrl(ids) {
+    var url = new URL(partialUrl, window.location.href);
+    url.pathname += "/rows";
+    ids.forEach(function (id) { url.searchParams.append("ids", String(id)); });
+    return url.pathname + url.search;
+  }
+
+  // Only the rows of `ids`, with the page's order and counts. Rows on the page that this one
+  // lacks (they slid onto the first page as others left it, or their event is still on its
+  // way) are asked for next, as if they had changed.
+  function update(ids) {
+    return fetchDoc(rowsUrl(ids)).then(function (doc) {
+      if (!doc) return null;
+      var news = doc.getElementById("queue-update");
+      var list = document.querySelector("#live-inner[data-rows] ol.queue");
+      var page = news && news.dataset.page ? news.dataset.page.split(",") : [];
+      // To or from an empty list: the whole fragment says what to show instead.
+      if (!news || !list || !page.length || list.querySelector("li.empty")) return refresh();
+      var rows = new Map();
+      news.querySelectorAll("ol.queue > li.mention").forEach(function (li) { rows.set(li.dataset.id, li); });
+      var missing = page.filter(function (id) { return !rows.has(id) && !document.getElementById("mention-" + id); });
+      if (missing.length > ROWS_PER_UPDATE) return refresh();
+      place(list, page, rows);
+      copyTabCounts(news);
+      replaceOrDrop(current().querySelector(".counters"), news.querySelector(".counters"));
+      replaceOrDrop(current().querySelector("p.more"), news.querySelector("p.more"), list);
+      redrawn();
+      missing.forEach(function (id) { schedule(Number(id)); });
+      return null;
+    });
+  }
+
+  // The list becomes the page: rows that left it go, the fresh rows replace their old selves
+  // (ticked or not as before), then the rows are put in the server's order, moving only those
+  // out of place so scroll position, focus and selection of the others stay.
+  function place(list, page, rows) {
+    var onPage = new Set(page);
+    list.querySelectorAll(":scope > li.mention").forEach(function (li) { if (!onPage.has(li.dataset.id)) li.remove(); });
+    var at = String(Date.now());
+    rows.forEach(function (li, id) {
+      var row = document.importNode(li, true);
+      row.querySelectorAll(".countdown").forEach(function (el) { el.dataset.at = at; });
+      var old = document.getElementById("mention-" + id);
+      if (old) {
+        var box = old.querySelector("input.pick"), fresh = row.querySelector("input.pick");
+        if (box && fresh) fresh.checked = box.checked;
+        old.replaceWith(row);
+      } else {
+        list.appendChild(row);
+      }
+    });
+    var cursor = list.firstElementChild;
+    page.forEach(function (id) {
+      var row = document.getElementById("mention-" + id);
+      if (!row) return;
+      if (row === cursor) cursor = cursor.nextElementSibling;
+      else list.insertBefore(row, cursor);
+    });
+  }
+
+  function replaceOrDrop(old, fresh, after) {
+    if (old && fresh) old.replaceWith(document.importNode(fresh, true));
+    else if (old) old.remove();
+    else if (fresh && after) after.after(document.importNode(fresh, true));
   }
 
   function setStatus(ok) {
@@ -118,13 +213,20 @@
     status.className = ok ? "ok" : "lost";
   }
 
-  // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed.
+  // EventSource reconnects by itself and replays from Last-Event-ID; after a gap the whole list
+  // is read again all the same (a replay has a limit, and rows may have changed state meanwhile).
   var source = new EventSource("/api/events");
+  var lost = false;
   window.webcareEvents = source; // one stream per page: other scripts listen on it too
-  source.onopen = function () { setStatus(true); };
-  source.onerror = function () { setStatus(false); };
-  ["mention.created", "mention.updated", "source.health"].forEach(function (type) {
-    source.addEventListener(type, scheduleRefresh);
+  source.onopen = function () { setStatus(true); if (lost) schedule(null); lost = false; };
+  source.onerror = function () { setStatus(false); lost = true; };
+  ["mention.created", "mention.updated"].forEach(function (type) {
+    source.addEventListener(type, function (event) {
+      var id = null;
+      try { id = JSON.parse(event.data).id; } catch (e) { /* not understood: the whole list */ }
+      schedule(id);
+    });
   });
-  setInterval(refresh, 30000); // resync: clocks that start at opening time, missed edges
+  source.addEventListener("source.health", function () { schedule(null); });
+  setInterval(function () { schedule(null); }, 30000); // resync: clocks that start at opening time, missed edges
 })();

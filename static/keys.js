@@ -7,13 +7,17 @@
 
   function rows() { return Array.from(document.querySelectorAll(".queue li.mention")); }
 
-  function select(row) {
+  function mark(row) {
     rows().forEach(function (r) { r.classList.remove("selected"); r.removeAttribute("aria-current"); });
     if (!row) return;
     selectedId = row.dataset.id;
     row.classList.add("selected");
     row.setAttribute("aria-current", "true");
-    var open = row.querySelector(".actions a.button");
+  }
+
+  function select(row) {
+    mark(row);
+    var open = row && row.querySelector(".actions a.button");
     if (open) open.focus();
   }
 
@@ -24,11 +28,14 @@
     select(all[Math.max(0, Math.min(all.length - 1, at < 0 ? 0 : at + step))]);
   }
 
-  // The live queue is redrawn on every event: keep the selection (and the focus) on the same mention.
+  // Live updates redraw rows: keep the selection on the same mention, and the focus there when
+  // the redraw took it away (not when the responder has moved it elsewhere, say to the search).
   document.addEventListener("queue:refreshed", function () {
     if (!selectedId) return;
     var row = document.getElementById("mention-" + selectedId);
-    if (row) select(row); else selectedId = null;
+    if (!row) { selectedId = null; return; }
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (lost) select(row); else mark(row);
   });
 
   function click(selector) {

@@ -8,10 +8,13 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from app.accounts.principal import Principal
 from app.accounts.users import active_usernames
 from app.core.context import AppContext
 from app.core.i18n import N_
+from app.core.models import Mention
 from app.craft.classify import CATEGORIES
 from app.intake.health import source_health
 from app.mentions.followups import DUE_WARNING, follow_up_view
@@ -26,9 +29,14 @@ from app.mentions.queries import (
     list_queue,
     mention_view,
     oldest_open,
+    queue_items,
+    queue_page_ids,
+    queue_totals,
 )
 
 PAGE_SIZE = 100
+# Changed mentions one live update asks about; a bigger burst redraws the whole list.
+ROWS_PER_UPDATE = 50
 # The tabs, in order. The first three are the waiting queue seen three ways.
 VIEWS = {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "open": N_("All open"),
          "follow_ups": N_("Follow-ups due"), "answered_today": N_("Answered today")}
@@ -69,14 +77,30 @@ def view_url(view: str, filters: QueueFilters, urgent_first: bool = False) -> st
     return "/?" + urlencode(params)
 
 
+async def _view_counts(session: AsyncSession, filters: QueueFilters, who: Principal, now: datetime,
+                       timezone: str) -> dict[str, int]:
+    """How many mentions each view (tab) holds."""
+    counts = {v: await count_waiting(session, _waiting(v, filters, who), now) for v in WAITING_VIEWS}
+    counts["follow_ups"] = await count_follow_ups_due(session, filters, now + DUE_WARNING)
+    counts["answered_today"] = await count_answered(session, filters, start_of_day(now, timezone))
+    return counts
+
+
+def _tabs(counts: dict[str, int], view: str, filters: QueueFilters, urgent_first: bool) -> list[dict[str, Any]]:
+    return [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
+             "active": key == view} for key, label in VIEWS.items()]
+
+
+def _oldest_seconds(oldest: Mention | None, now: datetime) -> float | None:
+    return (now - oldest.posted_at).total_seconds() if oldest else None
+
+
 async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who: Principal,
                          urgent_first: bool = False) -> dict[str, Any]:
     now, timezone = ctx.now(), ctx.config.sla.timezone
     today, due_by = start_of_day(now, timezone), now + DUE_WARNING
     async with ctx.db.read() as session:
-        counts = {v: await count_waiting(session, _waiting(v, filters, who), now) for v in WAITING_VIEWS}
-        counts["follow_ups"] = await count_follow_ups_due(session, filters, due_by)
-        counts["answered_today"] = await count_answered(session, filters, today)
+        counts = await _view_counts(session, filters, who, now, timezone)
         queue = await list_queue(session, _waiting(view if view in WAITING_VIEWS else DEFAULT_VIEW, filters, who),
                                  now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
         if view == "answered_today":
@@ -93,12 +117,29 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
-    tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
-             "active": key == view} for key, label in VIEWS.items()]
+    tabs = _tabs(counts, view, filters, urgent_first)
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
             "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
             "nothing": NOTHING[view],
             "clear_url": view_url(view, QueueFilters(), urgent_first),
             "list_url": view_url(view, filters, urgent_first), "urgent_first": urgent_first,
             "other_order_url": view_url(view, filters, not urgent_first),
-            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}
+            "oldest_seconds": _oldest_seconds(oldest, now)}
+
+
+async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: Principal, ids: list[int],
+                       urgent_first: bool = False) -> dict[str, Any]:
+    """What a live page needs after the mentions `ids` changed, instead of the whole list: the
+    counts, the ids of the first page in order, and those of `ids` that are on it as rows."""
+    now = ctx.now()
+    waiting = _waiting(view if view in WAITING_VIEWS else DEFAULT_VIEW, filters, who)
+    async with ctx.db.read() as session:
+        counts = await _view_counts(session, filters, who, now, ctx.config.sla.timezone)
+        total, sla_counts = await queue_totals(session, waiting, now)
+        page = await queue_page_ids(session, waiting, now, limit=PAGE_SIZE, urgent_first=urgent_first)
+        on_page = set(page)
+        items = await queue_items(session, [i for i in dict.fromkeys(ids) if i in on_page], now, ctx.policy)
+        oldest = await oldest_open(session)
+    return {"queue": {"items": items, "total": total, "counts": sla_counts}, "page": page, "now": now,
+            "tabs": _tabs(counts, view, filters, urgent_first), "list_url": view_url(view, filters, urgent_first),
+            "oldest_seconds": _oldest_seconds(oldest, now)}

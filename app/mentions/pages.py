@@ -10,7 +10,7 @@ from app.core.bounds import RowId, as_row_id
 from app.core.errors import DomainError
 from app.core.i18n import N_
 from app.mentions import actions, compose, drafts
-from app.mentions.dashboard import URGENT, chosen_view, dashboard_view
+from app.mentions.dashboard import ROWS_PER_UPDATE, URGENT, chosen_view, dashboard_view, queue_update
 from app.mentions.followups import local_moment
 from app.mentions.queries import QueueFilters
 from app.mentions.send import send_reply
@@ -47,6 +47,16 @@ async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: Pag
                         m: int | None = None, order: str | None = None):
     shown = await dashboard_view(ctx, filters, chosen_view(view), user, urgent_first=order == URGENT)
     return render(request, "partials/queue.html", **shown, selected=m)
+
+
+@router.get("/partials/queue/rows")
+async def queue_rows_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters,
+                             ids: Annotated[list[RowId], Query(max_length=ROWS_PER_UPDATE)],
+                             view: str | None = None, m: int | None = None, order: str | None = None):
+    """The live queue after the mentions `ids` changed: their rows (those on the first page),
+    the page's order and the counts, so the page redraws only what changed (static/app.js)."""
+    shown = await queue_update(ctx, filters, chosen_view(view), user, ids, urgent_first=order == URGENT)
+    return render(request, "partials/queue_rows.html", **shown, selected=m)
 
 
 @router.get("/mentions/{mention_id}")

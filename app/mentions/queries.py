@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Index, and_, case, func, literal_column, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -111,23 +112,35 @@ def _conditions(filters: QueueFilters, now: datetime) -> list:
 
 def mention_view(m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, Any]:
     """One item of `GET /api/queue` (field names are part of the public API)."""
-    status = sla.evaluate(m.posted_at, now, policy)
-    claimed_by = m.claimed_by if m.status == "claimed" and not claim_expired(m, now) else None
+    return queue_item(m, sla.ClockAt(now, policy))
+
+
+# What a queue item reads, loaded for a page as plain rows: no ORM objects to build, and not
+# the columns the queue never shows (the connector's raw payload above all).
+ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in (
+    "id", "source", "channel", "external_id", "url", "author", "author_name", "text", "language", "category",
+    "urgency", "urgency_reasons", "posted_at", "due_at", "status", "claimed_by", "claim_expires_at", "backfill",
+    "visibility", "followers", "conversation_id"))
+
+
+def queue_item(m: Any, clock: sla.ClockAt) -> dict[str, Any]:
+    """`mention_view` of a Mention or an ITEM_COLUMNS row, with the clock of the whole page."""
+    seconds_left, sla_state = clock.reading(m.posted_at)
+    claimed_by = m.claimed_by if m.status == "claimed" and not claim_expired(m, clock.now) else None
     return {
         "id": m.id, "source": m.source, "channel": m.channel, "external_id": m.external_id,
         "url": m.url, "author": m.author, "author_name": m.author_name, "text": m.text,
         "language": m.language, "category": m.category, "urgency": m.urgency,
         "urgency_reasons": m.urgency_reasons, "posted_at": m.posted_at.isoformat(),
         "due_at": m.due_at.isoformat() if m.due_at else None,
-        "seconds_left": status.seconds_left, "clock_running": status.clock_running,
-        "sla_state": status.sla_state,
+        "seconds_left": seconds_left, "clock_running": clock.running, "sla_state": sla_state,
         "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
         "claimed_by": claimed_by, "backfill": m.backfill, "visibility": m.visibility,
         "followers": m.followers, "conversation_id": m.conversation_id,
     }
 
 
-def claim_expired(m: Mention, now: datetime) -> bool:
+def claim_expired(m: Any, now: datetime) -> bool:
     return m.claim_expires_at is not None and m.claim_expires_at <= now
 
 
@@ -138,7 +151,7 @@ def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset:
     order = [col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at), col(Mention.id)]
     if urgent_first:
         order.insert(0, col(Mention.urgency).desc())
-    return select(Mention).where(*_conditions(filters, now)).order_by(*order).limit(limit).offset(offset)
+    return sa.select(*ITEM_COLUMNS).where(*_conditions(filters, now)).order_by(*order).limit(limit).offset(offset)
 
 
 def queue_tally(filters: QueueFilters, now: datetime):
@@ -156,8 +169,31 @@ async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime
     failpoint("queue-read")
     rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset,
                                           urgent_first=urgent_first))).all()
-    total, counts = _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
-    return {"items": [mention_view(m, now, policy) for m in rows], "total": total, "counts": counts}
+    total, counts = await queue_totals(session, filters, now)
+    clock = sla.ClockAt(now, policy)
+    return {"items": [queue_item(m, clock) for m in rows], "total": total, "counts": counts}
+
+
+async def queue_totals(session: AsyncSession, filters: QueueFilters, now: datetime) -> tuple[int, dict[str, int]]:
+    """The `total` and `counts` of `list_queue` without its rows."""
+    return _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
+
+
+async def queue_page_ids(session: AsyncSession, filters: QueueFilters, now: datetime, *, limit: int,
+                         urgent_first: bool = False) -> list[int]:
+    """The ids of the queue's first page, in its order: the same query as `list_queue`'s rows,
+    read from the index alone (what a live page needs to put its rows in order)."""
+    page = queue_rows(filters, now, limit=limit, urgent_first=urgent_first).with_only_columns(col(Mention.id))
+    return [row.id for row in (await session.exec(page)).all()]
+
+
+async def queue_items(session: AsyncSession, ids: list[int], now: datetime, policy: sla.SlaPolicy) -> list[dict]:
+    """`mention_view` of the mentions `ids` (any order; ids not found are left out)."""
+    if not ids:
+        return []
+    rows = await session.execute(sa.select(*ITEM_COLUMNS).where(col(Mention.id).in_(ids)))
+    clock = sla.ClockAt(now, policy)
+    return [queue_item(m, clock) for m in rows]
 
 
 def _totals(tally, sla_state: str | None) -> tuple[int, dict[str, int]]:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -184,10 +185,12 @@ def _wall_clock_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(high, UTC)
 
 
-def _open_intervals_on(day: date, policy: SlaPolicy) -> list[tuple[datetime, datetime]]:
+# A page of the queue asks for the same few days once per mention: each is worked out once.
+@lru_cache(maxsize=1024)
+def _open_intervals_on(day: date, policy: SlaPolicy) -> tuple[tuple[datetime, datetime], ...]:
     """The UTC intervals in which the team is open on local `day`."""
     if day in policy.holidays:
-        return []
+        return ()
     zone = policy.zone
     spans = policy.hours.days[day.weekday()] if policy.hours else _WHOLE_DAY
     intervals = []
@@ -196,7 +199,7 @@ def _open_intervals_on(day: date, policy: SlaPolicy) -> list[tuple[datetime, dat
         closes = _wall_clock_to_utc(day + _ONE_DAY if end == END_OF_DAY else day, end, zone)
         if closes > opens:  # an interval inside the spring gap has no open time
             intervals.append((opens, closes))
-    return intervals
+    return tuple(intervals)
 
 
 def _open_intervals(start: datetime, policy: SlaPolicy,
@@ -300,3 +303,18 @@ def evaluate(posted_at: datetime, now: datetime, policy: SlaPolicy) -> SlaStatus
     elapsed = _elapsed(posted_at, now, policy)
     return SlaStatus(due_at=due_at(posted_at, policy), seconds_left=_seconds_left(elapsed, policy),
                      clock_running=clock_running(now, policy), sla_state=_state(elapsed, policy))
+
+
+class ClockAt:
+    """The clock at one moment for many mentions (a page of the queue): whether it runs at
+    `now` is worked out once, and per mention only the open time it has used."""
+
+    def __init__(self, now: datetime, policy: SlaPolicy):
+        self.now, self.policy = _utc("now", now), policy
+        self.running = clock_running(self.now, policy)
+
+    def reading(self, posted_at: datetime) -> tuple[int, SlaState]:
+        """Seconds left and the SLA state of a mention posted at `posted_at` (as `evaluate`)."""
+        elapsed = _elapsed(posted_at, self.now, self.policy)
+        return _seconds_left(elapsed, self.policy), _state(elapsed, self.policy)
+
