@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import pairwise
 
 from app.craft.text import EMOJI_RE, HASHTAG_RE, MENTION_RE, URL_RE, fold, split_hashtag
@@ -20,6 +21,13 @@ CHAR_NGRAMS = (3, 4, 5)
 def features(text: str, language: str, evidence: Sequence[str]) -> list[str]:
     """Word unigrams and bigrams, character n-grams, emoji, a few marks of form, the language,
     and what the term lists found (`evidence`: app/craft/classify.py's rule_evidence)."""
+    whole, tokens = post_features(text, language, evidence)
+    return whole + [f for token in tokens for f in token_features(token)]
+
+
+def post_features(text: str, language: str, evidence: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The features of the post as a whole, and its tokens: what each token adds
+    (token_features) is the same in every post, so serving caches it per token."""
     plain = text
     if "://" in plain or "www." in plain.lower():
         plain = URL_RE.sub(" ", plain)
@@ -31,14 +39,12 @@ def features(text: str, language: str, evidence: Sequence[str]) -> list[str]:
     emoji = EMOJI_RE.findall(plain) if not plain.isascii() else []
     if emoji:
         plain = EMOJI_RE.sub(" ", plain)
-    letters = [c for c in plain if c.isalpha()]
-    shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
     tokens = _TOKEN_RE.findall(_REPEAT_RE.sub(r"\1\1", fold(plain).lower()))
 
     out = [f"lang={language}", *evidence, *(f"{e}|{language}" for e in evidence if e.startswith("rule="))]
     if mentions:
         out.append("has_mention")
-    if shouting:
+    if _shouting(plain):
         out.append("shouting")
     if not tokens:
         out.append("no_words")
@@ -48,12 +54,21 @@ def features(text: str, language: str, evidence: Sequence[str]) -> list[str]:
         out.append(f"last={tokens[-1]}")
     for e in emoji:
         out.extend(f"e={ch}" for ch in e if ch not in "\ufe0f\u200d")
-    out.extend(f"w={t}" for t in tokens)
     out.extend(f"b={a} {b}" for a, b in pairwise(tokens))
-    for t in tokens:
-        if len(t) < 3 or not t.isalpha():
-            continue
-        padded = f" {t} "
-        for n in CHAR_NGRAMS:
-            out.extend(f"c={padded[i:i + n]}" for i in range(len(padded) - n + 1))
-    return out
+    return out, tokens
+
+
+@lru_cache(maxsize=16384)
+def token_features(token: str) -> tuple[str, ...]:
+    """The word itself and, for words of three letters or more, its character n-grams."""
+    if len(token) < 3 or not token.isalpha():
+        return (f"w={token}",)
+    padded = f" {token} "
+    return (f"w={token}", *(f"c={padded[i:i + n]}" for n in CHAR_NGRAMS
+                            for i in range(len(padded) - n + 1)))
+
+
+def _shouting(plain: str) -> bool:
+    """Mostly capitals, over a dozen letters or more."""
+    letters = sum(map(str.isalpha, plain))
+    return letters >= 12 and sum(map(str.isupper, plain)) / letters > 0.6
