@@ -45,7 +45,7 @@ def demo(args: list[str]) -> int:
 
 # What CI holds the code to before any test runs; both read their settings from pyproject.toml.
 LINTERS = (
-    ("ruff", ["-m", "ruff", "check", "app", "connectors", "tests", "bench", "dev.py"]),
+    ("ruff", ["-m", "ruff", "check", "app", "connectors", "tests", "bench", "tools", "dev.py"]),
     ("mypy", ["-m", "mypy"]),
 )
 

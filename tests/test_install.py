@@ -32,6 +32,7 @@ REQUIRED = (
     "app/locale/nl/LC_MESSAGES/messages.po", "app/craft/data/terms/common.toml", "app/craft/data/tone/nl.toml",
     "app/alerts/spikes/stopwords/nl.txt", "app/intake/data/demo.toml", "app/migrations/env.py",
     "app/migrations/script.py.mako", "app/migrations/versions/0001_initial_tables.py",
+    "app/craft/data/classifier.bin.gz",
 )
 STYLESHEET_LINK = '<link rel="stylesheet" href="/static/app.css">'
 

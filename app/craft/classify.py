@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any
 
+from app.craft import learned
 from app.craft.datafiles import load, supported
 from app.craft.termlists import Doc, Heads, TermList, TermLists
 from app.craft.text import clause_numbers, strip_noise
@@ -118,7 +119,40 @@ def classify(
     reasons = _urgency_reasons(text, plain, found[n + 2], found[n + 3], followers,
                                reach_threshold, repeat)
     weights = lex.urgency_weights
-    return Classification(_category(doc, lex, found), reasons, sum(weights[r] for r in reasons))
+    # The term lists' verdict and what they found are features of the learned model, which
+    # has the last word (it also weighs word and character n-grams the lists do not hold).
+    evidence = _evidence(doc, lex, found, _category(doc, lex, found))
+    category = learned.model().predict(text, supported(language), evidence)
+    return Classification(category, reasons, sum(weights[r] for r in reasons))
+
+
+def rule_evidence(text: str, language: str) -> list[str]:
+    """What the term lists found in a post, as the learned model's features: their verdict,
+    which lists hit and how strongly, the praise and complaint cues, a question's form."""
+    lex = _lexicon(supported(language))
+    doc = Doc.build(text, strip_noise(text), not_typos=lex.not_typos)
+    found = lex.matcher.hits(doc)
+    return _evidence(doc, lex, found, _category(doc, lex, found))
+
+
+def _evidence(doc: Doc, lex: _Lexicon, found: list[dict[str, int]], category: str) -> list[str]:
+    n = len(lex.categories)
+    out = [f"rule={category}"]
+    for name, hits in zip(lex.categories, found, strict=False):
+        if hits:
+            out.append(f"hit={name}:{max(hits.values())}")
+            out.extend(f"term={name}:{term}" for term in hits)
+    praise, negated = _praise_score(doc, lex, found[n])
+    if praise:
+        out.append(f"praise={min(praise, 2 * lex.strong_weight)}")
+        out.extend(f"term=praise:{term}" for term in found[n])
+    if negated:
+        out.append("negated_praise")
+    if found[n + 1]:
+        out.append(f"cue={min(sum(found[n + 1].values()), 2 * lex.strong_weight)}")
+    if _is_question(doc, lex):
+        out.append("question_form")
+    return out
 
 
 def names_category(text: str, language: str, category: str) -> bool:

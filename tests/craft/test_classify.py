@@ -1,33 +1,35 @@
 """Classification: category and language accuracy on the labelled posts, and the rules behind it.
 
-The issue's bar is measured on the unseen set (tests/craft/data/unseen_posts.jsonl): posts
-written by people who never saw the term lists, committed before the lists were tuned on them
-and never edited; 30 % of them contained no listed term at all when committed (the
-`listed_term_at_commit` flag, see build_unseen_sets.py). Its sibling, the unseen held-out set
-(544 posts from the same writers), was never read while tuning: it is the honest estimate for
-posts nobody has seen. The earlier sets (blind + indirect, the first labelled set, the first
-held-out set) and the dev set (600 blind posts, weighted towards praise, chatter, service and
-outages described by their effects, tuned on after the unseen set) guard against regressions.
+Categories come from a learned model (app/craft/learned.py) that weighs word and character
+n-grams together with what the term lists found; it is trained by tools/train_classifier.py on
+every labelled set below except the fresh held-out one. So:
+
+- the fresh held-out set (tests/craft/data/fresh_heldout_posts.jsonl, 370 posts written blind
+  on 2026-12-05, never read while tuning or training) is the honest estimate and carries the
+  issue's bar: accuracy >= 85 %, recall >= 70 % for every category, language >= 95 %;
+- every other set is training data now: their figures measure fit, not what to expect on new
+  posts, and only guard against a model that no longer learns its data. The honest figure for
+  them is the training script's cross-validation (`tools/train_classifier.py --cv`: 87.5 %).
 """
 from collections import Counter
 
 import pytest
 
 from app.craft import CATEGORIES, classify, detect_language
+from app.craft.classify import rule_evidence
 
 from .labelled import has_listed_term_verbatim, load_posts
 
-UNSEEN = load_posts("unseen_posts.jsonl")                   # the issue's set; never edited
-UNSEEN_HELDOUT = load_posts("unseen_heldout_posts.jsonl")   # never read while tuning
-BLIND = load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl")   # never edited
-DEV = load_posts("dev_posts.jsonl")             # blind, committed before tuning on it
-LABELLED = load_posts("labelled_posts.jsonl")   # written before the term lists were tuned
-HELDOUT = load_posts("heldout_posts.jsonl")     # written after; never used to tune
-#: Regression guards only, no targets (tuning on these posts would spoil the measure), with a
-#: few posts' slack below what was measured when they were set: 80.1 % (436/544) and 80.0 %
-#: (36/45).
-UNSEEN_HELDOUT_FLOOR = 0.78
-HELDOUT_FLOOR = 0.75
+FRESH = load_posts("fresh_heldout_posts.jsonl")   # never read while tuning or training
+# Training sets of the learned model (tools/train_classifier.py), all written blind:
+UNSEEN = load_posts("unseen_posts.jsonl")                   # the issue's first set
+UNSEEN_HELDOUT = load_posts("unseen_heldout_posts.jsonl")   # its sibling, trained on since 2026-12-05
+BLIND = load_posts("blind_posts.jsonl") + load_posts("indirect_posts.jsonl")
+DEV = load_posts("dev_posts.jsonl")
+LABELLED = load_posts("labelled_posts.jsonl")
+HELDOUT = load_posts("heldout_posts.jsonl")
+#: Fit on the training sets: a model that learns its data gets nearly all of them right.
+FIT_FLOOR = 0.95
 
 
 def confusion(posts) -> Counter:
@@ -51,19 +53,35 @@ def report(name, posts, counts):
     return correct / total, recalls
 
 
-def language_accuracy(name, posts) -> float:
-    """detect_language without the channel's tag, as for a channel that gives none."""
+def language_accuracy(name, posts, *, show_wrong=True) -> float:
+    """detect_language without the channel's tag, as for a channel that gives none.
+    `show_wrong=False` for a set nobody may read: only the count is printed."""
     wrong = [(p["language"], got, p["text"]) for p in posts
              if (got := detect_language(p["text"], tag=None)) != p["language"]]
     accuracy = 1 - len(wrong) / len(posts)
     print(f"{name}: language accuracy {accuracy:.1%} of {len(posts)} posts (no channel tag); "
-          f"wrong: {wrong}")
+          + (f"wrong: {wrong}" if show_wrong else f"{len(wrong)} wrong"))
     return accuracy
 
 
+def test_fresh_heldout_set_meets_the_issue_bar():
+    """The honest estimate: 370 posts written blind on 2026-12-05, never read, never trained on
+    (tools/train_classifier.py leaves them out). Accuracy >= 85 %, recall >= 70 % for every
+    category, language >= 95 %. Term lists alone: 77.8 %. Measured only through this test,
+    four times while the model was built (86.5 %, 87.6 %, 87.6 %, 87.0 %): see
+    tests/craft/data/README.md."""
+    accuracy, recalls = report("fresh held-out set", FRESH, confusion(FRESH))
+    rules = sum(rule_evidence(p["text"], p["language"])[0] == f"rule={p['category']}" for p in FRESH)
+    print(f"fresh held-out set, term lists alone (no learned model): {rules / len(FRESH):.1%}")
+    assert {p["category"] for p in FRESH} == set(CATEGORIES)
+    assert accuracy >= 0.85
+    assert all(r >= 0.70 for r in recalls.values()), recalls
+    assert language_accuracy("fresh held-out set", FRESH, show_wrong=False) >= 0.95
+
+
 def test_unseen_set_meets_the_issue_bar():
-    """At least 80 posts, 30 % without any listed term when committed; accuracy >= 85 %,
-    recall >= 70 % for every category, language >= 95 %."""
+    """At least 80 posts, 30 % without any listed term when committed; a training set now, so
+    its accuracy is fit; language >= 95 %."""
     assert len(UNSEEN) >= 80
     assert all(set(p) == {"text", "language", "category", "listed_term_at_commit"}
                for p in UNSEEN + UNSEEN_HELDOUT)
@@ -76,16 +94,16 @@ def test_unseen_set_meets_the_issue_bar():
     accuracy, recalls = report("unseen set", UNSEEN, confusion(UNSEEN))
     report_without_listed_terms("unseen set", UNSEEN)
     assert len(without) / len(UNSEEN) >= 0.30
-    assert accuracy >= 0.85
+    assert accuracy >= FIT_FLOOR
     assert all(r >= 0.70 for r in recalls.values()), recalls
     assert language_accuracy("unseen set", UNSEEN) >= 0.95
 
 
 def test_unseen_heldout_posts_are_measured():
-    """Never read while tuning: the honest estimate for unseen posts."""
+    """The term lists were never tuned on it (80.1 % with them alone); the model trains on it."""
     accuracy, _ = report("unseen held-out set", UNSEEN_HELDOUT, confusion(UNSEEN_HELDOUT))
     assert language_accuracy("unseen held-out set", UNSEEN_HELDOUT) >= 0.95
-    assert accuracy >= UNSEEN_HELDOUT_FLOOR
+    assert accuracy >= FIT_FLOOR
 
 
 @pytest.mark.parametrize("posts", [BLIND, LABELLED, DEV], ids=["blind", "labelled", "dev"])
@@ -108,29 +126,30 @@ def report_without_listed_terms(name, posts):
 def test_blind_sets_do_not_regress():
     accuracy, recalls = report("blind + indirect sets", BLIND, confusion(BLIND))
     report_without_listed_terms("blind + indirect sets", BLIND)
-    assert accuracy >= 0.85
+    assert accuracy >= FIT_FLOOR
     assert all(r >= 0.70 for r in recalls.values()), recalls
     assert language_accuracy("blind + indirect sets", BLIND) >= 0.95
 
 
 def test_dev_set_does_not_regress():
-    """81.5 % (489/600) when set; recall is lowest for chatter and praise about products."""
+    """81.5 % (489/600) with the term lists alone; recall was lowest for chatter and praise
+    about products."""
     accuracy, _ = report("dev set", DEV, confusion(DEV))
-    assert accuracy >= 0.78
+    assert accuracy >= FIT_FLOOR
 
 
 def test_labelled_posts_do_not_regress():
     accuracy, _ = report("older labelled set", LABELLED, confusion(LABELLED))
     report_without_listed_terms("older labelled set", LABELLED)
-    assert accuracy >= 0.85
+    assert accuracy >= FIT_FLOOR
 
 
 def test_heldout_posts_are_measured():
-    """Never read while tuning; the floor only guards against regressions."""
+    """The term lists were never tuned on it (80.0 % with them alone); the model trains on it."""
     accuracy, _ = report("held-out set", HELDOUT, confusion(HELDOUT))
     report_without_listed_terms("held-out set", HELDOUT)
     language_accuracy("held-out set", HELDOUT)
-    assert accuracy >= HELDOUT_FLOOR
+    assert accuracy >= FIT_FLOOR
 
 
 @pytest.mark.parametrize(("text", "language", "category"), [

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from app.craft import classify, detect_language
-from app.craft.classify import _lexicon
+from app.craft.classify import _lexicon, rule_evidence
 from app.craft.datafiles import load
 from app.craft.language import MIN_LETTERS, _get_identifier, normalise_tag
 from app.craft.termlists import COMPOUND_MIN_LETTERS, FUZZY_MIN_LETTERS, GAP, MAX_GAP_WORDS, Doc, Heads, Term, TermList
@@ -319,11 +319,15 @@ VARIANTS = ([(p["text"], p["language"]) for p in POSTS]
             + [(with_typos(p["text"], n), p["language"]) for n, p in enumerate(POSTS)])
 
 
+def rules_category(text: str, language: str) -> str:
+    """The term lists' verdict, before the learned model (app/craft/learned.py) weighs it."""
+    return rule_evidence(text, language)[0].removeprefix("rule=")
+
+
 def test_reference_reproduces_the_labelled_accuracy():
-    """The reference is the algorithm the accuracy figures were measured with."""
+    """The reference is the algorithm the term lists' accuracy figures were measured with."""
     right = sum(ref_classify(p["text"], p["language"])[0] == p["category"] for p in POSTS)
-    assert right == sum(classify(p["text"], p["language"]).category == p["category"]
-                        for p in POSTS)
+    assert right == sum(rules_category(p["text"], p["language"]) == p["category"] for p in POSTS)
 
 
 @pytest.mark.parametrize("chunk", range(4))
@@ -331,7 +335,7 @@ def test_classification_equals_the_reference(chunk):
     for n, (text, language) in enumerate(VARIANTS[chunk::4]):
         kwargs = {"followers": 20_000 * (n % 2), "reach_threshold": 10_000, "repeat": n % 3 == 0}
         got = classify(text, language, **kwargs)
-        assert (got.category, got.urgency_reasons, got.urgency) == ref_classify(
+        assert (rules_category(text, language), got.urgency_reasons, got.urgency) == ref_classify(
             text, language, **kwargs), text
 
 
