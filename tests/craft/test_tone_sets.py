@@ -19,7 +19,7 @@ TARGET_RECALL = 0.90
 #: The recall the rules reach on the held-out part today, short of the bar (measured
 #: 2026-12-05: nl 55/69, en 53/65; false alarms nl 1/81, en 2/86 meet it). Tuning further on
 #: the held-out replies would spoil them as a measure, so these are floors, not goals.
-REACHED_RECALL = {"nl": 60 / 69, "en": 58 / 65}
+REACHED_RECALL = {"nl": 61 / 69, "en": 59 / 65}
 
 
 @dataclass
