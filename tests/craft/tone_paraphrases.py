@@ -1250,6 +1250,38 @@ BAD = [
     ('nl', 'doubt_customer', 'Sorry, maar onze track & trace liegt nooit.'),
     ('nl', 'doubt_customer', 'Sorry, maar er is voor getekend op uw adres, dus u heeft het ontvangen.'),
     ('nl', 'doubt_customer', 'Sorry, maar het is moeilijk te geloven dat er de hele dag niemand thuis was.'),
+    # Round 9 (2026-12-05): Dutch and Flemish phrasings (technieker, bpost, klantendienst, aanvaard, webstek)
+    ('nl', 'blame_others', 'Sorry, de technieker van onze onderaannemer is niet komen opdagen.'),
+    ('nl', 'blame_others', 'Sorry, de winkelbediende heeft u foutief geïnformeerd.'),
+    ('nl', 'blame_others', 'Excuses, de chauffeur heeft de verkeerde route gereden.'),
+    ('nl', 'blame_others',
+     'Vervelend, de planning wordt door een extern bedrijf gedaan en die hebben het verkeerd ingepland.'),
+    ('nl', 'blame_others', 'Sorry, de vertraging ligt bij onze toeleverancier.'),
+    ('nl', 'blame_others', 'Sorry, de bank heeft de overschrijving te laat uitgevoerd.'),
+    ('nl', 'blame_others', 'Vervelend, de monteur van de netbeheerder had het moeten melden.'),
+    ('nl', 'blame_others', 'Sorry, onze webshop-partner heeft de bestelling dubbel verwerkt.'),
+    ('nl', 'blame_others', 'Sorry, bpost heeft uw pakje bij de verkeerde buren afgegeven.'),
+    ('nl', 'blame_others', 'Spijtig, maar dat is echt de schuld van de koerierdienst.'),
+    ('nl', 'management_decision', 'Spijtig, maar dat wordt centraal beslist.'),
+    ('nl', 'management_decision', 'Sorry, dat is een commerciële beslissing van het bedrijf.'),
+    ('nl', 'management_decision', 'Sorry, helaas zijn mijn handen gebonden.'),
+    ('nl', 'management_decision', 'Sorry, ik moet me houden aan wat mijn baas zegt.'),
+    ('nl', 'management_decision', 'Sorry, daar heb ik niets over te beslissen.'),
+    ('nl', 'management_decision', 'Sorry, het is niet aan de klantendienst om dat te bepalen.'),
+    ('nl', 'management_decision', 'Sorry, dat ligt buiten mijn handen.'),
+    ('nl', 'management_decision', 'Sorry, daar staan wij als medewerkers buiten.'),
+    ('nl', 'fine_print', 'Spijtig, maar u heeft bij uw aankoop de voorwaarden aanvaard.'),
+    ('nl', 'fine_print', 'Sorry, maar u had de voorwaarden kunnen lezen voor u bestelde.'),
+    ('nl', 'website_brushoff', 'Sorry, alle info vindt u op onze webstek.'),
+    ('nl', 'website_brushoff', 'Sorry, surf naar onze site voor meer info.'),
+    ('nl', 'first_to_complain', 'Sorry, iedereen is altijd heel tevreden over onze service.'),
+    ('nl', 'first_to_complain', 'Sorry, dit is uitzonderlijk, normaal loopt alles goed.'),
+    ('nl', 'doubt_customer', 'Spijtig, maar heeft u de handleiding goed gelezen?'),
+    ('nl', 'doubt_customer', 'Sorry, maar u moet het toestel wel correct gebruiken.'),
+    ('nl', 'doubt_customer', 'Sorry, heeft u wel degelijk op de knop gedrukt?'),
+    ('nl', 'doubt_customer', 'Sorry, heeft u de brievenbus goed gecontroleerd?'),
+    ('nl', 'doubt_customer', 'Sorry, wij hebben geen fout gemaakt, u heeft het verkeerde product gekozen.'),
+    ('nl', 'doubt_customer', 'Sorry, bent u zeker dat u het juiste bedrag heeft overgeschreven?'),
 ]
 
 # (language, what the customer wrote: complaint | praise | question, reply): no findings.
@@ -1446,6 +1478,7 @@ GOOD = [
     ('nl', 'praise', 'Dank je wel, we blijven ons best doen!'),
     ('nl', 'complaint',
      'Wat een gedoe, sorry. De monteur is morgen om 9:00 bij je en ik bel je om 8:30 ter bevestiging.'),
+
 
 
 
