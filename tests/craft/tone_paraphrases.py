@@ -1282,6 +1282,26 @@ BAD = [
     ('nl', 'doubt_customer', 'Sorry, heeft u de brievenbus goed gecontroleerd?'),
     ('nl', 'doubt_customer', 'Sorry, wij hebben geen fout gemaakt, u heeft het verkeerde product gekozen.'),
     ('nl', 'doubt_customer', 'Sorry, bent u zeker dat u het juiste bedrag heeft overgeschreven?'),
+    # Round 10 (2026-12-05): passive and indirect Dutch (door PostNL kwijtgeraakt, niet door ons
+    # bedacht, via ons contactformulier)
+    ('nl', 'blame_others', 'Sorry, het pakket is door PostNL kwijtgeraakt.'),
+    ('nl', 'blame_others', 'Sorry, dat is iets tussen u en de vervoerder.'),
+    ('nl', 'blame_others', 'Sorry, de servicedesk had u beter moeten informeren.'),
+    ('nl', 'blame_others', 'Sorry, dat is typisch iets van onze IT-afdeling.'),
+    ('nl', 'blame_others', 'Sorry, u moet hiervoor bij de fabrikant zijn, die gaan over de garantie.'),
+    ('nl', 'blame_others', 'Sorry, die fout is niet door ons gemaakt maar door de leverancier.'),
+    ('nl', 'blame_others', 'Sorry, het ligt echt niet aan ons, maar aan de drukte bij de pakketdienst.'),
+    ('nl', 'management_decision', 'Sorry, dit is zo bepaald en daar valt helaas niet over te discussiëren.'),
+    ('nl', 'management_decision', 'Sorry, maar dat mag ik niet doen van de leiding.'),
+    ('nl', 'management_decision', 'Sorry, die regel is niet door ons bedacht.'),
+    ('nl', 'management_decision', 'Sorry, ik kan het voorleggen, maar de directie gaat hier niet mee akkoord.'),
+    ('nl', 'management_decision', 'Sorry, wij als webcare hebben daar geen invloed op.'),
+    ('nl', 'fine_print', 'Sorry, zoals vermeld in ons retourbeleid kunnen geopende artikelen niet retour.'),
+    ('nl', 'fine_print', 'Sorry, in de voorwaarden die u bij de bestelling kreeg staat dat dit niet vergoed wordt.'),
+    ('nl', 'website_brushoff', 'Sorry, alle informatie over uw bestelling kunt u terugvinden in uw account.'),
+    ('nl', 'website_brushoff', 'Sorry, meer informatie vindt u in de nieuwsbrief van vorige week.'),
+    ('nl', 'website_brushoff', 'Sorry, u kunt uw vraag het beste stellen via ons contactformulier.'),
+    ('nl', 'website_brushoff', 'Sorry, kijk even op onze Facebookpagina, daar staat een update.'),
 ]
 
 # (language, what the customer wrote: complaint | praise | question, reply): no findings.
@@ -1478,6 +1498,7 @@ GOOD = [
     ('nl', 'praise', 'Dank je wel, we blijven ons best doen!'),
     ('nl', 'complaint',
      'Wat een gedoe, sorry. De monteur is morgen om 9:00 bij je en ik bel je om 8:30 ter bevestiging.'),
+
 
 
 
