@@ -1,5 +1,7 @@
 """Tone check: bad replies (our own paraphrases, not the articles' sentences) are flagged by
 the right rule, good replies (some using the trigger words harmlessly) pass untouched."""
+from collections import Counter
+
 import pytest
 
 from app.craft import RULE_IDS, check_reply
@@ -119,6 +121,14 @@ def test_every_rule_has_three_paraphrases_per_language():
 @pytest.mark.parametrize(("language", "reply"), GOOD_REPLIES)
 def test_good_reply_has_no_findings(language, reply):
     assert check_reply(reply, language, char_limit=300) == []
+
+
+def test_every_rule_has_many_own_paraphrases_per_language():
+    """Varied phrasings per mistake are what the rules were widened on (at least 15 each)."""
+    counts = Counter((language, rule) for language, rule, _ in tone_paraphrases.BAD)
+    for rule in set(RULE_IDS) - {"too_long"}:
+        for language in ("nl", "en"):
+            assert counts[language, rule] >= 15, (language, rule)
 
 
 @pytest.mark.parametrize(("language", "rule", "reply"), tone_paraphrases.BAD)
