@@ -19,7 +19,9 @@ from pathlib import Path
 
 from app.craft.classify import _lexicon, classify
 from app.craft.datafiles import SUPPORTED
+from app.craft.features import token_features
 from app.craft.language import detect_language
+from app.craft.learned import _token_buckets
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "craft" / "data"
 HANDLES = ["KPN", "bol", "PostNL", "Ziggo", "coolblue", "NS_online", "DHLParcel_NL", "Vodafone",
@@ -88,9 +90,12 @@ def per_post_ms(fn, posts: list[dict], rounds: int, before=None) -> float:
 
 
 def fresh_lexicons(warm_with: list[dict] = ()):
-    """Term lists rebuilt (empty per-token caches), then optionally warmed with posts."""
+    """Term lists rebuilt and the learned model's per-token caches emptied, then optionally
+    warmed with posts."""
     def reset():
         _lexicon.cache_clear()
+        token_features.cache_clear()
+        _token_buckets.cache_clear()
         for language in SUPPORTED:
             _lexicon(language)
         for post in warm_with:
@@ -111,7 +116,7 @@ def main() -> None:
     detect_language("Dit is een zin om het model te laden.", tag=None)
     classify("warm up", "nl")
     classify("warm up", "en")
-    print(f"load (model, term lists): {time.perf_counter() - started:.2f} s")
+    print(f"load (language model, term lists, category model): {time.perf_counter() - started:.2f} s")
 
     def lang(post):
         return detect_language(post["text"], tag=None)
