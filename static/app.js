@@ -94,7 +94,17 @@
           // Keep what the responder ticked for bulk dismiss across the refresh.
           var picked = new Set(Array.from(current.querySelectorAll("input.pick:checked")).map(function (el) { return el.value; }));
           fresh.querySelectorAll("input.pick").forEach(function (el) { el.checked = picked.has(el.value); });
+          // Keep what a person is typing or has opened (an edit before approving) across the refresh.
+          fresh.querySelectorAll("[data-keep][id]").forEach(function (el) {
+            var was = document.getElementById(el.id);
+            if (!was) return;
+            if (el.tagName === "DETAILS") el.open = was.open;
+            else el.value = was.value;
+          });
+          var focused = document.activeElement && document.activeElement.id;
           current.replaceWith(document.importNode(fresh, true));
+          var refocus = focused && document.getElementById(focused);
+          if (refocus) refocus.focus();
           fresh.querySelectorAll(".fresh-tab-counts [data-tab]").forEach(function (el) {
             var count = document.querySelector("[data-tab-count='" + el.dataset.tab + "']");
             if (count) count.textContent = el.textContent;
@@ -123,7 +133,7 @@
   window.webcareEvents = source; // one stream per page: other scripts listen on it too
   source.onopen = function () { setStatus(true); };
   source.onerror = function () { setStatus(false); };
-  ["mention.created", "mention.updated", "source.health"].forEach(function (type) {
+  ["mention.created", "mention.updated", "source.health", "approval_waiting"].forEach(function (type) {
     source.addEventListener(type, scheduleRefresh);
   });
   setInterval(refresh, 30000); // resync: clocks that start at opening time, missed edges
