@@ -1,5 +1,5 @@
 """What the live dashboard shows: one of its views (tabs) with the count of each, the filters
-and the values they offer, the oldest wait and source health."""
+and the values they offer, the oldest wait, source health, and one's own replies in approval."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from app.accounts.principal import Principal
 from app.accounts.users import active_usernames
+from app.approvals.mine import my_approvals
 from app.core.context import AppContext
 from app.core.i18n import N_
 from app.craft.classify import CATEGORIES
@@ -93,6 +94,7 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
+        mine = await my_approvals(session, who.username)
     tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
              "active": key == view} for key, label in VIEWS.items()]
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
@@ -101,4 +103,5 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
             "clear_url": view_url(view, QueueFilters(), urgent_first),
             "list_url": view_url(view, filters, urgent_first), "urgent_first": urgent_first,
             "other_order_url": view_url(view, filters, not urgent_first),
-            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None}
+            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None,
+            "my_approvals": mine}

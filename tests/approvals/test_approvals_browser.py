@@ -1,7 +1,7 @@
 """The approval queue in Chromium: a trainee sends a reply for approval from the composer, it
 appears live on the leads' page (Dutch and English, axe-clean, usable at 360 px), a lead's edit
-survives the live refresh and is what gets sent, and a returned reply reaches the trainee
-with the note and the text back in the composer."""
+survives the live refresh and is what gets sent, and a returned reply reaches the trainee's
+open queue page live, with the note, and the text is back in the composer."""
 from __future__ import annotations
 
 import httpx
@@ -42,6 +42,9 @@ async def test_approvals_page_live_edit_approve_and_return(browser, live_server,
         await tess.wait_for_selector("#toast.toast-ok")
         assert "Your reply waits for a lead's approval." in await tess.inner_text("#toast")
         assert "awaits a lead's approval" in await tess.inner_text("#approval-state")
+        await tess.goto(f"{live_server}/")  # the trainee's queue lists their replies in approval
+        assert "Awaits approval" in await tess.inner_text("#my-approval-1")
+        await tess.wait_for_selector("#stream-status.ok")
 
         # It appears on the lead's page without a reload, with the mention's countdown.
         await lea.wait_for_selector("#approval-1 .countdown")
@@ -81,7 +84,13 @@ async def test_approvals_page_live_edit_approve_and_return(browser, live_server,
         assert "Er wachten geen reacties op goedkeuring." in await lea.inner_text("#live")
         await assert_accessible(lea)
 
-    await tess.goto(f"{live_server}/mentions/2")
+    # The return reaches the trainee's open queue page live, note and all; the link opens it.
+    await tess.wait_for_selector("#my-approval-2.state-returned")
+    assert "Returned by lea: Noem een concreet moment." in " ".join((await tess.inner_text("#my-approval-2")).split())
+    assert await tess.query_selector("#my-approval-1") is None  # approved and sent: no longer listed
+    await assert_accessible(tess)
+    await tess.click("#my-approval-2 a")
+    await tess.wait_for_selector("#approval-state")
     returned = await tess.inner_text("#approval-state")
     assert "lea returned the reply by tess with a note" in returned and "Noem een concreet moment." in returned
     assert await tess.input_value("#reply-text") == PROPOSED_2
