@@ -75,6 +75,9 @@ async def test_approvals_page_live_edit_approve_and_return(browser, live_server,
         await lea.wait_for_selector("#approval-1", state="detached")
 
         # Return the other with a note (by keyboard): the trainee finds note and text.
+        tess_on_it = await tess.context.new_page()  # the trainee also has that mention open
+        async with tess_on_it.expect_response(lambda r: r.url.endswith("/api/events")):  # listening
+            await tess_on_it.goto(f"{live_server}/mentions/2")
         await lea.click("#approval-return-2 summary")
         await lea.fill("#approval-note-2", "Noem een concreet moment.")
         await lea.focus("#approval-return-2 button[type=submit]")
@@ -84,7 +87,9 @@ async def test_approvals_page_live_edit_approve_and_return(browser, live_server,
         assert "Er wachten geen reacties op goedkeuring." in await lea.inner_text("#live")
         await assert_accessible(lea)
 
-    # The return reaches the trainee's open queue page live, note and all; the link opens it.
+    # The return reaches the trainee's open mention and queue pages live, note and all.
+    await tess_on_it.wait_for_selector("#live-change:not([hidden])")
+    assert "lea returned the reply with a note." in await tess_on_it.inner_text("#live-change")
     await tess.wait_for_selector("#my-approval-2.state-returned")
     assert "Returned by lea: Noem een concreet moment." in " ".join((await tess.inner_text("#my-approval-2")).split())
     assert await tess.query_selector("#my-approval-1") is None  # approved and sent: no longer listed
