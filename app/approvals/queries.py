@@ -23,6 +23,15 @@ async def waiting(session: AsyncSession, limit: int = 200) -> list[tuple[ReplyAp
     return list(rows.all())
 
 
+async def awaiting_among(session: AsyncSession, mention_ids: list[int]) -> set[int]:
+    """Which of these mentions have a reply waiting for a lead (the queue tags them)."""
+    if not mention_ids:
+        return set()
+    rows = await session.exec(select(ReplyApproval.mention_id).where(
+        col(ReplyApproval.mention_id).in_(mention_ids), col(ReplyApproval.state).in_(WAITING)))
+    return set(rows.all())
+
+
 async def latest_for_mention(session: AsyncSession, mention_id: int) -> ReplyApproval | None:
     return (await session.exec(select(ReplyApproval).where(col(ReplyApproval.mention_id) == mention_id)
                                .order_by(col(ReplyApproval.id).desc()))).first()

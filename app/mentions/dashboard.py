@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from app.accounts.principal import Principal
 from app.accounts.users import active_usernames
 from app.approvals.mine import my_approvals
+from app.approvals.queries import awaiting_among
 from app.core.context import AppContext
 from app.core.i18n import N_
 from app.craft.classify import CATEGORIES
@@ -95,6 +96,9 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
         mine = await my_approvals(session, who.username)
+        awaiting = await awaiting_among(session, [item["id"] for item in queue["items"]])
+    for item in queue["items"]:
+        item["awaiting_approval"] = item["id"] in awaiting
     tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
              "active": key == view} for key, label in VIEWS.items()]
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,

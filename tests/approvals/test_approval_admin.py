@@ -63,6 +63,10 @@ async def test_an_admin_toggles_the_flag_on_the_users_page_and_the_next_reply_wa
     await push(app_client, [mention("p1", 5)])
     reply = await app_client.post("/api/mentions/1/reply", headers=trainee, json={"text": "Sorry, we kijken ernaar."})
     assert reply.status_code == 202 and reply.json()["status"] == "awaiting_approval"
+    queue = await app_client.get("/", headers=admin_token)  # the queue tags it for everyone
+    assert '<span class="tag approval">Awaits approval</span>' in queue.text
+    mine = await app_client.get("/partials/queue?view=mine", headers=trainee)  # the author's own list, live
+    assert 'id="my-approval-1"' in mine.text and "Sorry, we kijken ernaar." in mine.text
 
     r = await app_client.post(f"/admin/users/{tess.id}/approval", headers=admin_token, data={"needed": "off"},
                               follow_redirects=False)
