@@ -149,10 +149,11 @@ async def test_two_leads_approving_at_once_post_exactly_once(world, mastodon):
     ctx, client = world
     mid = await customer_mention(ctx, mastodon)
     trainee, lea, lou = await team(ctx)
+    leads = [lea, lou] + [bearer(await add_user(ctx, f"lead{i}", "lead")) for i in range(3)]
     approval_id = await propose(client, mid, trainee)
     answers = await asyncio.gather(*(client.post(f"/api/approvals/{approval_id}/approve", headers=h, json={})
-                                     for h in (lea, lou)))
-    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+                                     for h in leads))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409], [a.text for a in answers]
     [post] = mastodon.posts_by(mastodon.brand)
     assert "pakket" in post["content"]
     async with ctx.db.read() as s:
@@ -229,3 +230,18 @@ async def test_replies_of_users_without_the_flag_are_sent_at_once(world, mastodo
     r = await client.post(f"/api/mentions/{mid}/reply", headers=trainee, json={"text": PROPOSED, "post": True})
     assert r.status_code == 200 and r.json()["status"] == "answered"
     assert len(mastodon.posts_by(mastodon.brand)) == 1
+
+
+async def test_a_reply_for_approval_is_refused_like_a_sent_one(world, mastodon):
+    """Someone else holds the mention: 409, nothing waits. Over the channel's limit: 422 now,
+    not when a lead approves it."""
+    ctx, client = world
+    mid = await customer_mention(ctx, mastodon)
+    trainee, lead, _ = await team(ctx)
+    assert (await client.post(f"/api/mentions/{mid}/claim", headers=lead)).status_code == 200
+    held = await client.post(f"/api/mentions/{mid}/reply", headers=trainee, json={"text": PROPOSED, "post": True})
+    assert held.status_code == 409 and "lea is handling" in held.json()["detail"]
+    assert (await client.post(f"/api/mentions/{mid}/release", headers=lead)).status_code == 200
+    too_long = await client.post(f"/api/mentions/{mid}/reply", headers=trainee, json={"text": "x" * 600, "post": True})
+    assert too_long.status_code == 422 and "500" in too_long.json()["detail"]
+    assert (await client.get("/api/approvals", headers=lead)).json()["items"] == []
