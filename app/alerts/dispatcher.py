@@ -190,7 +190,8 @@ class Dispatcher:
                     stale.add(row.id)
             elif row.kind == "approval_waiting":
                 approval = await session.get(ReplyApproval, row.payload["alert"]["extra"].get("approval_id"))
-                if approval is None or approval.state != "pending":
+                mention = approval and await session.get(Mention, approval.mention_id)
+                if approval is None or approval.state != "pending" or mention is None or not is_open(mention):
                     stale.add(row.id)
             elif row.kind == "follow_up_due":
                 follow_up = await session.get(FollowUp, row.payload["alert"]["extra"].get("follow_up_id"))

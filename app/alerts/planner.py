@@ -25,7 +25,7 @@ from app.alerts.policy import due_repeats
 from app.core.context import AppContext
 from app.core.db import insert_ignoring_conflicts
 from app.core.models import AlertOutbox, Cursor, Event, FollowUp, Mention, ReplyApproval, SourceState
-from app.mentions.queries import waiting_inbound
+from app.mentions.queries import is_open, waiting_inbound
 
 CURSOR_NAME = "alerts"
 EVENT_TYPES = ("source_down", "follow_up_due", "approval_waiting")
@@ -204,6 +204,8 @@ class AlertPlanner:
         if approval is None or approval.state != "pending":
             return  # decided before anyone was told
         m = await session.get(Mention, approval.mention_id)
+        if m is None or not is_open(m):
+            return  # handled otherwise meanwhile
         alert = messages.approval_waiting(m, approval_id=approval.id, author=approval.author,
                                           seconds_left=self._seconds_left(m, now), public_url=self.public_url, at=now)
         result.add("approval_waiting", await enqueue(session, rules, alert, now, mention_id=m.id))

@@ -1,25 +1,37 @@
-"""The approval queue's SQL and the views built from its rows."""
+"""The approval queue's SQL and the views built from its rows: the leads' list, the tags in
+the queue, and an author's own replies in approval."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import exists
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
+from app.approvals.records import brief, iso
 from app.core.models import Mention, ReplyApproval
+from app.mentions.queries import open_status
 
 # Waiting for a lead: `sending` stays listed (greyed) until the post settles.
 WAITING = ("pending", "sending")
+# What an author sees of their own: waiting, or back with a note.
+AUTHOR_SEES = (*WAITING, "returned")
+
+
+def _with_mention():
+    """SQL: approvals with their mention, while the mention still waits for its answer (one
+    answered or dismissed meanwhile drops out; approving it would close it)."""
+    return (select(ReplyApproval, Mention).join(Mention, col(Mention.id) == col(ReplyApproval.mention_id))
+            .where(open_status()))
 
 
 async def waiting(session: AsyncSession, limit: int = 200) -> list[tuple[ReplyApproval, Mention]]:
     """Replies waiting for a lead, the mention with the least SLA time left first."""
-    rows = await session.exec(
-        select(ReplyApproval, Mention).join(Mention, col(Mention.id) == col(ReplyApproval.mention_id))
-        .where(col(ReplyApproval.state).in_(WAITING))
-        .order_by(col(Mention.due_at), col(ReplyApproval.id)).limit(limit))
+    rows = await session.exec(_with_mention().where(col(ReplyApproval.state).in_(WAITING))
+                              .order_by(col(Mention.due_at), col(ReplyApproval.id)).limit(limit))
     return list(rows.all())
 
 
@@ -32,19 +44,17 @@ async def awaiting_among(session: AsyncSession, mention_ids: list[int]) -> set[i
     return set(rows.all())
 
 
-async def latest_for_mention(session: AsyncSession, mention_id: int) -> ReplyApproval | None:
-    return (await session.exec(select(ReplyApproval).where(col(ReplyApproval.mention_id) == mention_id)
-                               .order_by(col(ReplyApproval.id).desc()))).first()
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def brief(a: ReplyApproval) -> dict[str, Any]:
-    """The approval as the mention shows it to its author (awaiting, returned with a note, sent)."""
-    return {"id": a.id, "state": a.state, "author": a.author, "text": a.text, "created_at": a.created_at.isoformat(),
-            "decided_by": a.decided_by, "decided_at": _iso(a.decided_at), "note": a.note, "error": a.error}
+async def my_approvals(session: AsyncSession, username: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The author's latest approval per mention still waiting for its answer, newest first:
+    on their queue page, live, so a returned reply and the lead's note reach them."""
+    newer = aliased(ReplyApproval)
+    superseded = exists().where(col(newer.mention_id) == col(ReplyApproval.mention_id),
+                                col(newer.id) > col(ReplyApproval.id))
+    rows = await session.exec(
+        _with_mention().where(col(ReplyApproval.author) == username, col(ReplyApproval.state).in_(AUTHOR_SEES),
+                              ~superseded)
+        .order_by(col(ReplyApproval.id).desc()).limit(limit))
+    return [{**brief(a), "mention_id": m.id, "customer": m.author_name or m.author} for a, m in rows.all()]
 
 
 def approval_view(a: ReplyApproval, m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, Any]:
@@ -53,6 +63,6 @@ def approval_view(a: ReplyApproval, m: Mention, now: datetime, policy: sla.SlaPo
     return {**brief(a), "mention_id": m.id, "post": a.post,
             "mention": {"id": m.id, "channel": m.channel, "source": m.source, "author": m.author,
                         "author_name": m.author_name, "text": m.text, "url": m.url, "language": m.language,
-                        "posted_at": m.posted_at.isoformat(), "due_at": _iso(m.due_at),
+                        "posted_at": m.posted_at.isoformat(), "due_at": iso(m.due_at),
                         "seconds_left": status.seconds_left, "clock_running": status.clock_running,
                         "sla_state": status.sla_state, "status": m.status}}

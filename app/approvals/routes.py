@@ -4,7 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.approvals import service
-from app.approvals.queries import approval_view, brief, waiting
+from app.approvals.queries import approval_view, waiting
+from app.approvals.records import brief
 from app.approvals.schemas import ApprovalBrief, ApprovalsOut, ApprovedOut, ApproveIn, ReturnIn
 from app.core.bounds import RowId
 from app.web.deps import Ctx, Lead

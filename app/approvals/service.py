@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts.principal import Principal
 from app.accounts.users import user_by_name
-from app.approvals.queries import latest_for_mention
+from app.approvals.records import latest_for_mention
 from app.core.context import AppContext
 from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.core.events import emit, mention_event_data

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 from app.accounts.principal import Principal
 from app.accounts.users import active_usernames
-from app.approvals.mine import my_approvals
-from app.approvals.queries import awaiting_among
+from app.approvals.queries import awaiting_among, my_approvals
 from app.core.context import AppContext
 from app.core.i18n import N_
 from app.craft.classify import CATEGORIES

@@ -14,8 +14,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
-from app.approvals.queries import brief as approval_brief
-from app.approvals.queries import latest_for_mention
+from app.approvals.records import brief as approval_brief
+from app.approvals.records import latest_for_mention
 from app.core.errors import NotFound
 from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention, Note, Reply

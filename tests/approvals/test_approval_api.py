@@ -245,3 +245,21 @@ async def test_a_reply_for_approval_is_refused_like_a_sent_one(world, mastodon):
     too_long = await client.post(f"/api/mentions/{mid}/reply", headers=trainee, json={"text": "x" * 600, "post": True})
     assert too_long.status_code == 422 and "500" in too_long.json()["detail"]
     assert (await client.get("/api/approvals", headers=lead)).json()["items"] == []
+
+
+async def test_a_mention_answered_otherwise_drops_out_and_its_approval_closes(world, mastodon):
+    ctx, client = world
+    mid = await customer_mention(ctx, mastodon)
+    trainee, lead, _ = await team(ctx)
+    approval_id = await propose(client, mid, trainee)
+    assert (await client.post(f"/api/mentions/{mid}/release", headers=lead)).status_code == 200
+    r = await client.post(f"/api/mentions/{mid}/reply", headers=lead, json={"text": EDITED, "post": True})
+    assert r.status_code == 200
+    assert (await client.get("/api/approvals", headers=lead)).json()["items"] == []
+    late = await client.post(f"/api/approvals/{approval_id}/approve", headers=bearer(await add_user(ctx, "lu", "lead")),
+                             json={})
+    assert late.status_code == 409 and "answered" in late.json()["detail"]
+    assert len(mastodon.posts_by(mastodon.brand)) == 1
+    async with ctx.db.read() as s:
+        approval = await s.get(ReplyApproval, approval_id)
+    assert approval is not None and approval.state == "closed"
