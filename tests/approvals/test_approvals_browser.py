@@ -42,6 +42,7 @@ async def test_approvals_page_live_edit_approve_and_return(browser, live_server,
         await tess.wait_for_selector("#toast.toast-ok")
         assert "Your reply waits for a lead's approval." in await tess.inner_text("#toast")
         assert "awaits a lead's approval" in await tess.inner_text("#approval-state")
+        await assert_accessible(tess)
         await tess.goto(f"{live_server}/")  # the trainee's queue lists their replies in approval
         assert "Awaits approval" in await tess.inner_text("#my-approval-1")
         await tess.wait_for_selector("#stream-status.ok")
