@@ -1,5 +1,4 @@
-"""The `webcare` command: serve, worker, migrate, user add/invite/disable/enable/set-role/reset-link/reset-2fa, token
-create/revoke, erase and export (README, "Running it for real" and "Privacy and security")."""
+"""The `webcare` command: serve, worker, migrate, user, token, erase, export (see the README)."""
 from __future__ import annotations
 
 import argparse
@@ -194,6 +193,13 @@ def cmd_user_set_role(args) -> int:
     return 0
 
 
+def cmd_user_set_approval(args) -> int:
+    from app.accounts import admin
+    _admin(_context(), admin.set_approval, args.username, args.state == "on")
+    print(f"replies by {args.username!r} " + ("wait for a lead's approval" if args.state == "on" else "go out at once"))
+    return 0
+
+
 def cmd_user_reset_2fa(args) -> int:
     from app.accounts import admin
     _admin(_context(), admin.reset_two_factor, args.username)
@@ -332,6 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     set_role.add_argument("username")
     set_role.add_argument("role", choices=ROLES)
     set_role.set_defaults(func=cmd_user_set_role)
+    set_approval = user.add_parser("set-approval", help="on: the user's replies wait for a lead's approval")
+    set_approval.add_argument("username")
+    set_approval.add_argument("state", choices=("on", "off"))
+    set_approval.set_defaults(func=cmd_user_set_approval)
     reset = user.add_parser("reset-link", help="print a one-time link for a user to set a new password")
     reset.add_argument("username")
     reset.set_defaults(func=cmd_user_reset_link)

@@ -13,6 +13,8 @@ from app.accounts import pages as login_pages
 from app.accounts.sso import routes as sso_routes
 from app.alerts import pages as alert_pages
 from app.alerts import routes as alert_routes
+from app.approvals import pages as approval_pages
+from app.approvals import routes as approval_routes
 from app.assist import routes as assist_routes
 from app.core.context import AppContext
 from app.intake import pages as intake_pages
@@ -35,10 +37,10 @@ from app.web.request_metrics import RequestTimer
 
 # Described in the published schema (/api/openapi.json): JSON, CSV, SSE and Prometheus text.
 API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, assist_routes, stream, report_routes, alert_routes,
-               privacy_routes, api_docs)
+               privacy_routes, approval_routes, api_docs)
 # HTML for people: not part of the API.
 PAGE_ROUTERS = (login_pages, second_step, sso_routes, account_pages, user_pages, mention_pages, intake_pages,
-                report_pages, alert_pages, privacy_pages)
+                report_pages, alert_pages, privacy_pages, approval_pages)
 
 
 def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:

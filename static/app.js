@@ -134,7 +134,17 @@
       // Keep what the responder ticked for bulk dismiss across the refresh.
       var picked = new Set(Array.from(shown.querySelectorAll("input.pick:checked")).map(function (el) { return el.value; }));
       fresh.querySelectorAll("input.pick").forEach(function (el) { el.checked = picked.has(el.value); });
+      // Keep what a person is typing or has opened (an edit before approving) across the refresh.
+      fresh.querySelectorAll("[data-keep][id]").forEach(function (el) {
+        var was = document.getElementById(el.id);
+        if (!was) return;
+        if (el.tagName === "DETAILS") el.open = was.open;
+        else el.value = was.value;
+      });
+      var focused = document.activeElement && document.activeElement.id;
       shown.replaceWith(document.importNode(fresh, true));
+      var refocus = focused && document.getElementById(focused);
+      if (refocus && document.activeElement !== refocus) refocus.focus();
       copyTabCounts(fresh);
       loadedAt = Date.now();
       redrawn();
@@ -223,10 +233,16 @@
   ["mention.created", "mention.updated"].forEach(function (type) {
     source.addEventListener(type, function (event) {
       var id = null;
-      try { id = JSON.parse(event.data).id; } catch (e) { /* not understood: the whole list */ }
+      try {
+        var data = JSON.parse(event.data);
+        // A step of a reply in approval also changes the author's "in approval" box: the whole list.
+        id = String(data.action || "").indexOf("approval") === 0 ? null : data.id;
+      } catch (e) { /* not understood: the whole list */ }
       schedule(id);
     });
   });
-  source.addEventListener("source.health", function () { schedule(null); });
+  ["source.health", "approval_waiting"].forEach(function (type) {
+    source.addEventListener(type, function () { schedule(null); });
+  });
   setInterval(function () { schedule(null); }, 30000); // resync: clocks that start at opening time, missed edges
 })();

@@ -1,5 +1,5 @@
 /* The open mention follows the event stream: when a colleague claims, answers or dismisses it,
-   the customer writes again or deletes the post, a notice says so. Nothing is reloaded, so the
+   the customer writes again or deletes the post, or a lead returns a reply in approval, a notice says so. Nothing is reloaded, so the
    draft in the composer stays as it is (and is saved on the server anyway). */
 (function () {
   "use strict";
@@ -9,7 +9,7 @@
   var id = detail.dataset.mentionId;
   var me = detail.dataset.me;
   var seen = { status: detail.dataset.status, claimedBy: detail.dataset.claimedBy || null,
-               posts: Number(detail.dataset.posts) };
+               posts: Number(detail.dataset.posts), approval: detail.dataset.approval || "" };
   var timer = null;
 
   function say(key, name) { return (notice.dataset[key] || "").replace("{name}", name || "?"); }
@@ -22,6 +22,9 @@
     else if (m.claimed_by && m.claimed_by !== seen.claimedBy && m.claimed_by !== me) said.push(say("claimed", m.claimed_by));
     else if (!m.claimed_by && seen.claimedBy && m.status === "open") said.push(say("released"));
     if (m.conversation.length > seen.posts) said.push(say("wrote"));
+    // A lead sent the reply in approval back: the note and the text wait on a reload.
+    var approval = m.approval ? m.approval.id + ":" + m.approval.state : "";
+    if (approval !== seen.approval && m.approval && m.approval.state === "returned") said.push(say("returned", m.approval.decided_by));
     return said;
   }
 

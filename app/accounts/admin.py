@@ -1,5 +1,5 @@
 """What an admin does to someone's account, from the browser or the `webcare user` command:
-invite, change role, deactivate, reactivate, send a password reset link, reset two-factor
+invite, change role, have replies approved, deactivate, reactivate, send a password reset link, reset two-factor
 sign-in (a lost phone and lost recovery codes). Each leaves an audit line; nobody can do the
 last three of those to themselves (no locking yourself out, no skipping your own code)."""
 from __future__ import annotations
@@ -50,6 +50,13 @@ async def set_role(ctx: AppContext, actor: str, username: str, role: str) -> Non
     async def run(_session, user) -> None:
         users.set_role(user, role)
     await act_on_user(ctx, actor, username, run, "user.set_role", role=role)
+
+
+async def set_approval(ctx: AppContext, actor: str, username: str, needed: bool) -> None:
+    """Whether their replies wait for a lead (app/approvals/). Replies already waiting stay waiting."""
+    async def run(_session, user) -> None:
+        user.replies_need_approval = needed
+    await act_on_user(ctx, actor, username, run, "user.set_approval", needed=needed)
 
 
 async def reset_link(ctx: AppContext, actor: str, username: str) -> str:

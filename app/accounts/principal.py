@@ -15,7 +15,7 @@ class AuthError(Exception):
 @dataclass(frozen=True)
 class Principal:
     user: User
-    via: str  # "session" | "token"
+    via: str  # "session" | "token" | "approval" (an approved reply sent in its author's name)
     csrf_token: str | None = None
     session_hash: str | None = None  # via a session: its token's SHA-256
     token_id: int | None = None  # via an API token: its row

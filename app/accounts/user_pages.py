@@ -1,6 +1,6 @@
 """The team's users in the browser (`/admin/users`): admins invite, change roles, deactivate,
-reactivate and send password reset links; leads see the list. And the page behind a one-time
-link, where an invited user (or one who forgot theirs) chooses a password."""
+reactivate, have someone's replies approved and send password reset links; leads see the list.
+And the page behind a one-time link, where an invited user (or one who forgot theirs) chooses a password."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -24,6 +24,8 @@ DONE_MESSAGES = {
     "role": i18n.N_("The role is changed."),
     "disabled": i18n.N_("Deactivated: their sessions, API tokens and open screens have ended."),
     "enabled": i18n.N_("Reactivated: they sign in afresh; old sessions and tokens stay ended."),
+    "approval-on": i18n.N_("Their replies now wait for a lead's approval."),
+    "approval-off": i18n.N_("Their replies are sent without approval."),
     "2fa-reset": i18n.N_("Two-factor sign-in is reset: they sign in with their password and set it up again."),
 }
 
@@ -72,6 +74,13 @@ async def _act(request: Request, ctx, user: Principal, user_id: int, operation, 
 async def change_role(request: Request, ctx: Ctx, user: AdminPage, user_id: RowId,
                       new_role: Annotated[str, Form(alias="role")]):
     return await _act(request, ctx, user, user_id, admin.set_role, new_role, done="role")
+
+
+@router.post("/admin/users/{user_id}/approval")
+async def set_approval(request: Request, ctx: Ctx, user: AdminPage, user_id: RowId,
+                       needed: Annotated[str, Form()] = ""):
+    on = needed == "on"
+    return await _act(request, ctx, user, user_id, admin.set_approval, on, done="approval-on" if on else "approval-off")
 
 
 @router.post("/admin/users/{user_id}/disable")

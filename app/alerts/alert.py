@@ -14,12 +14,13 @@ from types import MappingProxyType
 from typing import Any, Literal, get_args
 from urllib.parse import quote, urljoin, urlsplit
 
-AlertKind = Literal["warning", "breached", "source_down", "follow_up_due", "spike", "resolved", "test"]
+AlertKind = Literal["warning", "breached", "source_down", "follow_up_due", "approval_waiting", "spike", "resolved",
+                    "test"]
 ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
 
 # Most urgent first: a mixed group is labelled by its most urgent alert.
 SEVERITY: dict[str, int] = {kind: rank for rank, kind in enumerate(
-    ("breached", "source_down", "spike", "warning", "follow_up_due", "resolved", "test"))}
+    ("breached", "source_down", "spike", "warning", "approval_waiting", "follow_up_due", "resolved", "test"))}
 
 
 def _require_aware(value: datetime, name: str) -> datetime:

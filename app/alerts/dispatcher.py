@@ -25,7 +25,7 @@ from app.alerts.sinks import Delivered, DeliveryOutcome, Gone, Permanent, RetryA
 from app.core import metrics
 from app.core.config import AlertConfig
 from app.core.context import AppContext
-from app.core.models import AlertOutbox, FollowUp, Mention, SinkState
+from app.core.models import AlertOutbox, FollowUp, Mention, ReplyApproval, SinkState
 from app.mentions.queries import is_open
 
 log = logging.getLogger(__name__)
@@ -181,12 +181,17 @@ class Dispatcher:
 
     @staticmethod
     async def _stale(session: AsyncSession, rows: Sequence[AlertOutbox]) -> set[int]:
-        """Fresh rows whose news is gone: the mention was handled, or the promise kept."""
+        """Fresh rows whose news is gone: the mention was handled, the promise kept, the reply decided."""
         stale = set()
         for row in rows:
             if row.kind in MENTION_OPEN_KINDS and row.mention_id is not None:
                 mention = await session.get(Mention, row.mention_id)
                 if mention is None or not is_open(mention):
+                    stale.add(row.id)
+            elif row.kind == "approval_waiting":
+                approval = await session.get(ReplyApproval, row.payload["alert"]["extra"].get("approval_id"))
+                mention = approval and await session.get(Mention, approval.mention_id)
+                if approval is None or approval.state != "pending" or mention is None or not is_open(mention):
                     stale.add(row.id)
             elif row.kind == "follow_up_due":
                 follow_up = await session.get(FollowUp, row.payload["alert"]["extra"].get("follow_up_id"))

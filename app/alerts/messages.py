@@ -79,6 +79,17 @@ def follow_up_due(m: Mention, *, follow_up_id: int, due_at: datetime, note: str 
                  extra={"follow_up_id": follow_up_id, "due_at": due_at.isoformat()})
 
 
+def approval_waiting(m: Mention, *, approval_id: int, author: str, seconds_left: int, public_url: str,
+                     at: datetime) -> Alert:
+    left = (f"{_minutes(seconds_left)} min left of the response target" if seconds_left > 0
+            else f"{_minutes(seconds_left)} min past the response target")
+    return Alert(kind="approval_waiting", dedupe_key=dedupe_key("approval_waiting", approval_id),
+                 title="Reply awaits approval",
+                 summary=f"{author} wrote a reply to a mention on {m.channel} that waits for a lead ({left}).",
+                 link=dashboard_link(public_url, f"/approvals#approval-{approval_id}"), created_at=at,
+                 mention=mention_info(m, seconds_left), extra={"approval_id": approval_id, "author": author})
+
+
 def spike(topic: Topic, *, count: int, expected: float, since: datetime, window_start: datetime,
           examples: Sequence[Mention], public_url: str, at: datetime, category: str | None = None,
           related: Sequence[str] = ()) -> Alert:

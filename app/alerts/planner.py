@@ -7,7 +7,8 @@ worker) agree: every alert has a stable dedupe key and `enqueue` inserts insert-
   reminder per interval while it stays unanswered.
 - `resolved`: answered after a warning or breach alert was sent (sinks subscribing only).
 - Events (tailed with the `alerts` cursor): `source_down` while the source is still down,
-  `follow_up_due` while the promise is still pending.
+  `follow_up_due` while the promise is still pending, `approval_waiting` while the reply
+  still waits for a lead.
 """
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ from app.alerts.outbox import SinkRule, disabled_sinks, enqueue, sink_rules
 from app.alerts.policy import due_repeats
 from app.core.context import AppContext
 from app.core.db import insert_ignoring_conflicts
-from app.core.models import AlertOutbox, Cursor, Event, FollowUp, Mention, SourceState
-from app.mentions.queries import waiting_inbound
+from app.core.models import AlertOutbox, Cursor, Event, FollowUp, Mention, ReplyApproval, SourceState
+from app.mentions.queries import is_open, waiting_inbound
 
 CURSOR_NAME = "alerts"
-EVENT_TYPES = ("source_down", "follow_up_due")
+EVENT_TYPES = ("source_down", "follow_up_due", "approval_waiting")
 EVENT_BATCH = 500
 # A mention that crossed its line longer ago than this before any planner saw it (the worker
 # was off, or a sink was just added) is old news: it is in the queue, not in chat.
@@ -165,6 +166,8 @@ class AlertPlanner:
         for event in events:
             if event.type == "source_down":
                 await self._source_down(session, rules, event, now, result)
+            elif event.type == "approval_waiting":
+                await self._approval_waiting(session, rules, event, now, result)
             else:
                 await self._follow_up_due(session, rules, event, now, result)
         await session.execute(update(Cursor).where(Cursor.name == CURSOR_NAME, Cursor.last_event_id < upto)
@@ -194,3 +197,15 @@ class AlertPlanner:
         alert = messages.follow_up_due(m, follow_up_id=follow_up.id, due_at=follow_up.due_at, note=follow_up.note,
                                        seconds_left=None, public_url=self.public_url, at=now)
         result.add("follow_up_due", await enqueue(session, rules, alert, now, mention_id=m.id))
+
+    async def _approval_waiting(self, session: AsyncSession, rules: list[SinkRule], event: Event, now: datetime,
+                                result: PlanResult) -> None:
+        approval = await session.get(ReplyApproval, event.data.get("approval_id"))
+        if approval is None or approval.state != "pending":
+            return  # decided before anyone was told
+        m = await session.get(Mention, approval.mention_id)
+        if m is None or not is_open(m):
+            return  # handled otherwise meanwhile
+        alert = messages.approval_waiting(m, approval_id=approval.id, author=approval.author,
+                                          seconds_left=self._seconds_left(m, now), public_url=self.public_url, at=now)
+        result.add("approval_waiting", await enqueue(session, rules, alert, now, mention_id=m.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -37,6 +38,8 @@ class User(SQLModel, table=True):
     # password user), and the teams its claim named at the last sign-in (kept for routing).
     oidc_subject: str | None = Field(default=None, unique=True, index=True)
     oidc_teams: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # A trainee's replies wait in the approval queue for a lead (app/approvals/).
+    replies_need_approval: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
     @property
     def initials(self) -> str:

@@ -101,6 +101,30 @@ class Reply(SQLModel, table=True):
     error: str | None = None
 
 
+class ReplyApproval(SQLModel, table=True):
+    """A reply by someone whose replies need approval, waiting for a lead (app/approvals/).
+    pending → sending (one lead's approval won; the post is under way) → approved, or
+    pending → returned (with the lead's note), or closed (the mention was handled otherwise)."""
+
+    __tablename__ = "reply_approvals"
+    __table_args__ = (Index("ix_reply_approvals_state", "state", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    author: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    post: bool = True
+    elsewhere_url: str | None = None
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    state: str = "pending"
+    decided_by: str | None = None
+    decided_at: datetime | None = _ts()
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reply_id: int | None = Field(default=None, foreign_key="replies.id")
+    error: str | None = None  # why the last approval could not send
+
+
 class SourceState(SQLModel, table=True):
     __tablename__ = "source_state"
 

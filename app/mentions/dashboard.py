@@ -1,5 +1,5 @@
 """What the live dashboard shows: one of its views (tabs) with the count of each, the filters
-and the values they offer, the oldest wait and source health."""
+and the values they offer, the oldest wait, source health, and one's own replies in approval."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts.principal import Principal
 from app.accounts.users import active_usernames
+from app.approvals.queries import awaiting_among, my_approvals
 from app.core.context import AppContext
 from app.core.i18n import N_
 from app.core.models import Mention
@@ -117,13 +118,23 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
+<<<<<<< HEAD
     tabs = _tabs(counts, view, filters, urgent_first)
+=======
+        mine = await my_approvals(session, who.username)
+        awaiting = await awaiting_among(session, [item["id"] for item in queue["items"]])
+    for item in queue["items"]:
+        item["awaiting_approval"] = item["id"] in awaiting
+    tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
+             "active": key == view} for key, label in VIEWS.items()]
+>>>>>>> approval
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
             "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
             "nothing": NOTHING[view],
             "clear_url": view_url(view, QueueFilters(), urgent_first),
             "list_url": view_url(view, filters, urgent_first), "urgent_first": urgent_first,
             "other_order_url": view_url(view, filters, not urgent_first),
+<<<<<<< HEAD
             "oldest_seconds": _oldest_seconds(oldest, now)}
 
 
@@ -143,3 +154,7 @@ async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: P
     return {"queue": {"items": items, "total": total, "counts": sla_counts}, "page": page, "now": now,
             "tabs": _tabs(counts, view, filters, urgent_first), "list_url": view_url(view, filters, urgent_first),
             "oldest_seconds": _oldest_seconds(oldest, now)}
+=======
+            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None,
+            "my_approvals": mine}
+>>>>>>> approval

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from app.approvals.service import needs_approval, request_approval
 from app.core.bounds import RowId, as_row_id
 from app.core.errors import DomainError
 from app.core.i18n import N_
@@ -124,6 +125,10 @@ async def dismiss_form(request: Request, mention_id: RowId, ctx: Ctx, user: Page
 async def reply_form(request: Request, mention_id: RowId, ctx: Ctx, user: PageUser, text: Annotated[str, Form()] = "",
                      elsewhere_url: Annotated[str, Form()] = "", post: Annotated[str, Form()] = ""):
     try:
+        if needs_approval(user):
+            await request_approval(ctx, mention_id, user, text, post=post == "1", elsewhere_url=elsewhere_url or None)
+            return _redirect(request, await _next_page(request, mention_id, stay=True),
+                             Flash("ok", N_("Your reply waits for a lead's approval.")))
         result = await send_reply(ctx, ctx.http(), mention_id, user, text, post=post == "1",
                                   elsewhere_url=elsewhere_url or None)
     except DomainError as exc:

@@ -15,6 +15,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
+from app.approvals.records import brief as approval_brief
+from app.approvals.records import latest_for_mention
 from app.core.errors import NotFound
 from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention, Note, Reply
@@ -315,4 +317,6 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
     view["author_history"] = [{"id": e.id, "text": e.text, "posted_at": e.posted_at.isoformat(), "status": e.status,
                                "category": e.category, "answered_by": e.answered_by,
                                "dismiss_reason": e.dismiss_reason} for e in earlier]
+    latest = await latest_for_mention(session, mention_id)
+    view["approval"] = approval_brief(latest) if latest else None
     return view

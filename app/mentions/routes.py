@@ -4,7 +4,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
+from app.approvals.schemas import AwaitingApproval
+from app.approvals.service import needs_approval, request_approval
 from app.core.bounds import Count, RowId
 from app.mentions import actions
 from app.mentions.followups import follow_up_view, list_follow_ups
@@ -105,9 +108,17 @@ async def undo_dismiss_many(body: BulkUndoIn, ctx: Ctx, user: ApiUser):
     return await actions.undo_each(ctx.db, body.ids, user, ctx.now())
 
 
-@router.post("/mentions/{mention_id}/reply", response_model=ReplyOut, responses=errors(404, 409, 422, 502))
+@router.post("/mentions/{mention_id}/reply", response_model=ReplyOut,
+             responses={202: {"model": AwaitingApproval, "description": "the reply waits for a lead's approval"},
+                        **errors(404, 409, 422, 502)})
 async def reply(mention_id: RowId, body: ReplyIn, ctx: Ctx, user: ApiUser):
-    """Answer: post into the channel (`post`: true, where it can) or record a reply made elsewhere."""
+    """Answer: post into the channel (`post`: true, where it can) or record a reply made elsewhere.
+    When the user's replies need approval, it waits for a lead instead (202)."""
+    if needs_approval(user):
+        approval = await request_approval(ctx, mention_id, user, body.text, post=body.post,
+                                          elsewhere_url=body.elsewhere_url)
+        return JSONResponse(AwaitingApproval(status="awaiting_approval", approval_id=approval.id).model_dump(),
+                            status_code=202)
     result = await send_reply(ctx, ctx.http(), mention_id, user, body.text, post=body.post,
                               elsewhere_url=body.elsewhere_url)
     r = result.reply

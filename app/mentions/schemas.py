@@ -165,6 +165,22 @@ class HistoryItem(Out):
     dismiss_reason: str | None
 
 
+ApprovalState = Literal["pending", "sending", "approved", "returned", "closed"]
+
+
+class ApprovalBrief(Out):
+    """An approval as its mention shows it."""
+    id: int
+    state: ApprovalState
+    author: str
+    text: str
+    created_at: Timestamp
+    decided_by: str | None
+    decided_at: Timestamp | None
+    note: str | None = Field(description="the lead's note when returned")
+    error: str | None = Field(description="why the last approval could not send")
+
+
 class MentionOut(QueueItem):
     """One mention with its conversation, replies, notes, promises and the author's history."""
     direction: Literal["inbound", "outbound"]
@@ -182,6 +198,7 @@ class MentionOut(QueueItem):
     notes: list[NoteView]
     follow_ups: list[FollowUpOut]
     author_history: list[HistoryItem]
+    approval: ApprovalBrief | None = Field(description="the latest reply of this mention that needed approval")
 
 
 class MentionState(Out):

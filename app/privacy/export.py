@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.models import AlertOutbox, AuditEntry, FollowUp, Mention, Note, Reply
+from app.core.models import AlertOutbox, AuditEntry, FollowUp, Mention, Note, Reply, ReplyApproval
 from app.privacy.erasure import Person
 from app.privacy.queries import chunks, person_mentions, spikes_quoting
 
@@ -33,8 +33,8 @@ def _mention(m: Mention) -> dict[str, Any]:
             "removed": m.removed, "edited_at": _iso(m.edited_at), "answered_at": _iso(m.answered_at),
             "answered_by": m.answered_by, "first_response_seconds": m.first_response_seconds,
             "within_target": m.within_target, "dismissed_at": _iso(m.dismissed_at),
-            "dismiss_reason": m.dismiss_reason, "replies": [], "notes": [], "follow_ups": [], "audit": [],
-            "alerts": []}
+            "dismiss_reason": m.dismiss_reason, "replies": [], "approvals": [], "notes": [], "follow_ups": [],
+            "audit": [], "alerts": []}
 
 
 async def _rows(session: AsyncSession, model, column, ids: list[int], order) -> list:
@@ -69,6 +69,11 @@ async def export_person(session: AsyncSession, person: Person, now: datetime) ->
     for r in await _rows(session, Reply, Reply.mention_id, ids, Reply.created_at):
         views[r.mention_id]["replies"].append({"created_at": _iso(r.created_at), "by": r.author, "text": r.text,
                                                "state": r.state, "url": r.remote_url or r.elsewhere_url})
+    for a in await _rows(session, ReplyApproval, ReplyApproval.mention_id, ids, ReplyApproval.id):
+        views[a.mention_id]["approvals"].append({"created_at": _iso(a.created_at), "by": a.author, "text": a.text,
+                                                 "state": a.state, "decided_by": a.decided_by,
+                                                 "decided_at": _iso(a.decided_at), "note": a.note,
+                                                 "sent_text": a.sent_text})
     for n in await _rows(session, Note, Note.mention_id, ids, Note.created_at):
         views[n.mention_id]["notes"].append({"created_at": _iso(n.created_at), "by": n.author, "text": n.text})
     for f in await _rows(session, FollowUp, FollowUp.mention_id, ids, FollowUp.due_at):

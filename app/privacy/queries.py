@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.models import AlertOutbox, AuditEntry, Event, FollowUp, Mention, Note, Reply
+from app.core.models import AlertOutbox, AuditEntry, Event, FollowUp, Mention, Note, Reply, ReplyApproval
 from app.privacy.scrub import SPIKE_LAG, Counts
 
 CHUNK = 500  # ids per IN (...): SQLite takes at most 32,766 parameters per statement
@@ -70,7 +70,8 @@ async def held_counts(session: AsyncSession, mentions: list[Mention]) -> Counts:
     """How many rows of each kind hold something about these mentions."""
     ids = [m.id for m in mentions]
     spikes = {row.id for row, _ in await spikes_quoting(session, mentions)}
-    return Counts(mentions=len(ids), replies=await _count(session, Reply.mention_id, ids),
+    replies = await _count(session, Reply.mention_id, ids) + await _count(session, ReplyApproval.mention_id, ids)
+    return Counts(mentions=len(ids), replies=replies,
                   notes=await _count(session, Note.mention_id, ids),
                   follow_ups=await _count(session, FollowUp.mention_id, ids),
                   events=await _count(session, Event.mention_id, ids),

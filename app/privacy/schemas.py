@@ -42,6 +42,18 @@ class ExportReply(BaseModel):
     url: str | None
 
 
+class ExportApproval(BaseModel):
+    """A reply that waited for a lead's approval: as proposed, the decision, what was sent."""
+    created_at: str | None
+    by: str
+    text: str
+    state: str
+    decided_by: str | None
+    decided_at: str | None
+    note: str | None
+    sent_text: str | None
+
+
 class ExportNote(BaseModel):
     created_at: str | None
     by: str
@@ -103,6 +115,7 @@ class ExportMention(ExportPost):
     dismissed_at: str | None
     dismiss_reason: str | None
     replies: list[ExportReply]
+    approvals: list[ExportApproval]
     notes: list[ExportNote]
     follow_ups: list[ExportFollowUp]
     audit: list[ExportAudit]

@@ -5,12 +5,13 @@ write transaction and touches only mentions not purged yet, so running it twice 
 a retried job) changes nothing the second time.
 
 What goes: the post's text, author handle and display name, URL, the connector's raw data, the
-follower count, and what was copied from them: reply texts and links, internal notes,
-follow-up notes, the author and text in alert payloads (spike examples too), and event and
-audit details beyond ids and states. The external id (and `in_reply_to` pointing at it) becomes
-a keyed hash (app/privacy/pseudonym.py). What stays: ids, channel, source, category, language,
-urgency, every timestamp, status, first-response seconds, within-target, responders (staff,
-not data subjects), dismiss reasons, backfill: all a report needs.
+follower count, and what was copied from them: reply texts and links, replies that waited
+for approval (with the lead's note), internal notes, follow-up notes, the author and text in
+alert payloads (spike examples too), and event and audit details beyond ids and states. The
+external id (and `in_reply_to` pointing at it) becomes a keyed hash (app/privacy/pseudonym.py).
+What stays: ids, channel, source, category, language, urgency, every timestamp, status,
+first-response seconds, within-target, responders (staff, not data subjects), dismiss reasons,
+backfill: all a report needs.
 """
 from __future__ import annotations
 
@@ -22,15 +23,25 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.models import AlertOutbox, AuditEntry, Event, FollowUp, Mention, Note, Reply, ReplyDraft
+from app.core.models import (
+    AlertOutbox,
+    AuditEntry,
+    Event,
+    FollowUp,
+    Mention,
+    Note,
+    Reply,
+    ReplyApproval,
+    ReplyDraft,
+)
 from app.privacy.pseudonym import erased_id
 
 # Event and audit details that hold no personal data (ids, states, staff names, times). Any
 # other key is dropped from a purged mention's rows: new kinds of detail are safe by default.
 EVENT_KEYS = frozenset({"id", "external_id", "status", "channel", "source", "claimed_by", "action", "removed",
-                        "follow_up_id", "due_at", "created_by"})
+                        "follow_up_id", "due_at", "created_by", "approval_id"})
 AUDIT_KEYS = frozenset({"reply_id", "state", "first_response_seconds", "reason", "to", "holder", "note_id",
-                        "follow_up_id", "due_at"})
+                        "follow_up_id", "due_at", "approval_id", "edited"})
 # The follow-up alert's summary ends with the promise's note (app/alerts/messages.py).
 NOTE_MARK = " Note: "
 # Spike alerts name their examples (posted in the 15 minutes before) without a mention_id.
@@ -151,6 +162,10 @@ async def scrub_mentions(session: AsyncSession, mention_ids: Iterable[int], key:
     counts.replies = (await session.execute(
         update(Reply).where(Reply.mention_id.in_(ids))
         .values(text="", remote_url=None, elsewhere_url=None, error=None))).rowcount
+    # Replies that waited for approval count as replies: the proposed and sent text, the lead's note.
+    counts.replies += (await session.execute(
+        update(ReplyApproval).where(ReplyApproval.mention_id.in_(ids))
+        .values(text="", sent_text=None, note=None, elsewhere_url=None, error=None))).rowcount
     counts.notes = (await session.execute(update(Note).where(Note.mention_id.in_(ids)).values(text=""))).rowcount
     # Unsent drafts quote and address the person: they go entirely.
     await session.execute(delete(ReplyDraft).where(ReplyDraft.mention_id.in_(ids)))

@@ -22,7 +22,8 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "
 # Pages under /api (the API's documentation for people): they redirect like every page.
 API_PAGES = {("GET", "/api/docs")}
 SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1",
-                      "sink_name": "team-chat", "user_id": "1", "token_id": "1", "token": "not-a-link"}
+                      "sink_name": "team-chat", "user_id": "1", "token_id": "1", "token": "not-a-link",
+                      "approval_id": "1"}
 
 
 def concrete(path: str) -> str:
@@ -129,7 +130,8 @@ USER_ADMIN_ROLES = {("GET", "/admin/users"): "lead", ("POST", "/admin/users/invi
                     ("POST", "/admin/users/{user_id}/disable"): "admin",
                     ("POST", "/admin/users/{user_id}/enable"): "admin",
                     ("POST", "/admin/users/{user_id}/reset-link"): "admin",
-                    ("POST", "/admin/users/{user_id}/reset-2fa"): "admin"}
+                    ("POST", "/admin/users/{user_id}/reset-2fa"): "admin",
+                    ("POST", "/admin/users/{user_id}/approval"): "admin"}
 
 
 async def test_user_administration_routes_refuse_the_roles_below_theirs(app_client, ctx):
@@ -137,6 +139,24 @@ async def test_user_administration_routes_refuse_the_roles_below_theirs(app_clie
     assert routes == set(USER_ADMIN_ROLES)
     tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead")}
     for (method, path), least in USER_ADMIN_ROLES.items():
+        for role, token in tokens.items():
+            answer = await app_client.request(method, concrete(path), headers=bearer(token), follow_redirects=False)
+            allowed = ROLE_RANK[role] >= ROLE_RANK[least]
+            assert (answer.status_code != 403) == allowed, f"{method} {path} as {role}: {answer.status_code}"
+
+
+# The approval queue is the leads' (app/approvals/): its API, its page, its live fragment, its forms.
+APPROVAL_ROLES = {("GET", "/api/approvals"): "lead", ("POST", "/api/approvals/{approval_id}/approve"): "lead",
+                  ("POST", "/api/approvals/{approval_id}/return"): "lead", ("GET", "/approvals"): "lead",
+                  ("GET", "/partials/approvals"): "lead", ("POST", "/approvals/{approval_id}/approve"): "lead",
+                  ("POST", "/approvals/{approval_id}/return"): "lead"}
+
+
+async def test_approval_routes_refuse_the_roles_below_theirs(app_client, ctx):
+    routes = {r for r in all_routes(create_app(ctx)) if "approvals" in r[1]}
+    assert routes == set(APPROVAL_ROLES)
+    tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead", "admin")}
+    for (method, path), least in APPROVAL_ROLES.items():
         for role, token in tokens.items():
             answer = await app_client.request(method, concrete(path), headers=bearer(token), follow_redirects=False)
             allowed = ROLE_RANK[role] >= ROLE_RANK[least]

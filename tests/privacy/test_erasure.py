@@ -40,7 +40,7 @@ async def test_erasure_removes_one_person_everywhere_and_keeps_every_figure(ctx)
     before = await all_reports(ctx.db, period, NOW)
     assert await rows_holding(ctx.db, "klant1") and await rows_holding(ctx.db, PHRASE)
     found = await preview(ctx.db, Person("@Klant1"))
-    assert found.as_dict() == {"mentions": 4, "replies": 2, "notes": 1, "follow_ups": 2, "events": 9, "alerts": 3,
+    assert found.as_dict() == {"mentions": 4, "replies": 3, "notes": 1, "follow_ups": 2, "events": 9, "alerts": 3,
                                "audit": 6}
 
     counts = await erase_person(ctx, Person("@Klant1"), "lea")
@@ -96,6 +96,7 @@ async def test_the_access_export_holds_everything_about_the_person(ctx):
         "delivery: post m1", "klant1", "delivery", "nl", "answered")
     assert m1["posted_at"] == local(22, 9).isoformat() and m1["first_response_seconds"] == 1200
     assert [r["text"] for r in m1["replies"]] == ["Dank u, we zoeken het uit."]
+    assert [(a["text"], a["note"]) for a in m1["approvals"]] == [(f"Sorry! Over {PHRASE}.", f"Noem {PHRASE} niet")]
     assert [n["text"] for n in m1["notes"]] == [f"Belde ook al: {PHRASE}"]
     assert [f["note"] for f in m1["follow_ups"]] == [f"terugbellen over {PHRASE}"]
     assert {a["action"] for a in m1["audit"]} >= {"reply", "note", "follow_up"}

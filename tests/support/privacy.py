@@ -18,7 +18,7 @@ from app.alerts.spikes.topic import Topic
 from app.core.config import AlertConfig
 from app.core.context import AppContext
 from app.core.db import Database
-from app.core.models import Mention
+from app.core.models import Mention, ReplyApproval
 from app.mentions import actions, drafts
 from app.reports import GROUP_BYS, sla_report
 from app.reports.period import Period
@@ -52,8 +52,9 @@ async def all_reports(db: Database, period: Period, now: datetime) -> str:
 
 
 async def copy_around(ctx: AppContext, mention_id: int, who: Principal, at: datetime, phrase: str) -> None:
-    """A note, a follow-up promise, an unsent reply draft, and chat alerts (breached, follow-up
-    due, a spike quoting it as an example) about one mention, each carrying `phrase` or the post."""
+    """A note, a follow-up promise, an unsent reply draft, a reply returned by a lead, and chat
+    alerts (breached, follow-up due, a spike quoting it as an example) about one mention, each
+    carrying `phrase` or the post."""
     rules = sink_rules([SINK], ctx.config.sla.timezone)
     url = ctx.config.app.public_url
     async with ctx.db.write() as session:
@@ -63,6 +64,9 @@ async def copy_around(ctx: AppContext, mention_id: int, who: Principal, at: date
         writer = await user_by_name(session, who.username) or await create_user(
             session, who.username, "correct-horse-battery", who.user.role)
         await drafts.save_draft(session, mention_id, replace(who, user=writer), at, f"Hoi! Over {phrase}: ", "informal")
+        session.add(ReplyApproval(mention_id=mention_id, author=who.username, text=f"Sorry! Over {phrase}.",
+                                  created_at=at, state="returned", decided_by="lea", decided_at=at,
+                                  note=f"Noem {phrase} niet"))
         m = await session.get(Mention, mention_id)
         await enqueue(session, rules, messages.breached(m, seconds_left=-60, public_url=url, at=at), at,
                       mention_id=m.id)

@@ -108,15 +108,18 @@ def body_excerpt(body: bytes, limit: int = 200) -> str:
 
 KIND_LABELS: dict[str, str] = {
     "breached": "Response target missed", "warning": "Response target close",
-    "source_down": "Source down", "follow_up_due": "Follow-up due", "spike": "Spike of similar mentions",
+    "source_down": "Source down", "follow_up_due": "Follow-up due",
+    "approval_waiting": "Reply awaits approval", "spike": "Spike of similar mentions",
     "resolved": "Answered", "test": "Test alert",
 }
 KIND_EMOJI: dict[str, str] = {
-    "breached": "🚨", "warning": "⏳", "source_down": "🔌", "follow_up_due": "📌", "spike": "📈",
+    "breached": "🚨", "warning": "⏳", "source_down": "🔌", "follow_up_due": "📌", "approval_waiting": "✍️",
+    "spike": "📈",
     "resolved": "✅", "test": "🧪",
 }
 KIND_COLOURS: dict[str, int] = {
     "breached": 0xD92D20, "warning": 0xF79009, "source_down": 0x7A5AF8, "follow_up_due": 0x2E90FA,
+    "approval_waiting": 0x0BA5EC,
     "spike": 0xDD2590, "resolved": 0x12B76A, "test": 0x667085,
 }
 EXCERPT_CHARS = 500         # customer text shown per alert; the dashboard has the rest
