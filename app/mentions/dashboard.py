@@ -118,24 +118,23 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
-<<<<<<< HEAD
-    tabs = _tabs(counts, view, filters, urgent_first)
-=======
         mine = await my_approvals(session, who.username)
-        awaiting = await awaiting_among(session, [item["id"] for item in queue["items"]])
-    for item in queue["items"]:
-        item["awaiting_approval"] = item["id"] in awaiting
-    tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
-             "active": key == view} for key, label in VIEWS.items()]
->>>>>>> approval
+        await _mark_awaiting(session, queue["items"])
+    tabs = _tabs(counts, view, filters, urgent_first)
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
             "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
             "nothing": NOTHING[view],
             "clear_url": view_url(view, QueueFilters(), urgent_first),
             "list_url": view_url(view, filters, urgent_first), "urgent_first": urgent_first,
             "other_order_url": view_url(view, filters, not urgent_first),
-<<<<<<< HEAD
-            "oldest_seconds": _oldest_seconds(oldest, now)}
+            "oldest_seconds": _oldest_seconds(oldest, now), "my_approvals": mine}
+
+
+async def _mark_awaiting(session: AsyncSession, items: list[dict[str, Any]]) -> None:
+    """Tag the rows whose reply waits for a lead's approval."""
+    awaiting = await awaiting_among(session, [item["id"] for item in items])
+    for item in items:
+        item["awaiting_approval"] = item["id"] in awaiting
 
 
 async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: Principal, ids: list[int],
@@ -150,11 +149,8 @@ async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: P
         page = await queue_page_ids(session, waiting, now, limit=PAGE_SIZE, urgent_first=urgent_first)
         on_page = set(page)
         items = await queue_items(session, [i for i in dict.fromkeys(ids) if i in on_page], now, ctx.policy)
+        await _mark_awaiting(session, items)
         oldest = await oldest_open(session)
     return {"queue": {"items": items, "total": total, "counts": sla_counts}, "page": page, "now": now,
             "tabs": _tabs(counts, view, filters, urgent_first), "list_url": view_url(view, filters, urgent_first),
             "oldest_seconds": _oldest_seconds(oldest, now)}
-=======
-            "oldest_seconds": (now - oldest.posted_at).total_seconds() if oldest else None,
-            "my_approvals": mine}
->>>>>>> approval
