@@ -27,6 +27,7 @@ from app.assist.settings import AssistSection
 from app.core.models import ROLES
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
+from app.teams.settings import AuthorList, RoutingRule, TeamConfig, check_references
 from connectors.addresses import url_problem
 
 # What a `[[alerts]]` sink may subscribe to: every alert kind but the admin's test message.
@@ -141,6 +142,9 @@ class BrandSection(_Strict):
 class RepliesSection(_Strict):
     default_tone: Literal["formal", "informal"] = "formal"
     claim_idle_minutes: int = Field(10, gt=0)
+    # A responder without activity this long counts as away (app/teams/availability.py); above
+    # the 5 minutes at which a session's last activity is written down.
+    away_after_idle_minutes: int = Field(30, ge=10)
 
 
 class PrivacySection(_Strict):
@@ -254,6 +258,7 @@ class AlertConfig(_Strict):
                                                   "follow_up_due", "spike")
     channels: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()   # only mentions routed to these teams ([[teams]] names)
     quiet_hours: str | None = None
     repeat_minutes: int | None = Field(None, gt=0)
     thread_by: Literal["mention", "event"] | None = None  # googlechat only; default "mention"
@@ -307,6 +312,9 @@ class Config(_Strict):
     assist: AssistSection = AssistSection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
+    teams: tuple[TeamConfig, ...] = ()
+    author_lists: tuple[AuthorList, ...] = ()
+    routing: tuple[RoutingRule, ...] = ()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -316,6 +324,17 @@ class Config(_Strict):
             if dupes:
                 raise ValueError(f"[[{what}]] names must be unique; repeated: {', '.join(dupes)}")
         return self
+
+    @model_validator(mode="after")
+    def _team_names_exist(self) -> Config:
+        if problems := check_references(self.teams, self.author_lists, self.routing,
+                                        {a.name: a.teams for a in self.alerts if a.teams}):
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def default_team(self) -> str | None:
+        return next((t.name for t in self.teams if t.default), None)
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
