@@ -27,7 +27,7 @@ from app.assist.settings import AssistSection
 from app.core.models import ROLES
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
-from app.teams.settings import AuthorList, RoutingRule, TeamConfig, check_references
+from app.teams.settings import TeamSections, check_references
 from connectors.addresses import url_problem
 
 # What a `[[alerts]]` sink may subscribe to: every alert kind but the admin's test message.
@@ -142,8 +142,7 @@ class BrandSection(_Strict):
 class RepliesSection(_Strict):
     default_tone: Literal["formal", "informal"] = "formal"
     claim_idle_minutes: int = Field(10, gt=0)
-    # A responder without activity this long counts as away (app/teams/availability.py); above
-    # the 5 minutes at which a session's last activity is written down.
+    # No activity this long counts as away (app/teams/availability.py; activity is noted every 5 minutes).
     away_after_idle_minutes: int = Field(30, ge=10)
 
 
@@ -301,7 +300,7 @@ class AuthSection(_Strict):
         return value
 
 
-class Config(_Strict):
+class Config(_Strict, TeamSections):
     app: AppSection = AppSection()
     auth: AuthSection = AuthSection()
     sla: SlaSection = SlaSection()
@@ -312,9 +311,6 @@ class Config(_Strict):
     assist: AssistSection = AssistSection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
-    teams: tuple[TeamConfig, ...] = ()
-    author_lists: tuple[AuthorList, ...] = ()
-    routing: tuple[RoutingRule, ...] = ()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -331,10 +327,6 @@ class Config(_Strict):
                                         {a.name: a.teams for a in self.alerts if a.teams}):
             raise ValueError("; ".join(problems))
         return self
-
-    @property
-    def default_team(self) -> str | None:
-        return next((t.name for t in self.teams if t.default), None)
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)

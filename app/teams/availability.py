@@ -31,7 +31,7 @@ def is_available(user: User, now: datetime, away_after: timedelta) -> bool:
     return shown(user, now, away_after) == "available"
 
 
-async def set_availability(session: AsyncSession, user_id: int, state: str, now: datetime) -> User:
+async def set_availability(session: AsyncSession, user_id: int | None, state: str, now: datetime) -> User:
     if state not in STATES:
         raise Invalid(f"availability must be one of {', '.join(STATES)}")
     user = await session.get(User, user_id)
@@ -48,7 +48,13 @@ async def mark_active(session: AsyncSession, user_id: int, now: datetime) -> Non
         user.last_active_at = now
 
 
-async def mark_away(session: AsyncSession, user_id: int) -> None:
+def signed_in(user: User, now: datetime) -> None:
+    """A full sign-in: they are at work (signing out had set them away)."""
+    user.availability = "available"
+    user.last_active_at = now
+
+
+async def mark_away(session: AsyncSession, user_id: int | None) -> None:
     """Signing out: no more mentions handed to them until they say they are back."""
     user = await session.get(User, user_id)
     if user is not None:

@@ -77,6 +77,17 @@ class RoutingRule(_Strict):
         return self
 
 
+class TeamSections(BaseModel):
+    """The config file's teams tables (app/core/config.py's Config has them at the top level)."""
+    teams: tuple[TeamConfig, ...] = ()
+    author_lists: tuple[AuthorList, ...] = ()
+    routing: tuple[RoutingRule, ...] = ()
+
+    @property
+    def default_team(self) -> str | None:
+        return next((t.name for t in self.teams if t.default), None)
+
+
 def check_references(teams: tuple[TeamConfig, ...], lists: tuple[AuthorList, ...],
                      rules: tuple[RoutingRule, ...], alert_teams: dict[str, tuple[str, ...]]) -> list[str]:
     """Names that point nowhere (a typo routes nothing, silently): problems as text."""
