@@ -18,7 +18,7 @@ from app.teams import assignment
 from app.teams.directory import router
 from app.teams.rules import Facts
 
-ROUTED_REASON = "routing"  # the urgency reason a rule's priority adds
+ROUTED_REASON = "priority"  # the urgency reason a rule's priority adds
 
 
 async def route_rows(session: AsyncSession, config: Config | None, rows: list[dict[str, Any]]) -> dict[tuple, str]:

@@ -2,6 +2,7 @@
 and the values they offer, the oldest wait and source health."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
@@ -27,6 +28,7 @@ from app.mentions.queries import (
     mention_view,
     oldest_open,
 )
+from app.teams.directory import team_names, teams_of
 
 PAGE_SIZE = 100
 # The tabs, in order. The first three are the waiting queue seen three ways.
@@ -43,8 +45,14 @@ NOTHING = {"mine": N_("Nothing of yours is waiting."),
            "answered_today": N_("No replies yet today.")}
 
 
-def chosen_view(view: str | None) -> str:
-    return view if view in VIEWS else DEFAULT_VIEW
+TEAM_VIEW = "team:"   # a team's tab: "team:billing"
+
+
+def chosen_view(view: str | None, teams: Sequence[str] = ()) -> str:
+    """The tab asked for, if it is one this user has (`teams`: their team tabs)."""
+    if view in VIEWS or (view and view.startswith(TEAM_VIEW) and view.removeprefix(TEAM_VIEW) in teams):
+        return view
+    return DEFAULT_VIEW
 
 
 def _waiting(view: str, filters: QueueFilters, who: Principal) -> QueueFilters:
@@ -52,7 +60,17 @@ def _waiting(view: str, filters: QueueFilters, who: Principal) -> QueueFilters:
         return replace(filters, person=who.username)
     if view == "unassigned":
         return replace(filters, claimed=False)
+    if view.startswith(TEAM_VIEW):
+        return replace(filters, team=view.removeprefix(TEAM_VIEW))
     return filters
+
+
+async def tab_teams(ctx: AppContext, who: Principal) -> list[str]:
+    """The team tabs a user sees: their own teams; leads and admins every team."""
+    async with ctx.db.read() as session:
+        if who.has_role("lead"):
+            return await team_names(session, ctx.config)
+        return await teams_of(session, ctx.config, who.user)
 
 
 def start_of_day(now: datetime, timezone: str) -> datetime:
@@ -70,14 +88,15 @@ def view_url(view: str, filters: QueueFilters, urgent_first: bool = False) -> st
 
 
 async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who: Principal,
-                         urgent_first: bool = False) -> dict[str, Any]:
+                         urgent_first: bool = False, teams: Sequence[str] = ()) -> dict[str, Any]:
     now, timezone = ctx.now(), ctx.config.sla.timezone
     today, due_by = start_of_day(now, timezone), now + DUE_WARNING
+    waiting = [*WAITING_VIEWS, *(TEAM_VIEW + team for team in teams)]
     async with ctx.db.read() as session:
-        counts = {v: await count_waiting(session, _waiting(v, filters, who), now) for v in WAITING_VIEWS}
+        counts = {v: await count_waiting(session, _waiting(v, filters, who), now) for v in waiting}
         counts["follow_ups"] = await count_follow_ups_due(session, filters, due_by)
         counts["answered_today"] = await count_answered(session, filters, today)
-        queue = await list_queue(session, _waiting(view if view in WAITING_VIEWS else DEFAULT_VIEW, filters, who),
+        queue = await list_queue(session, _waiting(view if view in waiting else DEFAULT_VIEW, filters, who),
                                  now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
         if view == "answered_today":
             handled = [mention_view(m, now, ctx.policy) | {"answered_at": m.answered_at and m.answered_at.isoformat(),
@@ -95,9 +114,13 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
     tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
              "active": key == view} for key, label in VIEWS.items()]
+    # A team's tab after "All open": its name as the team wrote it, not translated.
+    tabs[3:3] = [{"key": TEAM_VIEW + team, "label": None, "team": team, "count": counts[TEAM_VIEW + team],
+                  "url": view_url(TEAM_VIEW + team, filters, urgent_first), "active": TEAM_VIEW + team == view}
+                 for team in teams]
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
             "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
-            "nothing": NOTHING[view],
+            "nothing": NOTHING.get(view, NOTHING["open"]),
             "clear_url": view_url(view, QueueFilters(), urgent_first),
             "list_url": view_url(view, filters, urgent_first), "urgent_first": urgent_first,
             "other_order_url": view_url(view, filters, not urgent_first),

@@ -10,7 +10,7 @@ from app.core.bounds import RowId, as_row_id
 from app.core.errors import DomainError
 from app.core.i18n import N_
 from app.mentions import actions, compose, drafts
-from app.mentions.dashboard import URGENT, chosen_view, dashboard_view
+from app.mentions.dashboard import URGENT, chosen_view, dashboard_view, tab_teams
 from app.mentions.followups import local_moment
 from app.mentions.queries import QueueFilters
 from app.mentions.send import send_reply
@@ -37,7 +37,9 @@ PageFilters = Annotated[QueueFilters, Depends(_filters)]
 async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
                     m: int | None = None, tone: str | None = None, order: str | None = None):
     """The queue; with `m`, the split view: that mention and its composer beside the list."""
-    shown = await dashboard_view(ctx, filters, chosen_view(view), user, urgent_first=order == URGENT)
+    teams = await tab_teams(ctx, user)
+    shown = await dashboard_view(ctx, filters, chosen_view(view, teams), user, urgent_first=order == URGENT,
+                                 teams=teams)
     pane = await compose.mention_page(ctx, m, user, tone) if m is not None else {}
     return render(request, "dashboard.html", **{**shown, **pane}, selected=m)
 
@@ -45,7 +47,9 @@ async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFil
 @router.get("/partials/queue")
 async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
                         m: int | None = None, order: str | None = None):
-    shown = await dashboard_view(ctx, filters, chosen_view(view), user, urgent_first=order == URGENT)
+    teams = await tab_teams(ctx, user)
+    shown = await dashboard_view(ctx, filters, chosen_view(view, teams), user, urgent_first=order == URGENT,
+                                 teams=teams)
     return render(request, "partials/queue.html", **shown, selected=m)
 
 

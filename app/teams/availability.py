@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.errors import Invalid
@@ -59,3 +60,11 @@ async def mark_away(session: AsyncSession, user_id: int | None) -> None:
     user = await session.get(User, user_id)
     if user is not None:
         user.availability = "away"
+
+
+async def available_now(session: AsyncSession, now: datetime, away_after: timedelta) -> list[str]:
+    """Who can take work right now (the wallboard's list), by name."""
+    users = await session.exec(select(User).where(col(User.disabled).is_(False), User.availability == "available",
+                                                  col(User.last_active_at) >= now - away_after)
+                               .order_by(col(User.username)))
+    return [u.username for u in users.all() if is_available(u, now, away_after)]

@@ -22,7 +22,8 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "
 # Pages under /api (the API's documentation for people): they redirect like every page.
 API_PAGES = {("GET", "/api/docs")}
 SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1",
-                      "sink_name": "team-chat", "user_id": "1", "token_id": "1", "token": "not-a-link"}
+                      "sink_name": "team-chat", "user_id": "1", "token_id": "1", "token": "not-a-link",
+                      "team_name": "billing", "username": "anna", "rule_id": "1"}
 
 
 def concrete(path: str) -> str:
@@ -137,6 +138,28 @@ async def test_user_administration_routes_refuse_the_roles_below_theirs(app_clie
     assert routes == set(USER_ADMIN_ROLES)
     tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead")}
     for (method, path), least in USER_ADMIN_ROLES.items():
+        for role, token in tokens.items():
+            answer = await app_client.request(method, concrete(path), headers=bearer(token), follow_redirects=False)
+            allowed = ROLE_RANK[role] >= ROLE_RANK[least]
+            assert (answer.status_code != 403) == allowed, f"{method} {path} as {role}: {answer.status_code}"
+
+
+# The least role of each teams route (app/teams/): leads run teams and rules; everyone sees the
+# teams and sets their own availability.
+TEAM_ROLES = {("GET", "/admin/teams"): "lead", ("POST", "/admin/teams"): "lead",
+              ("POST", "/admin/teams/{team_name}/members"): "lead",
+              ("POST", "/admin/teams/{team_name}/members/{username}/remove"): "lead",
+              ("POST", "/admin/routing"): "lead", ("POST", "/admin/routing/{rule_id}/delete"): "lead",
+              ("GET", "/api/teams"): "responder", ("PUT", "/api/me/availability"): "responder",
+              ("POST", "/settings/availability"): "responder"}
+
+
+async def test_teams_routes_refuse_the_roles_below_theirs(app_client, ctx):
+    teams_paths = ("/admin/teams", "/admin/routing", "/api/teams", "/api/me/availability", "/settings/availability")
+    routes = {r for r in all_routes(create_app(ctx)) if r[1].startswith(teams_paths)}
+    assert routes == set(TEAM_ROLES)
+    tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead")}
+    for (method, path), least in TEAM_ROLES.items():
         for role, token in tokens.items():
             answer = await app_client.request(method, concrete(path), headers=bearer(token), follow_redirects=False)
             allowed = ROLE_RANK[role] >= ROLE_RANK[least]
