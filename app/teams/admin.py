@@ -109,11 +109,11 @@ async def overview(session: AsyncSession, config: Config, now: datetime) -> dict
         teams.append({"name": name, "from_file": name in file_teams, "default": name == config.default_team,
                       "members": [{"username": m.username, "from_file": m.from_file,
                                    "availability": shown(users[m.username], now, away_after)
-                                   if m.username in users else "unknown",
+                                   if m.username in users else "no_account",
                                    "in_hand": loads.get(m.username, 0)} for m in found]})
-    rules = [{"id": None, "position": n, "from_file": True, **rule.model_dump(exclude_defaults=True)}
+    rules = [{"id": None, "position": n, "from_file": True, **rule.model_dump()}
              for n, rule in enumerate(config.routing, 1)]
-    rules += [{"id": row_id, "position": len(rules) + n, "from_file": False, **rule.model_dump(exclude_defaults=True)}
+    rules += [{"id": row_id, "position": len(rules) + n, "from_file": False, **rule.model_dump()}
               for n, (row_id, rule) in enumerate(await directory.ui_rules(session), 1)]
     return {"teams": teams, "rules": rules, "default_team": config.default_team,
             "author_lists": [a.name for a in config.author_lists]}

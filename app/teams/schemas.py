@@ -22,7 +22,7 @@ class AvailabilityOut(Out):
 class MemberOut(Out):
     username: str
     from_file: bool
-    availability: Literal["available", "away", "idle", "unknown"]  # unknown: no such user yet
+    availability: Literal["available", "away", "idle", "no_account"]  # no_account: no such user (yet)
     in_hand: int
 
 
