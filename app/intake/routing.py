@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
+from sqlalchemy import bindparam, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import Config
-from app.core.models import AuditEntry, Mention, User
+from app.core.models import AuditEntry, Mention, User, table_of
 from app.mentions.queries import open_status
 from app.teams import assignment
 from app.teams.directory import router
@@ -49,27 +49,32 @@ async def route_rows(session: AsyncSession, config: Config | None, rows: list[di
 
 async def assign_new(session: AsyncSession, config: Config | None, wanted: dict[tuple, str],
                      inserted: Sequence[tuple[int, str, str]], rows: list[dict[str, Any]], now: datetime) -> None:
-    """Hand each new routed mention to its assignee, one after the other (each pick sees the
-    ones before it). A mention nobody can take stays open in its team's tab."""
+    """Hand each new routed mention to its assignee, one after the other (each pick counts the
+    ones before it), in three statements for the batch. A mention nobody can take stays open in
+    its team's tab."""
     if config is None or not wanted:
         return
     team_of = {(r["channel"], r["external_id"]): r["team"] for r in rows}
-    claim_for = timedelta(minutes=config.replies.claim_idle_minutes)
-    for mention_id, channel, external_id in inserted:
-        assign = wanted.get((channel, external_id))
-        if assign is None:
-            continue
-        username = await assignment.choose(session, config, team_of[(channel, external_id)], assign, now)
-        if username is None:
-            continue
-        result = await session.exec(update(Mention).where(col(Mention.id) == mention_id, open_status())
-                                    .values(status="claimed", claimed_by=username, assigned_to=username,
-                                            claimed_at=now, claim_expires_at=now + claim_for)
-                                    .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            continue
-        await session.exec(update(User).where(col(User.username) == username).values(last_assigned_at=now)
-                           .execution_options(synchronize_session=False))
-        session.add(AuditEntry(at=now, actor="system", action="auto_assign", mention_id=mention_id,
-                               detail={"to": username, "team": team_of[(channel, external_id)]}))
-        await session.flush()
+    routed = {mention_id: (channel, ext) for mention_id, channel, ext in inserted if (channel, ext) in wanted}
+    # Still open: a reply of ours in the same batch may have answered one already.
+    waiting = set((await session.exec(select(Mention.id).where(col(Mention.id).in_(list(routed)),
+                                                                open_status()))).all())
+    rota = assignment.Rota(session, config, now)
+    handed: list[dict[str, Any]] = []
+    for mention_id, key in routed.items():
+        if mention_id in waiting and (username := await rota.take(team_of[key], wanted[key])):
+            handed.append({"mention_id": mention_id, "username": username, "team": team_of[key]})
+    if not handed:
+        return
+    until = now + timedelta(minutes=config.replies.claim_idle_minutes)
+    connection, table = await session.connection(), table_of(Mention)
+    await connection.execute(
+        update(table).where(table.c.id == bindparam("mention_id"))
+        .values(status="claimed", claimed_by=bindparam("username"), assigned_to=bindparam("username"),
+                claimed_at=now, claim_expires_at=until), [{"mention_id": h["mention_id"], "username": h["username"]}
+                                                          for h in handed])
+    await session.exec(update(User).where(col(User.username).in_({h["username"] for h in handed}))
+                       .values(last_assigned_at=now).execution_options(synchronize_session=False))
+    session.add_all(AuditEntry(at=now, actor="system", action="auto_assign", mention_id=h["mention_id"],
+                               detail={"to": h["username"], "team": h["team"]}) for h in handed)
+    await session.flush()

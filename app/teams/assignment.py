@@ -44,13 +44,35 @@ async def in_hand(session: AsyncSession, usernames: Sequence[str], now: datetime
     return {name: n for name, n in rows.all() if name is not None}
 
 
-async def choose(session: AsyncSession, config: Config, team: str | None, assign: str, now: datetime) -> str | None:
-    """The username to hand a mention to, or None (nobody available: it waits in the team's tab)."""
+async def candidates(session: AsyncSession, config: Config, team: str | None, assign: str,
+                     now: datetime) -> list[Candidate]:
+    """Who may get a mention routed with `assign`: the available ones among the team's members
+    (round-robin) or the one named, with what they hold now."""
     names = [m.username for m in await members(session, config, team)] if assign == ROUND_ROBIN and team else [assign]
     if not names:
-        return None
+        return []
     away_after = timedelta(minutes=config.replies.away_after_idle_minutes)
     users = [u for u in (await session.exec(select(User).where(col(User.username).in_(names)))).all()
              if is_available(u, now, away_after)]
     loads = await in_hand(session, [u.username for u in users], now)
-    return pick([Candidate(u.username, loads.get(u.username, 0), u.last_assigned_at) for u in users])
+    return [Candidate(u.username, loads.get(u.username, 0), u.last_assigned_at) for u in users]
+
+
+class Rota:
+    """Picks for one batch: the candidates are read once per (team, assign), and each pick is
+    counted in before the next, so a burst is spread as if handed out one at a time."""
+
+    def __init__(self, session: AsyncSession, config: Config, now: datetime):
+        self.session, self.config, self.now = session, config, now
+        self._pools: dict[tuple[str | None, str], list[Candidate]] = {}
+
+    async def take(self, team: str | None, assign: str) -> str | None:
+        key = (team, assign)
+        if key not in self._pools:
+            self._pools[key] = await candidates(self.session, self.config, team, assign, self.now)
+        chosen = pick(self._pools[key])
+        if chosen is not None:
+            for pool in self._pools.values():   # the same person may be in several pools
+                pool[:] = [Candidate(c.username, c.in_hand + 1, self.now) if c.username == chosen else c
+                           for c in pool]
+        return chosen
