@@ -3,6 +3,9 @@ and members go beside the config file's."""
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
+
+from app.core.models import User
 
 from tests.support.app import add_user, bearer, make_config
 
@@ -49,9 +52,14 @@ async def test_the_ui_adds_on_top_of_the_file_and_refuses_what_it_cannot_do(app_
     assert (await form("/admin/routing", keywords="x")).status_code == 422        # sets nothing
     assert (await form("/admin/routing", team="press", categories="bills")).status_code == 422
 
+    await add_user(ctx, "sso-sam")
+    async with ctx.db.write() as session:   # single sign-on's teams claim counts as membership
+        sam = (await session.exec(select(User).where(User.username == "sso-sam"))).one()
+        sam.oidc_teams = ["press"]
     overview = (await app_client.get("/api/teams", headers=lead)).json()
     assert [t["name"] for t in overview["teams"]] == ["billing", "press"]
     assert {m["username"]: m["from_file"] for m in overview["teams"][0]["members"]} == {"anna": True, "bob": False}
+    assert {m["username"] for m in overview["teams"][1]["members"]} == {"bob", "sso-sam"}
     rules = overview["rules"]
     assert [(r["position"], r["from_file"], r["team"]) for r in rules] == [(1, True, "billing"), (2, False, "press")]
     assert rules[1]["keywords"] == ["pers", "<b>journalist</b>"] and rules[1]["priority"] == 2
