@@ -6,7 +6,6 @@ import pytest
 from sqlmodel import select
 
 from app.core.models import User
-
 from tests.support.app import add_user, bearer, make_config
 
 pytestmark = pytest.mark.asyncio
