@@ -142,3 +142,6 @@ async def test_a_keyword_routes_to_the_billing_tab_assigns_the_least_busy_and_al
     assert by_team["billing"]["mentions"] == 4 and by_team["billing"]["replied"] == 1
     for figure in ("mentions", "replied", "within_target", "open_breached", "dismissed"):
         assert sum(g[figure] for g in grouped["groups"]) == whole["overall"][figure], figure
+    page = await client.get("/reports", headers=bearer(lead))
+    per_team = page.text[page.text.index('id="per-team"'):]
+    assert all(f'data-key="{team}"' in per_team for team in ("billing", "shipping", "general"))
