@@ -104,6 +104,10 @@ async def test_a_lead_adds_a_team_a_member_and_a_rule(browser, live_server, ctx,
         token = await add_user(ctx, "robot", "lead")
         queue = (await client.get("/api/queue?team=press", headers={"Authorization": f"Bearer {token}"})).json()
     assert [i["external_id"] for i in queue["items"]] == ["p1"]
+    await page.goto(f"{live_server}/reports")
+    assert "press" in await page.locator("#per-team").inner_text()
+    await look(page, shots(tmp_path), "reports-per-team")
+    await page.goto(f"{live_server}/admin/teams")
 
     await rule.locator("button", has_text="Verwijderen").click()
     await page.wait_for_selector("text=Regel toevoegen")
