@@ -17,7 +17,7 @@ from app.core.models import RoutingRuleRow, Team, TeamMember, User
 from app.teams import directory
 from app.teams.assignment import in_hand
 from app.teams.availability import shown
-from app.teams.settings import RoutingRule, TeamConfig
+from app.teams.settings import ROUND_ROBIN, RoutingRule, TeamConfig
 
 NAME_HINT = "lower-case letters, digits, - and _ (up to 63)"
 
@@ -81,6 +81,10 @@ async def add_rule(session: AsyncSession, config: Config, fields: dict[str, Any]
     lists = {a.name for a in config.author_lists}
     if missing := [a for a in rule.authors if a not in lists]:
         raise Invalid(f"no author list named {', '.join(map(repr, missing))}")
+    if rule.assign not in (None, ROUND_ROBIN):
+        person = (await session.exec(select(User).where(User.username == rule.assign))).first()
+        if person is None or person.disabled:
+            raise Invalid(f"assign: no active user named {rule.assign!r} (or \"{ROUND_ROBIN}\")")
     last = (await session.exec(select(func.max(RoutingRuleRow.position)))).one() or 0
     row = RoutingRuleRow(position=last + 1, rule=rule.model_dump(exclude_defaults=True), created_by=who,
                          created_at=now)

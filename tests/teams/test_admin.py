@@ -49,6 +49,7 @@ async def test_the_ui_adds_on_top_of_the_file_and_refuses_what_it_cannot_do(app_
                        assign="round_robin", priority="2")).status_code == 303
     assert (await form("/admin/routing", team="nope", keywords="x")).status_code == 422
     assert (await form("/admin/routing", keywords="x")).status_code == 422        # sets nothing
+    assert (await form("/admin/routing", keywords="x", assign="ghost")).status_code == 422
     assert (await form("/admin/routing", team="press", categories="bills")).status_code == 422
 
     await add_user(ctx, "sso-sam")
