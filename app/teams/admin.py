@@ -40,6 +40,34 @@ async def create_team(session: AsyncSession, config: Config, name: str, who: str
     return name
 
 
+async def delete_team(session: AsyncSession, config: Config, name: str) -> None:
+    """A team made in the UI, with its UI memberships; its mentions keep the name (history)."""
+    if name in {t.name for t in config.teams}:
+        raise Conflict(f"{name} is in the config file: remove it there")
+    team = (await session.exec(select(Team).where(Team.name == name))).first()
+    if team is None:
+        raise NotFound("no such team")
+    if any(rule.team == name for _, rule in await directory.ui_rules(session)):
+        raise Conflict(f"a routing rule sends mentions to {name}: delete that rule first")
+    await session.exec(delete(TeamMember).where(col(TeamMember.team) == name))
+    await session.delete(team)
+
+
+async def move_rule(session: AsyncSession, rule_id: int, up: bool) -> None:
+    """Swap a UI rule with its neighbour (the file's rules always come first)."""
+    rows = list((await session.exec(select(RoutingRuleRow).order_by(col(RoutingRuleRow.position),
+                                                                     col(RoutingRuleRow.id)))).all())
+    at = next((i for i, row in enumerate(rows) if row.id == rule_id), None)
+    if at is None:
+        raise NotFound("no such routing rule (the config file's rules are changed in the file)")
+    other = at - 1 if up else at + 1
+    if 0 <= other < len(rows):
+        rows[at], rows[other] = rows[other], rows[at]
+        for position, row in enumerate(rows, 1):
+            row.position = position
+        await session.flush()
+
+
 async def _known_team(session: AsyncSession, config: Config, team: str) -> None:
     if team not in await directory.team_names(session, config):
         raise NotFound("no such team")

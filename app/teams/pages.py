@@ -50,6 +50,11 @@ async def create_team(request: Request, ctx: Ctx, user: LeadPage, name: TeamName
     return await _change(request, ctx, admin.create_team, name, user.username, ctx.now())
 
 
+@router.post(PAGE + "/{team_name}/delete")
+async def delete_team(request: Request, ctx: Ctx, user: LeadPage, team_name: str):
+    return await _change(request, ctx, admin.delete_team, team_name)
+
+
 @router.post(PAGE + "/{team_name}/members")
 async def add_member(request: Request, ctx: Ctx, user: LeadPage, team_name: str,
                      username: Annotated[str, Form(max_length=64)]):
@@ -89,6 +94,14 @@ async def delete_rule(request: Request, ctx: Ctx, user: LeadPage, rule_id: RowId
     async def delete(session, config, rule_id: int) -> None:
         await admin.delete_rule(session, rule_id)
     return await _change(request, ctx, delete, rule_id)
+
+
+@router.post("/admin/routing/{rule_id}/move")
+async def move_rule(request: Request, ctx: Ctx, user: LeadPage, rule_id: RowId,
+                    direction: Annotated[str, Form(pattern="^(up|down)$")]):
+    async def move(session, config, rule_id: int) -> None:
+        await admin.move_rule(session, rule_id, up=direction == "up")
+    return await _change(request, ctx, move, rule_id)
 
 
 @router.post("/settings/availability")

@@ -149,7 +149,9 @@ async def test_user_administration_routes_refuse_the_roles_below_theirs(app_clie
 TEAM_ROLES = {("GET", "/admin/teams"): "lead", ("POST", "/admin/teams"): "lead",
               ("POST", "/admin/teams/{team_name}/members"): "lead",
               ("POST", "/admin/teams/{team_name}/members/{username}/remove"): "lead",
+              ("POST", "/admin/teams/{team_name}/delete"): "lead",
               ("POST", "/admin/routing"): "lead", ("POST", "/admin/routing/{rule_id}/delete"): "lead",
+              ("POST", "/admin/routing/{rule_id}/move"): "lead",
               ("GET", "/api/teams"): "responder", ("PUT", "/api/me/availability"): "responder",
               ("POST", "/settings/availability"): "responder"}
 

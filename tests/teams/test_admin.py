@@ -66,8 +66,22 @@ async def test_the_ui_adds_on_top_of_the_file_and_refuses_what_it_cannot_do(app_
     page = await app_client.get("/admin/teams", headers=lead)
     assert "&lt;b&gt;journalist&lt;/b&gt;" in page.text and "<b>journalist" not in page.text   # escaped
 
+    assert (await form("/admin/routing", team="billing", channels="x")).status_code == 303
+    assert (await form("/admin/teams/press/delete")).status_code == 409          # a rule routes to it
+    assert (await form("/admin/teams/billing/delete")).status_code == 409        # the file's
+    third = (await app_client.get("/api/teams", headers=lead)).json()["rules"][2]["id"]
+    assert (await form(f"/admin/routing/{third}/move", direction="up")).status_code == 303
+    moved = (await app_client.get("/api/teams", headers=lead)).json()["rules"]
+    assert [(r["position"], r["team"], r["id"]) for r in moved] == [(1, "billing", None), (2, "billing", third),
+                                                                    (3, "press", rules[1]["id"])]
+    assert (await form(f"/admin/routing/{third}/move", direction="up")).status_code == 303   # first of the UI's: stays
+    assert (await form(f"/admin/routing/{third}/move", direction="sideways")).status_code == 422
+    assert (await form(f"/admin/routing/{third}/delete")).status_code == 303
+
     ui_rule = rules[1]["id"]
     assert (await form(f"/admin/routing/{ui_rule}/delete")).status_code == 303
     assert (await form(f"/admin/routing/{ui_rule}/delete")).status_code == 404
     assert (await form("/admin/teams/billing/members/bob/remove")).status_code == 303
     assert [r["team"] for r in (await app_client.get("/api/teams", headers=lead)).json()["rules"]] == ["billing"]
+    assert (await form("/admin/teams/press/delete")).status_code == 303
+    assert [t["name"] for t in (await app_client.get("/api/teams", headers=lead)).json()["teams"]] == ["billing"]
