@@ -26,6 +26,8 @@ from app.privacy import pages as privacy_pages
 from app.privacy import routes as privacy_routes
 from app.reports import pages as report_pages
 from app.reports import routes as report_routes
+from app.teams import pages as team_pages
+from app.teams import routes as team_routes
 from app.web import api_docs, ops, stream
 from app.web.errors import add_error_handlers
 from app.web.hub import EventHub
@@ -37,10 +39,10 @@ from app.web.request_metrics import RequestTimer
 
 # Described in the published schema (/api/openapi.json): JSON, CSV, SSE and Prometheus text.
 API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, assist_routes, stream, report_routes, alert_routes,
-               privacy_routes, approval_routes, api_docs)
+               privacy_routes, approval_routes, team_routes, api_docs)
 # HTML for people: not part of the API.
 PAGE_ROUTERS = (login_pages, second_step, sso_routes, account_pages, user_pages, mention_pages, intake_pages,
-                report_pages, alert_pages, privacy_pages, approval_pages)
+                report_pages, alert_pages, privacy_pages, approval_pages, team_pages)
 
 
 def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:

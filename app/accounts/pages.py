@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from app.accounts import login, second_step, sessions, users
 from app.core import i18n
 from app.core.errors import Unauthenticated
+from app.teams.availability import mark_away
 from app.web.deps import Ctx, PageUser
 from app.web.login_gate import client_address
 from app.web.rendering import render, safe_next
@@ -89,6 +90,7 @@ async def logout(ctx: Ctx, user: PageUser):
     if user.session_hash:  # a bearer token has no session to end
         async with ctx.db.write() as session:
             await sessions.end_session(session, user.session_hash, ctx.now())
+            await mark_away(session, user.user.id)  # signed out: nothing more is handed to them
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(sessions.SESSION_COOKIE)
     return response

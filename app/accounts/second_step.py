@@ -52,7 +52,7 @@ def _back_to_login() -> RedirectResponse:
 async def _complete(ctx, session, auth: AuthSession, user: User, kind: str, client: str) -> None:
     """The second step is done: the session opens everything, and the sign-in is audited."""
     row = await session.get(AuthSession, auth.token_hash)
-    sessions.complete_session(row, ctx.now())
+    sessions.complete_session(row, await session.get(User, user.id), ctx.now())
     audit(session, user.username, "login", None, ctx.now(), client=client, second_factor=kind)
 
 

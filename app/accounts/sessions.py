@@ -17,6 +17,7 @@ from app.accounts import revocation
 from app.accounts.passwords import sha256
 from app.accounts.principal import Principal
 from app.core.models import AuthSession, User
+from app.teams.availability import mark_active, signed_in
 
 SESSION_COOKIE = "webcare_session"
 SESSION_IDLE = timedelta(hours=12)
@@ -34,6 +35,8 @@ async def start_session(session: AsyncSession, user: User, now: datetime, *, pen
                        expires_at=now + (PENDING_MAX_AGE if pending else SESSION_MAX_AGE),
                        user_agent=(user_agent or "")[:MAX_USER_AGENT] or None)
     session.add(auth)
+    if pending is None:
+        signed_in(user, now)
     await session.flush()
     return token, auth
 
@@ -46,8 +49,9 @@ async def pending_session(session: AsyncSession, token: str, now: datetime) -> t
     return tuple(row) if row else None
 
 
-def complete_session(auth: AuthSession, now: datetime) -> None:
+def complete_session(auth: AuthSession, user: User, now: datetime) -> None:
     """The second step is done: the session is a full one from now on."""
+    signed_in(user, now)
     auth.pending = None
     auth.last_seen_at = now
     auth.expires_at = now + SESSION_MAX_AGE
@@ -71,6 +75,7 @@ async def touch_session(session: AsyncSession, token_hash: str, now: datetime) -
     auth = await session.get(AuthSession, token_hash)
     if auth:
         auth.last_seen_at = now
+        await mark_active(session, auth.user_id, now)
 
 
 async def end_session(session: AsyncSession, token_hash: str, now: datetime) -> None:

@@ -12,6 +12,7 @@ from app.accounts import revocation
 from app.accounts.passwords import sha256
 from app.accounts.principal import AuthError, Principal
 from app.core.models import ApiToken, User, utcnow
+from app.teams.availability import mark_active
 
 TOKEN_PREFIX = "wct_"
 MAX_NAME = 80
@@ -79,3 +80,4 @@ async def touch_token(session: AsyncSession, token_id: int, now: datetime) -> No
     api_token = await session.get(ApiToken, token_id)
     if api_token:
         api_token.last_used_at = now
+        await mark_active(session, api_token.user_id, now)

@@ -65,6 +65,7 @@ class MentionInfo:
     posted_at: datetime | None = None
     seconds_left: int | None = None
     category: str | None = None
+    team: str | None = None   # routed to (app/intake/routing.py); sinks may be limited to teams
 
     def __post_init__(self) -> None:
         if self.posted_at is not None:
@@ -74,7 +75,7 @@ class MentionInfo:
         return {"id": self.id, "channel": self.channel, "source": self.source, "author": self.author,
                 "text": self.text, "url": self.url,
                 "posted_at": self.posted_at.isoformat() if self.posted_at else None,
-                "seconds_left": self.seconds_left, "category": self.category}
+                "seconds_left": self.seconds_left, "category": self.category, "team": self.team}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MentionInfo:

@@ -19,7 +19,7 @@ EXAMPLE_CHARS = 280       # per spike example in the raw webhook data
 
 def mention_info(m: Mention, seconds_left: int | None) -> MentionInfo:
     return MentionInfo(id=m.id, channel=m.channel, source=m.source, author=m.author, text=m.text, url=m.url,
-                       posted_at=m.posted_at, seconds_left=seconds_left, category=m.category)
+                       posted_at=m.posted_at, seconds_left=seconds_left, category=m.category, team=m.team)
 
 
 def mention_link(public_url: str, mention_id: int) -> str:

@@ -49,8 +49,8 @@ class SinkRule:
         return kind == "test" or kind in self.config.events
 
     def wants(self, alert: Alert) -> bool:
-        """Events, then `channels`/`categories`. Those filters narrow mention alerts (a spike
-        by its category); alerts about the tool itself (source down, test) always pass."""
+        """Events, then `channels`/`categories`/`teams`. Those filters narrow mention alerts (a
+        spike by its category); alerts about the tool itself (source down, test) always pass."""
         if not self.subscribes(alert.kind):
             return False
         if alert.kind == "spike":
@@ -59,6 +59,8 @@ class SinkRule:
         if mention is None:
             return True
         if self.config.channels and mention.channel not in self.config.channels:
+            return False
+        if self.config.teams and mention.team not in self.config.teams:
             return False
         return not self.config.categories or mention.category in self.config.categories
 

@@ -64,6 +64,8 @@ def _mention_filters(rule: SinkRule):
         conditions.append(Mention.channel.in_(rule.config.channels))
     if rule.config.categories:
         conditions.append(Mention.category.in_(rule.config.categories))
+    if rule.config.teams:
+        conditions.append(Mention.team.in_(rule.config.teams))
     return conditions
 
 

@@ -24,6 +24,12 @@ class User(SQLModel, table=True):
     language: str | None = None  # UI language; None: from the browser
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     disabled: bool = False
+    # Availability (app/teams/availability.py): what they set ("available" | "away"), when they
+    # were last active (a session or token in use, written at most every few minutes), and
+    # when routing last handed them a mention (round-robin ties go to the longest idle).
+    availability: str = "available"
+    last_active_at: datetime | None = _ts()
+    last_assigned_at: datetime | None = _ts()
     # TOTP (RFC 6238): the shared secret, set when enrolment starts and in force once
     # confirmed with a code; the last time step accepted, so a code works only once.
     totp_secret: str | None = None

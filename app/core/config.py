@@ -27,6 +27,7 @@ from app.assist.settings import AssistSection
 from app.core.models import ROLES
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
+from app.teams.settings import TeamSections, check_references
 from connectors.addresses import url_problem
 
 # What a `[[alerts]]` sink may subscribe to: every alert kind but the admin's test message.
@@ -141,6 +142,8 @@ class BrandSection(_Strict):
 class RepliesSection(_Strict):
     default_tone: Literal["formal", "informal"] = "formal"
     claim_idle_minutes: int = Field(10, gt=0)
+    # No activity this long counts as away (app/teams/availability.py; activity is noted every 5 minutes).
+    away_after_idle_minutes: int = Field(30, ge=10)
 
 
 class PrivacySection(_Strict):
@@ -254,6 +257,7 @@ class AlertConfig(_Strict):
                                                   "follow_up_due", "spike")
     channels: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()   # only mentions routed to these teams ([[teams]] names)
     quiet_hours: str | None = None
     repeat_minutes: int | None = Field(None, gt=0)
     thread_by: Literal["mention", "event"] | None = None  # googlechat only; default "mention"
@@ -296,7 +300,7 @@ class AuthSection(_Strict):
         return value
 
 
-class Config(_Strict):
+class Config(_Strict, TeamSections):
     app: AppSection = AppSection()
     auth: AuthSection = AuthSection()
     sla: SlaSection = SlaSection()
@@ -315,6 +319,13 @@ class Config(_Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"[[{what}]] names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _team_names_exist(self) -> Config:
+        if problems := check_references(self.teams, self.author_lists, self.routing,
+                                        {a.name: a.teams for a in self.alerts if a.teams}):
+            raise ValueError("; ".join(problems))
         return self
 
     def source(self, name: str) -> SourceConfig | None:

@@ -110,7 +110,7 @@ class AppContext:
                              exclude_terms=source.exclude_terms,
                              mute_authors=frozenset(a.lower() for a in source.mute_authors),
                              query_terms=query_terms(source), min_terms=source.min_terms,
-                             erased_key=erasure_key(self.secret_key))
+                             erased_key=erasure_key(self.secret_key), config=self.config)
 
     @staticmethod
     def source_ref(source: SourceConfig) -> SourceRef:

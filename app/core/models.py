@@ -20,6 +20,7 @@ from app.core.account_tables import (  # noqa: F401
     User,
 )
 from app.core.columns import UTCDateTime, _ts, utcnow  # noqa: F401
+from app.core.team_tables import RoutingRuleRow, Team, TeamMember  # noqa: F401
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -70,6 +71,10 @@ class Mention(SQLModel, table=True):
     removed: bool = False
     edited_at: datetime | None = _ts()
     status: str = "open"
+    # Routing at ingest (app/intake/routing.py): the team whose tab shows it, and who it was
+    # handed to (by a rule or a lead); claimed_by says who works on it right now.
+    team: str | None = Field(default=None, index=True)
+    assigned_to: str | None = None
     claimed_by: str | None = None
     claimed_at: datetime | None = _ts()
     claim_expires_at: datetime | None = _ts()

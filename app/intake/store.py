@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, TextualSelect, and_, bindparam, column, or_, text, tuple_, update
 from sqlmodel import col, select
@@ -25,11 +25,15 @@ from app.core.models import Mention, UTCDateTime, table_of, utcnow
 from app.core.sources import default_channel
 from app.intake.enrich import Enrichment, enrich_default
 from app.intake.health import set_health, source_state
+from app.intake.routing import assign_new, route_rows
 from app.intake.sanitize import clean_text, html_to_text, safe_url
 from app.intake.validate import checked
 from app.mentions.queries import is_open
 from app.privacy.pseudonym import erased_id
 from connectors.base import NewMention
+
+if TYPE_CHECKING:
+    from app.core.config import Config
 
 REPEAT_WINDOW = timedelta(days=7)
 
@@ -58,6 +62,8 @@ class IngestContext:
     min_terms: int = 1
     # Key of the stand-in ids of purged and erased posts (app/privacy/pseudonym.py); None: no check.
     erased_key: bytes | None = None
+    # Teams and routing rules ([[teams]], [[routing]]); None: nothing is routed.
+    config: Config | None = None
 
 
 @dataclass
@@ -300,6 +306,7 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
     fresh = [m for m in kept if (channel_of(m), m.external_id) not in erased]  # erased ones count as duplicates
     repeats = await _repeat_contacts(session, fresh, source)
     rows = [_row(m, source, ctx, now, backfill_before, (channel_of(m), m.external_id) in repeats) for m in fresh]
+    assignees = await route_rows(session, ctx.config, rows)
     inserted = await _insert(session, rows)
     inserted_keys = {(channel, ext) for _, channel, ext in inserted}
     ids = [i for i, _, _ in inserted]
@@ -308,6 +315,7 @@ async def store_batch(session: AsyncSession, source: SourceRef, batch: Sequence[
     updated = await _apply_updates(session, redelivered + changes_only, channel_of)
     threaded = {(r["channel"], r["external_id"]) for r in rows if r["in_reply_to"]}
     closed = await _link_conversations(session, [i for i, ch, ext in inserted if (ch, ext) in threaded], ctx.policy)
+    await assign_new(session, ctx.config, assignees, inserted, rows, now)
 
     await emit_mentions_created(session, ids)
     await _emit_updated(session, source, set(updated) | set(closed))

@@ -210,7 +210,7 @@ async def assign(session: AsyncSession, mention_id: int, who: Principal, now: da
         raise Invalid(f"no active user named {username!r}")
     ok = await _conditional_update(
         session, mention_id, and_(open_status(), col(Mention.direction) == "inbound"),
-        {"status": "claimed", "claimed_by": target.username, "claimed_at": now,
+        {"status": "claimed", "claimed_by": target.username, "assigned_to": target.username, "claimed_at": now,
          "claim_expires_at": now + timedelta(minutes=idle_minutes)})
     if not ok:
         raise await _why_refused(session, mention_id, now, who.username)

@@ -2,6 +2,7 @@
 and the values they offer, the oldest wait, source health, and one's own replies in approval."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
@@ -34,6 +35,7 @@ from app.mentions.queries import (
     queue_page_ids,
     queue_totals,
 )
+from app.teams.directory import team_names, teams_of
 
 PAGE_SIZE = 100
 # Changed mentions one live update asks about; a bigger burst redraws the whole list.
@@ -52,8 +54,14 @@ NOTHING = {"mine": N_("Nothing of yours is waiting."),
            "answered_today": N_("No replies yet today.")}
 
 
-def chosen_view(view: str | None) -> str:
-    return view if view in VIEWS else DEFAULT_VIEW
+TEAM_VIEW = "team:"   # a team's tab: "team:billing"
+
+
+def chosen_view(view: str | None, teams: Sequence[str] = ()) -> str:
+    """The tab asked for, if it is one this user has (`teams`: their team tabs)."""
+    if view in VIEWS or (view and view.startswith(TEAM_VIEW) and view.removeprefix(TEAM_VIEW) in teams):
+        return view
+    return DEFAULT_VIEW
 
 
 def _waiting(view: str, filters: QueueFilters, who: Principal) -> QueueFilters:
@@ -61,7 +69,17 @@ def _waiting(view: str, filters: QueueFilters, who: Principal) -> QueueFilters:
         return replace(filters, person=who.username)
     if view == "unassigned":
         return replace(filters, claimed=False)
+    if view.startswith(TEAM_VIEW):
+        return replace(filters, team=view.removeprefix(TEAM_VIEW))
     return filters
+
+
+async def tab_teams(ctx: AppContext, who: Principal) -> list[str]:
+    """The team tabs a user sees: their own teams; leads and admins every team."""
+    async with ctx.db.read() as session:
+        if who.has_role("lead"):
+            return await team_names(session, ctx.config)
+        return await teams_of(session, ctx.config, who.user)
 
 
 def start_of_day(now: datetime, timezone: str) -> datetime:
@@ -78,18 +96,29 @@ def view_url(view: str, filters: QueueFilters, urgent_first: bool = False) -> st
     return "/?" + urlencode(params)
 
 
+def _waiting_views(teams: Sequence[str]) -> list[str]:
+    """The tabs that show the waiting queue: three ways, then one per team."""
+    return [*WAITING_VIEWS, *(TEAM_VIEW + team for team in teams)]
+
+
 async def _view_counts(session: AsyncSession, filters: QueueFilters, who: Principal, now: datetime,
-                       timezone: str) -> dict[str, int]:
+                       timezone: str, teams: Sequence[str]) -> dict[str, int]:
     """How many mentions each view (tab) holds."""
-    counts = {v: await count_waiting(session, _waiting(v, filters, who), now) for v in WAITING_VIEWS}
+    counts = {v: await count_waiting(session, _waiting(v, filters, who), now) for v in _waiting_views(teams)}
     counts["follow_ups"] = await count_follow_ups_due(session, filters, now + DUE_WARNING)
     counts["answered_today"] = await count_answered(session, filters, start_of_day(now, timezone))
     return counts
 
 
-def _tabs(counts: dict[str, int], view: str, filters: QueueFilters, urgent_first: bool) -> list[dict[str, Any]]:
-    return [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
+def _tabs(counts: dict[str, int], view: str, filters: QueueFilters, urgent_first: bool,
+          teams: Sequence[str]) -> list[dict[str, Any]]:
+    tabs = [{"key": key, "label": label, "count": counts[key], "url": view_url(key, filters, urgent_first),
              "active": key == view} for key, label in VIEWS.items()]
+    # A team's tab after "All open": its name as the team wrote it, not translated.
+    tabs[3:3] = [{"key": TEAM_VIEW + team, "label": None, "team": team, "count": counts[TEAM_VIEW + team],
+                  "url": view_url(TEAM_VIEW + team, filters, urgent_first), "active": TEAM_VIEW + team == view}
+                 for team in teams]
+    return tabs
 
 
 def _oldest_seconds(oldest: Mention | None, now: datetime) -> float | None:
@@ -97,12 +126,13 @@ def _oldest_seconds(oldest: Mention | None, now: datetime) -> float | None:
 
 
 async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who: Principal,
-                         urgent_first: bool = False) -> dict[str, Any]:
+                         urgent_first: bool = False, teams: Sequence[str] = ()) -> dict[str, Any]:
     now, timezone = ctx.now(), ctx.config.sla.timezone
     today, due_by = start_of_day(now, timezone), now + DUE_WARNING
+    waiting = _waiting_views(teams)
     async with ctx.db.read() as session:
-        counts = await _view_counts(session, filters, who, now, timezone)
-        queue = await list_queue(session, _waiting(view if view in WAITING_VIEWS else DEFAULT_VIEW, filters, who),
+        counts = await _view_counts(session, filters, who, now, timezone, teams)
+        queue = await list_queue(session, _waiting(view if view in waiting else DEFAULT_VIEW, filters, who),
                                  now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
         if view == "answered_today":
             handled = [mention_view(m, now, ctx.policy) | {"answered_at": m.answered_at and m.answered_at.isoformat(),
@@ -120,10 +150,10 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
         mine = await my_approvals(session, who.username)
         await _mark_awaiting(session, queue["items"])
-    tabs = _tabs(counts, view, filters, urgent_first)
+    tabs = _tabs(counts, view, filters, urgent_first, teams)
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
             "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
-            "nothing": NOTHING[view],
+            "nothing": NOTHING.get(view, NOTHING["open"]),
             "clear_url": view_url(view, QueueFilters(), urgent_first),
             "list_url": view_url(view, filters, urgent_first), "urgent_first": urgent_first,
             "other_order_url": view_url(view, filters, not urgent_first),
@@ -138,13 +168,13 @@ async def _mark_awaiting(session: AsyncSession, items: list[dict[str, Any]]) -> 
 
 
 async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: Principal, ids: list[int],
-                       urgent_first: bool = False) -> dict[str, Any]:
+                       urgent_first: bool = False, teams: Sequence[str] = ()) -> dict[str, Any]:
     """What a live page needs after the mentions `ids` changed, instead of the whole list: the
     counts, the ids of the first page in order, and those of `ids` that are on it as rows."""
     now = ctx.now()
-    waiting = _waiting(view if view in WAITING_VIEWS else DEFAULT_VIEW, filters, who)
+    waiting = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
     async with ctx.db.read() as session:
-        counts = await _view_counts(session, filters, who, now, ctx.config.sla.timezone)
+        counts = await _view_counts(session, filters, who, now, ctx.config.sla.timezone, teams)
         total, sla_counts = await queue_totals(session, waiting, now)
         page = await queue_page_ids(session, waiting, now, limit=PAGE_SIZE, urgent_first=urgent_first)
         on_page = set(page)
@@ -152,5 +182,5 @@ async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: P
         await _mark_awaiting(session, items)
         oldest = await oldest_open(session)
     return {"queue": {"items": items, "total": total, "counts": sla_counts}, "page": page, "now": now,
-            "tabs": _tabs(counts, view, filters, urgent_first), "list_url": view_url(view, filters, urgent_first),
-            "oldest_seconds": _oldest_seconds(oldest, now)}
+            "tabs": _tabs(counts, view, filters, urgent_first, teams),
+            "list_url": view_url(view, filters, urgent_first), "oldest_seconds": _oldest_seconds(oldest, now)}

@@ -73,6 +73,7 @@ class QueueFilters:
     source: str | None = None
     q: str | None = None        # text contains (case-insensitive); a spike's term links here
     person: str | None = None   # whose: holding it (waiting), answered it, or promised (follow-ups)
+    team: str | None = None     # routed to this team
 
     def any_set(self) -> bool:
         return any(value is not None for value in self.__dict__.values())
@@ -94,7 +95,7 @@ def _about(filters: QueueFilters, person_column) -> list:
     conds = []
     for column, value in ((col(Mention.channel), filters.channel), (col(Mention.language), filters.language),
                           (col(Mention.category), filters.category), (col(Mention.source), filters.source),
-                          (person_column, filters.person)):
+                          (col(Mention.team), filters.team), (person_column, filters.person)):
         if value:
             conds.append(column == value)
     if filters.q:
@@ -137,8 +138,8 @@ def queue_item(m: Any, clock: sla.ClockAt) -> dict[str, Any]:
         "due_at": m.due_at.isoformat() if m.due_at else None,
         "seconds_left": seconds_left, "clock_running": clock.running, "sla_state": sla_state,
         "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
-        "claimed_by": claimed_by, "backfill": m.backfill, "visibility": m.visibility,
-        "followers": m.followers, "conversation_id": m.conversation_id,
+        "claimed_by": claimed_by, "team": m.team, "assigned_to": m.assigned_to, "backfill": m.backfill,
+        "visibility": m.visibility, "followers": m.followers, "conversation_id": m.conversation_id,
     }
 
 

@@ -45,10 +45,11 @@ async def queue(ctx: Ctx, user: ApiUser,
                 channel: str | None = None, source: str | None = None,
                 sla_state: Literal["ok", "warning", "breached"] | None = None,
                 language: str | None = None, category: str | None = None, claimed: bool | None = None,
-                q: Annotated[str | None, Query(max_length=200)] = None):
-    """The waiting mentions, most urgent first."""
+                q: Annotated[str | None, Query(max_length=200)] = None,
+                team: Annotated[str | None, Query(max_length=63)] = None):
+    """The waiting mentions, most urgent first (`team`: routed to that team)."""
     filters = QueueFilters(channel=channel, sla_state=sla_state, language=language, category=category,
-                           claimed=claimed, source=source, q=q)
+                           claimed=claimed, source=source, q=q, team=team)
     async with ctx.db.read() as session:
         queue_page = await list_queue(session, filters, ctx.now(), ctx.policy, limit=limit, offset=offset)
     return json_once(QueueOut, queue_page)

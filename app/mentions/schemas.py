@@ -89,6 +89,8 @@ class QueueItem(Out):
     sla_state: SlaState
     status: Status
     claimed_by: str | None
+    team: str | None          # from routing at ingest (README: Teams and routing)
+    assigned_to: str | None   # who a rule or a lead handed it to
     backfill: bool
     visibility: str | None
     followers: int | None

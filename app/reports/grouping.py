@@ -9,7 +9,7 @@ from app.reports.timeslices import TEMPORAL
 from app.sla import DAY_KEYS
 
 CATEGORICAL = {"channel": Mention.channel, "source": Mention.source, "responder": Mention.answered_by,
-               "category": Mention.category, "language": Mention.language}
+               "category": Mention.category, "language": Mention.language, "team": Mention.team}
 GROUP_BYS = (*CATEGORICAL, *TEMPORAL)
 
 

@@ -1,6 +1,7 @@
 """The reports page and the wallboard (leads), over the same figures as the API."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -30,7 +31,8 @@ async def reports_page(request: Request, ctx: Ctx, user: PageUser, query: Query)
 async def _wallboard_context(ctx) -> dict:
     now = ctx.now()
     async with ctx.db.read() as session:
-        view = await wallboard_view(session, now, ctx.policy, ctx.sources())
+        view = await wallboard_view(session, now, ctx.policy, ctx.sources(),
+                                    timedelta(minutes=ctx.config.replies.away_after_idle_minutes))
     return {**view, "now": now}
 
 

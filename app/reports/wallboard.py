@@ -14,6 +14,7 @@ from app.mentions.queries import QueueFilters, count_answered, mention_view, old
 from app.reports.period import today
 from app.reports.report import sla_report
 from app.sla import SlaPolicy
+from app.teams.availability import available_now
 
 ACTIVE_WINDOW = timedelta(minutes=30)
 ACTIVE_ACTIONS = ("claim", "reply")  # claimed something or replied
@@ -26,7 +27,7 @@ async def active_responders(session: AsyncSession, now: datetime) -> list[str]:
 
 
 async def wallboard_view(session: AsyncSession, now: datetime, policy: SlaPolicy,
-                         sources: list[SourceConfig]) -> dict[str, Any]:
+                         sources: list[SourceConfig], away_after: timedelta = timedelta(minutes=30)) -> dict[str, Any]:
     counts = await sla_counts(session, QueueFilters(), now)
     oldest = await oldest_open(session)
     period = today(policy.timezone, now)
@@ -39,5 +40,6 @@ async def wallboard_view(session: AsyncSession, now: datetime, policy: SlaPolicy
         # The team's work today: replies made today, whenever their mention was posted.
         "today": figures, "replies_today": await count_answered(session, QueueFilters(), period.since),
         "active": await active_responders(session, now),
+        "available": await available_now(session, now, away_after),
         "sources_down": [s for s in health if s["status"] in ("down", "failing")],
     }

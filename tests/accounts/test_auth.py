@@ -23,7 +23,7 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "
 API_PAGES = {("GET", "/api/docs")}
 SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1",
                       "sink_name": "team-chat", "user_id": "1", "token_id": "1", "token": "not-a-link",
-                      "approval_id": "1"}
+                      "approval_id": "1", "team_name": "billing", "username": "anna", "rule_id": "1"}
 
 
 def concrete(path: str) -> str:
@@ -134,15 +134,21 @@ USER_ADMIN_ROLES = {("GET", "/admin/users"): "lead", ("POST", "/admin/users/invi
                     ("POST", "/admin/users/{user_id}/approval"): "admin"}
 
 
-async def test_user_administration_routes_refuse_the_roles_below_theirs(app_client, ctx):
-    routes = {r for r in all_routes(create_app(ctx)) if r[1].startswith("/admin/users")}
-    assert routes == set(USER_ADMIN_ROLES)
-    tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead")}
-    for (method, path), least in USER_ADMIN_ROLES.items():
+async def assert_least_roles(app_client, ctx, least_roles: dict[tuple[str, str], str], matches) -> None:
+    """Every route `matches` picks is in `least_roles`, and each refuses (403) exactly the roles
+    below its least one."""
+    routes = {r for r in all_routes(create_app(ctx)) if matches(r[1])}
+    assert routes == set(least_roles)
+    tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead", "admin")}
+    for (method, path), least in least_roles.items():
         for role, token in tokens.items():
             answer = await app_client.request(method, concrete(path), headers=bearer(token), follow_redirects=False)
             allowed = ROLE_RANK[role] >= ROLE_RANK[least]
             assert (answer.status_code != 403) == allowed, f"{method} {path} as {role}: {answer.status_code}"
+
+
+async def test_user_administration_routes_refuse_the_roles_below_theirs(app_client, ctx):
+    await assert_least_roles(app_client, ctx, USER_ADMIN_ROLES, lambda path: path.startswith("/admin/users"))
 
 
 # The approval queue is the leads' (app/approvals/): its API, its page, its live fragment, its forms.
@@ -153,11 +159,21 @@ APPROVAL_ROLES = {("GET", "/api/approvals"): "lead", ("POST", "/api/approvals/{a
 
 
 async def test_approval_routes_refuse_the_roles_below_theirs(app_client, ctx):
-    routes = {r for r in all_routes(create_app(ctx)) if "approvals" in r[1]}
-    assert routes == set(APPROVAL_ROLES)
-    tokens = {role: await add_user(ctx, f"{role}-user", role) for role in ("responder", "lead", "admin")}
-    for (method, path), least in APPROVAL_ROLES.items():
-        for role, token in tokens.items():
-            answer = await app_client.request(method, concrete(path), headers=bearer(token), follow_redirects=False)
-            allowed = ROLE_RANK[role] >= ROLE_RANK[least]
-            assert (answer.status_code != 403) == allowed, f"{method} {path} as {role}: {answer.status_code}"
+    await assert_least_roles(app_client, ctx, APPROVAL_ROLES, lambda path: "approvals" in path)
+
+
+# The least role of each teams route (app/teams/): leads run teams and rules; everyone sees the
+# teams and sets their own availability.
+TEAM_ROLES = {("GET", "/admin/teams"): "lead", ("POST", "/admin/teams"): "lead",
+              ("POST", "/admin/teams/{team_name}/members"): "lead",
+              ("POST", "/admin/teams/{team_name}/members/{username}/remove"): "lead",
+              ("POST", "/admin/teams/{team_name}/delete"): "lead",
+              ("POST", "/admin/routing"): "lead", ("POST", "/admin/routing/{rule_id}/delete"): "lead",
+              ("POST", "/admin/routing/{rule_id}/move"): "lead",
+              ("GET", "/api/teams"): "responder", ("PUT", "/api/me/availability"): "responder",
+              ("POST", "/settings/availability"): "responder"}
+
+
+async def test_teams_routes_refuse_the_roles_below_theirs(app_client, ctx):
+    teams_paths = ("/admin/teams", "/admin/routing", "/api/teams", "/api/me/availability", "/settings/availability")
+    await assert_least_roles(app_client, ctx, TEAM_ROLES, lambda path: path.startswith(teams_paths))

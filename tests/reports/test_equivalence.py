@@ -43,7 +43,7 @@ def _random_mentions(rng: random.Random, n: int) -> list[dict]:
             "channel": rng.choice(("mastodon", "bluesky", ODD_KEYS[3])),
             "external_id": f"e{i}", "direction": "outbound" if rng.random() < 0.05 else "inbound",
             "author": f"a{rng.randrange(40)}", "text": "x", "category": rng.choice(("delivery", "billing", *ODD_KEYS)),
-            "language": rng.choice(("nl", "en", None)), "urgency": 0,
+            "language": rng.choice(("nl", "en", None)), "urgency": 0, "team": rng.choice(("billing", "press", None)),
             "urgency_reasons": rng.choice(([], ["repeat"], ["anger", "repeat"], ["anger"])),
             "posted_at": posted, "fetched_at": posted, "due_at": rng.choice((posted + timedelta(hours=1), None)),
             "backfill": rng.random() < 0.05, "removed": rng.random() < 0.1, "status": status,
@@ -58,7 +58,7 @@ def _random_mentions(rng: random.Random, n: int) -> list[dict]:
 def _key(group_by: str, row: dict):
     local = row["posted_at"].astimezone(ZONE)
     column = {"channel": "channel", "source": "source", "responder": "answered_by", "category": "category",
-              "language": "language"}.get(group_by)
+              "language": "language", "team": "team"}.get(group_by)
     if column:
         return row[column]
     return {"day": local.date().isoformat(), "week": (local.date() - timedelta(days=local.weekday())).isoformat(),

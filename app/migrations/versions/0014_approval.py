@@ -13,7 +13,7 @@ from alembic import op
 from app.core.models import UTCDateTime
 
 revision: str = "0014_approval"
-down_revision: str | None = "0012_streaming"
+down_revision: str | None = "0013_teams"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
