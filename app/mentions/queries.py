@@ -123,7 +123,7 @@ def mention_view(m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, 
 ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in (
     "id", "source", "channel", "external_id", "url", "author", "author_name", "text", "language", "category",
     "urgency", "urgency_reasons", "posted_at", "due_at", "status", "claimed_by", "claim_expires_at", "backfill",
-    "visibility", "followers", "conversation_id"))
+    "visibility", "followers", "conversation_id", "team", "assigned_to"))
 
 
 def queue_item(m: Any, clock: sla.ClockAt) -> dict[str, Any]:
