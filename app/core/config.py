@@ -296,6 +296,23 @@ class AuthSection(_Strict):
         return value
 
 
+class DatabaseSection(_Strict):
+    """`[database]`: PostgreSQL's connection pool per process (SQLite opens what it needs).
+    Each `webcare` process holds at most pool_size + max_overflow connections, plus one for
+    LISTEN in a web process: keep their sum over all processes below the server's
+    max_connections."""
+    pool_size: int = Field(10, ge=1, le=1000)
+    max_overflow: int = Field(10, ge=0, le=1000)
+    pool_timeout_seconds: float = Field(30.0, gt=0, le=600)   # waiting for a free connection
+
+
+class WorkerSection(_Strict):
+    """`[worker]`: how workers share sources. A worker holds a source's lease while it polls and
+    renews it every lease_seconds / 4; when a worker dies, another takes the source over
+    within lease_seconds (plus the few seconds until it looks again)."""
+    lease_seconds: int = Field(20, ge=5, le=300)
+
+
 class Config(_Strict):
     app: AppSection = AppSection()
     auth: AuthSection = AuthSection()
@@ -305,6 +322,8 @@ class Config(_Strict):
     spikes: SpikesSection = SpikesSection()
     privacy: PrivacySection = PrivacySection()
     assist: AssistSection = AssistSection()
+    database: DatabaseSection = DatabaseSection()
+    worker: WorkerSection = WorkerSection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
 

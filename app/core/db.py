@@ -48,13 +48,16 @@ def create_private_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
+                  pool_timeout: float = 30.0) -> AsyncEngine:
     if is_sqlite(url):
         create_private_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # pre_ping: a connection the server dropped (a restart) is replaced before use, not failed with.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
+                               pool_pre_ping=True)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -98,9 +101,9 @@ def insert_ignoring_conflicts(dialect_name: str, table: Table, *conflict_columns
 class Database:
     """The engine plus two session factories: `read()` and `write()`."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 30.0):
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
         self.sqlite = is_sqlite(url)
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         write_engine = self.engine.execution_options(webcare_write=True)
