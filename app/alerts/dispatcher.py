@@ -1,8 +1,10 @@
 """Sending the outbox: per sink, due rows → bursts → one message each → sent / retry / dead.
 
 Delivery is at-least-once, like Alertmanager. A group's rows are leased (their
-`next_attempt_at` pushed out by SEND_LEASE) in a transaction before the send, so a second
-worker skips them, and a crash mid-send only means a retry after the lease. The group's
+`next_attempt_at` pushed out by SEND_LEASE) in a transaction before the send (locked with
+SKIP LOCKED on PostgreSQL), so a second worker skips them, and a crash mid-send only means a
+retry after the lease. A hook's rate limit is one token bucket in the database for all
+workers (ratelimit.py). The group's
 dedupe key is stored on its rows (`payload.group_key`) at the first attempt; a retry sends
 exactly that group again, so it carries the same key (the generic webhook's `webhook-id`).
 """
@@ -20,7 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.alerts.alert import Alert, AlertGroup
 from app.alerts.outbox import BURST_WINDOW, GROUP_WAIT, MENTION_OPEN_KINDS, sink_state
-from app.alerts.policy import TokenBucket, group_burst, next_retry
+from app.alerts.policy import group_burst, next_retry
+from app.alerts.ratelimit import take_token
 from app.alerts.sinks import Delivered, DeliveryOutcome, Gone, Permanent, RetryAfter, Sink, create_sink
 from app.core import metrics
 from app.core.config import AlertConfig
@@ -114,7 +117,6 @@ class Dispatcher:
     def __init__(self, ctx: AppContext, rng: random.Random | None = None):
         self.ctx = ctx
         self.rng = rng or random.Random()
-        self._buckets: dict[str, TokenBucket] = {}
 
     async def dispatch(self) -> DispatchResult:
         result = DispatchResult()
@@ -132,7 +134,7 @@ class Dispatcher:
         rows = await self._due_rows(config.name, now)
         outcomes: list[DeliveryOutcome] = []
         for batch in plan_batches(rows, max_per_message=sink.max_per_message, now=now):
-            if not self._take_token(config.name, sink, now):
+            if not await self._take_token(config.name, sink):
                 break  # the rest goes out on a later pass
             try:
                 await self._lease(batch, now)
@@ -154,11 +156,11 @@ class Dispatcher:
         reason = getattr(outcome, "reason", None)
         return replace(outcome, reason=self.ctx.redact(reason)) if reason else outcome
 
-    def _take_token(self, name: str, sink: Sink, now: datetime) -> bool:
-        bucket = self._buckets.get(name) or sink.rate_limiter(now)
-        bucket, wait = bucket.take(now)
-        self._buckets[name] = bucket
-        return wait == 0
+    async def _take_token(self, name: str, sink: Sink) -> bool:
+        """One message's worth of the hook's rate limit, shared with every other worker."""
+        now = self.ctx.now()
+        async with self.ctx.db.write() as session:
+            return await take_token(session, name, sink.rate_limiter(now), now) == 0
 
     async def _due_rows(self, sink: str, now: datetime) -> list[AlertOutbox]:
         # Read first: most passes find nothing to do and should not take the write lock.
@@ -195,8 +197,15 @@ class Dispatcher:
         return stale
 
     async def _lease(self, batch: Batch, now: datetime) -> None:
-        """Take the group's rows for this send, or raise _LostRace (all or nothing)."""
+        """Take the group's rows for this send, or raise _LostRace (all or nothing). On
+        PostgreSQL the rows are locked first with SKIP LOCKED: a worker never waits for rows
+        another is leasing at that moment, it leaves them to it."""
         async with self.ctx.db.write() as session:
+            free = (await session.execute(
+                select(AlertOutbox.id).where(AlertOutbox.id.in_(batch.ids), AlertOutbox.state == "pending")
+                .with_for_update(skip_locked=True))).scalars().all()
+            if len(free) != len(batch.rows):
+                raise _LostRace()
             for row in batch.rows:
                 leased = await session.execute(
                     update(AlertOutbox)
