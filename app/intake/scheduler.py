@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core import metrics
 from app.core.config import SourceConfig
 from app.core.context import AppContext
+from app.core.logs import log_failure
 from app.core.models import SourceState
 from app.intake.health import is_down, note_failure, plain_reason, set_health, source_state, stream_is_live
 from app.intake.problems import detail_text, error_kind
@@ -145,7 +146,7 @@ class SourceRunner:
         except httpx.HTTPError as exc:
             return await self._failed(exc, f"{type(exc).__name__}: {exc}", None)
         except Exception as exc:  # a bug must not stop the source's schedule for good
-            log.exception("source %s: poll failed", self.source.name)
+            log_failure(log, exc, "source %s: poll failed", self.source.name)
             return await self._failed(exc, f"internal error: {type(exc).__name__}", None)
         return await self._succeeded(stored, backlog=backlog)
 
@@ -286,8 +287,8 @@ class SourceRunner:
             except Exception as exc:
                 troubles += 1
                 wait = backoff(troubles, TROUBLE_RETRY_SECONDS, self.rng).total_seconds()
-                log.exception("source %s: could not poll (%s); trying again in %.0f s",
-                              self.source.name, type(exc).__name__, min(wait, MAX_SLEEP_SECONDS))
+                log_failure(log, exc, "source %s: could not poll (%s); trying again in %.0f s",
+                            self.source.name, type(exc).__name__, min(wait, MAX_SLEEP_SECONDS))
                 await self._note_trouble(exc)
             else:
                 troubles = 0

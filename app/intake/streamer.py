@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from app.core.config import SourceConfig
 from app.core.context import AppContext
+from app.core.logs import log_failure
 from app.core.models import SourceState
 from app.intake.health import STREAM_LEASE
 from app.intake.problems import detail_text
@@ -68,7 +69,7 @@ class StreamRunner:
                            backoff(failures, RECONNECT_BASE_SECONDS, self.rng).total_seconds())
                 reason = exc.reason if isinstance(exc, ConnectorError) else f"internal error: {type(exc).__name__}"
                 if not isinstance(exc, ConnectorError):
-                    log.exception("source %s: stream failed", self.source.name)
+                    log_failure(log, exc, "source %s: stream failed", self.source.name)
                 await self._note_broken(detail_text(reason, self.ctx.redact))
                 log.warning("source %s: stream ended (%s); reconnecting in %.0f s",
                             self.source.name, detail_text(reason, self.ctx.redact), wait)
