@@ -10,6 +10,7 @@ exactly that group again, so it carries the same key (the generic webhook's `web
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import defaultdict
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 # Longer than GROUP_WAIT, so a leased row is outside every other worker's selection.
 SEND_LEASE = timedelta(minutes=5)
 BATCH_ROWS = 500
+TOKEN_WAIT_SECONDS = 2.0
 
 
 class SinkUnavailable(Exception):
@@ -134,12 +136,15 @@ class Dispatcher:
         rows = await self._due_rows(config.name, now)
         outcomes: list[DeliveryOutcome] = []
         for batch in plan_batches(rows, max_per_message=sink.max_per_message, now=now):
-            if not await self._take_token(config.name, sink):
-                break  # the rest goes out on a later pass
             try:
                 await self._lease(batch, now)
             except _LostRace:
                 continue
+            # The hook's token right before the send, so messages leave as far apart as the
+            # tokens were taken (taken earlier, a slow lease would bunch them up again).
+            if not await self._take_token(config.name, sink):
+                await self._unlease(batch)
+                break  # the rest goes out on a later pass
             outcome = self._redacted(await sink.send(self.ctx.http(), url, batch.group, now=now,
                                                      attempt=batch.attempt))
             # Our own request log names the sink, never its URL (the URL is the credential).
@@ -157,10 +162,19 @@ class Dispatcher:
         return replace(outcome, reason=self.ctx.redact(reason)) if reason else outcome
 
     async def _take_token(self, name: str, sink: Sink) -> bool:
-        """One message's worth of the hook's rate limit, shared with every other worker."""
-        now = self.ctx.now()
-        async with self.ctx.db.write() as session:
-            return await take_token(session, name, sink.rate_limiter(now), now) == 0
+        """One message's worth of the hook's rate limit, shared with every other worker. A
+        token due within TOKEN_WAIT_SECONDS is waited for (once), so a hook gets its full rate
+        rather than one message per pass."""
+        for attempt in range(2):
+            now = self.ctx.now()
+            async with self.ctx.db.write() as session:
+                wait = await take_token(session, name, sink.rate_limiter(now), now)
+            if wait == 0:
+                return True
+            if attempt or wait > TOKEN_WAIT_SECONDS:
+                return False
+            await asyncio.sleep(wait)
+        return False
 
     async def _due_rows(self, sink: str, now: datetime) -> list[AlertOutbox]:
         # Read first: most passes find nothing to do and should not take the write lock.
@@ -215,6 +229,13 @@ class Dispatcher:
                             payload={**row.payload, "group_key": batch.group.dedupe_key}))
                 if leased.rowcount != 1:
                     raise _LostRace()
+
+    async def _unlease(self, batch: Batch) -> None:
+        """Give the rows back as they were: the next pass (of any worker) sends them."""
+        async with self.ctx.db.write() as session:
+            for row in batch.rows:
+                await session.execute(update(AlertOutbox).where(AlertOutbox.id == row.id)
+                                      .values(next_attempt_at=row.next_attempt_at))
 
     async def _settle(self, sink: str, batch: Batch, outcome: DeliveryOutcome, now: datetime) -> None:
         values: dict = {"attempts": AlertOutbox.attempts + 1}
