@@ -25,6 +25,7 @@ from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
 from app.assist.settings import AssistSection
 from app.core.models import ROLES
+from app.core.process_config import DatabaseSection, WorkerSection
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
 from connectors.addresses import url_problem
@@ -294,23 +295,6 @@ class AuthSection(_Strict):
         if unknown := [role for role in value if role not in ROLES]:
             raise ValueError(f"unknown role(s) {', '.join(map(repr, unknown))}; roles are {', '.join(ROLES)}")
         return value
-
-
-class DatabaseSection(_Strict):
-    """`[database]`: PostgreSQL's connection pool per process (SQLite opens what it needs).
-    Each `webcare` process holds at most pool_size + max_overflow connections, plus one for
-    LISTEN in a web process: keep their sum over all processes below the server's
-    max_connections."""
-    pool_size: int = Field(10, ge=1, le=1000)
-    max_overflow: int = Field(10, ge=0, le=1000)
-    pool_timeout_seconds: float = Field(30.0, gt=0, le=600)   # waiting for a free connection
-
-
-class WorkerSection(_Strict):
-    """`[worker]`: how workers share sources. A worker holds a source's lease while it polls and
-    renews it every lease_seconds / 4; when a worker dies, another takes the source over
-    within lease_seconds (plus the few seconds until it looks again)."""
-    lease_seconds: int = Field(20, ge=5, le=300)
 
 
 class Config(_Strict):
