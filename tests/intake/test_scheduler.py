@@ -237,10 +237,14 @@ async def test_the_lease_is_renewed_while_a_poll_runs(ctx, clock, monkeypatch):
     runner = SourceRunner(ctx, source(), conn, owner="host:1:a")
     monkeypatch.setattr(runner, "lease", timedelta(seconds=0.4))   # renewed every 0.1 s
     running = asyncio.create_task(runner.poll_once())
-    await asyncio.sleep(0.1)
+    while not conn.cursors:   # inside fetch, holding the lease
+        await asyncio.sleep(0.01)
     clock.advance(seconds=30)   # far past the first lease: only renewals keep it
-    await asyncio.sleep(0.3)
-    state = await state_of(ctx)
+    for _ in range(100):
+        state = await state_of(ctx)
+        if state.lease_until > clock():
+            break
+        await asyncio.sleep(0.05)
     assert state.lease_owner == "host:1:a" and state.lease_until > clock()
     conn.gate.set()
     assert (await running).ok
@@ -252,7 +256,8 @@ async def test_a_poll_whose_lease_was_taken_over_stops(ctx, clock, monkeypatch):
     runner = SourceRunner(ctx, source(), conn, owner="host:1:a")
     monkeypatch.setattr(runner, "lease", timedelta(seconds=0.4))
     running = asyncio.create_task(runner.poll_once())
-    await asyncio.sleep(0.05)
+    while not conn.cursors:   # inside fetch, holding the lease
+        await asyncio.sleep(0.01)
     async with ctx.db.write() as s:   # another worker took it (this one could not renew in time)
         (await s.get(SourceState, "masto")).lease_owner = "host:2:b"
     outcome = await asyncio.wait_for(running, 5)
