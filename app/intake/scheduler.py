@@ -33,7 +33,15 @@ from app.intake.health import is_down, note_failure, plain_reason, set_health, s
 from app.intake.problems import detail_text, error_kind
 from app.intake.recheck import Rechecker
 from app.intake.store import ingest_batch
-from connectors.base import AuthFailed, Connector, ConnectorError, RateLimited, TemporaryFailure, can_verify
+from connectors.base import (
+    AuthFailed,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    RateLimited,
+    TemporaryFailure,
+    can_verify,
+)
 from connectors.streaming import can_stream
 
 log = logging.getLogger(__name__)
@@ -152,23 +160,41 @@ class SourceRunner:
 
     async def _fetch(self, state: SourceState, now: datetime) -> tuple[int, bool]:
         """Fetch and store page after page while the channel says there is more, each page with
-        its cursor in one transaction; (mentions stored, backlog left when the turn ended)."""
+        its cursor in one transaction; (mentions stored, backlog left when the turn ended).
+
+        While a page is being stored the next one is already being fetched (its cursor is known
+        from the page before): the channel's answer time and ours overlap. Only what is stored
+        moves the stored cursor, so a crash still refetches from there."""
         first_poll = state.last_success_at is None
         cursor, stored = state.cursor, 0
         turn_ends = time.monotonic() + TURN_SECONDS
         since = now - timedelta(hours=self.source.backfill_hours) if first_poll else None
-        while True:
-            result = await asyncio.wait_for(self.connector.fetch(cursor, since=since), FETCH_TIMEOUT_SECONDS)
-            outcome = await ingest_batch(
-                self.ctx.db, self.ref, result.mentions, self.ctx.ingest_context(self.source),
-                cursor=result.cursor, skipped=result.skipped, reads=result.reads, first_poll=first_poll,
-                backfill_hours=self.source.backfill_hours, now=self.ctx.now())
-            stored += outcome.accepted
-            cursor = result.cursor if result.cursor is not None else cursor
-            if not result.more:
-                break
-            if time.monotonic() >= turn_ends:
-                return stored, True
+
+        def fetch(at: dict | None) -> asyncio.Task[FetchResult]:
+            return asyncio.ensure_future(asyncio.wait_for(self.connector.fetch(at, since=since),
+                                                          FETCH_TIMEOUT_SECONDS))
+        page = fetch(cursor)
+        try:
+            while True:
+                result = await page
+                cursor = result.cursor if result.cursor is not None else cursor
+                backlog = result.more and time.monotonic() < turn_ends
+                if backlog:
+                    page = fetch(cursor)
+                outcome = await ingest_batch(
+                    self.ctx.db, self.ref, result.mentions, self.ctx.ingest_context(self.source),
+                    cursor=result.cursor, skipped=result.skipped, reads=result.reads, first_poll=first_poll,
+                    backfill_hours=self.source.backfill_hours, now=self.ctx.now())
+                stored += outcome.accepted
+                if not result.more:
+                    break
+                if not backlog:
+                    return stored, True   # the turn is over; the source is due again at once
+        finally:
+            if not page.done():   # an error while storing: the page fetched ahead is dropped
+                page.cancel()
+                with contextlib.suppress(BaseException):
+                    await page
         # Edits and deletions, in the same turn: one lease, one rate-limit budget.
         if self.rechecker and self.rechecker.due(state, self.ctx.now()):
             await asyncio.wait_for(self.rechecker.run(state), FETCH_TIMEOUT_SECONDS)
