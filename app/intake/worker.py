@@ -99,7 +99,11 @@ class Worker:
         if can_stream(connector):
             # The stream and its polling share the connector (what it knows of posts and account).
             streamer = StreamRunner(self.ctx, source, connector, runner, rng=self.rng)
-            await asyncio.gather(runner.run(), streamer.run())
+            # A TaskGroup, not gather: if one ends by an exception the other is cancelled too,
+            # so the supervisor's restart never leaves a second poller of the source running.
+            async with asyncio.TaskGroup() as group:
+                group.create_task(runner.run())
+                group.create_task(streamer.run())
         else:
             await runner.run()
 
