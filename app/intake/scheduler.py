@@ -54,7 +54,8 @@ AUTH_RETRY = timedelta(minutes=15)
 # the turn ends with the source due again at once, so the lease and the recheck get their turn.
 TURN_SECONDS = 60.0
 MAX_SLEEP_SECONDS = 30.0     # the longest a runner waits before looking at its schedule again
-LOOK_AGAIN_SECONDS = 5.0     # not due, or another worker holds it: look again this soon
+LOOK_AGAIN_SECONDS = 5.0     # not due: look again this soon (something may have made it due)
+LEASE_GRACE = timedelta(seconds=0.2)   # another's lease has surely ended by then
 TROUBLE_RETRY_SECONDS = 5    # backoff base when polling itself fails (database away)
 STREAM_SAFETY_POLL_SECONDS = 600  # a streaming source's polls while its stream is live
 
@@ -120,6 +121,16 @@ class SourceRunner:
                 return None
             return await session.get(SourceState, self.source.name, populate_existing=True)
 
+    async def _lease_ends(self, now: datetime) -> datetime | None:
+        """When another worker's lease runs out, if one holds the source: look again right
+        then, so a dead worker's source is taken over the moment its lease ends (a live holder
+        keeps renewing it). None: nobody holds it, look again in LOOK_AGAIN_SECONDS."""
+        async with self.ctx.db.read() as session:
+            state = await session.get(SourceState, self.source.name)
+        if state is None or state.lease_until is None or state.lease_owner in (None, self.owner):
+            return None
+        return state.lease_until + LEASE_GRACE if state.lease_until > now else None
+
     async def poll_once(self) -> PollOutcome:
         async with self._polling:
             return await self._poll_once()
@@ -129,7 +140,8 @@ class SourceRunner:
         now = self.ctx.now()
         state = await self._acquire(now)
         if state is None:
-            return PollOutcome(ok=False, reason="not due or another worker holds it")
+            return PollOutcome(ok=False, next_poll_at=await self._lease_ends(now),
+                               reason="not due or another worker holds it")
         if self._streaming and getattr(self.connector, "fills_gaps", False) and stream_is_live(state, now):
             # A live stream that replays from its cursor carries the source; a poll would
             # move the same cursor.
