@@ -19,8 +19,8 @@ class DatabaseSection(BaseModel):
 
 class WorkerSection(BaseModel):
     """`[worker]`: how workers share sources. A worker holds a source's lease while it polls and
-    renews it every lease_seconds / 4; when a worker dies, another takes the source over
-    within lease_seconds (plus the few seconds until it looks again)."""
+    renews it every lease_seconds / 4; when a worker dies, another takes the source over as
+    soon as the lease runs out, at most lease_seconds later."""
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     lease_seconds: int = Field(20, ge=5, le=300)
