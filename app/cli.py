@@ -46,7 +46,10 @@ def _context(*, demo: bool = False, running: bool = False):
         raise ConfigError(f"{settings.config_path()}: a chat hook's address is not allowed\n"
                           + "\n".join(f"  {line}" for line in refused))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ctx = AppContext(settings=settings, config=config, db=Database(settings.resolved_database_url()),
+    pool = config.database
+    db = Database(settings.resolved_database_url(), pool_size=pool.pool_size, max_overflow=pool.max_overflow,
+                  pool_timeout=pool.pool_timeout_seconds)
+    ctx = AppContext(settings=settings, config=config, db=db,
                      secret_key=settings.resolved_secret_key(), demo=demo)
     if demo and not any(s.kind == DEMO for s in config.sources):
         ctx.extra_sources.append(SourceConfig(name="demo", kind=DEMO))

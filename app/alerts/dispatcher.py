@@ -1,13 +1,16 @@
 """Sending the outbox: per sink, due rows → bursts → one message each → sent / retry / dead.
 
 Delivery is at-least-once, like Alertmanager. A group's rows are leased (their
-`next_attempt_at` pushed out by SEND_LEASE) in a transaction before the send, so a second
-worker skips them, and a crash mid-send only means a retry after the lease. The group's
+`next_attempt_at` pushed out by SEND_LEASE) in a transaction before the send (locked with
+SKIP LOCKED on PostgreSQL), so a second worker skips them, and a crash mid-send only means a
+retry after the lease. A hook's rate limit is one token bucket in the database for all
+workers (ratelimit.py). The group's
 dedupe key is stored on its rows (`payload.group_key`) at the first attempt; a retry sends
 exactly that group again, so it carries the same key (the generic webhook's `webhook-id`).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import defaultdict
@@ -20,7 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.alerts.alert import Alert, AlertGroup
 from app.alerts.outbox import BURST_WINDOW, GROUP_WAIT, MENTION_OPEN_KINDS, sink_state
-from app.alerts.policy import TokenBucket, group_burst, next_retry
+from app.alerts.policy import group_burst, next_retry
+from app.alerts.ratelimit import take_token
 from app.alerts.sinks import Delivered, DeliveryOutcome, Gone, Permanent, RetryAfter, Sink, create_sink
 from app.core import metrics
 from app.core.config import AlertConfig
@@ -33,6 +37,7 @@ log = logging.getLogger(__name__)
 # Longer than GROUP_WAIT, so a leased row is outside every other worker's selection.
 SEND_LEASE = timedelta(minutes=5)
 BATCH_ROWS = 500
+TOKEN_WAIT_SECONDS = 2.0
 
 
 class SinkUnavailable(Exception):
@@ -114,7 +119,6 @@ class Dispatcher:
     def __init__(self, ctx: AppContext, rng: random.Random | None = None):
         self.ctx = ctx
         self.rng = rng or random.Random()
-        self._buckets: dict[str, TokenBucket] = {}
 
     async def dispatch(self) -> DispatchResult:
         result = DispatchResult()
@@ -132,12 +136,15 @@ class Dispatcher:
         rows = await self._due_rows(config.name, now)
         outcomes: list[DeliveryOutcome] = []
         for batch in plan_batches(rows, max_per_message=sink.max_per_message, now=now):
-            if not self._take_token(config.name, sink, now):
-                break  # the rest goes out on a later pass
             try:
                 await self._lease(batch, now)
             except _LostRace:
                 continue
+            # The hook's token right before the send, so messages leave as far apart as the
+            # tokens were taken (taken earlier, a slow lease would bunch them up again).
+            if not await self._take_token(config.name, sink):
+                await self._unlease(batch)
+                break  # the rest goes out on a later pass
             outcome = self._redacted(await sink.send(self.ctx.http(), url, batch.group, now=now,
                                                      attempt=batch.attempt))
             # Our own request log names the sink, never its URL (the URL is the credential).
@@ -154,11 +161,20 @@ class Dispatcher:
         reason = getattr(outcome, "reason", None)
         return replace(outcome, reason=self.ctx.redact(reason)) if reason else outcome
 
-    def _take_token(self, name: str, sink: Sink, now: datetime) -> bool:
-        bucket = self._buckets.get(name) or sink.rate_limiter(now)
-        bucket, wait = bucket.take(now)
-        self._buckets[name] = bucket
-        return wait == 0
+    async def _take_token(self, name: str, sink: Sink) -> bool:
+        """One message's worth of the hook's rate limit, shared with every other worker. A
+        token due within TOKEN_WAIT_SECONDS is waited for (once), so a hook gets its full rate
+        rather than one message per pass."""
+        for attempt in range(2):
+            now = self.ctx.now()
+            async with self.ctx.db.write() as session:
+                wait = await take_token(session, name, sink.rate_limiter(now), now)
+            if wait == 0:
+                return True
+            if attempt or wait > TOKEN_WAIT_SECONDS:
+                return False
+            await asyncio.sleep(wait)
+        return False
 
     async def _due_rows(self, sink: str, now: datetime) -> list[AlertOutbox]:
         # Read first: most passes find nothing to do and should not take the write lock.
@@ -200,8 +216,15 @@ class Dispatcher:
         return stale
 
     async def _lease(self, batch: Batch, now: datetime) -> None:
-        """Take the group's rows for this send, or raise _LostRace (all or nothing)."""
+        """Take the group's rows for this send, or raise _LostRace (all or nothing). On
+        PostgreSQL the rows are locked first with SKIP LOCKED: a worker never waits for rows
+        another is leasing at that moment, it leaves them to it."""
         async with self.ctx.db.write() as session:
+            free = (await session.execute(
+                select(AlertOutbox.id).where(AlertOutbox.id.in_(batch.ids), AlertOutbox.state == "pending")
+                .with_for_update(skip_locked=True))).scalars().all()
+            if len(free) != len(batch.rows):
+                raise _LostRace()
             for row in batch.rows:
                 leased = await session.execute(
                     update(AlertOutbox)
@@ -211,6 +234,13 @@ class Dispatcher:
                             payload={**row.payload, "group_key": batch.group.dedupe_key}))
                 if leased.rowcount != 1:
                     raise _LostRace()
+
+    async def _unlease(self, batch: Batch) -> None:
+        """Give the rows back as they were: the next pass (of any worker) sends them."""
+        async with self.ctx.db.write() as session:
+            for row in batch.rows:
+                await session.execute(update(AlertOutbox).where(AlertOutbox.id == row.id)
+                                      .values(next_attempt_at=row.next_attempt_at))
 
     async def _settle(self, sink: str, batch: Batch, outcome: DeliveryOutcome, now: datetime) -> None:
         values: dict = {"attempts": AlertOutbox.attempts + 1}

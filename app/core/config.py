@@ -25,6 +25,7 @@ from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
 from app.assist.settings import AssistSection
 from app.core.models import ROLES
+from app.core.process_config import DatabaseSection, WorkerSection
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
 from app.teams.settings import TeamSections, check_references
@@ -309,6 +310,8 @@ class Config(_Strict, TeamSections):
     spikes: SpikesSection = SpikesSection()
     privacy: PrivacySection = PrivacySection()
     assist: AssistSection = AssistSection()
+    database: DatabaseSection = DatabaseSection()
+    worker: WorkerSection = WorkerSection()
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
 

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_SECONDS = 10
 # SQLite's own advice for long-lived connections: `PRAGMA optimize` every few hours and when a
 # connection closes, with ANALYZE bounded so it costs milliseconds on any size of table.
 SQLITE_OPTIMIZE_SECONDS = 3600.0
@@ -29,6 +30,45 @@ SQLITE_ANALYSIS_LIMIT = 400
 # Set in a write session's `info` by whoever writes event rows (app/core/events.py), so the
 # process's own event hub is woken the moment they commit.
 EVENTS_WRITTEN = "webcare_events_written"
+
+
+# Drivers whose frames mark an OSError (a refused or dropped connection) as the database's.
+_DRIVER_MODULES = ("asyncpg", "sqlalchemy", "aiosqlite", "sqlite3")
+# Raised by the drivers when the server is starting up, shutting down or gone mid-query.
+_UNAVAILABLE_MESSAGES = ("database is locked", "the database system is", "connection is closed",
+                         "connection was closed", "terminating connection", "cannot connect",
+                         "connection refused", "connection reset", "server closed the connection")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The one rule for "the database is away for now, try again shortly" (a PostgreSQL restart,
+    SQLite's busy timeout, an exhausted pool), as opposed to a bug or a bad statement: web
+    requests answer 503 with Retry-After for it, background loops back off."""
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, sa.TimeoutError):  # no free connection in the pool in time
+        return True
+    if isinstance(exc, sa.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa.InterfaceError):
+            return True
+        return any(m in str(exc.orig).lower() for m in _UNAVAILABLE_MESSAGES) or (
+            exc.orig is not None and database_unavailable(exc.orig))
+    if isinstance(exc, OSError):  # asyncpg's connect raises these unwrapped
+        return _raised_by_driver(exc)
+    if type(exc).__module__.startswith("asyncpg"):  # unwrapped at connect: starting up, shut down, lost
+        names = {k.__name__ for k in type(exc).__mro__}
+        return bool(names & {"PostgresConnectionError", "OperatorInterventionError", "InterfaceError"})
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and cause is not exc and database_unavailable(cause)
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVER_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def is_sqlite(url_or_engine) -> bool:
@@ -48,13 +88,18 @@ def create_private_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
+                  pool_timeout: float = 30.0) -> AsyncEngine:
     if is_sqlite(url):
         create_private_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # pre_ping: a connection the server dropped (a restart) is replaced before use, not failed with.
+    # A bounded connect: while the server is away, a request or a readiness check fails in
+    # seconds instead of hanging for asyncpg's default minute.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
+                               pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -98,9 +143,9 @@ def insert_ignoring_conflicts(dialect_name: str, table: Table, *conflict_columns
 class Database:
     """The engine plus two session factories: `read()` and `write()`."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 30.0):
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
         self.sqlite = is_sqlite(url)
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         write_engine = self.engine.execution_options(webcare_write=True)

@@ -47,3 +47,14 @@ def setup_logging(level: str = "INFO", log_format: str = "text", stream=None) ->
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
     return handler
+
+
+def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args) -> None:
+    """A background loop's failure: the database being away for now is one warning line (it
+    repeats at every retry until the server is back); anything else is a bug, with its traceback."""
+    from app.core.db import database_unavailable
+
+    if database_unavailable(exc):
+        logger.warning(message + " [database unavailable: %s]", *args, type(exc).__name__)
+    else:
+        logger.error(message, *args, exc_info=exc)

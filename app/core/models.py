@@ -294,6 +294,10 @@ class SinkState(SQLModel, table=True):
     last_delivery_at: datetime | None = _ts()
     last_error: str | None = None
     last_error_at: datetime | None = _ts()
+    # The hook's rate limit as a token bucket shared by every worker (app/alerts/ratelimit.py);
+    # empty: full.
+    rate_tokens: float | None = None
+    rate_updated_at: datetime | None = _ts()
 
 
 class Cursor(SQLModel, table=True):

@@ -37,8 +37,9 @@ async def source_state(session: AsyncSession, name: str, kind: str, now: datetim
     return state
 
 
-# A stream's lease (app/intake/streamer.py): renewed every 15 s while connected.
-STREAM_LEASE = timedelta(seconds=60)
+# A stream's lease (app/intake/streamer.py): renewed every 5 s while connected, so another
+# worker holds the stream within about 25 s of its holder dying.
+STREAM_LEASE = timedelta(seconds=20)
 
 
 def stream_is_live(state: SourceState | None, now: datetime) -> bool:

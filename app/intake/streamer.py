@@ -15,24 +15,24 @@ import asyncio
 import contextlib
 import logging
 import random
-import uuid
 
 from sqlalchemy import or_, update
 from sqlmodel import col
 
 from app.core.config import SourceConfig
 from app.core.context import AppContext
+from app.core.logs import log_failure
 from app.core.models import SourceState
 from app.intake.health import STREAM_LEASE
 from app.intake.problems import detail_text
-from app.intake.scheduler import SourceRunner, backoff
+from app.intake.scheduler import SourceRunner, backoff, worker_id
 from app.intake.store import ingest_batch
 from connectors.base import ConnectorError
 from connectors.streaming import Streaming
 
 log = logging.getLogger(__name__)
 
-RENEW_SECONDS = 15.0
+RENEW_SECONDS = 5.0   # a quarter of STREAM_LEASE
 RECONNECT_BASE_SECONDS = 2       # first retry after 1–3 s, doubling …
 RECONNECT_MAX_SECONDS = 300.0    # … up to about five minutes
 HEALTHY_AFTER_SECONDS = 60.0     # a connection up this long had nothing wrong with it
@@ -45,7 +45,7 @@ class StreamRunner:
                  rng: random.Random | None = None, owner: str | None = None):
         self.ctx, self.source, self.connector, self.poller = ctx, source, connector, poller
         self.rng = rng or random.Random()
-        self.owner = owner or uuid.uuid4().hex
+        self.owner = owner or worker_id()
         self.ref = ctx.source_ref(source)
         self.connects = 0  # (re)connections made, for tests and the log
         self._connected_at: float | None = None  # loop time the current connection came up
@@ -69,7 +69,7 @@ class StreamRunner:
                            backoff(failures, RECONNECT_BASE_SECONDS, self.rng).total_seconds())
                 reason = exc.reason if isinstance(exc, ConnectorError) else f"internal error: {type(exc).__name__}"
                 if not isinstance(exc, ConnectorError):
-                    log.exception("source %s: stream failed", self.source.name)
+                    log_failure(log, exc, "source %s: stream failed", self.source.name)
                 await self._note_broken(detail_text(reason, self.ctx.redact))
                 log.warning("source %s: stream ended (%s); reconnecting in %.0f s",
                             self.source.name, detail_text(reason, self.ctx.redact), wait)

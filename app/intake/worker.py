@@ -14,6 +14,7 @@ from app.alerts.dispatcher import Dispatcher
 from app.alerts.planner import AlertPlanner
 from app.alerts.spikes.check import check_spikes
 from app.core.context import AppContext
+from app.core.logs import log_failure
 from app.core.models import SourceState
 from app.core.sources import DEMO, is_polled
 from app.intake.demo import DemoFeed
@@ -35,6 +36,7 @@ FOLLOW_UP_CHECK_SECONDS = 30.0
 ALERT_PLAN_SECONDS, ALERT_SEND_SECONDS, SPIKE_CHECK_SECONDS = 15.0, 5.0, 60.0
 RETENTION_SECONDS = 24 * 3600.0  # at start-up, then daily ([privacy] retention_days)
 RESTART_MAX_SECONDS = 60.0
+EVERY_BACKOFF_MAX_SECONDS = 60.0
 
 
 class Worker:
@@ -73,10 +75,10 @@ class Worker:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 restarts += 1
                 wait = min(RESTART_MAX_SECONDS, 2.0 ** restarts)
-                log.exception("background job %s stopped; restarting it in %.0f s", name, wait)
+                log_failure(log, exc, "background job %s stopped; restarting it in %.0f s", name, wait)
                 await asyncio.sleep(wait)
 
     async def stop(self) -> None:
@@ -97,7 +99,11 @@ class Worker:
         if can_stream(connector):
             # The stream and its polling share the connector (what it knows of posts and account).
             streamer = StreamRunner(self.ctx, source, connector, runner, rng=self.rng)
-            await asyncio.gather(runner.run(), streamer.run())
+            # A TaskGroup, not gather: if one ends by an exception the other is cancelled too,
+            # so the supervisor's restart never leaves a second poller of the source running.
+            async with asyncio.TaskGroup() as group:
+                group.create_task(runner.run())
+                group.create_task(streamer.run())
         else:
             await runner.run()
 
@@ -127,14 +133,21 @@ class Worker:
             await self.stop()
 
     async def _every(self, seconds: float, job) -> None:
+        """Run `job` every `seconds`; a failure is logged and the job runs again, after a longer
+        pause while it keeps failing (the database away), at most EVERY_BACKOFF_MAX_SECONDS."""
+        failures = 0
         while True:
+            wait = seconds
             try:
                 await job()
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("background job %s failed; it runs again in %ss", job.__name__, seconds)
-            await asyncio.sleep(seconds)
+            except Exception as exc:
+                failures += 1
+                wait = max(seconds, min(EVERY_BACKOFF_MAX_SECONDS, seconds * 2 ** (failures - 1)))
+                log_failure(log, exc, "background job %s failed; it runs again in %.0f s", job.__name__, wait)
+            await asyncio.sleep(wait)
 
     async def expire_claims(self) -> int:
         async with self.ctx.db.write() as session:
@@ -157,5 +170,5 @@ class Worker:
                 await ingest_batch(self.ctx.db, ref, [feed.next(seq, self.ctx.now())], ingest_ctx, cursor={"seq": seq})
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("demo source failed to store a mention")
+            except Exception as exc:
+                log_failure(log, exc, "demo source failed to store a mention")

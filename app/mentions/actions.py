@@ -269,7 +269,10 @@ async def complete_follow_up(session: AsyncSession, follow_up_id: int, who: Prin
 async def expire_idle_claims(session: AsyncSession, now: datetime) -> int:
     """Claims idle past `claim_idle_minutes` go back to the queue, visibly for everyone."""
     status, expires_at = col(Mention.status), col(Mention.claim_expires_at)
-    expired = (await session.exec(select(Mention).where(status == "claimed", expires_at <= now))).all()
+    # SKIP LOCKED (PostgreSQL): claims another worker is expiring right now, or a responder is
+    # acting on, are left to them; without it both workers would audit the same expiry.
+    expired = (await session.exec(select(Mention).where(status == "claimed", expires_at <= now)
+                                  .with_for_update(skip_locked=True))).all()
     if not expired:
         return 0
     ids = [m.id for m in expired]

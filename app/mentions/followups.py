@@ -42,7 +42,8 @@ async def raise_due_follow_ups(session: AsyncSession, now: datetime) -> list[int
     due = (await session.exec(select(FollowUp).where(
         col(FollowUp.state) == "pending", col(FollowUp.alerted_at).is_(None),
         col(FollowUp.due_at) <= now + DUE_WARNING)
-        .order_by(col(FollowUp.due_at)))).all()
+        # PostgreSQL: rows another worker is raising right now are its own; SQLite: serialised.
+        .order_by(col(FollowUp.due_at)).with_for_update(skip_locked=True))).all()
     for f in due:
         f.alerted_at = now
         mention = await session.get(Mention, f.mention_id)

@@ -18,6 +18,7 @@ from app.accounts.principal import Principal
 from app.core import metrics
 from app.core.db import Database
 from app.core.events import NOTIFY_CHANNEL, StreamEvent, events_after, latest_event_id
+from app.core.logs import log_failure
 from app.web.listen import Listener
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.3      # without notifications from other processes
 FALLBACK_SECONDS = 5.0  # while LISTEN is up: in case a notification is ever missed
 TAIL_BATCH = 500
+TAIL_RETRY_MAX_SECONDS = 5.0   # reading again after failures, at most this slowly
 
 
 class EventHub:
@@ -69,6 +71,7 @@ class EventHub:
         return self._listener is not None and self._listener.listening
 
     async def _tail(self) -> None:
+        failures = 0
         while True:
             self._wake.clear()  # before reading: a commit during the read wakes the next one
             try:
@@ -80,9 +83,13 @@ class EventHub:
                     self.wake()  # more are waiting
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database may be briefly away; keep tailing
-                log.exception("event tailer failed; retrying")
-                await asyncio.sleep(self.poll_seconds)
+            except Exception as exc:  # the database may be briefly away; keep tailing, more slowly
+                failures += 1
+                wait = min(TAIL_RETRY_MAX_SECONDS, self.poll_seconds * 2 ** failures)
+                log_failure(log, exc, "event tailer failed; retrying in %.1f s", wait)
+                await asyncio.sleep(wait)
+            else:
+                failures = 0
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation that
             # arrives as the wait ends, and stop() would then wait for the next poll.
             with contextlib.suppress(TimeoutError):

@@ -1,4 +1,5 @@
-"""A `webcare worker` whose PostgreSQL server is stopped and started again keeps polling.
+"""`webcare worker` and `webcare serve` whose PostgreSQL server is stopped and started again
+recover by themselves: the worker keeps polling, the web process answers 503 meanwhile.
 
 The server is a private cluster made for this test with initdb on a spare port (never the
 shared server), run as the `postgres` user: initdb refuses to run as root."""
@@ -9,10 +10,11 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -21,12 +23,13 @@ from app.core.context import AppContext
 from app.core.db import Database
 from app.core.migrate import upgrade
 from app.core.models import Mention
-from tests.support.app import free_port, make_config, need_or_skip, write_config
+from tests.support.app import PUSH_SECRET, PUSH_SECRET_ENV, free_port, make_config, need_or_skip, write_config
 from tests.support.connectors.conformance import served
 from tests.support.connectors.fake_mastodon import TOKEN, FakeMastodon
+from tests.support.processes import process_env, start, stop, wait_for
+from tests.support.push import mention, push
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.postgres]
-WEBCARE = str(Path(sys.executable).parent / "webcare")
 INTERVAL = 5
 
 
@@ -60,57 +63,80 @@ class PrivateCluster:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
 
-async def test_worker_polls_again_after_its_postgresql_restarts(tmp_path):
+async def test_processes_ride_out_their_postgresql_restarting(tmp_path):
+    """`webcare worker` and `webcare serve --no-worker` while their server stops and starts:
+    neither crashes, /readyz says unavailable and a push is answered 503 with Retry-After
+    meanwhile (the pusher retries it), readiness recovers by itself, nothing is lost, and the
+    source polls again within its interval + 30 s."""
     # Not under tmp_path: the postgres user cannot enter root's pytest folders.
     cluster = PrivateCluster(Path(tempfile.mkdtemp(prefix="webcare-pg-")), free_port())
     cluster.init()
     cluster.start()
-    worker = None
+    worker = web = None
     try:
         await asyncio.to_thread(upgrade, cluster.url())
         async with served(FakeMastodon()) as fake:
             toml = (f'[[sources]]\nname = "masto"\nkind = "mastodon"\nbase_url = "{fake.base_url}"\n'
-                    f'notifications = true\ntoken_env = "TEST_MASTODON_TOKEN"\ninterval_seconds = {INTERVAL}\n')
+                    f'notifications = true\ntoken_env = "TEST_MASTODON_TOKEN"\ninterval_seconds = {INTERVAL}\n'
+                    f'[[sources]]\nname = "push"\nkind = "webhook"\nsecret_env = "{PUSH_SECRET_ENV}"\n')
             write_config(tmp_path, toml)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("WEBCARE_")}
-            env.update(WEBCARE_DATABASE_URL=cluster.url(), WEBCARE_CONFIG=str(tmp_path / "webcare.toml"),
-                       WEBCARE_DATA_DIR=str(tmp_path), WEBCARE_SECRET_KEY="k" * 40, TEST_MASTODON_TOKEN=TOKEN)
+            env = process_env(cluster.url(), tmp_path, TEST_MASTODON_TOKEN=TOKEN, **{PUSH_SECRET_ENV: PUSH_SECRET})
             ctx = AppContext(settings=Settings(data_dir=tmp_path), config=make_config(tmp_path, toml),
                              db=Database(cluster.url()), secret_key="k" * 40)
 
-            async def count() -> int:
+            async def count(source: str) -> int:
                 async with ctx.db.read() as s:
-                    return (await s.exec(select(func.count()).select_from(Mention))).scalar_one()
+                    return (await s.exec(select(func.count()).select_from(Mention)
+                                         .where(Mention.source == source))).scalar_one()
 
-            async def reaches(n: int, timeout: float) -> None:
+            async def reaches(source: str, n: int, timeout: float) -> float:
+                started = time.monotonic()
                 for _ in range(int(timeout * 10)):
-                    try:
-                        if await count() >= n:
-                            return
-                    except Exception:   # the server is still starting
-                        pass
+                    with contextlib.suppress(Exception):   # the server may still be starting
+                        if await count(source) >= n:
+                            return time.monotonic() - started
                     await asyncio.sleep(0.1)
-                raise AssertionError(f"{n} mentions not stored within {timeout} s")
+                raise AssertionError(f"{n} mentions of {source} not stored within {timeout} s")
 
             fake.mention_brand(fake.customers[0], "Mijn pakket is zoek")
-            worker = subprocess.Popen([WEBCARE, "worker", "--no-migrate"], env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT)
-            await reaches(1, timeout=INTERVAL + 30)
-            await ctx.db.dispose()
+            port = free_port()
+            worker = start(env, "worker", "--no-migrate")
+            web = start(env, "serve", "--no-worker", "--no-migrate", "--port", str(port))
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                async def ready() -> bool:
+                    with contextlib.suppress(httpx.HTTPError):
+                        return (await client.get("/readyz")).status_code == 200
+                    return False
+                await wait_for(ready, timeout=60, what="readiness")
+                assert (await push(client, [mention("before")])).status_code == 202
+                await reaches("masto", 1, timeout=INTERVAL + 30)
+                await ctx.db.dispose()
 
-            await asyncio.to_thread(cluster.stop)
-            fake.mention_brand(fake.customers[1], "Nog steeds geen internet")   # posted during the outage
-            await asyncio.sleep(INTERVAL * 2)       # polls fail meanwhile
-            await asyncio.to_thread(cluster.start)
-            await reaches(2, timeout=INTERVAL + 30)
-            assert worker.poll() is None, "the worker must still run"
+                await asyncio.to_thread(cluster.stop)
+                fake.mention_brand(fake.customers[1], "Nog steeds geen internet")   # posted during the outage
+                readyz = await client.get("/readyz")
+                during = await push(client, [mention("during")])
+                await asyncio.sleep(INTERVAL * 2)       # polls fail meanwhile
+                again = await push(client, [mention("during")])   # the pusher retries
+                assert (readyz.status_code, during.status_code, again.status_code) == (503, 503, 503), during.text
+                assert during.headers["retry-after"] == again.headers["retry-after"] == "5"
+                assert readyz.json()["status"] == "unavailable"
+
+                await asyncio.to_thread(cluster.start)
+                await wait_for(ready, timeout=60, what="readiness after the restart")
+                retried = await push(client, [mention("during")])
+                assert retried.status_code == 202, retried.text
+                polled_after = await reaches("masto", 2, timeout=INTERVAL + 30)
+                assert await count("push") == 2
+            assert worker.poll() is None and web.poll() is None, "both processes must still run"
             await ctx.db.dispose()
     finally:
-        output = ""
-        if worker is not None:
-            worker.terminate()
-            output = worker.communicate(timeout=20)[0].decode(errors="replace")
+        worker_log = stop(worker) if worker is not None else ""
+        web_log = stop(web) if web is not None else ""
         with contextlib.suppress(subprocess.CalledProcessError):
             cluster.stop()
         shutil.rmtree(cluster.folder, ignore_errors=True)
-    assert "source masto: could not poll" in output or "source masto: internal error" in output, output
+    print(f"the source was polled again {polled_after:.1f} s after the database came back")
+    assert "source masto: could not poll" in worker_log or "source masto: internal error" in worker_log, worker_log
+    assert "database unavailable" in web_log and " 500 " not in web_log, web_log
+    assert "Traceback" not in web_log, web_log

@@ -7,9 +7,7 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,9 +21,9 @@ from app.core.models import Mention, SourceState
 from tests.support.app import add_user, bearer, free_port, make_config, write_config
 from tests.support.connectors.conformance import serve
 from tests.support.connectors.fake_mastodon import TOKEN, FakeMastodon
+from tests.support.processes import WEBCARE, start, stop, wait_for
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
-WEBCARE = str(Path(sys.executable).parent / "webcare")
 
 
 @pytest_asyncio.fixture
@@ -52,26 +50,6 @@ interval_seconds = 5
                          db=Database(db_url), secret_key="k" * 40)
         yield fake, env, ctx
         await ctx.db.dispose()
-
-
-def start(env: dict, *args: str, **extra_env: str) -> subprocess.Popen:
-    return subprocess.Popen([WEBCARE, *args], env={**env, **extra_env}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-
-
-def stop(proc: subprocess.Popen) -> str:
-    if proc.poll() is None:
-        proc.terminate()
-    return proc.communicate(timeout=20)[0].decode(errors="replace")
-
-
-async def wait_for(predicate, timeout: float = 30.0):
-    for _ in range(int(timeout * 10)):
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 async def stored(ctx) -> int:

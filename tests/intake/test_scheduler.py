@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.core import metrics
 from app.core.config import SourceConfig
 from app.core.models import Event, Mention, SourceState
-from app.intake import store
+from app.intake import scheduler, store
 from app.intake.scheduler import SourceRunner
 from app.intake.worker import Worker
 from connectors.base import AuthFailed, Capabilities, FetchResult, NewMention, RateLimited, TemporaryFailure
@@ -204,3 +204,63 @@ async def test_each_poll_is_timed_and_each_failure_counted_per_source_and_kind(c
                     (("source", name),))] == 2
     assert samples[("webcare_poll_failures", "webcare_poll_failures_total",
                     (("kind", "unavailable"), ("source", name)))] == 1
+
+
+def pages(n: int, per_page: int = 40) -> list[FetchResult]:
+    """A backlog of n full pages (`more`), then an empty last page."""
+    out = [FetchResult(posts(*(f"p{i}-{j}" for j in range(per_page))), {"page": i + 1}, more=True) for i in range(n)]
+    return [*out, FetchResult([], {"page": n + 1})]
+
+
+async def test_a_backlog_is_fetched_page_after_page_in_one_poll(ctx, clock):
+    conn = ScriptedConnector(*pages(25))   # 1,000 posts: more than the old cap of 10 pages a poll
+    outcome = await SourceRunner(ctx, source(), conn).poll_once()
+    assert outcome.ok and outcome.stored == 1000 and len(conn.cursors) == 26
+    assert outcome.next_poll_at == T0 + timedelta(seconds=60)   # drained: the interval again
+
+
+async def test_a_long_backlog_ends_the_turn_due_again_at_once(ctx, clock, monkeypatch):
+    monkeypatch.setattr(scheduler, "TURN_SECONDS", 0.0)   # every page ends a turn
+    conn = ScriptedConnector(*pages(2))
+    runner = SourceRunner(ctx, source(), conn)
+    first = await runner.poll_once()
+    assert first.ok and first.stored == 40 and first.next_poll_at == T0   # no waiting for the interval
+    state = await state_of(ctx)
+    assert state.lease_owner is None   # another worker may take the next turn
+    assert (await runner.poll_once()).stored == 40
+
+
+async def test_the_lease_is_renewed_while_a_poll_runs(ctx, clock, monkeypatch):
+    ctx.config = ctx.config.model_copy(update={"worker": ctx.config.worker.model_copy(update={"lease_seconds": 8})})
+    conn = ScriptedConnector(FetchResult(posts("slow"), {"c": 1}))
+    conn.gate = asyncio.Event()
+    runner = SourceRunner(ctx, source(), conn, owner="host:1:a")
+    monkeypatch.setattr(runner, "lease", timedelta(seconds=0.4))   # renewed every 0.1 s
+    running = asyncio.create_task(runner.poll_once())
+    while not conn.cursors:   # inside fetch, holding the lease
+        await asyncio.sleep(0.01)
+    clock.advance(seconds=30)   # far past the first lease: only renewals keep it
+    for _ in range(100):
+        state = await state_of(ctx)
+        if state.lease_until > clock():
+            break
+        await asyncio.sleep(0.05)
+    assert state.lease_owner == "host:1:a" and state.lease_until > clock()
+    conn.gate.set()
+    assert (await running).ok
+
+
+async def test_a_poll_whose_lease_was_taken_over_stops(ctx, clock, monkeypatch):
+    conn = ScriptedConnector(FetchResult(posts("never"), {"c": 1}))
+    conn.gate = asyncio.Event()
+    runner = SourceRunner(ctx, source(), conn, owner="host:1:a")
+    monkeypatch.setattr(runner, "lease", timedelta(seconds=0.4))
+    running = asyncio.create_task(runner.poll_once())
+    while not conn.cursors:   # inside fetch, holding the lease
+        await asyncio.sleep(0.01)
+    async with ctx.db.write() as s:   # another worker took it (this one could not renew in time)
+        (await s.get(SourceState, "masto")).lease_owner = "host:2:b"
+    outcome = await asyncio.wait_for(running, 5)
+    assert outcome.reason == "lease lost" and conn.cursors == [None]
+    state = await state_of(ctx)
+    assert state.lease_owner == "host:2:b" and state.cursor is None   # left to the new holder

@@ -1,12 +1,14 @@
 """Which alerts exist and when: bursts, quiet hours, repeats, resolved, events."""
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.accounts import tokens
-from app.core.models import SourceState
+from app.core.models import AuditEntry, Event, SourceState
 from app.intake.worker import Worker
 from app.mentions import actions
 from app.mentions.followups import raise_due_follow_ups
@@ -164,3 +166,34 @@ async def test_source_down_alerts_once_per_outage_while_still_down(alerting):
     assert len(keys) == 1 and keys[0].startswith("source_down:feed:e")
     assert "Source feed is down" in a.got("chat")[0].payload["text"]
     assert len(await a.rows()) == 1
+
+
+async def test_workers_raising_follow_ups_and_expiring_claims_at_once_do_each_once(alerting):
+    """Two workers' timers at the same moment (SKIP LOCKED on PostgreSQL, serialised writes on
+    SQLite): each due promise raises one event, each idle claim expires once."""
+    a = alerting(sink_toml("chat", "slack"))
+    mids = await a.ingest("f1", "f2", "f3")
+    token = await add_user(a.ctx, "anna")
+    async with a.ctx.db.write() as session:
+        anna = await tokens.principal_from_token(session, token, a.clock())
+        for mid in mids:
+            await actions.promise_follow_up(session, mid, anna, a.clock(), a.clock() + minutes(20), "Bellen")
+            await actions.claim(session, mid, anna, a.clock(), idle_minutes=10)
+    later = a.clock() + minutes(30)
+
+    async def timers():
+        async with a.ctx.db.write() as session:
+            raised = await raise_due_follow_ups(session, later)
+        async with a.ctx.db.write() as session:
+            expired = await actions.expire_idle_claims(session, later)
+        return raised, expired
+
+    results = await asyncio.gather(*(timers() for _ in range(4)))
+    raised_all = [f for raised, _ in results for f in raised]
+    assert len(raised_all) == len(set(raised_all)) == 3
+    assert sum(expired for _, expired in results) == 3
+    async with a.ctx.db.read() as session:
+        events = (await session.exec(select(Event.type).where(Event.type == "follow_up_due"))).scalars().all()
+        audits = (await session.exec(select(AuditEntry.action)
+                                     .where(AuditEntry.action == "claim_expired"))).scalars().all()
+    assert len(events) == 3 and len(audits) == 3

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import socket
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -75,6 +76,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     problems: list[str]
+    at: float = field(default_factory=time.monotonic)   # when it arrived (spacing between messages)
 
     @property
     def payload(self) -> Any:
