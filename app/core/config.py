@@ -19,12 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.accounts.sso.settings import OidcSection
+from app.accounts.settings import AuthSection
 from app.alerts.alert import ALERT_KINDS
 from app.alerts.sinks import SINKS
 from app.alerts.spikes.detect import Thresholds
 from app.assist.settings import AssistSection
-from app.core.models import ROLES
 from app.core.process_config import DatabaseSection, WorkerSection
 from app.core.sources import options_model, source_kinds, url_schemes
 from app.craft.language import LANGUAGES
@@ -284,21 +283,6 @@ class AlertConfig(_Strict):
         if self.thread_by is not None and self.kind != "googlechat":
             raise ValueError("thread_by applies to kind = \"googlechat\" only")
         return self
-
-
-class AuthSection(_Strict):
-    """`[auth]`: sign-in rules. `require_2fa`: roles that must sign in with a second factor
-    (a user of such a role without one is sent to set it up right after the password);
-    `[auth.oidc]`: single sign-on (app/accounts/sso/)."""
-    require_2fa: tuple[str, ...] = ()
-    oidc: OidcSection | None = None
-
-    @field_validator("require_2fa")
-    @classmethod
-    def _known_roles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if unknown := [role for role in value if role not in ROLES]:
-            raise ValueError(f"unknown role(s) {', '.join(map(repr, unknown))}; roles are {', '.join(ROLES)}")
-        return value
 
 
 class Config(_Strict, TeamSections):

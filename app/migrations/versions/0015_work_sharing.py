@@ -12,7 +12,7 @@ from alembic import op
 from app.core.models import UTCDateTime
 
 revision: str = "0015_work_sharing"
-down_revision: str | None = "0012_streaming"
+down_revision: str | None = "0014_approval"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
