@@ -126,5 +126,9 @@
   ["mention.created", "mention.updated", "source.health"].forEach(function (type) {
     source.addEventListener(type, scheduleRefresh);
   });
+  // Someone opened or left a mention: its "has it open" marker changes (typing does not show here).
+  source.addEventListener("presence.changed", function (event) {
+    try { if (!JSON.parse(event.data).typing_only) scheduleRefresh(); } catch (e) { /* ignore */ }
+  });
   setInterval(refresh, 30000); // resync: clocks that start at opening time, missed edges
 })();

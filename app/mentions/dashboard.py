@@ -14,6 +14,7 @@ from app.core.context import AppContext
 from app.core.i18n import N_
 from app.craft.classify import CATEGORIES
 from app.intake.health import source_health
+from app.mentions import presence
 from app.mentions.followups import DUE_WARNING, follow_up_view
 from app.mentions.queries import (
     QueueFilters,
@@ -90,6 +91,10 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
                        for f, m in await list_follow_ups_due(session, filters, due_by, PAGE_SIZE)]
         else:
             handled = None
+        shown = handled if handled is not None else queue["items"]
+        here = await presence.viewers(session, [item["id"] for item in shown], who.username, now)
+        for item in shown:
+            item["viewers"] = here.get(item["id"], [])
         oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}

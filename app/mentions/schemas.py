@@ -288,3 +288,18 @@ class ToneCheckDetail(BaseModel):
 class ToneCheckErrorOut(BaseModel):
     """422 for a saved text that fails the tone check (or, as every route, a request that did not parse)."""
     detail: ToneCheckDetail | list[ValidationIssue]
+
+
+class PresenceIn(BaseModel):
+    typing: bool = False
+
+
+class PresentOut(Out):
+    username: str
+    typing: bool
+    changes_in: float  # seconds until this person stops typing or counts as gone: look again then
+
+
+class PresenceOut(Out):
+    """The colleagues who have the mention open now (not you)."""
+    people: list[PresentOut]
