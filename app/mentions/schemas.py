@@ -163,6 +163,18 @@ class HistoryItem(Out):
     category: str | None
     answered_by: str | None
     dismiss_reason: str | None
+    channel: str
+    author: str
+
+
+class IdentityOut(Out):
+    """Another handle of the same person, linked by a lead."""
+    id: int
+    channel: str
+    author: str
+    profile_url: str | None
+    linked_by: str
+    linked_at: Timestamp
 
 
 class MentionOut(QueueItem):
@@ -181,7 +193,9 @@ class MentionOut(QueueItem):
     replies: list[ReplyView]
     notes: list[NoteView]
     follow_ups: list[FollowUpOut]
-    author_history: list[HistoryItem]
+    author_history: list[HistoryItem]  # on every linked handle
+    profile_url: str | None  # the author's page on the channel
+    identities: list[IdentityOut]  # the author's other handles
 
 
 class MentionState(Out):
@@ -303,3 +317,14 @@ class PresentOut(Out):
 class PresenceOut(Out):
     """The colleagues who have the mention open now (not you)."""
     people: list[PresentOut]
+
+
+class IdentityIn(BaseModel):
+    """The same person's handle on another channel."""
+    channel: str = Field(min_length=1, max_length=64)
+    author: str = Field(min_length=1, max_length=512)
+
+
+class IdentitiesOut(Out):
+    """The person's handles, this mention's author's included."""
+    identities: list[IdentityOut]
