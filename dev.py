@@ -53,7 +53,8 @@ def run_forwarding_signals(command: list[str], **popen) -> int:
     try:
         while True:
             try:
-                return child.wait()
+                code = child.wait()
+                return 128 - code if code < 0 else code  # ended by a signal: the shell's convention
             except KeyboardInterrupt:
                 continue  # the terminal sent the child its SIGINT too: wait for it to finish
     finally:
