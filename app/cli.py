@@ -64,6 +64,7 @@ def _migrate(ctx) -> None:
 async def _ensure_demo_login(ctx) -> str:
     """A `demo` admin with a fresh password each start, printed for the person trying it out."""
     from app.accounts import passwords, users
+    from app.intake.demo_team import make_colleagues
     password = secrets.token_urlsafe(12)
     async with ctx.db.write() as session:
         user = await users.user_by_name(session, DEMO_USER)
@@ -71,6 +72,7 @@ async def _ensure_demo_login(ctx) -> str:
             await users.create_user(session, DEMO_USER, password, "admin", display_name="Demo User")
         else:
             user.password_hash = passwords.hash_password(password)
+    await make_colleagues(ctx)  # the simulated team the demo shows at work
     await ctx.db.dispose()
     return password
 

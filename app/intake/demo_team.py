@@ -41,17 +41,19 @@ class StepResult:
     answered: list[int] = field(default_factory=list)
 
 
-async def colleagues(ctx: AppContext) -> list[Principal]:
-    """The demo colleagues (made on first use)."""
-    found = []
+async def make_colleagues(ctx: AppContext) -> None:
+    """The demo colleagues' accounts (`webcare serve --demo`, before anything runs)."""
     async with ctx.db.write() as session:
         for username, name in COLLEAGUES.items():
-            user = await users.user_by_name(session, username)
-            if user is None:
-                user = await users.create_user(session, username, secrets.token_urlsafe(24), "responder",
-                                               display_name=name)
-            found.append(Principal(user=user, via="session"))
-    return found
+            if await users.user_by_name(session, username) is None:
+                await users.create_user(session, username, secrets.token_urlsafe(24), "responder", display_name=name)
+
+
+async def colleagues(ctx: AppContext) -> list[Principal]:
+    """The demo colleagues, as the principals they act as (none until made)."""
+    async with ctx.db.read() as session:
+        found = [await users.user_by_name(session, username) for username in COLLEAGUES]
+    return [Principal(user=user, via="session") for user in found if user is not None]
 
 
 def _writing_for(mention_id: int) -> timedelta:

@@ -146,11 +146,11 @@ class Worker:
             return await expire_idle_claims(session, self.ctx.now())
 
     async def _demo_team(self, sources: list[str]) -> None:
-        team = await colleagues(self.ctx)
         while True:
             await asyncio.sleep(self.rng.uniform(*DEMO_TEAM_SECONDS))
             try:
-                await team_step(self.ctx, team, sources, self.ctx.http(), self.rng)
+                if team := await colleagues(self.ctx):
+                    await team_step(self.ctx, team, sources, self.ctx.http(), self.rng)
             except asyncio.CancelledError:
                 raise
             except Exception:

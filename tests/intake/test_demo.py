@@ -18,7 +18,7 @@ from app.core.models import Mention, Reply, utcnow
 from app.core.sources import DEMO
 from app.intake.demo import DemoFeed
 from app.intake.demo_channel import DEMO_CHANNEL, DemoChannel
-from app.intake.demo_team import OPEN_TARGET, colleagues, team_step
+from app.intake.demo_team import OPEN_TARGET, colleagues, make_colleagues, team_step
 from app.intake.store import ingest_batch
 from app.mentions.queries import waiting_inbound
 from connectors.base import ReplyRequest
@@ -45,7 +45,9 @@ async def test_a_long_demo_run_stays_bounded_and_the_colleagues_answer(ctx):
     rng = random.Random(7)
     feed, ref, ingest = DemoFeed(brand="Acme", rng=rng), ctx.source_ref(source), ctx.ingest_context(source)
     await ingest_batch(ctx.db, ref, feed.backlog(now[0]), ingest, now=now[0])
+    await make_colleagues(ctx)
     team = await colleagues(ctx)
+    assert [p.username for p in team] == ["sam", "noor"]
     highest, answered = 0, []
     async with httpx.AsyncClient() as http:
         for seq in range(10, 250):  # 40 minutes of demo, a new mention every 10 s
