@@ -153,6 +153,21 @@ async def forget(session: AsyncSession, author: str, channel: str | None) -> int
     return len(rows) + await _drop_lonely(session, [r.person_id for r in rows])
 
 
+async def expire(session: AsyncSession, before: datetime) -> int:
+    """Retention: links made before `before` whose handle has no mention left unpurged go (the
+    person's posts are gone, so is the knowledge that they were theirs). Returns how many."""
+    gone = []
+    for row in await session.exec(select(IdentityLink).where(col(IdentityLink.created_at) < before)):
+        kept = (await session.exec(select(Mention.id).where(
+            handles_condition([(row.channel, row.author)]), col(Mention.purged_at).is_(None)).limit(1))).first()
+        if kept is None:
+            gone.append(row)
+    for row in gone:
+        await session.delete(row)
+    await session.flush()
+    return len(gone) + await _drop_lonely(session, [r.person_id for r in gone])
+
+
 async def for_export(session: AsyncSession, author: str, channel: str | None) -> list[dict[str, Any]]:
     """The access export: each link of the handle, with the other handles of the same person."""
     persons = {r.person_id for r in await session.exec(select(IdentityLink).where(_of_handle(author, channel)))}

@@ -3,10 +3,13 @@ shows the person's earlier mentions on every channel with their outcome; linking
 without copying handles; the access export includes the links and erasure removes them."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import col, select
 
-from app.core.models import AuditEntry, IdentityLink
+from app.core.models import AuditEntry, IdentityLink, utcnow
+from app.privacy.retention import purge_expired
 from tests.support.app import add_user, bearer
 from tests.support.push import mention, push
 
@@ -104,3 +107,19 @@ async def test_linking_merges_people_and_unlinking_keeps_the_rest(app_client, ct
     detail = (await app_client.get(f"/api/mentions/{ids['a1']}", headers=lead)).json()
     assert {e["id"] for e in detail["author_history"]} == {ids["a3"]}
     assert {i["channel"] for i in detail["identities"]} == {"bluesky", "mastodon"}
+
+
+async def test_retention_forgets_links_whose_handles_have_no_posts_left(app_client, ctx):
+    await push(app_client, [mention("r1", 5, author="kim", channel="x"),
+                            mention("r2", 6, author="kim.bsky.social", channel="bluesky")])
+    lead = bearer(await add_user(ctx, "lea", "lead"))
+    ids = await _ids(app_client, lead)
+    await app_client.post(f"/api/mentions/{ids['r1']}/identities", headers=lead,
+                          json={"channel": "bluesky", "author": "kim.bsky.social"})
+    # Within the retention period nothing goes, however old the posts.
+    assert (await purge_expired(ctx.db, b"k" * 32, 180, utcnow())).identities == 0
+    # 181 days on, both posts are purged: the links go with them.
+    later = utcnow() + timedelta(days=181)
+    assert (await purge_expired(ctx.db, b"k" * 32, 180, later)).identities == 2
+    async with ctx.db.read() as session:
+        assert (await session.exec(select(IdentityLink))).all() == []
