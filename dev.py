@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -40,7 +41,25 @@ def demo(args: list[str]) -> int:
     data = ROOT / ".demo-data"
     data.mkdir(exist_ok=True)
     env = {**os.environ, "WEBCARE_DATA_DIR": os.environ.get("WEBCARE_DATA_DIR", str(data))}
-    return subprocess.call([str(BIN / "webcare"), "serve", "--demo", *args], env=env)
+    return run_forwarding_signals([str(BIN / "webcare"), "serve", "--demo", *args], env=env)
+
+
+def run_forwarding_signals(command: list[str], **popen) -> int:
+    """Run the server and pass SIGTERM (and SIGHUP) on to it, as Ctrl+C reaches it through the
+    terminal: `kill`, `timeout` or a service manager stop the server, not only this script."""
+    child = subprocess.Popen(command, **popen)
+    forwarded = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, lambda number, _frame: child.send_signal(number)) for s in forwarded}
+    try:
+        while True:
+            try:
+                code = child.wait()
+                return 128 - code if code < 0 else code  # ended by a signal: the shell's convention
+            except KeyboardInterrupt:
+                continue  # the terminal sent the child its SIGINT too: wait for it to finish
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 # What CI holds the code to before any test runs; both read their settings from pyproject.toml.

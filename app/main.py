@@ -19,7 +19,7 @@ from app.assist import routes as assist_routes
 from app.core.context import AppContext
 from app.intake import pages as intake_pages
 from app.intake import routes as intake_routes
-from app.mentions import compose_routes
+from app.mentions import compose_routes, presence_routes
 from app.mentions import pages as mention_pages
 from app.mentions import routes as mention_routes
 from app.privacy import pages as privacy_pages
@@ -38,8 +38,8 @@ from app.web.rendering import STATIC_DIR, build_templates
 from app.web.request_metrics import RequestTimer
 
 # Described in the published schema (/api/openapi.json): JSON, CSV, SSE and Prometheus text.
-API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, assist_routes, stream, report_routes, alert_routes,
-               privacy_routes, approval_routes, team_routes, api_docs)
+API_ROUTERS = (ops, intake_routes, mention_routes, compose_routes, presence_routes, assist_routes, stream,
+               report_routes, alert_routes, privacy_routes, approval_routes, team_routes, api_docs)
 # HTML for people: not part of the API.
 PAGE_ROUTERS = (login_pages, second_step, sso_routes, account_pages, user_pages, mention_pages, intake_pages,
                 report_pages, alert_pages, privacy_pages, approval_pages, team_pages)

@@ -161,6 +161,9 @@ class RssConnector:
         """New mentions, the ids of every usable entry in the feed, and how many were unusable."""
         feed_title = parsed.feed.get("title") or urlsplit(self.config.url).hostname or "feed"
         language = parsed.feed.get("language")
+        # The feed's own site: an entry's author has no page of their own to link to.
+        site = parsed.feed.get("link")
+        feed_link = unwrap_google_link(urljoin(feed_url, site)) if isinstance(site, str) and site else None
         mentions: list[NewMention] = []
         ids: list[str] = []
         skipped = 0
@@ -187,7 +190,7 @@ class RssConnector:
                 text=text, html=markup,
                 url=unwrap_google_link(urljoin(feed_url, link)) if link else None,
                 language=language,
-                raw={"feed": feed_title},
+                raw={"feed": feed_title, "feed_link": feed_link},
             ))
         return mentions, ids, skipped
 

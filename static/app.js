@@ -244,5 +244,12 @@
   ["source.health", "approval_waiting"].forEach(function (type) {
     source.addEventListener(type, function () { schedule(null); });
   });
+  // Someone opened or left a mention: its row's "has it open" marker changes (typing does not show here).
+  source.addEventListener("presence.changed", function (event) {
+    try {
+      var data = JSON.parse(event.data);
+      if (!data.typing_only) schedule(data.id);
+    } catch (e) { schedule(null); }
+  });
   setInterval(function () { schedule(null); }, 30000); // resync: clocks that start at opening time, missed edges
 })();

@@ -243,6 +243,34 @@ class FollowUp(SQLModel, table=True):
     alerted_at: datetime | None = _ts()  # follow_up_due raised (once)
 
 
+class Presence(SQLModel, table=True):
+    """Who has a mention open right now, and who is typing a reply to it. Ephemeral: a row
+    counts while its heartbeat is fresh (app/mentions/presence.py) and is swept soon after.
+    In the database, so every web process on PostgreSQL sees the same people."""
+
+    __tablename__ = "presence"
+
+    mention_id: int = Field(primary_key=True)
+    username: str = Field(primary_key=True)
+    seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    typing_until: datetime | None = _ts()
+
+
+class IdentityLink(SQLModel, table=True):
+    """A lead's statement that handles on several channels are one person: rows with the same
+    `person_id` are that person. Personal data: erasure removes it and the export shows it."""
+
+    __tablename__ = "identity_links"
+    __table_args__ = (UniqueConstraint("channel", "author", name="uq_identity_links_channel_author"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(index=True)
+    channel: str
+    author: str
+    created_by: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class SavedText(SQLModel, table=True):
     """Openers and saved replies added by leads in the UI, next to the shipped library."""
 

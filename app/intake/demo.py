@@ -1,7 +1,10 @@
 """The demo source: realistic Dutch and English mentions, clearly labelled "demo".
 
 On its first run it posts a backlog whose ages show green, amber and red at once; after that
-a new mention every few seconds. Everything goes through the normal ingest path."""
+a new mention every few seconds. Everything goes through the normal ingest path. Each
+invented person posts on one channel under one handle; the `demo` channel is the demo's own
+network, where replies are really posted (app/intake/demo_channel.py), and simulated
+colleagues keep the queue moving (app/intake/demo_team.py)."""
 from __future__ import annotations
 
 import random
@@ -14,7 +17,6 @@ from pathlib import Path
 from connectors.base import NewMention
 
 DATA_FILE = Path(__file__).parent / "data" / "demo.toml"
-CHANNELS = ("mastodon", "bluesky", "reddit", "x")
 # Minutes ago for the first backlog: red, red, amber, amber, green...
 BACKLOG_AGES = (95, 68, 52, 47, 33, 21, 12, 6, 2)
 
@@ -32,13 +34,14 @@ class DemoFeed:
     def _one(self, seq: int, posted_at: datetime, sample: dict | None = None) -> NewMention:
         lib = _library()
         sample = sample or self.rng.choice(lib["mention"])
+        # A person always posts on their own channel with their own handle and followers.
         author = self.rng.choice(lib["author"])
-        channel = self.rng.choice(CHANNELS)
         return NewMention(
             external_id=f"demo-{seq}-{self.rng.randrange(16**8):08x}", posted_at=posted_at,
             author=author["handle"], author_name=author["name"],
             text=sample["text"].replace("{brand}", self.brand), language=sample["language"],
-            channel=channel, followers=self.rng.choice((12, 85, 240, 1300, 25000)))
+            channel=author["channel"], followers=author.get("followers"),
+            raw={"demo": True})  # invented people: no profile links (app/mentions/profiles.py)
 
     def backlog(self, now: datetime) -> list[NewMention]:
         samples = self.rng.sample(_library()["mention"], len(BACKLOG_AGES))  # no repeats on screen

@@ -18,6 +18,7 @@ from app.core.logs import log_failure
 from app.core.models import SourceState
 from app.core.sources import DEMO, is_polled
 from app.intake.demo import DemoFeed
+from app.intake.demo_team import colleagues, team_step
 from app.intake.health import mark_sources_down, record_source_error
 from app.intake.scheduler import SourceRunner
 from app.intake.store import ingest_batch
@@ -29,7 +30,8 @@ from connectors.registry import build_connector
 from connectors.streaming import can_stream
 
 log = logging.getLogger(__name__)
-DEMO_PACE_SECONDS = (4.0, 10.0)
+DEMO_PACE_SECONDS = (8.0, 20.0)
+DEMO_TEAM_SECONDS = (3.0, 6.0)  # how often the demo's colleagues look at the queue
 CLAIM_SWEEP_SECONDS = 15.0
 SOURCE_DOWN_CHECK_SECONDS = 60.0
 FOLLOW_UP_CHECK_SECONDS = 30.0
@@ -54,6 +56,9 @@ class Worker:
         self._spawn("alert-dispatcher", lambda: self._every(ALERT_SEND_SECONDS, dispatcher.dispatch))
         self._spawn("spikes", lambda: self._every(SPIKE_CHECK_SECONDS, self.check_spikes))
         self._spawn("retention", lambda: self._every(RETENTION_SECONDS, self.purge_expired))
+        demos = [s.name for s in self.ctx.sources() if s.enabled and s.kind == DEMO]
+        if demos:
+            self._spawn("demo-team", partial(self._demo_team, demos))
         for source in self.ctx.sources():
             if not source.enabled:
                 continue
@@ -152,6 +157,17 @@ class Worker:
     async def expire_claims(self) -> int:
         async with self.ctx.db.write() as session:
             return await expire_idle_claims(session, self.ctx.now())
+
+    async def _demo_team(self, sources: list[str]) -> None:
+        while True:
+            await asyncio.sleep(self.rng.uniform(*DEMO_TEAM_SECONDS))
+            try:
+                if team := await colleagues(self.ctx):
+                    await team_step(self.ctx, team, sources, self.ctx.http(), self.rng)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the demo colleagues failed a round")
 
     async def _demo(self, source) -> None:
         feed = DemoFeed(brand=self.ctx.config.brand.name, rng=self.rng)

@@ -14,8 +14,8 @@ from app.core.models import Mention
 from app.craft.moments import suggest_follow_up_times
 from app.craft.openers import TONES
 from app.craft.tonecheck import Finding, check_reply
-from app.mentions import drafts
-from app.mentions.queries import mention_detail
+from app.mentions import drafts, presence
+from app.mentions.queries import known_channels, mention_detail
 from app.mentions.saved_texts import openers_for_mention
 from app.mentions.send import capabilities_for
 from connectors.base import PRIVATE_VISIBILITIES
@@ -23,6 +23,7 @@ from connectors.registry import CONNECTORS, connector_class
 from connectors.textlength import GRAPHEMES, TextCounter
 
 NOT_COMPLAINTS = ("praise", "question")
+LINKABLE_CHANNELS = ("bluesky", "mastodon", "reddit", "rss", "x")  # offered even before a mention came from them
 
 
 def reply_limit(channel: str | None) -> tuple[int | None, TextCounter]:
@@ -94,9 +95,14 @@ async def mention_page(ctx: AppContext, mention_id: int, who: Principal, tone: s
         # The composer adds the signature itself, once, at the end of the draft.
         suggested = await openers_for_mention(session, mention, tone, signature="")
         users = await active_usernames(session) if who.has_role("lead") else []
+        channels = await known_channels(session) if who.has_role("lead") else []
+        present = await presence.others_on(session, mention_id, who.username, ctx.now())
     capabilities = capabilities_for(ctx, mention)
     return {"m": view, "now": ctx.now(), "openers": suggested["openers"], "tone": tone,
             "signature": signature_for(ctx, who).strip(), "draft": draft.text if draft else "",
             "can_post": capabilities is not None, "text_limit": capabilities and capabilities.text_limit,
             "private": mention.visibility in PRIVATE_VISIBILITIES, "users": users, "is_lead": who.has_role("lead"),
-            "assist": ctx.config.assist.enabled}
+            "assist": ctx.config.assist.enabled, "present": present,
+            "identity_channels": sorted({*channels, *LINKABLE_CHANNELS}),
+            "presence_heartbeat": presence.HEARTBEAT_SECONDS,
+            "presence_typing_throttle": presence.TYPING_THROTTLE_SECONDS}

@@ -19,6 +19,7 @@ from app.core.i18n import N_
 from app.core.models import Mention
 from app.craft.classify import CATEGORIES
 from app.intake.health import source_health
+from app.mentions import presence
 from app.mentions.followups import DUE_WARNING, follow_up_view
 from app.mentions.queries import (
     QueueFilters,
@@ -145,11 +146,11 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
                        for f, m in await list_follow_ups_due(session, filters, due_by, PAGE_SIZE)]
         else:
             handled = None
+        await _mark_rows(session, handled if handled is not None else queue["items"], who, now)
         oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
         mine = await my_approvals(session, who.username)
-        await _mark_awaiting(session, queue["items"])
     tabs = _tabs(counts, view, filters, urgent_first, teams)
     return {"queue": queue, "handled": handled, "view": view, "tabs": tabs, "now": now, "sources": sources,
             "filters": filters, "choices": choices, "categories": CATEGORIES, "filtered": filters.any_set(),
@@ -160,10 +161,13 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
             "oldest_seconds": _oldest_seconds(oldest, now), "my_approvals": mine}
 
 
-async def _mark_awaiting(session: AsyncSession, items: list[dict[str, Any]]) -> None:
-    """Tag the rows whose reply waits for a lead's approval."""
-    awaiting = await awaiting_among(session, [item["id"] for item in items])
+async def _mark_rows(session: AsyncSession, items: list[dict[str, Any]], who: Principal, now: datetime) -> None:
+    """What a row shows beside the mention: colleagues who have it open, a reply awaiting approval."""
+    ids = [item["id"] for item in items]
+    here = await presence.viewers(session, ids, who.username, now)
+    awaiting = await awaiting_among(session, ids)
     for item in items:
+        item["viewers"] = here.get(item["id"], [])
         item["awaiting_approval"] = item["id"] in awaiting
 
 
@@ -179,7 +183,7 @@ async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: P
         page = await queue_page_ids(session, waiting, now, limit=PAGE_SIZE, urgent_first=urgent_first)
         on_page = set(page)
         items = await queue_items(session, [i for i in dict.fromkeys(ids) if i in on_page], now, ctx.policy)
-        await _mark_awaiting(session, items)
+        await _mark_rows(session, items, who, now)
         oldest = await oldest_open(session)
     return {"queue": {"items": items, "total": total, "counts": sla_counts}, "page": page, "now": now,
             "tabs": _tabs(counts, view, filters, urgent_first, teams),

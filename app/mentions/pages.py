@@ -6,20 +6,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from app.accounts.principal import Principal
 from app.approvals.service import needs_approval, request_approval
 from app.core.bounds import RowId, as_row_id
 from app.core.errors import DomainError
 from app.core.i18n import N_
-from app.mentions import actions, compose, drafts
+from app.mentions import actions, compose, drafts, identities
 from app.mentions.dashboard import ROWS_PER_UPDATE, URGENT, chosen_view, dashboard_view, queue_update, tab_teams
 from app.mentions.followups import local_moment
 from app.mentions.queries import QueueFilters
 from app.mentions.send import send_reply
-from app.web.deps import Ctx, PageUser
+from app.web.deps import Ctx, PageUser, role
 from app.web.flash import Flash, set_flash
 from app.web.rendering import render, safe_next
 
 router = APIRouter()
+LeadPage = Annotated[Principal, Depends(role("lead", page=True))]
 
 
 def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
@@ -179,6 +181,21 @@ async def follow_up_form(request: Request, mention_id: RowId, ctx: Ctx, user: Pa
     return await _form_action(request, ctx, mention_id, actions.promise_follow_up, user, ctx.now(), due,
                               note or None, stay=True,
                               done=Flash("ok", N_("Follow-up promise added.")))
+
+
+@router.post("/mentions/{mention_id}/identities")
+async def link_identity_form(request: Request, mention_id: RowId, ctx: Ctx, user: LeadPage,
+                             channel: Annotated[str, Form()] = "", handle: Annotated[str, Form()] = ""):
+    return await _form_action(request, ctx, mention_id, identities.link, user, ctx.now(), channel, handle, stay=True,
+                              done=Flash("ok", N_("Linked: their mentions there show in the panel now.")))
+
+
+@router.post("/mentions/{mention_id}/identities/{link_id}/unlink")
+async def unlink_identity_form(request: Request, mention_id: RowId, link_id: RowId, ctx: Ctx, user: LeadPage):
+    async def unlink(session, mention_id: int, who, now) -> None:
+        await identities.unlink(session, link_id, who, now, mention_id)
+    return await _form_action(request, ctx, mention_id, unlink, user, ctx.now(), stay=True,
+                              done=Flash("ok", N_("Unlinked.")))
 
 
 @router.post("/follow-ups/{follow_up_id}/done")

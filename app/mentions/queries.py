@@ -20,12 +20,15 @@ from app.approvals.records import latest_for_mention
 from app.core.errors import NotFound
 from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention, Note, Reply
+from app.mentions import identities
 from app.mentions.followups import follow_up_view
+from app.mentions.profiles import profile_url
 
 # Waiting for an answer: nobody has it yet, or someone is on it. The one definition of an
 # open mention; everything that asks "is it still waiting?" uses the helpers below.
 OPEN_STATUSES = ("open", "claimed")
 SLA_STATES = ("ok", "warning", "breached")
+HISTORY_LIMIT = 20  # earlier mentions in the customer panel
 
 
 def open_status():
@@ -274,6 +277,11 @@ async def filter_choices(session: AsyncSession) -> dict[str, list[str]]:
             "language": await distinct(col(Mention.language))}
 
 
+async def known_channels(session: AsyncSession) -> list[str]:
+    """The channels mentions came from."""
+    return list(await session.exec(select(Mention.channel).distinct().order_by(col(Mention.channel))))
+
+
 async def oldest_open(session: AsyncSession) -> Mention | None:
     return (await session.exec(oldest_open_query())).first()
 
@@ -310,14 +318,23 @@ async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
     follow_ups = await session.exec(select(FollowUp).where(col(FollowUp.mention_id) == m.id)
                                     .order_by(col(FollowUp.due_at)))
     view["follow_ups"] = [follow_up_view(f, now) for f in follow_ups]
+    # The customer panel: the author's page, their other handles (linked by a lead), and
+    # their earlier mentions on every one of those.
+    handles = await identities.linked(session, m.channel, m.author)
+    pairs = {(m.channel, m.author)} | {(h.channel, h.author) for h in handles}
     conversation = col(Mention.conversation_id)
     earlier = await session.exec(select(Mention).where(
-        col(Mention.channel) == m.channel, col(Mention.author) == m.author, col(Mention.id) != m.id,
+        identities.handles_condition(pairs), col(Mention.id) != m.id,
         col(Mention.direction) == "inbound", or_(conversation.is_(None), conversation != root))
-        .order_by(col(Mention.posted_at).desc()).limit(10))
+        .order_by(col(Mention.posted_at).desc()).limit(HISTORY_LIMIT))
     view["author_history"] = [{"id": e.id, "text": e.text, "posted_at": e.posted_at.isoformat(), "status": e.status,
                                "category": e.category, "answered_by": e.answered_by,
-                               "dismiss_reason": e.dismiss_reason} for e in earlier]
+                               "dismiss_reason": e.dismiss_reason, "channel": e.channel, "author": e.author}
+                              for e in earlier]
+    view["profile_url"] = profile_url(m.channel, m.author, m.raw, m.url)
+    own = identities.normalise(m.author)
+    view["identities"] = [identities.view(h) for h in handles
+                          if (h.channel, identities.normalise(h.author)) != (m.channel, own)]
     latest = await latest_for_mention(session, mention_id)
     view["approval"] = approval_brief(latest) if latest else None
     return view

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from app.approvals.schemas import AwaitingApproval
 from app.approvals.service import needs_approval, request_approval
 from app.core.bounds import Count, RowId
-from app.mentions import actions
+from app.mentions import actions, identities
 from app.mentions.followups import follow_up_view, list_follow_ups
 from app.mentions.queries import QueueFilters, list_queue, mention_detail
 from app.mentions.schemas import (
@@ -22,6 +22,8 @@ from app.mentions.schemas import (
     FollowUpIn,
     FollowUpOut,
     FollowUpsOut,
+    IdentitiesOut,
+    IdentityIn,
     MentionOut,
     MentionState,
     NoteIn,
@@ -164,3 +166,20 @@ async def follow_ups(ctx: Ctx, user: ApiUser, state: Literal["pending", "kept", 
 async def follow_up_done(follow_up_id: RowId, ctx: Ctx, user: ApiUser):
     """Mark a promise done: kept before its moment, missed after it."""
     return follow_up_view(await _run(ctx, actions.complete_follow_up, follow_up_id, user, ctx.now()), ctx.now())
+
+
+@router.post("/mentions/{mention_id}/identities", response_model=IdentitiesOut, responses=CHANGE_ERRORS)
+async def link_identity(mention_id: RowId, body: IdentityIn, ctx: Ctx, user: Lead):
+    """Leads: the mention's author is the same person as `author` on `channel` (their earlier
+    mentions there then show in the customer panel). Audited; erasure removes it."""
+    async with ctx.db.write() as session:
+        rows = await identities.link(session, mention_id, user, ctx.now(), body.channel, body.author)
+        return {"identities": [identities.view(r) for r in rows]}
+
+
+@router.delete("/identities/{link_id}", response_model=IdentitiesOut, responses=errors(404))
+async def unlink_identity(link_id: RowId, ctx: Ctx, user: Lead):
+    """Leads: this handle is not the same person as the others linked to it."""
+    async with ctx.db.write() as session:
+        await identities.unlink(session, link_id, user, ctx.now(), None)
+        return {"identities": []}

@@ -165,6 +165,18 @@ class HistoryItem(Out):
     category: str | None
     answered_by: str | None
     dismiss_reason: str | None
+    channel: str
+    author: str
+
+
+class IdentityOut(Out):
+    """Another handle of the same person, linked by a lead."""
+    id: int
+    channel: str
+    author: str
+    profile_url: str | None
+    linked_by: str
+    linked_at: Timestamp
 
 
 ApprovalState = Literal["pending", "sending", "approved", "returned", "closed"]
@@ -201,6 +213,8 @@ class MentionOut(QueueItem):
     follow_ups: list[FollowUpOut]
     author_history: list[HistoryItem]
     approval: ApprovalBrief | None = Field(description="the latest reply of this mention that needed approval")
+    profile_url: str | None  # the author's page on the channel
+    identities: list[IdentityOut]  # the author's other handles
 
 
 class MentionState(Out):
@@ -307,3 +321,29 @@ class ToneCheckDetail(BaseModel):
 class ToneCheckErrorOut(BaseModel):
     """422 for a saved text that fails the tone check (or, as every route, a request that did not parse)."""
     detail: ToneCheckDetail | list[ValidationIssue]
+
+
+class PresenceIn(BaseModel):
+    typing: bool = False
+
+
+class PresentOut(Out):
+    username: str
+    typing: bool
+    changes_in: float  # seconds until this person stops typing or counts as gone: look again then
+
+
+class PresenceOut(Out):
+    """The colleagues who have the mention open now (not you)."""
+    people: list[PresentOut]
+
+
+class IdentityIn(BaseModel):
+    """The same person's handle on another channel."""
+    channel: str = Field(min_length=1, max_length=64)
+    author: str = Field(min_length=1, max_length=512)
+
+
+class IdentitiesOut(Out):
+    """The person's handles, this mention's author's included."""
+    identities: list[IdentityOut]

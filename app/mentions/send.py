@@ -20,6 +20,8 @@ from app.accounts.principal import Principal
 from app.core.context import AppContext
 from app.core.errors import ChannelFailed, Invalid, NotFound
 from app.core.models import Mention, Reply
+from app.core.sources import DEMO
+from app.intake.demo_channel import DEMO_CHANNEL, DemoChannel
 from app.intake.sanitize import clean_text
 from app.mentions import actions
 from connectors.base import (
@@ -45,6 +47,9 @@ class SendResult:
 def capabilities_for(ctx: AppContext, mention: Mention) -> Capabilities | None:
     """What the mention's source can do when answering, or None if it cannot post at all."""
     source = ctx.source(mention.source)
+    if source is not None and source.kind == DEMO:
+        # The demo posts for real only on its own network; its other channels are pretend.
+        return DemoChannel.capabilities if mention.channel == DEMO_CHANNEL else None
     if source is None or source.kind not in CONNECTORS:
         return None
     capabilities = connector_class(source.kind).capabilities
@@ -125,7 +130,8 @@ async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int
     mention, reply = await _prepare(ctx, mention_id, who, text)
     source = ctx.source(mention.source)
     assert source is not None and reply.idempotency_key  # capabilities_for found the source; _prepare set the key
-    connector = build_connector(source.connector_settings(ctx.config.brand.own_accounts), client)
+    connector = (DemoChannel(ctx.db, source.name, ctx.config.brand.name) if source.kind == DEMO
+                 else build_connector(source.connector_settings(ctx.config.brand.own_accounts), client))
     request = ReplyRequest(in_reply_to=mention.external_id, text=text, idempotency_key=reply.idempotency_key,
                            raw=mention.raw or {})
     return await _post_and_settle(ctx, connector, request, capabilities, mention, reply, who)

@@ -15,6 +15,7 @@ from app.core.db import Database
 from app.core.errors import Invalid
 from app.core.events import emit_many, mention_event_data
 from app.core.models import Mention
+from app.mentions import identities
 from app.privacy.ledger import record
 from app.privacy.queries import chunks, held_counts, normalise_handle, person_mentions
 from app.privacy.scrub import Counts, scrub_mentions
@@ -41,7 +42,9 @@ class Person:
 async def preview(db: Database, person: Person) -> Counts:
     """What an erasure of this person would remove now."""
     async with db.read() as session:
-        return await held_counts(session, await person_mentions(session, person.author, person.channel))
+        counts = await held_counts(session, await person_mentions(session, person.author, person.channel))
+        counts.identities = len(await identities.for_export(session, person.author, person.channel))
+        return counts
 
 
 async def erase(db: Database, key: bytes, person: Person, actor: str, now: datetime) -> Counts:
@@ -52,6 +55,7 @@ async def erase(db: Database, key: bytes, person: Person, actor: str, now: datet
         counts = Counts()
         for part in chunks([m.id for m in found]):
             counts.add(await scrub_mentions(session, part, key, now))
+        counts.identities = await identities.forget(session, person.author, person.channel)
         record(session, "erasure", actor, counts, now, channel=person.channel)
         # Open dashboards reload the erased mentions (the queue may still list one).
         erased = [await session.get(Mention, m.id, populate_existing=True) for m in found]

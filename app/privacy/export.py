@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.models import AlertOutbox, AuditEntry, FollowUp, Mention, Note, Reply, ReplyApproval
+from app.mentions import identities
 from app.privacy.erasure import Person
 from app.privacy.queries import chunks, person_mentions, spikes_quoting
 
@@ -86,4 +87,5 @@ async def export_person(session: AsyncSession, person: Person, now: datetime) ->
     for mention_id, rows in (await _alerts(session, theirs)).items():
         views[mention_id]["alerts"] = [_alert(row) for row in rows]
     return {"subject": {"author": person.author, "channel": person.channel}, "generated_at": now.isoformat(),
-            "mentions": [views[m.id] for m in theirs], "our_posts": [_post(m) for m in ours]}
+            "mentions": [views[m.id] for m in theirs], "our_posts": [_post(m) for m in ours],
+            "identities": await identities.for_export(session, person.author, person.channel)}

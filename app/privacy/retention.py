@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 
 from app.core.db import Database
 from app.core.models import Mention
+from app.mentions import identities
 from app.privacy.ledger import record
 from app.privacy.scrub import Counts, scrub_mentions
 
@@ -51,6 +52,10 @@ async def purge_expired(db: Database, key: bytes, retention_days: int, now: date
         after = (found[-1].posted_at, found[-1].id)
         if len(found) < batch:
             break
+    async with db.write() as session:
+        total.identities = await identities.expire(session, before)
+        if total.identities:
+            record(session, "retention", SYSTEM, Counts(identities=total.identities), now)
     if total.items:
         await db.truncate_wal()
         log.info("retention: purged %d mentions posted before %s (%d items)", total.mentions,

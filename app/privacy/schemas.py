@@ -19,6 +19,7 @@ class ErasureCounts(BaseModel):
     events: int
     alerts: int
     audit: int
+    identities: int = 0  # absent from erasures recorded before links existed
 
 
 class EraseResult(BaseModel):
@@ -122,9 +123,18 @@ class ExportMention(ExportPost):
     alerts: list[ExportAlert]
 
 
+class ExportIdentity(BaseModel):
+    """One handle of the person, linked by a lead to their other handles."""
+    channel: str
+    author: str
+    linked_by: str
+    linked_at: str
+
+
 class PersonExport(BaseModel):
     """Everything held about one person (an access request)."""
     subject: ExportSubject
     generated_at: str
     mentions: list[ExportMention]
     our_posts: list[ExportPost]
+    identities: list[ExportIdentity]  # the handles linked as theirs, on every channel

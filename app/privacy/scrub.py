@@ -59,6 +59,7 @@ class Counts:
     events: int = 0
     alerts: int = 0
     audit: int = 0
+    identities: int = 0  # links of their handles to other handles (app/mentions/identities.py)
 
     @property
     def items(self) -> int:

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from app.core import i18n
+from app.intake.demo_channel import DEMO_CHANNEL
 from app.web.flash import clear_flash, read_flash
 from connectors.registry import channel_name
 
@@ -52,6 +53,11 @@ def _age_since(iso: str, now: datetime) -> str:
     return _age((now - datetime.fromisoformat(iso)).total_seconds())
 
 
+def _channel(channel: str | None) -> str:
+    """A channel as people know it; the demo's own network says it is the demo's."""
+    return i18n.gettext("Demo channel") if channel == DEMO_CHANNEL else channel_name(channel)
+
+
 def build_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
@@ -60,7 +66,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["duration"] = _duration
     env.filters["age"] = _age
     env.filters["age_since"] = _age_since
-    env.filters["channel"] = channel_name
+    env.filters["channel"] = _channel
     env.filters["language_label"] = i18n.language_label
     env.filters["number"] = i18n.number
     return templates

@@ -49,9 +49,9 @@ class EventStream(StreamingResponse):
 @router.get("/api/events", response_class=EventStream, responses={
     200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
           "description": "`event:` the type (mention.created, mention.updated, source.health, approval_waiting, "
-                         "...), `id:` the event row id (resume with Last-Event-ID), `data:` JSON with at least "
-                         "the mention's "
-                         "`id`, `external_id` and `status`"}, **errors(json_route=False)})
+                         "presence.changed, ...), `id:` the event row id (resume with Last-Event-ID), "
+                         "`data:` JSON with at least the mention's `id`, `external_id` and `status`"},
+    **errors(json_route=False)})
 async def events(request: Request, ctx: Ctx, user: ApiUser):
     """The change stream as server-sent events, resumable with Last-Event-ID. It ends when the
     session is logged out, the token revoked or the user deactivated."""

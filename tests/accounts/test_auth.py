@@ -23,7 +23,8 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "
 API_PAGES = {("GET", "/api/docs")}
 SAMPLE_PATH_VALUES = {"mention_id": "1", "source_name": "push", "follow_up_id": "1", "text_id": "1", "outbox_id": "1",
                       "sink_name": "team-chat", "user_id": "1", "token_id": "1", "token": "not-a-link",
-                      "approval_id": "1", "team_name": "billing", "username": "anna", "rule_id": "1"}
+                      "approval_id": "1", "team_name": "billing", "username": "anna", "rule_id": "1",
+                      "link_id": "1"}
 
 
 def concrete(path: str) -> str:

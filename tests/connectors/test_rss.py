@@ -161,6 +161,8 @@ async def test_author_is_the_name_never_the_e_mail_address(connector):
     first, second = (await connector.fetch(None)).mentions
     assert first.author == "Jan Klant"
     assert second.author == "Klachtenforum"  # no <author>: the feed speaks
+    # The feed's own site stands in for an author page (the customer panel links it).
+    assert first.raw["feed_link"] == second.raw["feed_link"] == "https://forum.example.nl/"
 
 
 @pytest.mark.asyncio

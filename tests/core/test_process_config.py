@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import _context
 from app.core.config import ConfigError, load_config
+from app.core.terminal import command_context
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -38,7 +38,7 @@ async def test_the_pool_of_a_process_is_sized_from_the_config(tmp_path, monkeypa
     monkeypatch.setenv("WEBCARE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("WEBCARE_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("WEBCARE_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/none")  # never connected
-    ctx = _context()
+    ctx = command_context()
     pool = ctx.db.engine.pool
     try:
         assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 2, 4)  # type: ignore[attr-defined]

@@ -41,7 +41,7 @@ async def test_erasure_removes_one_person_everywhere_and_keeps_every_figure(ctx)
     assert await rows_holding(ctx.db, "klant1") and await rows_holding(ctx.db, PHRASE)
     found = await preview(ctx.db, Person("@Klant1"))
     assert found.as_dict() == {"mentions": 4, "replies": 3, "notes": 1, "follow_ups": 2, "events": 9, "alerts": 3,
-                               "audit": 6}
+                               "audit": 6, "identities": 0}
 
     counts = await erase_person(ctx, Person("@Klant1"), "lea")
 
