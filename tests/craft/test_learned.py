@@ -86,6 +86,19 @@ print((after - before) // 1024)
     assert int(out.stdout) < 10   # MB of peak memory the model adds
 
 
+def test_every_packed_row_adds_up_to_the_plain_weights():
+    """Rows are packed on first use: each holds every category's weight, no field spilling
+    into the next, for the lowest and highest weights too."""
+    loaded = model()
+    for b in (0, 1, loaded.buckets - 1, *range(0, loaded.buckets, 997)):
+        index = [b, b, b]   # a bucket met three times: the fields add up without carrying over
+        norm = 3.0
+        want = [bias + loaded.scale / norm * 3 * w[b] for bias, w in zip(loaded.bias, loaded.weights, strict=True)]
+        assert loaded.scores(index) == pytest.approx(want)
+    extremes = {min(w) for w in loaded.weights} | {max(w) for w in loaded.weights}
+    assert -127 in extremes or 127 in extremes   # the scale puts the largest weight at ±127
+
+
 def test_empty_and_odd_posts_get_a_category():
     for text in ("", "🙂🙂", "@brand", "!!!", "https://example.org/x"):
         assert classify(text, "en").category in CATEGORIES
