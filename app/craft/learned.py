@@ -8,8 +8,8 @@ labelled posts under tests/craft/data/, and shipped as app/craft/data/classifier
 
 Serving needs only the standard library: hash each feature (CRC-32, stable across
 processes, unlike hash()), sum the weights per class, and divide by the square root of the
-number of features as in training. The file is read on the first classification, not at import, so a
-process that never classifies never holds it (3 MB: the weights, packed as rows)."""
+number of features as in training. The file is read on the first classification, not at
+import, so a process that never classifies never holds it (3 MB: the weights, packed as rows)."""
 from __future__ import annotations
 
 import gzip
