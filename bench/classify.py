@@ -21,7 +21,7 @@ from app.craft.classify import _lexicon, classify
 from app.craft.datafiles import SUPPORTED
 from app.craft.features import token_features
 from app.craft.language import detect_language
-from app.craft.learned import _token_buckets
+from app.craft.learned import model
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "craft" / "data"
 HANDLES = ["KPN", "bol", "PostNL", "Ziggo", "coolblue", "NS_online", "DHLParcel_NL", "Vodafone",
@@ -95,7 +95,7 @@ def fresh_lexicons(warm_with: list[dict] = ()):
     def reset():
         _lexicon.cache_clear()
         token_features.cache_clear()
-        _token_buckets.cache_clear()
+        model().token_rows.cache_clear()
         for language in SUPPORTED:
             _lexicon(language)
         for post in warm_with:

@@ -53,7 +53,7 @@ def matrix(posts: list[dict]):
     for i, post in enumerate(posts):
         evidence = rule_evidence(post["text"], post["language"])
         counts = bucket_counts(features(post["text"], post["language"], evidence), BUCKETS)
-        norm = math.sqrt(sum(c * c for c in counts.values()))
+        norm = math.sqrt(sum(counts.values()))   # as app/craft/learned.py scores
         for bucket in sorted(counts):
             rows.append(i)
             cols.append(bucket)

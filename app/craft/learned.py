@@ -7,9 +7,9 @@ labelled posts under tests/craft/data/, and shipped as app/craft/data/classifier
     then int8 weights, class-major: weight of class k for bucket b at k * buckets + b.
 
 Serving needs only the standard library: hash each feature (CRC-32, stable across
-processes, unlike hash()), count buckets, scale to unit length as in training, and sum the
-weights per class. The file is read on the first classification, not at import, so a
-process that never classifies never holds it (about 5 MB in memory, packed for speed)."""
+processes, unlike hash()), sum the weights per class, and divide by the square root of the
+number of features as in training. The file is read on the first classification, not at
+import, so a process that never classifies never holds it (3 MB: the weights, packed as rows)."""
 from __future__ import annotations
 
 import gzip
@@ -19,7 +19,7 @@ import threading
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -33,6 +33,8 @@ MODEL_FILE = "classifier.bin.gz"
 #: Bits per category in a packed row (see Model.packed): room for 2^24 features in one post.
 _FIELD = 32
 _MASK = (1 << _FIELD) - 1
+#: An int8 weight's byte → weight + 128 as an unsigned byte (flipping the sign bit does it).
+_PLUS_128 = bytes(b ^ 0x80 for b in range(256))
 
 
 @dataclass(frozen=True)
@@ -43,49 +45,57 @@ class Model:
     bias: tuple[float, ...]
     weights: tuple[array, ...]      # one int8 array of `buckets` per category
     meta: dict[str, Any]
-    #: Per bucket, every category's weight + 128 in its own 32-bit field of one int: summing
-    #: a post's rows is then one sum() over ints, in C, instead of one per category.
-    packed: list[int] = field(init=False, repr=False, compare=False)
+    #: Per bucket, every category's weight + 128 in its own 32-bit little-endian field: one
+    #: int.from_bytes gives a bucket's row as one int, and summing a post's rows is then one
+    #: sum() over ints instead of one per category.
+    packed: bytes = field(init=False, repr=False, compare=False)
+    token_rows: Callable[[str], tuple[int, int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        width, k = _FIELD // 8, len(self.categories)
-        rows = bytearray(self.buckets * width * k)
-        for i, w in enumerate(self.weights):
-            rows[i * width::width * k] = bytes((v + 128) for v in w)
-        step = width * k
-        object.__setattr__(self, "packed", [int.from_bytes(rows[b:b + step], "little")
-                                            for b in range(0, len(rows), step)])
+        width, step = _FIELD // 8, _FIELD // 8 * len(self.weights)
+        packed = bytearray(self.buckets * step)
+        for k, w in enumerate(self.weights):
+            packed[k * width::step] = w.tobytes().translate(_PLUS_128)
+        object.__setattr__(self, "packed", bytes(packed))
+        # A token's rows summed once: a post then adds one int per token, not one per n-gram.
+        object.__setattr__(self, "token_rows", lru_cache(maxsize=16384)(self._token_rows))
 
-    def scores(self, index: list[int]) -> list[float]:
-        """Per category: bias + the weights of the buckets in `index` (a bucket once per
-        feature in it), scaled as in training (counts divided by their Euclidean length)."""
-        if not index:
+    def scores(self, total: int, n: int) -> list[float]:
+        """Per category: bias + the weights of `n` features whose packed rows sum to `total`,
+        divided by sqrt(n) as in training (every feature counts 1, a repeated one again)."""
+        if not n:
             return list(self.bias)
-        norm = math.sqrt(sum(c * c for c in Counter(index).values()))
-        total, offset, factor = sum(map(self.packed.__getitem__, index)), 128 * len(index), self.scale / norm
+        offset, factor = 128 * n, self.scale / math.sqrt(n)
         return [bias + factor * (((total >> (_FIELD * k)) & _MASK) - offset)
                 for k, bias in enumerate(self.bias)]
 
     def predict(self, text: str, language: str, evidence: Sequence[str]) -> str:
         whole, tokens = post_features(text, language, evidence)
-        index = [bucket(f, self.buckets) for f in whole]
+        row, buckets = self.row, self.buckets
+        total, n = sum(row(bucket(f, buckets)) for f in whole), len(whole)
         for token in tokens:
-            index.extend(_token_buckets(token, self.buckets))
-        scores = self.scores(index)
+            rows, count = self.token_rows(token)
+            total += rows
+            n += count
+        scores = self.scores(total, n)
         return self.categories[max(range(len(scores)), key=scores.__getitem__)]
+
+    def row(self, b: int) -> int:
+        step = _FIELD // 8 * len(self.weights)
+        return int.from_bytes(self.packed[b * step:(b + 1) * step], "little")
+
+    def _token_rows(self, token: str) -> tuple[int, int]:
+        feats = token_features(token)
+        return sum(self.row(bucket(f, self.buckets)) for f in feats), len(feats)
 
 
 def bucket(feature: str, buckets: int) -> int:
     return zlib.crc32(feature.encode("utf-8")) % buckets
 
 
-@lru_cache(maxsize=16384)
-def _token_buckets(token: str, buckets: int) -> tuple[int, ...]:
-    return tuple(bucket(f, buckets) for f in token_features(token))
-
-
 def bucket_counts(feats: Iterable[str], buckets: int) -> Counter[int]:
-    """Bucket → how often a feature fell in it: what training builds its matrix from."""
+    """Bucket → how often a feature fell in it: what training builds its matrix from (each
+    count divided by sqrt(number of features), as Model.scores does)."""
     return Counter(bucket(f, buckets) for f in feats)
 
 

@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import importlib.util
 import json
+import math
 import subprocess
 import sys
 from importlib import resources
@@ -84,6 +85,19 @@ print((after - before) // 1024)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert int(out.stdout) < 10   # MB of peak memory the model adds
+
+
+def test_every_packed_row_adds_up_to_the_plain_weights():
+    """A packed row holds every category's weight, no field spilling into the next, for the
+    lowest and highest weights too."""
+    loaded = model()
+    for b in (0, 1, loaded.buckets - 1, *range(0, loaded.buckets, 997)):
+        # a bucket met three times: the fields add up without carrying into the next
+        want = [bias + loaded.scale / math.sqrt(3) * 3 * w[b]
+                for bias, w in zip(loaded.bias, loaded.weights, strict=True)]
+        assert loaded.scores(3 * loaded.row(b), 3) == pytest.approx(want)
+    extremes = {min(w) for w in loaded.weights} | {max(w) for w in loaded.weights}
+    assert -127 in extremes or 127 in extremes   # the scale puts the largest weight at ±127
 
 
 def test_empty_and_odd_posts_get_a_category():
