@@ -23,6 +23,7 @@ from app.core.config import (
 from app.core.models import ROLES
 from app.core.secrets import configured_secrets, missing_environment
 from app.core.sources import DEMO
+from app.craft import language
 
 log = logging.getLogger("webcare")
 DEMO_USER = "demo"
@@ -47,6 +48,9 @@ def _context(*, demo: bool = False, running: bool = False):
         raise ConfigError(f"{settings.config_path()}: a chat hook's address is not allowed\n"
                           + "\n".join(f"  {line}" for line in refused))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if running:
+        # The language model's big tables are read from files there, not held in memory.
+        language.use_model_cache(settings.data_dir / "cache")
     ctx = AppContext(settings=settings, config=config, db=Database(settings.resolved_database_url()),
                      secret_key=settings.resolved_secret_key(), demo=demo)
     if demo and not any(s.kind == DEMO for s in config.sources):
@@ -59,6 +63,16 @@ def _migrate(ctx) -> None:
     from app.core.migrate import upgrade
 
     upgrade(ctx.db.url)
+
+
+def _migrate_apart() -> None:
+    """`webcare migrate` in a child process, for `serve` and `worker`: Alembic, Mako and every
+    migration script then never load into the long-running process (~10 MB it would keep)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "app.cli", "migrate"], stdout=subprocess.DEVNULL, check=False)
+    if done.returncode:
+        raise SystemExit(done.returncode)
 
 
 async def _ensure_demo_login(ctx) -> str:
@@ -82,7 +96,7 @@ def cmd_serve(args) -> int:
 
     ctx = _context(demo=args.demo, running=True)
     if not args.no_migrate:
-        _migrate(ctx)
+        _migrate_apart()
     if args.demo:
         password = asyncio.run(_ensure_demo_login(ctx))
         url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
@@ -107,7 +121,7 @@ def cmd_worker(args) -> int:
 
     ctx = _context(running=True)
     if not args.no_migrate:
-        _migrate(ctx)
+        _migrate_apart()
 
     async def run() -> None:
         stop = asyncio.Event()
