@@ -13,6 +13,8 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from app.craft import langid_model, language
 
 ROOT = Path(__file__).resolve().parents[2]
+README_LINES = [line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+                if len(line) > 30][:300]
 TEXTS = [
     "Mijn pakket is nog steeds niet bezorgd, wat is er aan de hand?",
     "My invoice was charged twice and nobody answers the phone",
@@ -20,7 +22,8 @@ TEXTS = [
     "Ma commande est arrivée cassée, je voudrais un remboursement",
     "ok", "😡😡😡 #fail", "Thx!! 👍", "Storing? App doet het niet sinds vanochtend",
     "Sehr gut, dank je wel for the quick help", "¿Dónde está mi paquete?", "Где моя посылка?",
-] + [line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if len(line) > 30][:300]
+    *README_LINES,
+]
 
 
 @pytest.fixture(scope="module")
