@@ -20,6 +20,7 @@ from app.core.config import (
     address_problems,
     load_config,
 )
+from app.core.malloc import limit_arenas
 from app.core.models import ROLES
 from app.core.secrets import configured_secrets, missing_environment
 from app.core.sources import DEMO
@@ -49,6 +50,7 @@ def _context(*, demo: bool = False, running: bool = False):
                           + "\n".join(f"  {line}" for line in refused))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if running:
+        limit_arenas()
         # The language model's big tables are read from files there, not held in memory.
         language.use_model_cache(settings.data_dir / "cache")
     ctx = AppContext(settings=settings, config=config, db=Database(settings.resolved_database_url()),
