@@ -203,7 +203,8 @@ async def test_every_push_reaches_streams_on_both_web_processes_exactly_once(dep
     async with contextlib.AsyncExitStack() as stack, httpx.AsyncClient(base_url=base, timeout=20) as client:
         for warm_up in range(2):   # each web process loads its language model on its first post
             body = json.dumps({"mentions": [mention(f"warm-{run}-{warm_up}")]}).encode()
-            assert (await client.post("/api/ingest/push", content=body, headers=signed_headers(body))).status_code == 202
+            warmed = await client.post("/api/ingest/push", content=body, headers=signed_headers(body))
+            assert warmed.status_code == 202
         streams = await streams_on_both_upstreams(base, token, upstreams, stack)
         pushed_at: dict[str, float] = {}
         answered_by: set[str] = set()
