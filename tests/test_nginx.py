@@ -252,3 +252,19 @@ async def test_pages_and_refusals_pass_through_unchanged(deployment):
         big = json.dumps({"mentions": [mention("big", text="x" * (1024 * 1024))]}).encode()
         response = await client.post("/api/ingest/push", content=big, headers=signed_headers(big))
         assert response.status_code == 413 and response.headers["content-type"].startswith("application/json")
+
+
+def test_the_compose_health_check_passes_through_this_nginx(deployment):
+    """docker-compose.yml's nginx health check, run against this nginx's port."""
+    import yaml
+
+    base, _token, _ = deployment
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    test = compose["services"]["nginx"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "bash", "-c"]
+    port = base.rsplit(":", 1)[1]
+    listen = (DEPLOY / "webcare-listen.conf").read_text(encoding="utf-8").split("listen ")[1].split(";")[0]
+    command = test[3].replace(f"/dev/tcp/127.0.0.1/{listen}", f"/dev/tcp/127.0.0.1/{port}")
+    assert subprocess.run(["bash", "-c", command], timeout=20).returncode == 0
+    refused = command.replace("/healthz", "/no-such-page")
+    assert subprocess.run(["bash", "-c", refused], timeout=20).returncode != 0
