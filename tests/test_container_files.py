@@ -196,15 +196,18 @@ def test_nginx_publishes_its_port_and_checks_health_through_a_web_process(servic
 
 def test_nginx_upstream_is_the_web_service(services):
     port = _option(services["web"]["command"], "--port")
-    upstream = _directives(ROOT / "deploy" / "webcare-upstream.conf")
-    assert re.fullmatch(rf"upstream webcare {{ server web:{port}; keepalive \d+; }}", upstream), upstream
+    assert _directives(ROOT / "deploy" / "webcare-servers.conf") == f"server web:{port};"
 
 
 def test_nginx_config_streams_events_unbuffered():
     conf = _directives(ROOT / "deploy" / "nginx.conf")
     events = re.search(r"location = /api/events \{(?P<body>[^}]*)\}", conf)
     assert events and "proxy_buffering off;" in events["body"] and "proxy_pass http://webcare;" in events["body"]
-    assert "include webcare-upstream.conf;" in conf and "include webcare-listen.conf;" in conf
+    upstream = re.search(r"upstream webcare \{(?P<body>[^}]*)\}", conf)
+    assert upstream and "include webcare-servers.conf;" in upstream["body"]
+    # idle upstream connections close before uvicorn's (5 s) would
+    assert int(re.search(r"keepalive_timeout (\d+)s;", upstream["body"])[1]) < 5
+    assert "include webcare-listen.conf;" in conf
 
 
 def test_nginx_accepts_the_config(tmp_path):
@@ -217,8 +220,8 @@ def test_nginx_accepts_the_config(tmp_path):
     folder.mkdir()
     (folder / "nginx.conf").symlink_to(ROOT / "deploy" / "nginx.conf")
     (folder / "webcare-listen.conf").symlink_to(ROOT / "deploy" / "webcare-listen.conf")
-    upstream = (ROOT / "deploy" / "webcare-upstream.conf").read_text(encoding="utf-8")
-    (folder / "webcare-upstream.conf").write_text(upstream.replace("server web:", "server 127.0.0.1:"))
+    servers = (ROOT / "deploy" / "webcare-servers.conf").read_text(encoding="utf-8")
+    (folder / "webcare-servers.conf").write_text(servers.replace("server web:", "server 127.0.0.1:"))
     done = subprocess.run([nginx, "-t", "-c", str(folder / "nginx.conf"), "-e", str(tmp_path / "error.log"),
                            "-g", f"pid {tmp_path / 'nginx.pid'};"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr

@@ -1,17 +1,12 @@
 """deploy/nginx.conf, the file docker-compose.yml mounts, run by Debian's nginx in front of two
 `webcare serve --no-worker` processes and a `webcare worker` on PostgreSQL: what the compose
-deployment does, without Docker.
-
-Only the two small files beside nginx.conf that say where nginx runs (its upstreams and its
-port) are the test's own; nginx.conf itself is the repository's file, linked in place.
-"""
+deployment does, without Docker (see tests/support/nginx.py)."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -23,13 +18,12 @@ import pytest
 
 from tests.support.accounts import WEBCARE, serve_process, webcare_command, webcare_env
 from tests.support.app import PG_ENV, free_port, need_or_skip, write_config
+from tests.support.nginx import DEPLOY, nginx_args, nginx_available, nginx_folder, nginx_running
 from tests.support.push import mention, signed_headers
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[1]
-DEPLOY = ROOT / "deploy"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 MENTIONS = 30
 #: From a push's answer (its mention and event row committed) to the event at a stream. An
 #: event passes nginx at once or not at all: buffered, a small event would wait for kilobytes
@@ -37,10 +31,9 @@ MENTIONS = 30
 PROMPT_SECONDS = 2.0
 
 
-def need_nginx() -> str:
-    if not os.access(NGINX, os.X_OK):
+def need_nginx() -> None:
+    if not nginx_available():
         need_or_skip("the nginx tests need Debian's nginx (/usr/sbin/nginx: apt-get install nginx-light)")
-    return NGINX
 
 
 async def _admin(statement: str) -> None:
@@ -64,44 +57,6 @@ def pg_url() -> Iterator[str]:
         yield f"{admin.rpartition('/')[0]}/{name}"
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def nginx_folder(folder: Path, upstreams: list[str], port: int) -> Path:
-    """nginx.conf linked from deploy/, beside this run's upstreams and port. The upstream file
-    also names, in a response header, which web process answered (test only)."""
-    folder.mkdir()
-    (folder / "nginx.conf").symlink_to(DEPLOY / "nginx.conf")
-    servers = "".join(f"    server {address};\n" for address in upstreams)
-    (folder / "webcare-upstream.conf").write_text(
-        f"upstream webcare {{\n{servers}    keepalive 32;\n}}\nadd_header X-Test-Upstream $upstream_addr always;\n")
-    (folder / "webcare-listen.conf").write_text(f"listen 127.0.0.1:{port};\n")
-    return folder / "nginx.conf"
-
-
-def nginx_args(conf: Path) -> list[str]:
-    """Run in the foreground with its pid and error log in the test's folder, never the
-    machine's (several may run at once)."""
-    return [NGINX, "-c", str(conf), "-e", str(conf.parent / "error.log"),
-            "-g", f"daemon off; pid {conf.parent / 'nginx.pid'};"]
-
-
-@contextlib.contextmanager
-def nginx_running(conf: Path, port: int) -> Iterator[str]:
-    process = subprocess.Popen(nginx_args(conf), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            assert time.monotonic() < deadline, "nginx did not start"
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.get(base + "/healthz", timeout=2)
-                break
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(20)
 
 
 @contextlib.contextmanager
