@@ -140,7 +140,7 @@ class Subscription:
     def queued(self) -> tuple[list[StreamEvent], bool]:
         """The new events already waiting, without waiting for more; and whether the hub ended
         this subscription after them."""
-        events = []
+        events: list[StreamEvent] = []
         while not self.queue.empty():
             event = self.queue.get_nowait()
             if event is None:
