@@ -20,7 +20,7 @@ from app.core.config import (
     address_problems,
     load_config,
 )
-from app.core.malloc import limit_arenas
+from app.core.lean import limit_arenas, migrate_in_child
 from app.core.models import ROLES
 from app.core.secrets import configured_secrets, missing_environment
 from app.core.sources import DEMO
@@ -67,16 +67,6 @@ def _migrate(ctx) -> None:
     upgrade(ctx.db.url)
 
 
-def _migrate_apart() -> None:
-    """`webcare migrate` in a child process, for `serve` and `worker`: Alembic, Mako and every
-    migration script then never load into the long-running process (~10 MB it would keep)."""
-    import subprocess
-
-    done = subprocess.run([sys.executable, "-m", "app.cli", "migrate"], stdout=subprocess.DEVNULL, check=False)
-    if done.returncode:
-        raise SystemExit(done.returncode)
-
-
 async def _ensure_demo_login(ctx) -> str:
     """A `demo` admin with a fresh password each start, printed for the person trying it out."""
     from app.accounts import passwords, users
@@ -98,7 +88,7 @@ def cmd_serve(args) -> int:
 
     ctx = _context(demo=args.demo, running=True)
     if not args.no_migrate:
-        _migrate_apart()
+        migrate_in_child()
     if args.demo:
         password = asyncio.run(_ensure_demo_login(ctx))
         url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
@@ -123,7 +113,7 @@ def cmd_worker(args) -> int:
 
     ctx = _context(running=True)
     if not args.no_migrate:
-        _migrate_apart()
+        migrate_in_child()
 
     async def run() -> None:
         stop = asyncio.Event()
