@@ -36,7 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support
 
-from bench.processes import WEBCARE, cpu_seconds, free_port, pct, wait_healthy, webcare_env
+from bench.processes import WEBCARE, cpu_seconds, free_port, pct, peak_rss_mib, wait_healthy, webcare_env
 from tests.support.app import PUSH_SECRET, PUSH_SECRET_ENV
 from tests.support.nginx import nginx_available, nginx_folder, nginx_running
 from tests.support.push import signed_headers
@@ -235,8 +235,10 @@ def main() -> None:
     with database(admin_url) as db_url, tempfile.TemporaryDirectory() as tmp, \
             deployment(Path(tmp), db_url) as (base, token, pids):
         baseline, loaded = asyncio.run(measure(base, token, pids, args.clients, args.rate, args.seconds))
+        peaks = [peak_rss_mib(pid) for pid in pids]
     show(baseline, args.rate, args.seconds)
     show(loaded, args.rate, args.seconds)
+    print(f"load: peak RSS web {peaks[0]:.0f} / {peaks[1]:.0f} MiB, worker {peaks[2]:.0f} MiB")
     if baseline.lags and loaded.lags:
         p95 = pct(loaded.lags, .95)
         verdict = "met" if p95 <= P95_TARGET and not loaded.errors else "MISSED"
