@@ -10,14 +10,18 @@ feature of the post. Memory-mapping the files instead was measured: the kernel m
 cache's large folios whole, and one post faulted in 18 MB.
 
 Unpacking streams xz → a temporary .npz → one .npy per table, so it never holds a whole table
-in memory. Each model version gets its own folder, renamed into place when complete, so a
-process either finds a whole cache or makes one (when two race, one rename wins).
+in memory; it runs in a child process all the same (`python -m app.craft.langid_model FOLDER`),
+as the xz decoder alone briefly takes ~9 MB. Each model version gets its own folder, renamed
+into place when complete, so a process either finds a whole cache or makes one (when two race,
+one rename wins).
 """
 from __future__ import annotations
 
 import lzma
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import zipfile
 from array import array
@@ -112,6 +116,17 @@ class _OnDisk:
         return out
 
 
+def unpacked(cache_root: Path) -> Path:
+    """The folder holding the model's tables, unpacked first by a child process if needed."""
+    target = cache_folder(cache_root)
+    if not target.is_dir():
+        done = subprocess.run([sys.executable, "-m", "app.craft.langid_model", str(cache_root)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode or not target.is_dir():
+            raise OSError(f"unpacking the language model failed: {done.stderr.strip()[-500:]}")
+    return target
+
+
 def _load(folder: Path, name: str) -> Any:
     return np.load(folder / f"{name}.npy", allow_pickle=False)
 
@@ -119,7 +134,7 @@ def _load(folder: Path, name: str) -> Any:
 def disk_identifier(cache_root: Path) -> LanguageIdentifier:
     """The full identifier, its feature table and automaton read from the unpacked files; the
     small tables in memory (compact stdlib arrays, indexed as plain ints like py3langid's)."""
-    folder = unpack(cache_root)
+    folder = unpacked(cache_root)
     out_feat = _load(folder, "out_feat")
     if out_feat.dtype != np.int32 or _OnDisk(folder / "nextmove.npy").dtype.kind != "u":
         raise ValueError(f"{folder}: unexpected py3langid model layout")
@@ -148,3 +163,7 @@ def columns(table: Any, indices: list[int]) -> Any:
     """`table[:, indices]` as an ordinary array, without reading a table on disk into memory
     whole."""
     return table.columns(indices) if isinstance(table, _OnDisk) else table[:, indices]
+
+
+if __name__ == "__main__":
+    unpack(Path(sys.argv[1]))
