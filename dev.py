@@ -5,6 +5,7 @@
     python3 dev.py test      # venv + install + lint + the full test suite (extra args go to pytest)
     python3 dev.py lint      # venv + install + ruff and mypy only
     python3 dev.py test --no-lint ...   # the tests without the lint step (quick local runs)
+    python3 dev.py bench [--quick]      # every benchmark beside its baseline (bench/all.py)
 """
 from __future__ import annotations
 
@@ -96,7 +97,12 @@ def test(args: list[str]) -> int:
     return code
 
 
-COMMANDS = {"demo": demo, "test": test, "lint": lint}
+def bench(args: list[str]) -> int:
+    ensure_venv("test")  # the benchmarks run the tests' fake channels
+    return subprocess.call([str(BIN / "python"), str(ROOT / "bench" / "all.py"), *args], cwd=ROOT)
+
+
+COMMANDS = {"demo": demo, "test": test, "lint": lint, "bench": bench}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -15,6 +15,7 @@ from app.core.config import (
     ConfigError,
     Settings,
 )
+from app.core.lean import migrate_in_child
 from app.core.terminal import cli_actor, command_context
 
 log = logging.getLogger("webcare")
@@ -50,7 +51,7 @@ def cmd_serve(args) -> int:
 
     ctx = command_context(demo=args.demo, running=True)
     if not args.no_migrate:
-        _migrate(ctx)
+        migrate_in_child()
     if args.demo:
         password = asyncio.run(_ensure_demo_login(ctx))
         url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
@@ -75,7 +76,7 @@ def cmd_worker(args) -> int:
 
     ctx = command_context(running=True)
     if not args.no_migrate:
-        _migrate(ctx)
+        migrate_in_child()
 
     async def run() -> None:
         stop = asyncio.Event()

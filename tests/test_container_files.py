@@ -3,12 +3,17 @@ wiring between services and the absence of secrets are what we can hold them to.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.support.app import need_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSTITUTION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<modifier>[^}]*)\}")
@@ -85,8 +90,11 @@ def _exposed_port(dockerfile) -> int:
 
 # --- docker-compose.yml ----------------------------------------------------------------------
 
+APP_SERVICES = ("migrate", "web", "worker")
+
+
 def test_services(services):
-    assert {"postgres", "web", "worker"} <= set(services)
+    assert {"postgres", "migrate", "web", "worker", "nginx"} <= set(services)
 
 
 def test_postgres_has_a_readiness_check_and_keeps_its_data(services):
@@ -96,7 +104,18 @@ def test_postgres_has_a_readiness_check_and_keeps_its_data(services):
     assert any(volume.endswith(":/var/lib/postgresql/data") for volume in postgres["volumes"])
 
 
-def test_web_serves_without_the_in_process_worker(services, dockerfile):
+def test_migrations_run_once_before_web_and_workers(services):
+    migrate = services["migrate"]
+    assert migrate["command"] == ["webcare", "migrate"]
+    assert migrate["restart"] == "no"   # a one-shot: done is done
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    for name in ("web", "worker"):
+        # started only once migrate has finished well, and never migrating themselves
+        assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert "--no-migrate" in services[name]["command"], name
+
+
+def test_two_web_processes_without_the_in_process_worker(services, dockerfile):
     web = services["web"]
     assert web["build"] == "."
     command = web["command"]
@@ -104,15 +123,15 @@ def test_web_serves_without_the_in_process_worker(services, dockerfile):
     assert _option(command, "--host") == "0.0.0.0"
     port = int(_option(command, "--port"))
     assert port == _exposed_port(dockerfile)
-    assert [mapping.rsplit(":", 1)[1] for mapping in web["ports"]] == [str(port)]
     assert _healthcheck_port(web["healthcheck"]["test"]) == port
-    assert web["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert web["deploy"]["replicas"] == 2
+    assert "ports" not in web   # two replicas cannot share a host port; nginx is the way in
 
 
-def test_worker_starts_after_web_has_migrated(services):
+def test_two_workers(services):
     web, worker = services["web"], services["worker"]
-    assert worker["command"] == ["webcare", "worker"]
-    assert worker["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert worker["command"] == ["webcare", "worker", "--no-migrate"]
+    assert worker["deploy"]["replicas"] == 2
     assert (worker["build"], worker["image"]) == (web["build"], web["image"])
     # the image's check asks an HTTP port the worker does not serve
     assert worker["healthcheck"] == {"disable": True}
@@ -120,16 +139,92 @@ def test_worker_starts_after_web_has_migrated(services):
 
 
 def test_app_services_share_database_and_secret(services):
-    web, worker = services["web"], services["worker"]
-    assert web["environment"] == worker["environment"]
-    env = web["environment"]
+    environments = [services[name]["environment"] for name in APP_SERVICES]
+    assert all(env == environments[0] for env in environments)
+    env = environments[0]
     url = DATABASE_URL.fullmatch(env["WEBCARE_DATABASE_URL"])
     assert url and (url["scheme"], url["host"], url["port"]) == ("postgresql+asyncpg", "postgres", "5432")
     postgres_env = services["postgres"]["environment"]
     assert (url["user"], url["database"]) == (postgres_env["POSTGRES_USER"], postgres_env["POSTGRES_DB"])
     assert url["password"] == postgres_env["POSTGRES_PASSWORD"]  # the same ${...} reference
-    assert env["WEBCARE_SECRET_KEY"] == "${WEBCARE_SECRET_KEY:?set it}"
+    assert REQUIRED_ONLY.fullmatch(env["WEBCARE_SECRET_KEY"])
     assert env["WEBCARE_DATA_DIR"] == "/data"
+    assert all(services[name]["volumes"] == ["webcare-data:/data"] for name in APP_SERVICES)
+
+
+def test_secrets_come_from_an_env_file_that_is_never_committed(services):
+    for name in APP_SERVICES:
+        assert services[name]["env_file"] == ".env", name
+    assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    example = (ROOT / "deploy" / "webcare.env.example").read_text(encoding="utf-8")
+    assignments = dict(line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#"))
+    assert {"POSTGRES_PASSWORD", "WEBCARE_SECRET_KEY"} <= set(assignments)
+    assert set(assignments.values()) == {""}, "the example must not carry a usable secret"
+
+
+# --- nginx -------------------------------------------------------------------------------------
+
+NGINX_DIR = "/etc/nginx/webcare"
+
+
+def _nginx_listen_port() -> int:
+    match = re.fullmatch(r"listen (\d+);", _directives(ROOT / "deploy" / "webcare-listen.conf"))
+    assert match, "webcare-listen.conf: one `listen <port>;`"
+    return int(match.group(1))
+
+
+def _directives(path: Path) -> str:
+    return " ".join(line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()).strip()
+
+
+def test_nginx_runs_the_repository_config(services):
+    nginx = services["nginx"]
+    assert nginx["image"].startswith("nginx:")
+    assert nginx["volumes"] == [f"./deploy:{NGINX_DIR}:ro"]
+    command = nginx["command"]
+    assert command[:3] == ["nginx", "-c", f"{NGINX_DIR}/nginx.conf"] and "daemon off;" in command
+    assert (ROOT / "deploy" / "nginx.conf").is_file()
+    assert nginx["depends_on"] == {"web": {"condition": "service_healthy"}}
+
+
+def test_nginx_publishes_its_port_and_checks_health_through_a_web_process(services):
+    nginx, listen = services["nginx"], _nginx_listen_port()
+    assert [mapping.rsplit(":", 1)[1] for mapping in nginx["ports"]] == [str(listen)]
+    check = " ".join(nginx["healthcheck"]["test"])
+    assert f"/dev/tcp/127.0.0.1/{listen}" in check and "GET /healthz" in check
+
+
+def test_nginx_upstream_is_the_web_service(services):
+    port = _option(services["web"]["command"], "--port")
+    assert _directives(ROOT / "deploy" / "webcare-servers.conf") == f"server web:{port};"
+
+
+def test_nginx_config_streams_events_unbuffered():
+    conf = _directives(ROOT / "deploy" / "nginx.conf")
+    events = re.search(r"location = /api/events \{(?P<body>[^}]*)\}", conf)
+    assert events and "proxy_buffering off;" in events["body"] and "proxy_pass http://webcare;" in events["body"]
+    upstream = re.search(r"upstream webcare \{(?P<body>[^}]*)\}", conf)
+    assert upstream and "include webcare-servers.conf;" in upstream["body"]
+    # idle upstream connections close before uvicorn's (5 s) would
+    assert int(re.search(r"keepalive_timeout (\d+)s;", upstream["body"])[1]) < 5
+    assert "include webcare-listen.conf;" in conf
+
+
+def test_nginx_accepts_the_config(tmp_path):
+    """`nginx -t` on the mounted folder, its one host name (the compose service) pointed at
+    this machine, as Docker's DNS is not here."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        need_or_skip("checking deploy/nginx.conf needs Debian's nginx (/usr/sbin/nginx)")
+    folder = tmp_path / "webcare"
+    folder.mkdir()
+    (folder / "nginx.conf").symlink_to(ROOT / "deploy" / "nginx.conf")
+    (folder / "webcare-listen.conf").symlink_to(ROOT / "deploy" / "webcare-listen.conf")
+    servers = (ROOT / "deploy" / "webcare-servers.conf").read_text(encoding="utf-8")
+    (folder / "webcare-servers.conf").write_text(servers.replace("server web:", "server 127.0.0.1:"))
+    done = subprocess.run([nginx, "-t", "-c", str(folder / "nginx.conf"), "-e", str(tmp_path / "error.log"),
+                           "-g", f"pid {tmp_path / 'nginx.pid'};"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
 
 
 def test_no_literal_secret(services):

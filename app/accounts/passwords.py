@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
 from pwdlib import PasswordHash
 
@@ -22,8 +23,14 @@ MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHash.recommended()
 _hash_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
-# Verified against when the username is unknown, so a wrong name costs the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so a wrong name costs the same time.
+    Made on first use: an argon2 hash briefly takes 64 MiB, which importing the app (every
+    `webcare` command, every process's peak memory) should not pay."""
+    return _hasher.hash("not-a-real-password")
 
 
 def sha256(value: str) -> str:
@@ -43,7 +50,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
-        _hasher.verify(password, _DUMMY_HASH)
+        _hasher.verify(password, _dummy_hash())
         return False
     return _hasher.verify(password, password_hash)
 

@@ -9,7 +9,6 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-import user_agents
 from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -124,6 +123,8 @@ async def end_user_sessions(session: AsyncSession, user_id: int, now: datetime, 
 
 def describe_device(user_agent: str | None) -> str:
     """"Firefox 128 · Windows" from a User-Agent header; "" when it says nothing useful."""
+    import user_agents  # on first sign-in: its parser's regexes and YAML loader cost ~6 MB
+
     parsed = user_agents.parse(user_agent or "")
     browser = " ".join(p for p in (parsed.browser.family, parsed.browser.version_string) if p)
     parts = [part for part in (browser, parsed.os.family) if part and not part.startswith("Other")]

@@ -7,8 +7,10 @@ import os
 
 from app.core import logs
 from app.core.config import ConfigError, Settings, SourceConfig, address_problems, load_config
+from app.core.lean import limit_arenas
 from app.core.secrets import configured_secrets, missing_environment
 from app.core.sources import DEMO
+from app.craft import language
 
 
 def cli_actor() -> str:
@@ -37,6 +39,10 @@ def command_context(*, demo: bool = False, running: bool = False):
         raise ConfigError(f"{settings.config_path()}: a chat hook's address is not allowed\n"
                           + "\n".join(f"  {line}" for line in refused))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if running:
+        limit_arenas()
+        # The language model's big tables are read from files there, not held in memory.
+        language.use_model_cache(settings.data_dir / "cache")
     pool = config.database
     db = Database(settings.resolved_database_url(), pool_size=pool.pool_size, max_overflow=pool.max_overflow,
                   pool_timeout=pool.pool_timeout_seconds)

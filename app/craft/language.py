@@ -1,9 +1,11 @@
 """Language of a post: the channel's own tag when we can use it, else py3langid."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 from app.craft.text import strip_noise
 
@@ -13,20 +15,42 @@ LANGUAGES = ("nl", "en", "de", "fr")
 #: Below this many letters a statistical guess is noise: fall back to the team's language.
 MIN_LETTERS = 8
 
+log = logging.getLogger(__name__)
 _identifier = None
 _lock = threading.Lock()
+_cache_root: Path | None = None
+
+
+def use_model_cache(folder: Path) -> None:
+    """Read the model's big tables from files in `folder` (see langid_model), unpacked there on
+    first use. Servers and workers call this; without it the model loads into memory."""
+    global _cache_root
+    _cache_root = folder
 
 
 def _get_identifier():
-    """One identifier for the process, loaded on first use (the model is ~10 MB)."""
+    """One identifier for the process, loaded on first use: NumPy and the model cost ~95 MB
+    when loaded into the process, ~25 MB when its big tables stay on disk."""
     global _identifier
     if _identifier is None:
         with _lock:
             if _identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+                _identifier = _load_identifier()
     return _identifier
+
+
+def _load_identifier():
+    if _cache_root is not None:
+        from app.craft.langid_model import disk_identifier
+
+        try:
+            return disk_identifier(_cache_root)
+        except OSError as exc:   # a read-only or full data folder: slower to start, not broken
+            log.warning("language model: cannot use the cache in %s (%s); loading it into memory",
+                        _cache_root, exc)
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE)
 
 
 #: Restricted and full scores are the same float32 sums, but sums of a different shape can
@@ -42,14 +66,18 @@ def _restricted(allowed: tuple[str, ...]):
     it knows none of them), sharing the shared model's tables."""
     from py3langid.langid import LanguageIdentifier
 
+    from app.craft.langid_model import columns, share_rows
+
     base = _get_identifier()   # never restricted itself: its tables are the full model
-    langs = [a for a in allowed if a in set(base.nb_classes)]
-    if not langs:
+    known = set(allowed)
+    indices = [i for i, c in enumerate(base.nb_classes) if c in known]
+    if not indices:
         return None
-    restricted = LanguageIdentifier(base.nb_ptc, base.nb_pc, base.nb_classes,
-                                    base.tk_nextmove, base.tk_output, tk_row=base.tk_row)
-    restricted.set_languages(langs)
-    return restricted
+    # What py3langid's set_languages does, with the columns copied without mapping in the
+    # whole table (`columns`).
+    return share_rows(LanguageIdentifier(columns(base.nb_ptc, indices), base.nb_pc[indices],
+                                         [base.nb_classes[i] for i in indices],
+                                         base.tk_nextmove, base.tk_output, tk_row=()), base)
 
 
 def _likeliest(cleaned: str, allowed: list[str]) -> str | None:

@@ -17,8 +17,6 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holiday_calendars
-
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # An interval's end of 00:00 means midnight at the end of the day (written "24:00"), since
 # `datetime.time` has no 24:00 and an interval cannot end where its day starts.
@@ -140,6 +138,8 @@ class SlaPolicy:
     def holiday_dates(country: str, years: Iterable[int], subdiv: str | None = None) -> frozenset[date]:
         """Public holidays of `country` (ISO code, e.g. "NL") in `years`, as local dates."""
         try:
+            import holidays as holiday_calendars  # only with [sla] holidays: ~9 MB of calendars
+
             calendar = holiday_calendars.country_holidays(country, subdiv=subdiv, years=list(years))
         except NotImplementedError:
             raise ValueError(f"no public holiday calendar for country {country!r}"

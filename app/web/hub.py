@@ -144,6 +144,19 @@ class Subscription:
                     self.sent = event.id
                 return event
 
+    def queued(self) -> tuple[list[StreamEvent], bool]:
+        """The new events already waiting, without waiting for more; and whether the hub ended
+        this subscription after them."""
+        events: list[StreamEvent] = []
+        while not self.queue.empty():
+            event = self.queue.get_nowait()
+            if event is None:
+                return events, True
+            if event.id > self.sent:
+                self.sent = event.id
+                events.append(event)
+        return events, False
+
     def end(self) -> None:
         """Stop at once: whatever is still queued is dropped."""
         self.close()

@@ -29,7 +29,9 @@ async def _stream(request: Request, subscription: Subscription) -> AsyncIterator
             yield earlier.sse()
         while True:
             try:
-                event = await asyncio.wait_for(subscription.next(), HEARTBEAT_SECONDS)
+                # asyncio.timeout, not wait_for: 3.11's wait_for makes a task per event and stream.
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    event = await subscription.next()
             except TimeoutError:
                 if await request.is_disconnected():
                     return
@@ -37,7 +39,12 @@ async def _stream(request: Request, subscription: Subscription) -> AsyncIterator
                 continue
             if event is None:
                 return
-            yield event.sse()
+            # What queued up meanwhile goes in the same write: a stream that fell behind (many
+            # streams, a busy process) catches up in one write instead of one per event.
+            queued, ended = subscription.queued()
+            yield "".join(e.sse() for e in (event, *queued))
+            if ended:
+                return
     finally:
         subscription.close()
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
-
 from app.accounts.sso.errors import SsoRefused
 from app.accounts.sso.provider import Provider
 
@@ -16,6 +13,9 @@ LEEWAY_SECONDS = 60  # clock skew between us and the provider
 
 
 async def verified_claims(provider: Provider, id_token: str, *, nonce: str, now: datetime) -> dict[str, Any]:
+    from joserfc import jwt  # with the first sign-in (see Provider.keys)
+    from joserfc.errors import InvalidKeyIdError, JoseError
+
     metadata = await provider.metadata()
     try:
         try:

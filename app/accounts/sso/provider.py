@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from app.accounts.sso.errors import SsoRefused
 from app.accounts.sso.settings import SIGNING_ALGORITHMS, OidcSection
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 KEEP_FOR = timedelta(hours=1)
@@ -86,6 +87,10 @@ class Provider:
         """The signing keys; `renew`: a token named a key we lack, so fetch them now. No limit
         is needed: ID tokens reach us only from the token endpoint, for a code and state of a
         sign-in we started, never from the browser."""
+        # joserfc and cryptography's curves (~10 MB) load with the first sign-in, not with the app.
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+
         now = self._clock()
         if renew or self._keys is None or now - self._keys[1] > KEEP_FOR:
             url = (await self.metadata()).jwks_uri
