@@ -1,5 +1,6 @@
 """The team's users in the browser (`/admin/users`): admins invite, change roles, deactivate,
-reactivate, have someone's replies approved and send password reset links; leads see the list.
+reactivate, have someone's replies approved and send password reset links; leads see their
+teams' members (or everyone, when they belong to no team).
 And the page behind a one-time link, where an invited user (or one who forgot theirs) chooses a password."""
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.core import i18n
 from app.core.bounds import RowId
 from app.core.models import ROLES, User
 from app.mentions.actions import audit
+from app.teams import directory
 from app.web.deps import Ctx, role
 from app.web.rendering import render
 
@@ -34,9 +36,16 @@ async def users_page(request: Request, ctx, principal: Principal, status_code: i
     async with ctx.db.read() as session:
         everyone = await users.all_users(session)
         invited = await links.pending_invites(session, ctx.now())
+        teams_of = await directory.teams_by_member(session, ctx.config)
+    may_edit = principal.has_role("admin")
+    # A lead of some teams sees their people; admins, and a lead of the whole floor, everyone.
+    own_teams = [] if may_edit else teams_of.get(principal.username, [])
+    people = [p for p in everyone if not own_teams or p.username == principal.username
+              or set(teams_of.get(p.username, ())) & set(own_teams)]
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
-    return render(request, "users.html", status_code=status_code, people=everyone, invited=invited, roles=ROLES,
-                  may_edit=principal.has_role("admin"), done=i18n.gettext(done) if done else None, **shown)
+    return render(request, "users.html", status_code=status_code, people=people, invited=invited, roles=ROLES,
+                  teams_of=teams_of, own_teams=own_teams, may_edit=may_edit,
+                  done=i18n.gettext(done) if done else None, **shown)
 
 
 @router.get("/admin/users")

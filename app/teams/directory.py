@@ -69,3 +69,12 @@ async def teams_of(session: AsyncSession, config: Config, user: User) -> list[st
     mine |= set((await session.exec(select(TeamMember.team).where(TeamMember.username == user.username))).all())
     mine |= set(user.oidc_teams or [])
     return [name for name in await team_names(session, config) if name in mine]
+
+
+async def teams_by_member(session: AsyncSession, config: Config) -> dict[str, list[str]]:
+    """Each member's teams (usernames to team names, in the order of team_names)."""
+    found: dict[str, list[str]] = {}
+    for team in await team_names(session, config):
+        for member in await members(session, config, team):
+            found.setdefault(member.username, []).append(team)
+    return found

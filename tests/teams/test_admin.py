@@ -2,6 +2,8 @@
 and members go beside the config file's."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 
@@ -85,3 +87,33 @@ async def test_the_ui_adds_on_top_of_the_file_and_refuses_what_it_cannot_do(app_
     assert [r["team"] for r in (await app_client.get("/api/teams", headers=lead)).json()["rules"]] == ["billing"]
     assert (await form("/admin/teams/press/delete")).status_code == 303
     assert [t["name"] for t in (await app_client.get("/api/teams", headers=lead)).json()["teams"]] == ["billing"]
+
+
+async def test_a_lead_sees_the_members_of_their_teams_on_the_users_page(app_client, ctx, tmp_path):
+    ctx.config = make_config(tmp_path, """
+[[teams]]
+name = "billing"
+members = ["lena", "anna"]
+
+[[teams]]
+name = "shipping"
+members = ["bob", "ivo"]
+""")
+    lena = bearer(await add_user(ctx, "lena", "lead"))
+    ivo = bearer(await add_user(ctx, "ivo", "lead"))
+    floor = bearer(await add_user(ctx, "floor", "lead"))      # a lead in no team: the whole floor
+    admin = bearer(await add_user(ctx, "root", "admin"))
+    for name in ("anna", "bob"):
+        await add_user(ctx, name)
+
+    def listed(page: str) -> set[str]:
+        return set(re.findall(r"<td>([a-z]+)</td>\s*<td>", page)) & {"lena", "ivo", "floor", "root", "anna", "bob"}
+
+    lena_page = (await app_client.get("/admin/users", headers=lena)).text
+    assert listed(lena_page) == {"lena", "anna"}
+    assert "The members of your teams: billing." in lena_page
+    assert listed((await app_client.get("/admin/users", headers=ivo)).text) == {"ivo", "bob"}
+    everyone = {"lena", "ivo", "floor", "root", "anna", "bob"}
+    assert listed((await app_client.get("/admin/users", headers=floor)).text) == everyone
+    admin_page = (await app_client.get("/admin/users", headers=admin)).text
+    assert listed(admin_page) == everyone and "<td>billing</td>" in admin_page and "<td>shipping</td>" in admin_page
