@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -30,12 +30,21 @@ def _library() -> dict:
 class DemoFeed:
     brand: str
     rng: random.Random
+    _authors: list[dict] = field(default_factory=list)  # the people still to post in this round
+
+    def _next_author(self) -> dict:
+        """Everyone posts once a round, in a shuffled order: a few people coming back, as on a real
+        inbox, not one person filling the screen by chance."""
+        if not self._authors:
+            self._authors = list(_library()["author"])
+            self.rng.shuffle(self._authors)
+        return self._authors.pop()
 
     def _one(self, seq: int, posted_at: datetime, sample: dict | None = None) -> NewMention:
         lib = _library()
         sample = sample or self.rng.choice(lib["mention"])
         # A person always posts on their own channel with their own handle and followers.
-        author = self.rng.choice(lib["author"])
+        author = self._next_author()
         return NewMention(
             external_id=f"demo-{seq}-{self.rng.randrange(16**8):08x}", posted_at=posted_at,
             author=author["handle"], author_name=author["name"],
