@@ -7,6 +7,14 @@
   var amberFrom = targetSeconds - warningSeconds; // seconds left at which amber starts
   var loadedAt = Date.now();
 
+  // The top bar's menu closes on a click elsewhere and on Escape (back to its button), as menus do.
+  document.querySelectorAll("details.menu").forEach(function (menu) {
+    document.addEventListener("click", function (event) { if (!menu.contains(event.target)) menu.open = false; });
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+  });
+
   // Selects marked autosubmit (language switch) post their form on change.
   document.querySelectorAll("select.autosubmit").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
