@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import TypeVar
 
 import pyotp
-import segno
 from cryptography.fernet import Fernet
 from sqlalchemy import delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,6 +67,8 @@ async def seal_plain_seeds(session: AsyncSession, sealer: Fernet) -> int:
 
 def qr_svg(uri: str, title: str) -> str:
     """The QR code as inline SVG markup (no image request, nothing for the CSP to allow)."""
+    import segno  # only while someone enrols: ~1 MB no serving process needs otherwise
+
     return segno.make(uri, error="m").svg_inline(scale=4, title=title, border=2)
 
 
