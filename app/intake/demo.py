@@ -30,21 +30,21 @@ def _library() -> dict:
 class DemoFeed:
     brand: str
     rng: random.Random
-    _authors: list[dict] = field(default_factory=list)  # the people still to post in this round
+    _decks: dict[str, list[dict]] = field(default_factory=dict)  # what is still to come this round
 
-    def _next_author(self) -> dict:
-        """Everyone posts once a round, in a shuffled order: a few people coming back, as on a real
-        inbox, not one person filling the screen by chance."""
-        if not self._authors:
-            self._authors = list(_library()["author"])
-            self.rng.shuffle(self._authors)
-        return self._authors.pop()
+    def _deal(self, kind: str) -> dict:
+        """The next post text or person from a shuffled deck: everything once a round, so a few
+        people and complaints come back, as on a real inbox, not one filling the screen by chance."""
+        deck = self._decks.setdefault(kind, [])
+        if not deck:
+            deck.extend(_library()[kind])
+            self.rng.shuffle(deck)
+        return deck.pop()
 
-    def _one(self, seq: int, posted_at: datetime, sample: dict | None = None) -> NewMention:
-        lib = _library()
-        sample = sample or self.rng.choice(lib["mention"])
+    def _one(self, seq: int, posted_at: datetime) -> NewMention:
+        sample = self._deal("mention")
         # A person always posts on their own channel with their own handle and followers.
-        author = self._next_author()
+        author = self._deal("author")
         return NewMention(
             external_id=f"demo-{seq}-{self.rng.randrange(16**8):08x}", posted_at=posted_at,
             author=author["handle"], author_name=author["name"],
@@ -53,9 +53,8 @@ class DemoFeed:
             raw={"demo": True})  # invented people: no profile links (app/mentions/profiles.py)
 
     def backlog(self, now: datetime) -> list[NewMention]:
-        samples = self.rng.sample(_library()["mention"], len(BACKLOG_AGES))  # no repeats on screen
-        return [self._one(i, now - timedelta(minutes=m, seconds=self.rng.randrange(60)), sample)
-                for i, (m, sample) in enumerate(zip(BACKLOG_AGES, samples, strict=True))]
+        return [self._one(i, now - timedelta(minutes=m, seconds=self.rng.randrange(60)))
+                for i, m in enumerate(BACKLOG_AGES)]
 
     def next(self, seq: int, now: datetime) -> NewMention:
         return self._one(seq, now - timedelta(seconds=self.rng.randrange(5, 90)))
