@@ -115,10 +115,8 @@ async def receive_push(ctx: AppContext, source_name: str, headers: Mapping[str, 
             receipt = await session.get(WebhookReceipt, (source.name, webhook_id))
             if receipt:
                 return receipt.response
-            # The cursor first: storing the batch takes the event-order lock (app/core/events.py),
-            # held until commit, so the less that follows it, the sooner other writers get it.
-            await save_cursor(session, ref, None, now=now, fetched=len(mentions))
             result = await store_batch(session, ref, mentions, ctx.ingest_context(source), now=now)
+            await save_cursor(session, ref, None, now=now, fetched=len(mentions))
             response = {"accepted": result.accepted, "duplicates": result.duplicates}
             if result.filtered:
                 response["filtered"] = result.filtered
