@@ -12,7 +12,6 @@ from playwright.async_api import expect
 from app.core.models import utcnow
 from app.intake.store import ingest_batch
 from connectors.base import NewMention
-
 from tests.support.app import add_user
 from tests.support.browser import assert_accessible, login_page
 from tests.support.push import mention, push
