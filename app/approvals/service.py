@@ -31,7 +31,7 @@ from app.core.models import Mention, ReplyApproval
 from app.intake.sanitize import clean_text
 from app.mentions import actions, drafts
 from app.mentions.queries import is_open
-from app.mentions.send import SendResult, capabilities_for, check_postable, send_reply
+from app.mentions.send import SendResult, check_reply, send_reply
 
 # An approval stuck in `sending` this long (its process died mid-post) may be approved again:
 # the reply row keeps its idempotency key, so a channel that has the post does not get it twice.
@@ -62,16 +62,7 @@ async def _announce(session: AsyncSession, mention_id: int, who: str, action: st
 async def request_approval(ctx: AppContext, mention_id: int, who: Principal, text: str, *, post: bool,
                            elsewhere_url: str | None = None) -> ReplyApproval:
     """The reply waits for a lead; checked now as the send will check it (private post, length)."""
-    text = clean_text(text)
-    if not text:
-        raise Invalid("the reply text is empty")
-    async with ctx.db.read() as session:
-        mention = await session.get(Mention, mention_id)
-    if mention is None or mention.direction != "inbound":
-        raise NotFound("no such mention")
-    capabilities = capabilities_for(ctx, mention) if post else None
-    if capabilities is not None:
-        check_postable(mention, text, capabilities)
+    text = (await check_reply(ctx, mention_id, text, post=post)).text
     now = ctx.now()
     async with ctx.db.write() as session:
         await actions.claim(session, mention_id, who, now, ctx.config.replies.claim_idle_minutes)

@@ -108,8 +108,16 @@ async def _settle(ctx: AppContext, mention_id: int, reply_id: int, who: Principa
                       within_target=outcome.within_target, reply=reply)
 
 
-async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int, who: Principal, text: str,
-                     *, post: bool, elsewhere_url: str | None = None) -> SendResult:
+@dataclass(frozen=True)
+class CheckedReply:
+    text: str  # cleaned
+    mention: Mention
+    capabilities: Capabilities | None  # None: recorded only, not posted into the channel
+
+
+async def check_reply(ctx: AppContext, mention_id: int, text: str, *, post: bool) -> CheckedReply:
+    """What every reply is held to before it is sent or waits for approval: some text, an inbound
+    mention, and when it is to be posted, what the channel takes (private post, length)."""
     text = clean_text(text)
     if not text:
         raise Invalid("the reply text is empty")
@@ -118,6 +126,15 @@ async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int
     if mention is None or mention.direction != "inbound":
         raise NotFound("no such mention")
     capabilities = capabilities_for(ctx, mention) if post else None
+    if capabilities is not None:
+        check_postable(mention, text, capabilities)
+    return CheckedReply(text, mention, capabilities)
+
+
+async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int, who: Principal, text: str,
+                     *, post: bool, elsewhere_url: str | None = None) -> SendResult:
+    checked = await check_reply(ctx, mention_id, text, post=post)
+    text, capabilities = checked.text, checked.capabilities
     if capabilities is None:
         # Recorded only: answered in the channel's own app (optionally with a link to it).
         async with ctx.db.write() as session:
@@ -126,7 +143,6 @@ async def send_reply(ctx: AppContext, client: httpx.AsyncClient, mention_id: int
         return SendResult(status="answered", first_response_seconds=outcome.first_response_seconds,
                           within_target=outcome.within_target, reply=outcome.reply)
 
-    check_postable(mention, text, capabilities)
     mention, reply = await _prepare(ctx, mention_id, who, text)
     source = ctx.source(mention.source)
     assert source is not None and reply.idempotency_key  # capabilities_for found the source; _prepare set the key
