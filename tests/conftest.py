@@ -26,7 +26,7 @@ from app.core.migrate import upgrade
 from app.main import create_app
 from tests.support.app import PG_ENV, PUSH_SECRET, PUSH_SECRET_ENV, free_port, make_config, need_or_skip
 
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.support.mastodon_world"]
 
 # --- database templates -------------------------------------------------------------------
 

@@ -4,60 +4,22 @@ a returned reply reaches the trainee with the lead's note."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
-import pytest_asyncio
 from sqlmodel import col, select
 
 from app.accounts import admin
-from app.core.config import Settings
-from app.core.context import AppContext
-from app.core.db import Database
 from app.core.models import AuditEntry, Event, Mention, ReplyApproval
 from app.intake.scheduler import SourceRunner
-from app.main import create_app
 from connectors.registry import build_connector
-from tests.support.app import Clock, add_user, bearer, make_config
-from tests.support.connectors.conformance import served
-from tests.support.connectors.fake_mastodon import TOKEN, FakeMastodon
+from tests.support.app import add_user, bearer
+from tests.support.connectors.fake_mastodon import FakeMastodon
 
 pytestmark = pytest.mark.asyncio
 
 PROPOSED = "Vervelend dat uw pakket zo lang onderweg is! Ik zoek het uit."
 EDITED = "Wat vervelend dat uw pakket zo lang onderweg is, sorry! Ik laat het u vóór 16:00 weten. ^LL"
-
-
-@pytest_asyncio.fixture
-async def mastodon() -> AsyncIterator[FakeMastodon]:
-    async with served(FakeMastodon()) as fake:
-        yield fake
-
-
-@pytest_asyncio.fixture
-async def world(mastodon, db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("TEST_MASTODON_TOKEN", TOKEN)
-    config = make_config(tmp_path, f"""
-[brand]
-name = "Acme"
-own_accounts = ["acme@social.example"]
-[[sources]]
-name = "masto"
-kind = "mastodon"
-base_url = "{mastodon.base_url}"
-notifications = true
-token_env = "TEST_MASTODON_TOKEN"
-""")
-    ctx = AppContext(settings=Settings(data_dir=tmp_path), config=config, db=Database(db_url), secret_key="x" * 40,
-                     clock=Clock())
-    app = create_app(ctx)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
-    ):
-        yield ctx, client
 
 
 async def customer_mention(ctx, mastodon: FakeMastodon) -> int:

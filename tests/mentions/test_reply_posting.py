@@ -2,64 +2,14 @@
 fed through the real scheduler and connector, answered through the HTTP API."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
-from app.core.config import Settings
-from app.core.context import AppContext
-from app.core.db import Database
 from app.core.models import Mention, Reply
-from app.intake.scheduler import SourceRunner
-from app.main import create_app
-from connectors.registry import build_connector
-from tests.support.app import Clock, add_user, bearer, make_config
-from tests.support.connectors.conformance import served
-from tests.support.connectors.fake_mastodon import TOKEN, FakeMastodon
+from tests.support.app import add_user, bearer
+from tests.support.mastodon_world import poll
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def mastodon() -> AsyncIterator[FakeMastodon]:
-    async with served(FakeMastodon()) as fake:
-        yield fake
-
-
-@pytest_asyncio.fixture
-async def world(mastodon, db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("TEST_MASTODON_TOKEN", TOKEN)
-    config = make_config(tmp_path, f"""
-[brand]
-name = "Acme"
-own_accounts = ["acme@social.example"]
-[[sources]]
-name = "masto"
-kind = "mastodon"
-base_url = "{mastodon.base_url}"
-notifications = true
-token_env = "TEST_MASTODON_TOKEN"
-""")
-    ctx = AppContext(settings=Settings(data_dir=tmp_path), config=config, db=Database(db_url), secret_key="x" * 40,
-                     clock=Clock())
-    app = create_app(ctx)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
-    ):
-        yield ctx, client
-
-
-async def poll(ctx) -> None:
-    """One scheduled poll, then the clock moves past the interval so the next one is due."""
-    source = ctx.source("masto")
-    connector = build_connector(source.connector_settings(ctx.config.brand.own_accounts), ctx.http())
-    outcome = await SourceRunner(ctx, source, connector).poll_once()
-    assert outcome.ok, outcome.reason
-    ctx.clock.advance(seconds=source.interval_seconds)
 
 
 async def mention_id(ctx, text_part: str) -> int:
