@@ -14,23 +14,13 @@ from app.alerts.dispatcher import Dispatcher
 from app.alerts.planner import AlertPlanner
 from app.main import create_app
 from tests.support.alerting import sink_toml, url_env
-from tests.support.app import PUSH_SECRET_ENV, Clock, add_user, bearer, make_config
+from tests.support.app import DEFAULT_TOML, Clock, add_user, bearer, make_config
 from tests.support.chat.receiver import Receiver
 from tests.support.push import mention, push
 
 pytestmark = pytest.mark.asyncio
 
-TOML = f"""
-[sla]
-target_minutes = 60
-warning_minutes = 45
-timezone = "Europe/Amsterdam"
-
-[[sources]]
-name = "push"
-kind = "webhook"
-secret_env = "{PUSH_SECRET_ENV}"
-
+TOML = DEFAULT_TOML + """
 [[teams]]
 name = "billing"
 members = ["anna", "bob"]
