@@ -5,7 +5,8 @@ plain SQL; the exact seconds left (open time only) are computed for the page bei
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -280,11 +281,6 @@ def follow_ups_count_query(filters: QueueFilters, due_by: datetime):
             .where(*_follow_ups_due(filters, due_by)))
 
 
-def waiting_count_query(filters: QueueFilters, now: datetime):
-    """SQL: how many waiting mentions the filters select (a tab's count)."""
-    return select(func.count()).select_from(Mention).where(*_conditions(filters, now))
-
-
 async def count_answered(session: AsyncSession, filters: QueueFilters, since: datetime) -> int:
     return (await session.exec(answered_count_query(filters, since))).one()
 
@@ -307,8 +303,26 @@ async def list_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_
                                     .order_by(col(FollowUp.due_at)).limit(limit))).all())
 
 
-async def count_waiting(session: AsyncSession, filters: QueueFilters, now: datetime) -> int:
-    return (await session.exec(waiting_count_query(filters, now))).one()
+# What a waiting tab sets on the filters ("Mine" the holder, "Unassigned" claimed, a team's tab
+# the team); everything else a tab shares with the others.
+TAB_FIELDS = ("person", "team", "claimed")
+
+
+def tabs_count_query(tabs: Sequence[QueueFilters], now: datetime):
+    """SQL: how many waiting mentions each of `tabs` selects, in one pass over the waiting index
+    (one column per tab). The tabs may differ only in TAB_FIELDS."""
+    shared = {replace(tab, **dict.fromkeys(TAB_FIELDS)) for tab in tabs}
+    assert len(shared) == 1, "the tabs differ in more than their own fields"
+
+    def counted(tab: QueueFilters):
+        own = _conditions(QueueFilters(**{field: getattr(tab, field) for field in TAB_FIELDS}), now)[1:]
+        return func.count(case((and_(*own), 1))) if own else func.count()
+    return sa.select(*(counted(tab) for tab in tabs)).where(*_conditions(shared.pop(), now))
+
+
+async def count_tabs(session: AsyncSession, tabs: Sequence[QueueFilters], now: datetime) -> list[int]:
+    """How many waiting mentions each of `tabs` selects, in their order."""
+    return list((await session.execute(tabs_count_query(tabs, now))).one())
 
 
 def distinct_values(column):
