@@ -25,7 +25,7 @@ from app.mentions.queries import (
     QueueFilters,
     count_answered,
     count_follow_ups_due,
-    count_waiting,
+    count_tabs,
     filter_choices,
     list_answered,
     list_follow_ups_due,
@@ -105,7 +105,8 @@ def _waiting_views(teams: Sequence[str]) -> list[str]:
 async def _view_counts(session: AsyncSession, filters: QueueFilters, who: Principal, now: datetime,
                        timezone: str, teams: Sequence[str]) -> dict[str, int]:
     """How many mentions each view (tab) holds."""
-    counts = {v: await count_waiting(session, _waiting(v, filters, who), now) for v in _waiting_views(teams)}
+    views = _waiting_views(teams)
+    counts = dict(zip(views, await count_tabs(session, [_waiting(v, filters, who) for v in views], now), strict=True))
     counts["follow_ups"] = await count_follow_ups_due(session, filters, now + DUE_WARNING)
     counts["answered_today"] = await count_answered(session, filters, start_of_day(now, timezone))
     return counts

@@ -5,7 +5,8 @@ plain SQL; the exact seconds left (open time only) are computed for the page bei
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import sla
 from app.approvals.records import brief as approval_brief
 from app.approvals.records import latest_for_mention
+from app.core import sqlite_hints  # noqa: F401  (renders the INDEXED BY below)
 from app.core.errors import NotFound
 from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention, Note, Reply
@@ -47,8 +49,19 @@ def waiting_inbound():
     The partial indexes below are built on this very expression, and a planner uses one only
     for a query that states its condition, so queries ask through this function. The values
     are literals, not parameters: SQLite cannot match a partial index against a `?`."""
-    return and_(col(Mention.status).in_([literal_column(f"'{s}'") for s in OPEN_STATUSES]),
-                col(Mention.direction) == literal_column("'inbound'"), col(Mention.removed).is_(False))
+    return and_(col(Mention.status).in_([_sql(s) for s in OPEN_STATUSES]),
+                col(Mention.direction) == _sql("inbound"), col(Mention.removed).is_(False))
+
+
+def answered_inbound():
+    """SQL: a customer's post that has its answer (the condition of ix_mentions_answered, so,
+    as above, stated with literals)."""
+    return and_(col(Mention.status) == _sql("answered"), col(Mention.direction) == _sql("inbound"))
+
+
+def _sql(value: str):
+    """`value` as an SQL string literal (only for the constants above, never for user input)."""
+    return literal_column(f"'{value}'")
 
 
 # Only waiting mentions are in these, so reading the queue costs the same at 100k or 10M
@@ -57,13 +70,25 @@ def waiting_inbound():
 # The queue's order, then every column its counts read, the condition's own included: SQLite
 # counts from a partial index only when it covers them, and would otherwise walk
 # ix_mentions_queue's thousands of rows per status once statistics exist.
+# The holder and the team too (migration 0015): the "Mine", "Unassigned" and team tabs count
+# from it as "All open" does.
 Index("ix_mentions_waiting_queue", col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at),
       col(Mention.id), col(Mention.warning_at), col(Mention.backfill), col(Mention.status), col(Mention.direction),
-      col(Mention.removed), sqlite_where=waiting_inbound(), postgresql_where=waiting_inbound())
+      col(Mention.removed), col(Mention.claimed_by), col(Mention.team),
+      sqlite_where=waiting_inbound(), postgresql_where=waiting_inbound())
 # The oldest waiting mention inside the SLA (backfill is outside it).
 Index("ix_mentions_waiting_posted", col(Mention.posted_at),
       sqlite_where=and_(waiting_inbound(), col(Mention.backfill).is_(False)),
       postgresql_where=and_(waiting_inbound(), col(Mention.backfill).is_(False)))
+# "Answered today": the answers since midnight, latest first, whatever was answered before
+# (migration 0015). Covering its count, the condition's columns included, as above.
+Index("ix_mentions_answered", col(Mention.answered_at), col(Mention.status), col(Mention.direction),
+      col(Mention.answered_by), col(Mention.team),
+      sqlite_where=answered_inbound(), postgresql_where=answered_inbound())
+# The languages the filter offers, one index seek per language (see distinct_values); the
+# channels and sources have theirs already (ix_mentions_author, ix_mentions_source).
+Index("ix_mentions_inbound_language", col(Mention.language), sqlite_where=col(Mention.direction) == _sql("inbound"),
+      postgresql_where=col(Mention.direction) == _sql("inbound"))
 
 
 @dataclass(frozen=True)
@@ -227,8 +252,7 @@ def oldest_open_query():
 
 
 def _answered_since(filters: QueueFilters, since: datetime) -> list:
-    return [col(Mention.direction) == "inbound", col(Mention.status) == "answered", col(Mention.answered_at) >= since,
-            *_about(filters, col(Mention.answered_by))]
+    return [answered_inbound(), col(Mention.answered_at) >= since, *_about(filters, col(Mention.answered_by))]
 
 
 def _follow_ups_due(filters: QueueFilters, due_by: datetime) -> list:
@@ -236,21 +260,41 @@ def _follow_ups_due(filters: QueueFilters, due_by: datetime) -> list:
             *_about(filters, col(FollowUp.created_by))]
 
 
+def _by_answered_at(query):
+    """`query` read through ix_mentions_answered. With a filter the index does not hold (channel,
+    language...) SQLite's estimate prefers ix_mentions_queue's `status = 'answered'`, every answer
+    ever given; since midnight is never more than that, SQLite is told (PostgreSQL finds it)."""
+    return query.with_hint(Mention.__table__, "INDEXED BY ix_mentions_answered", "sqlite")
+
+
+def answered_count_query(filters: QueueFilters, since: datetime):
+    """SQL: how many were answered since `since`."""
+    return _by_answered_at(select(func.count()).select_from(Mention).where(*_answered_since(filters, since)))
+
+
+def answered_query(filters: QueueFilters, since: datetime, limit: int):
+    """SQL: answered since `since`, the latest first (the index backwards)."""
+    return _by_answered_at(select(Mention).where(*_answered_since(filters, since))
+                           .order_by(col(Mention.answered_at).desc()).limit(limit))
+
+
+def follow_ups_count_query(filters: QueueFilters, due_by: datetime):
+    """SQL: how many pending promises are due by `due_by`."""
+    return (select(func.count()).select_from(FollowUp).join(Mention, col(Mention.id) == col(FollowUp.mention_id))
+            .where(*_follow_ups_due(filters, due_by)))
+
+
 async def count_answered(session: AsyncSession, filters: QueueFilters, since: datetime) -> int:
-    return (await session.exec(select(func.count()).select_from(Mention)
-                               .where(*_answered_since(filters, since)))).one()
+    return (await session.exec(answered_count_query(filters, since))).one()
 
 
 async def list_answered(session: AsyncSession, filters: QueueFilters, since: datetime, limit: int) -> list[Mention]:
     """Answered since `since`, the latest first."""
-    return list((await session.exec(select(Mention).where(*_answered_since(filters, since))
-                                    .order_by(col(Mention.answered_at).desc()).limit(limit))).all())
+    return list((await session.exec(answered_query(filters, since, limit))).all())
 
 
 async def count_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_by: datetime) -> int:
-    return (await session.exec(select(func.count()).select_from(FollowUp)
-                               .join(Mention, col(Mention.id) == col(FollowUp.mention_id))
-                               .where(*_follow_ups_due(filters, due_by)))).one()
+    return (await session.exec(follow_ups_count_query(filters, due_by))).one()
 
 
 async def list_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_by: datetime,
@@ -262,17 +306,47 @@ async def list_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_
                                     .order_by(col(FollowUp.due_at)).limit(limit))).all())
 
 
-async def count_waiting(session: AsyncSession, filters: QueueFilters, now: datetime) -> int:
-    return (await session.exec(select(func.count()).select_from(Mention)
-                               .where(*_conditions(filters, now)))).one()
+# What a waiting tab sets on the filters ("Mine" the holder, "Unassigned" claimed, a team's tab
+# the team); everything else a tab shares with the others.
+TAB_FIELDS = ("person", "team", "claimed")
+
+
+def tabs_count_query(tabs: Sequence[QueueFilters], now: datetime):
+    """SQL: how many waiting mentions each of `tabs` selects, in one pass over the waiting index
+    (one column per tab). The tabs may differ only in TAB_FIELDS."""
+    shared = {replace(tab, **dict.fromkeys(TAB_FIELDS)) for tab in tabs}
+    assert len(shared) == 1, "the tabs differ in more than their own fields"
+
+    def counted(tab: QueueFilters):
+        own = _conditions(QueueFilters(**{field: getattr(tab, field) for field in TAB_FIELDS}), now)[1:]
+        return func.count(case((and_(*own), 1))) if own else func.count()
+    return sa.select(*(counted(tab) for tab in tabs)).where(*_conditions(shared.pop(), now))
+
+
+async def count_tabs(session: AsyncSession, tabs: Sequence[QueueFilters], now: datetime) -> list[int]:
+    """How many waiting mentions each of `tabs` selects, in their order."""
+    return list((await session.execute(tabs_count_query(tabs, now))).one())
+
+
+def distinct_values(column):
+    """SQL: the values of `column` among customers' posts, in order, read by jumping from one
+    value to the next in the column's index (a loose index scan: one seek per value, where a
+    DISTINCT reads every mention ever stored; neither database skips through an index itself)."""
+    inbound = col(Mention.direction) == _sql("inbound")
+
+    def first_after(bound) -> Any:
+        after = [column > bound] if bound is not None else [column.is_not(None)]
+        return select(column).where(inbound, *after).order_by(column).limit(1).scalar_subquery()
+
+    values = sa.select(first_after(None).label("value")).cte("choice", recursive=True)
+    values = values.union_all(sa.select(first_after(values.c.value)).where(values.c.value.is_not(None)))
+    return sa.select(values.c.value).where(values.c.value.is_not(None)).order_by(values.c.value)
 
 
 async def filter_choices(session: AsyncSession) -> dict[str, list[str]]:
     """The values the dashboard's drop-downs offer: what the stored mentions hold."""
     async def distinct(column) -> list[str]:
-        rows = await session.exec(select(column).where(col(Mention.direction) == "inbound", column.is_not(None))
-                                  .distinct().order_by(column))
-        return [value for value in rows.all() if value]
+        return [value for value in (await session.execute(distinct_values(column))).scalars() if value]
     return {"channel": await distinct(col(Mention.channel)), "source": await distinct(col(Mention.source)),
             "language": await distinct(col(Mention.language))}
 
