@@ -3,16 +3,16 @@
 ("Answered today"), and one on the languages of inbound mentions (the filter's choices), so
 none of them reads the mentions already handled
 
-Revision ID: 0015_count_indexes
-Revises: 0014_approval
+Revision ID: 0017_count_indexes
+Revises: 0016_identities
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_count_indexes"
-down_revision: str | None = "0014_approval"
+revision: str = "0017_count_indexes"
+down_revision: str | None = "0016_identities"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
