@@ -2,7 +2,7 @@
 lead (app/approvals/).
 
 Revision ID: 0014_approval
-Revises: 0012_streaming
+Revises: 0013_teams
 """
 from collections.abc import Sequence
 

@@ -2,7 +2,7 @@
 from one token bucket (app/alerts/ratelimit.py).
 
 Revision ID: 0015_work_sharing
-Revises: 0012_streaming
+Revises: 0014_approval
 """
 from collections.abc import Sequence
 

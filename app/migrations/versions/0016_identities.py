@@ -2,7 +2,7 @@
 across channels)
 
 Revision ID: 0016_identities
-Revises: 0012_streaming
+Revises: 0015_work_sharing
 """
 from collections.abc import Sequence
 
