@@ -15,19 +15,17 @@ from app.core.db import Database
 from app.intake.store import ingest_batch
 from connectors.base import NewMention
 from tests.support.alerting import _alert_keys, sink_toml, url_env
-from tests.support.app import PUSH_SECRET, PUSH_SECRET_ENV, make_config, write_config
+from tests.support.app import POSTGRES_ONLY, PUSH_SECRET, PUSH_SECRET_ENV, make_config, write_config
 from tests.support.chat.receiver import Receiver
 from tests.support.processes import process_env, start, stop, wait_for
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow, POSTGRES_ONLY]
 MENTIONS = 12          # enough that both workers' dispatchers take part
 MIN_GAP_SECONDS = 0.6   # Slack's 1 message/s, less the jitter of two sends on a loaded machine
 
 
 @pytest.mark.timeout(600)
 async def test_two_workers_one_alert_per_mention_and_the_hook_rate_limit_shared(db_url, tmp_path):
-    if db_url.startswith("sqlite"):
-        pytest.skip("workers sharing a hook are tested on PostgreSQL")
     async with Receiver().serving() as receiver:
         toml = (f'[[sources]]\nname = "push"\nkind = "webhook"\nsecret_env = "{PUSH_SECRET_ENV}"\n\n'
                 + sink_toml("chat", "slack", events=["breached"]))

@@ -17,7 +17,7 @@ import pytest
 
 from app.web.hub import FALLBACK_SECONDS
 from tests.support.accounts import open_stream, serve_process
-from tests.support.app import add_user, bearer
+from tests.support.app import POSTGRES_ONLY, add_user, bearer
 from tests.support.push import mention, push
 
 pytestmark = pytest.mark.asyncio
@@ -105,7 +105,7 @@ async def test_mentions_from_a_separate_worker_process_reach_the_stream(live_ser
     assert {e["data"]["source"] for e in events} == {"demo"}
 
 
-@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@POSTGRES_ONLY
 async def test_a_push_to_one_web_process_reaches_a_stream_on_another_well_before_the_fallback_poll(
         ctx, tmp_path, db_url):
     token = await add_user(ctx, "viewer")

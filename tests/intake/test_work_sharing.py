@@ -24,12 +24,12 @@ from app.core.context import AppContext
 from app.core.db import Database
 from app.core.models import Event, Mention, SourceState
 from app.intake.scheduler import LOOK_AGAIN_SECONDS
-from tests.support.app import make_config, write_config
+from tests.support.app import POSTGRES_ONLY, make_config, write_config
 from tests.support.connectors.conformance import served
 from tests.support.connectors.fake_mastodon import TOKEN, FakeMastodon
 from tests.support.processes import process_env, start, stop, wait_for
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow, POSTGRES_ONLY]
 SLACK_SECONDS = 5.0   # after the lease ends: a poll's own time on a loaded 2-core machine
 
 
@@ -83,8 +83,6 @@ def fleet_config(base_url: str, lease_seconds: int) -> str:
 
 @contextlib.asynccontextmanager
 async def fleet(db_url: str, tmp_path: Path, lease_seconds: int) -> AsyncIterator[Fleet]:
-    if db_url.startswith("sqlite"):
-        pytest.skip("work sharing between worker processes is tested on PostgreSQL")
     async with served(FakeMastodon()) as fake:
         toml = fleet_config(fake.base_url, lease_seconds)
         write_config(tmp_path, toml)

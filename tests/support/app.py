@@ -32,6 +32,12 @@ secret_env = "{PUSH_SECRET_ENV}"
 """
 
 
+# For a test whose subject needs PostgreSQL (several processes sharing one database): `db_url`
+# on PostgreSQL alone, instead of a SQLite run that could only skip.
+POSTGRES_ONLY = pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                                        indirect=True)
+
+
 def need_or_skip(reason: str) -> None:
     """Under CI a missing capability is a failure, never a silent skip."""
     if IN_CI:

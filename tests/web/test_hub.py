@@ -15,10 +15,9 @@ from app.core.events import emit
 from app.core.models import User
 from app.web.hub import EventHub
 from app.web.listen import APPLICATION_NAME, asyncpg_dsn
+from tests.support.app import POSTGRES_ONLY
 
 pytestmark = pytest.mark.asyncio
-ONLY_POSTGRES = pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
-                                        indirect=True)
 SLOW_POLL = 60.0
 WITHIN = 2.0
 
@@ -59,7 +58,7 @@ async def test_a_commit_wakes_its_own_processes_hub(ctx):
         await hub.stop()
 
 
-@ONLY_POSTGRES
+@POSTGRES_ONLY
 async def test_a_commit_in_another_process_wakes_the_hub_through_notify(ctx, db_url):
     hub = await started_hub(ctx.db)
     other = Database(db_url)  # its commits wake its own hooks only, as in another process
@@ -74,7 +73,7 @@ async def test_a_commit_in_another_process_wakes_the_hub_through_notify(ctx, db_
         await other.dispose()
 
 
-@ONLY_POSTGRES
+@POSTGRES_ONLY
 async def test_the_listen_connection_is_made_again_when_it_is_killed(ctx, db_url):
     hub = await started_hub(ctx.db)
     other = Database(db_url)
