@@ -11,7 +11,8 @@ from app.core.secrets import Redactor
 
 # Libraries whose own logs print request URLs: only their warnings and errors get through.
 # aiosqlite logs every statement with its parameters at DEBUG: mention texts, not diagnostics.
-QUIET_LIBRARIES = ("httpx", "httpcore", "hpack", "websockets", "aiosqlite")
+# Alembic's plugin set-up says nothing a person starting the server needs (its upgrades do).
+QUIET_LIBRARIES = ("httpx", "httpcore", "hpack", "websockets", "aiosqlite", "alembic.runtime.plugins")
 
 redactor = Redactor()
 
