@@ -49,7 +49,9 @@ class User(SQLModel, table=True):
 
     @property
     def initials(self) -> str:
-        parts = (self.display_name or self.username).replace(".", " ").replace("-", " ").split()
+        # Words that start with a letter: "Sam Jansen (demo)" signs ^SJ, not ^SJ(.
+        parts = [p for p in (self.display_name or self.username).replace(".", " ").replace("-", " ").split()
+                 if p[0].isalpha()]
         return "".join(p[0] for p in parts[:3]).upper() or self.username[:2].upper()
 
 
