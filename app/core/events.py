@@ -111,18 +111,21 @@ def _write_pending(session: Session) -> None:
     session.flush()  # the change's own rows first, outside the lock window
     connection = session.connection()
     locked = connection.dialect.name != "postgresql"  # SQLite: BEGIN IMMEDIATE serialises writers
-    for events in pending:
+    for n, events in enumerate(pending):
         if isinstance(events, list):
             if not locked:
                 connection.execute(_ORDER_LOCK)
                 locked = True
             connection.execute(insert(Event), events)
             continue
-        if not locked:
-            # In the INSERT itself: the lock is then held for one round trip less (on a busy
-            # event loop, each is milliseconds). Its rows, and so their ids, follow the lock.
-            events = events.join(_ORDER_LOCK.subquery("event_order"), sa.true())
+        if not locked and n < len(pending) - 1:
+            connection.execute(_ORDER_LOCK)
             locked = True
+        if not locked:
+            # The last INSERT takes the lock itself: held then for one round trip less (on a
+            # busy event loop, each is milliseconds). Its rows, and so their ids, follow the
+            # lock; a SELECT finding no rows may skip it, but then nothing is written.
+            events = events.join(_ORDER_LOCK.subquery("event_order"), sa.true())
         connection.execute(insert(Event).from_select(EVENT_COLUMNS, events))
 
 
