@@ -18,6 +18,7 @@ a notification carries nothing but "look again".
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ class StreamEvent:
     data: dict[str, Any]
 
     def sse(self) -> str:
+        return self._sse
+
+    @functools.cached_property
+    def _sse(self) -> str:
+        # Once per event, not once per stream: a process fans each event out to all its clients.
         return f"id: {self.id}\nevent: {self.type}\ndata: {json.dumps(self.data, default=str)}\n\n"
 
 
