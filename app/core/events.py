@@ -1,10 +1,15 @@
 """The change stream: event rows written with each change, tailed by every web process.
 
-Writers call `emit()` inside their own transaction. On PostgreSQL a transaction-scoped
-advisory lock is taken first, so event ids commit in id order and a tailer reading
-`id > last` can never skip a row that commits late (SQLite's BEGIN IMMEDIATE already
-serialises writers). Each web process tails the rows (app/web/hub.py) and fans them out to
-its SSE clients; a reconnecting browser replays from `Last-Event-ID`.
+Writers call `emit()` inside their own transaction. The rows are not written there: they
+wait in the session and are written as the transaction's very last statements, right before
+COMMIT (`_write_pending`, a `before_commit` hook). On PostgreSQL those statements take a
+transaction-scoped advisory lock first, so event ids commit in id order and a tailer reading
+`id > last` can never skip a row that commits late; because the lock is taken only then, it is
+held for one INSERT and the COMMIT, not for the whole change (at 50 pushes a second, writers
+holding it through their transactions queued behind each other for minutes). SQLite's
+BEGIN IMMEDIATE already serialises writers. Each web process tails the rows
+(app/web/hub.py) and fans them out to its SSE clients; a reconnecting browser replays from
+`Last-Event-ID`.
 
 Tailers do not wait for a poll: the commit wakes the writer's own process (app/core/db.py),
 and on PostgreSQL a `NOTIFY` sent in the same transaction (delivered at commit, never for a
@@ -13,13 +18,15 @@ a notification carries nothing but "look again".
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import func, insert, literal, text
+from sqlalchemy import func, insert, literal
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +36,13 @@ from app.core.models import Event, Mention, UTCDateTime, utcnow
 EVENTS_LOCK_ID = 0x57EBE7E5
 REPLAY_LIMIT = 2000
 NOTIFY_CHANNEL = "webcare_events"
+# A transaction's events, kept in its session until commit.
+PENDING_EVENTS = "webcare_pending_events"
+EVENT_COLUMNS = ["created_at", "type", "mention_id", "source", "data"]
+# The event-order lock with the wake-up of every other process: the NOTIFY is delivered at
+# commit (never for a rollback), and PostgreSQL folds a transaction's repeats into one.
+_ORDER_LOCK: sa.Select = sa.select(sa.literal_column(f"pg_advisory_xact_lock({EVENTS_LOCK_ID})").label("locked"),
+                        sa.literal_column(f"pg_notify('{NOTIFY_CHANNEL}', '')").label("notified"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,11 @@ class StreamEvent:
     data: dict[str, Any]
 
     def sse(self) -> str:
+        return self._sse
+
+    @functools.cached_property
+    def _sse(self) -> str:
+        # Once per event, not once per stream: a process fans each event out to all its clients.
         return f"id: {self.id}\nevent: {self.type}\ndata: {json.dumps(self.data, default=str)}\n\n"
 
 
@@ -55,27 +74,17 @@ async def emit(session: AsyncSession, type_: str, *, mention_id: int | None = No
 async def emit_many(session: AsyncSession, events: Iterable[tuple[str, int | None, str | None, dict]]) -> None:
     rows = [{"created_at": utcnow(), "type": t, "mention_id": m, "source": s, "data": d}
             for t, m, s, d in events]
-    if not rows:
-        return
-    connection = await session.connection()
-    await _before_event_rows(session, connection)
-    await connection.execute(insert(Event), rows)
-
-
-async def _before_event_rows(session: AsyncSession, connection) -> None:
-    """Order the rows (PostgreSQL) and have every tailer woken when they commit."""
-    session.info[EVENTS_WRITTEN] = True
-    if connection.dialect.name == "postgresql":
-        # One round trip; PostgreSQL folds repeated notifications of a transaction into one.
-        await connection.execute(text(f"SELECT pg_advisory_xact_lock({EVENTS_LOCK_ID}), "
-                                      f"pg_notify('{NOTIFY_CHANNEL}', '')"))
+    if rows:
+        await session.connection()  # in a transaction, so a rollback drops them (_drop_pending)
+        _pending(session).append(rows)
 
 
 async def emit_mentions_created(session: AsyncSession, mention_ids: list[int]) -> None:
     """`mention.created` for freshly inserted inbound mentions, as one INSERT ... SELECT.
 
     Ingest is the hot path: building the event rows in the database costs one statement per
-    batch instead of one parameter set per mention (see bench/ingest.py)."""
+    batch instead of one parameter set per mention (see bench/ingest.py). The SELECT runs at
+    commit, so the data is the mention as the transaction leaves it."""
     if not mention_ids:
         return
     connection = await session.connection()
@@ -86,9 +95,51 @@ async def emit_mentions_created(session: AsyncSession, mention_ids: list[int]) -
     # Five columns: sqlalchemy's select (sqlmodel's types at most four).
     rows = (sa.select(literal(utcnow(), UTCDateTime()), literal("mention.created"), mention_id, source, data)
             .where(mention_id.in_(mention_ids), col(Mention.direction) == "inbound").order_by(mention_id))
-    await _before_event_rows(session, connection)
-    await connection.execute(insert(Event).from_select(
-        ["created_at", "type", "mention_id", "source", "data"], rows))
+    _pending(session).append(rows)
+
+
+def _pending(session: AsyncSession) -> list[list[dict] | sa.Select]:
+    """The transaction's events, in the order they were emitted: rows, or a SELECT of them."""
+    session.info[EVENTS_WRITTEN] = True  # the process's own hub is woken at commit (app/core/db.py)
+    return session.info.setdefault(PENDING_EVENTS, [])
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """Write the transaction's events as its last statements, so that on PostgreSQL the
+    event-order lock is held only from here to COMMIT. Runs inside AsyncSession.commit's
+    greenlet, so the synchronous calls here are the async driver's, awaited."""
+    if session.in_nested_transaction():  # a savepoint: the events wait for the real commit
+        return
+    pending = session.info.pop(PENDING_EVENTS, None)
+    if not pending:
+        return
+    session.flush()  # the change's own rows first, outside the lock window
+    connection = session.connection()
+    locked = connection.dialect.name != "postgresql"  # SQLite: BEGIN IMMEDIATE serialises writers
+    for n, events in enumerate(pending):
+        if isinstance(events, list):
+            if not locked:
+                connection.execute(_ORDER_LOCK)
+                locked = True
+            connection.execute(insert(Event), events)
+            continue
+        if not locked and n < len(pending) - 1:
+            connection.execute(_ORDER_LOCK)
+            locked = True
+        if not locked:
+            # The last INSERT takes the lock itself: held then for one round trip less (on a
+            # busy event loop, each is milliseconds). Its rows, and so their ids, follow the
+            # lock; a SELECT finding no rows may skip it, but then nothing is written.
+            events = events.join(_ORDER_LOCK.subquery("event_order"), sa.true())
+        connection.execute(insert(Event).from_select(EVENT_COLUMNS, events))
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
+    """Events of a rolled-back transaction are never written, nor left for the next one."""
+    if transaction.parent is None:
+        session.info.pop(PENDING_EVENTS, None)
 
 
 def _to_stream(row: Event) -> StreamEvent:

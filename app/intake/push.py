@@ -18,10 +18,10 @@ from app.core.bounds import MAX_BODY_BYTES
 from app.core.config import SourceConfig
 from app.core.context import AppContext
 from app.core.errors import Invalid, NotFound, TooLarge, Unauthenticated, Unavailable
-from app.core.models import WebhookReceipt
+from app.core.models import SourceState, WebhookReceipt
 from app.core.sources import PUSH
 from app.intake.schemas import MAX_MENTIONS, PushMention
-from app.intake.store import save_cursor, store_batch
+from app.intake.store import count_success, is_settled, save_cursor, store_batch
 from connectors.base import NewMention
 
 FUTURE_SKEW = timedelta(minutes=5)
@@ -121,8 +121,15 @@ async def receive_push(ctx: AppContext, source_name: str, headers: Mapping[str, 
             if result.filtered:
                 response["filtered"] = result.filtered
             session.add(WebhookReceipt(source=source.name, webhook_id=webhook_id, received_at=now, response=response))
+            # The source's state row is updated by every push: in the push's transaction only
+            # when its health changes (rare), otherwise after it, briefly (count_success).
+            settled = is_settled(await session.get(SourceState, source.name))
+            if not settled:
+                await save_cursor(session, ref, None, now=now, fetched=len(mentions))
     except IntegrityError:  # the same webhook-id committed by a concurrent request
         if (answered := await _receipt(ctx, source.name, webhook_id)) is None:
             raise
         return answered
+    if settled:
+        await count_success(ctx.db, source.name, now=now, fetched=len(mentions))
     return response
