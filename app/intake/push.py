@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.core.bounds import MAX_BODY_BYTES
 from app.core.config import SourceConfig
 from app.core.context import AppContext
+from app.core.db import Database
 from app.core.errors import Invalid, NotFound, TooLarge, Unauthenticated, Unavailable
 from app.core.models import SourceState, WebhookReceipt
 from app.core.sources import PUSH
 from app.intake.schemas import MAX_MENTIONS, PushMention
-from app.intake.store import count_success, is_settled, save_cursor, store_batch
+from app.intake.store import is_settled, save_cursor, store_batch
 from connectors.base import NewMention
 
 FUTURE_SKEW = timedelta(minutes=5)
@@ -116,7 +119,6 @@ async def receive_push(ctx: AppContext, source_name: str, headers: Mapping[str, 
             if receipt:
                 return receipt.response
             result = await store_batch(session, ref, mentions, ctx.ingest_context(source), now=now)
-            await save_cursor(session, ref, None, now=now, fetched=len(mentions))
             response = {"accepted": result.accepted, "duplicates": result.duplicates}
             if result.filtered:
                 response["filtered"] = result.filtered
@@ -133,3 +135,13 @@ async def receive_push(ctx: AppContext, source_name: str, headers: Mapping[str, 
     if settled:
         await count_success(ctx.db, source.name, now=now, fetched=len(mentions))
     return response
+
+
+async def count_success(db: Database, source_name: str, *, now: datetime, fetched: int) -> None:
+    """`save_cursor` without a cursor for a settled source (`is_settled`), as one UPDATE in a
+    transaction of its own: every push to a source updates this one row, and a row lock held
+    through the push's whole transaction made concurrent pushes queue behind each other. The
+    counter is added in the database, so concurrent pushes lose none."""
+    async with db.write() as session:
+        await session.exec(update(SourceState).where(col(SourceState.source) == source_name).values(
+            last_poll_at=now, last_success_at=now, fetched_total=col(SourceState.fetched_total) + fetched))

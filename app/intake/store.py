@@ -370,16 +370,6 @@ def is_settled(state: SourceState | None) -> bool:
             and state.last_error_kind is None and state.down_since is None and state.consecutive_failures == 0)
 
 
-async def count_success(db: Database, source_name: str, *, now: datetime, fetched: int) -> None:
-    """`save_cursor` without a cursor for a settled source (`is_settled`), as one UPDATE in a
-    transaction of its own: every push to a source updates this one row, and a row lock held
-    through the push's whole transaction made concurrent pushes queue behind each other. The
-    counter is added in the database, so concurrent pushes lose none."""
-    async with db.write() as session:
-        await session.exec(update(SourceState).where(col(SourceState.source) == source_name).values(
-            last_poll_at=now, last_success_at=now, fetched_total=col(SourceState.fetched_total) + fetched))
-
-
 async def ingest_batch(db: Database, source: SourceRef, batch: Sequence[NewMention], ctx: IngestContext,
                        *, cursor: dict[str, Any] | None = None, skipped: int = 0, reads: int = 0,
                        first_poll: bool = False, backfill_hours: int | None = None,

@@ -20,13 +20,13 @@ from app.core.models import Mention
 from app.craft.classify import CATEGORIES
 from app.intake.health import source_health
 from app.mentions import presence
+from app.mentions.choices import filter_choices
 from app.mentions.followups import DUE_WARNING, follow_up_view
 from app.mentions.queries import (
     QueueFilters,
     count_answered,
     count_follow_ups_due,
     count_tabs,
-    filter_choices,
     list_answered,
     list_follow_ups_due,
     list_queue,

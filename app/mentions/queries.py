@@ -49,17 +49,17 @@ def waiting_inbound():
     The partial indexes below are built on this very expression, and a planner uses one only
     for a query that states its condition, so queries ask through this function. The values
     are literals, not parameters: SQLite cannot match a partial index against a `?`."""
-    return and_(col(Mention.status).in_([_sql(s) for s in OPEN_STATUSES]),
-                col(Mention.direction) == _sql("inbound"), col(Mention.removed).is_(False))
+    return and_(col(Mention.status).in_([sql_literal(s) for s in OPEN_STATUSES]),
+                col(Mention.direction) == sql_literal("inbound"), col(Mention.removed).is_(False))
 
 
 def answered_inbound():
     """SQL: a customer's post that has its answer (the condition of ix_mentions_answered, so,
     as above, stated with literals)."""
-    return and_(col(Mention.status) == _sql("answered"), col(Mention.direction) == _sql("inbound"))
+    return and_(col(Mention.status) == sql_literal("answered"), col(Mention.direction) == sql_literal("inbound"))
 
 
-def _sql(value: str):
+def sql_literal(value: str):
     """`value` as an SQL string literal (only for the constants above, never for user input)."""
     return literal_column(f"'{value}'")
 
@@ -85,10 +85,11 @@ Index("ix_mentions_waiting_posted", col(Mention.posted_at),
 Index("ix_mentions_answered", col(Mention.answered_at), col(Mention.status), col(Mention.direction),
       col(Mention.answered_by), col(Mention.team),
       sqlite_where=answered_inbound(), postgresql_where=answered_inbound())
-# The languages the filter offers, one index seek per language (see distinct_values); the
+# The languages the filter offers, one index seek per language (see app/mentions/choices.py); the
 # channels and sources have theirs already (ix_mentions_author, ix_mentions_source).
-Index("ix_mentions_inbound_language", col(Mention.language), sqlite_where=col(Mention.direction) == _sql("inbound"),
-      postgresql_where=col(Mention.direction) == _sql("inbound"))
+Index("ix_mentions_inbound_language", col(Mention.language),
+      sqlite_where=col(Mention.direction) == sql_literal("inbound"),
+      postgresql_where=col(Mention.direction) == sql_literal("inbound"))
 
 
 @dataclass(frozen=True)
@@ -326,29 +327,6 @@ def tabs_count_query(tabs: Sequence[QueueFilters], now: datetime):
 async def count_tabs(session: AsyncSession, tabs: Sequence[QueueFilters], now: datetime) -> list[int]:
     """How many waiting mentions each of `tabs` selects, in their order."""
     return list((await session.execute(tabs_count_query(tabs, now))).one())
-
-
-def distinct_values(column):
-    """SQL: the values of `column` among customers' posts, in order, read by jumping from one
-    value to the next in the column's index (a loose index scan: one seek per value, where a
-    DISTINCT reads every mention ever stored; neither database skips through an index itself)."""
-    inbound = col(Mention.direction) == _sql("inbound")
-
-    def first_after(bound) -> Any:
-        after = [column > bound] if bound is not None else [column.is_not(None)]
-        return select(column).where(inbound, *after).order_by(column).limit(1).scalar_subquery()
-
-    values = sa.select(first_after(None).label("value")).cte("choice", recursive=True)
-    values = values.union_all(sa.select(first_after(values.c.value)).where(values.c.value.is_not(None)))
-    return sa.select(values.c.value).where(values.c.value.is_not(None)).order_by(values.c.value)
-
-
-async def filter_choices(session: AsyncSession) -> dict[str, list[str]]:
-    """The values the dashboard's drop-downs offer: what the stored mentions hold."""
-    async def distinct(column) -> list[str]:
-        return [value for value in (await session.execute(distinct_values(column))).scalars() if value]
-    return {"channel": await distinct(col(Mention.channel)), "source": await distinct(col(Mention.source)),
-            "language": await distinct(col(Mention.language))}
 
 
 async def known_channels(session: AsyncSession) -> list[str]:

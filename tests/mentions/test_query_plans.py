@@ -12,12 +12,12 @@ from sqlalchemy import insert, select
 from sqlmodel import col
 
 from app.core.models import FollowUp, Mention, utcnow
+from app.mentions.choices import distinct_values
 from app.mentions.queries import (
     QueueFilters,
     answered_count_query,
     answered_query,
     count_tabs,
-    distinct_values,
     follow_ups_count_query,
     oldest_open_query,
     queue_rows,
