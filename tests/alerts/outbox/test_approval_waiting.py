@@ -42,13 +42,19 @@ async def test_a_waiting_reply_alerts_the_subscribed_sink_once_with_a_link_to_th
     assert "Reply awaits approval" in text and f"/approvals#approval-{approval.id}" in text and "tess" in text
 
 
-async def test_no_alert_when_a_lead_decided_before_the_planner_ran(alerting):
+async def waiting_approval(alerting):
+    """A sink for approval_waiting, a trainee's reply waiting, and a lead: (alerting, approval, lead)."""
     a = alerting(sink_toml("leads", "slack", events=["approval_waiting"]))
     [mid] = await a.ingest("m1")
     trainee = await principal(a, "tess", approval=True)
     lead = await principal(a, "lea", "lead")
     approval = await service.request_approval(a.ctx, mid, trainee, "Sorry! Ik zoek het uit.", post=False)
     assert approval.id is not None
+    return a, approval, lead
+
+
+async def test_no_alert_when_a_lead_decided_before_the_planner_ran(alerting):
+    a, approval, lead = await waiting_approval(alerting)
     await service.return_reply(a.ctx, approval.id, lead, "Noem een moment.")
     await a.tick(seconds=10)
     await a.tick(minutes=1)
@@ -56,12 +62,7 @@ async def test_no_alert_when_a_lead_decided_before_the_planner_ran(alerting):
 
 
 async def test_an_alert_planned_but_not_yet_sent_goes_quiet_when_a_lead_decides(alerting):
-    a = alerting(sink_toml("leads", "slack", events=["approval_waiting"]))
-    [mid] = await a.ingest("m1")
-    trainee = await principal(a, "tess", approval=True)
-    lead = await principal(a, "lea", "lead")
-    approval = await service.request_approval(a.ctx, mid, trainee, "Sorry! Ik zoek het uit.", post=False)
-    assert approval.id is not None
+    a, approval, lead = await waiting_approval(alerting)
     await a.tick(seconds=10)  # planned; waiting out the burst window
     await service.approve(a.ctx, a.ctx.http(), approval.id, lead)
     await a.tick(minutes=1)
