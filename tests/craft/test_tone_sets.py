@@ -1,10 +1,11 @@
 """The tone check on the blind replies (tests/craft/tone_sets.py): false alarms on good replies
 and recall per rule on bad ones, per language.
 
-The held-out part was never read while tuning: only the figures this test prints were looked
-at (by the second tuning on 2026-12-05 ten times: once before it, then after each of its nine
-rounds of paraphrases), so it stays the honest estimate. The dev part and our own paraphrases
-(tests/craft/tone_paraphrases.py), which the rules were tuned on, guard against regressions."""
+The held-out part is never read while tuning: only the figures this test prints are looked at,
+and each look is counted in tests/craft/data/README.md. For Dutch it is the fresh blind set
+(data/tone_fresh_nl.jsonl) from the day it arrived; the older Dutch replies, whose held-out
+part had been looked at ten times, became tuning data. The dev part and our own paraphrases
+(tests/craft/tone_paraphrases.py), which the rules are tuned on, guard against regressions."""
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -12,17 +13,19 @@ import pytest
 
 from app.craft import RULE_IDS, check_reply
 
-from .tone_sets import replies
+from .tone_sets import fresh_file, replies
 
 LANGUAGES = ("nl", "en")
 #: The issue's bar, per language, on the held-out part.
 TARGET_FALSE_ALARMS = 0.03
 TARGET_RECALL = 0.90
-#: The recall the rules reach on the held-out part (measured 2026-12-05 after the second tuning:
-#: nl 61/69 = 88.4 %, short of the bar; en 59/65 = 90.8 %, the bar met; false alarms nl 1/81,
-#: en 1/86). Below the bar it is a floor, not a goal: tuning on the held-out replies would spoil
-#: them as a measure.
-REACHED_RECALL = {"nl": 61 / 69, "en": 59 / 65}
+#: What the rules reach on each held-out set, where it is short of the bar: a floor (recall) or
+#: ceiling (false alarms), not a goal, since tuning on held-out replies would spoil them as a
+#: measure. Keyed by language and held-out set: "fresh" (data/tone_fresh_<lang>.jsonl) or "hash"
+#: (60 % of data/tone_replies_<lang>.jsonl, for a language without a fresh set).
+#: hash, measured 2026-12-05 after the second tuning: nl 61/69 = 88.4 %, en 59/65 = 90.8 %.
+REACHED_RECALL = {("nl", "hash"): 61 / 69, ("en", "hash"): 59 / 65}
+REACHED_FALSE_ALARMS: dict[tuple[str, str], float] = {}
 
 
 @dataclass
@@ -69,17 +72,23 @@ def report(part: str, language: str, figures: Figures) -> None:
           f"recall per rule: {recall}")
 
 
+def heldout_set(language: str) -> str:
+    return "fresh" if fresh_file(language).exists() else "hash"
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_heldout_replies_are_measured_against_the_bar(language):
-    """Prints the figures and whether they meet the issue's bar; asserts the bar for false
-    alarms, and for recall what is reached (never tuned on these replies)."""
+    """Prints the figures and whether they meet the issue's bar; asserts the bar, or what is
+    reached where it is not met (never tuned on these replies)."""
     figures = measure("heldout", language)
-    report("held-out", language, figures)
+    which = heldout_set(language)
+    report(f"held-out ({which})", language, figures)
     met = (figures.false_alarm_rate <= TARGET_FALSE_ALARMS, figures.recall >= TARGET_RECALL)
-    print(f"held-out {language}: false alarms <= {TARGET_FALSE_ALARMS:.0%}: {'met' if met[0] else 'NOT met'}; "
-          f"recall >= {TARGET_RECALL:.0%}: {'met' if met[1] else 'NOT met'}")
-    assert figures.false_alarm_rate <= TARGET_FALSE_ALARMS
-    assert figures.recall >= min(TARGET_RECALL, REACHED_RECALL[language]) - 1e-9
+    print(f"held-out ({which}) {language}: false alarms <= {TARGET_FALSE_ALARMS:.0%}: "
+          f"{'met' if met[0] else 'NOT met'}; recall >= {TARGET_RECALL:.0%}: {'met' if met[1] else 'NOT met'}")
+    key = (language, which)
+    assert figures.false_alarm_rate <= max(TARGET_FALSE_ALARMS, REACHED_FALSE_ALARMS.get(key, 0.0)) + 1e-9
+    assert figures.recall >= min(TARGET_RECALL, REACHED_RECALL.get(key, TARGET_RECALL)) - 1e-9
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -102,3 +111,14 @@ def test_blind_sets_are_complete_and_well_formed(language):
     assert min(per_rule.values()) >= 12
     # both parts hold every kind of reply
     assert {r.part for r in rows} == {"dev", "heldout"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_fresh_heldout_set_is_well_formed_and_apart_from_the_tuning_replies(language):
+    if not fresh_file(language).exists():
+        pytest.skip(f"no fresh held-out set for {language}: its replies are split by hash")
+    heldout = [r for r in replies("heldout") if r.language == language]
+    dev_texts = {r.text for r in replies("dev")}
+    assert any(r.is_good for r in heldout) and any(not r.is_good for r in heldout)
+    assert all(len(r.expect) == 1 and r.context == "complaint" for r in heldout if not r.is_good)
+    assert not [r for r in heldout if r.text in dev_texts], "a held-out reply is also tuning data"
