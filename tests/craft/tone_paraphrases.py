@@ -1639,8 +1639,6 @@ GOOD = [
     ('nl', 'complaint', 'Wat een pech, sorry. Heb je een foto van de schade? Dan stuur ik vandaag nog een nieuwe.'),
     ('nl', 'praise', 'Wat fijn om te lezen! Ik geef je compliment door aan de bezorger van DHL.'),
     ('nl', 'question',
-     'Onze winkels zijn op zondag open van 12:00 tot 17:00; op onze site staat per winkel de actuele tijd.'),
-    ('nl', 'question',
      'Ja, je kunt je abonnement maandelijks opzeggen; dat kan telefonisch of in de app onder Instellingen.'),
     ('nl', 'complaint', 'Excuses voor het lange wachten. Uw klacht is binnen, en ik geef u morgen vóór 12:00 antwoord.'),
     ('nl', 'complaint',
