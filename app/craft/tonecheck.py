@@ -84,7 +84,9 @@ def check_reply(text: str, language: str, *, is_complaint: bool = True,
 
     `is_complaint`: the reply answers a complaint (the caller decides from the post's category:
     praise and plain questions are not), so it needs a sign of empathy and is checked for the
-    complaints-only rules too (doubting the customer, blaming others, "you are the first").
+    complaints-only rules too (doubting the customer, blaming others, "you are the first", and
+    pointing at the terms or the website or promising without a moment, which can be a fine
+    answer to a plain question).
     `char_limit`: the channel's limit, measured by `counter` (graphemes, what users see as
     characters; X weighs links, CJK and emoji)."""
     rules = _rules(supported(language))
@@ -98,8 +100,10 @@ def check_reply(text: str, language: str, *, is_complaint: bool = True,
     findings += [slow_rule.finding(m.start(), m.end()) for m in slow_phrases
                  if slow_rule.applies(folded, m.start(), m.end())]
     findings += _slow_moments(slow_rule, moments, folded)
-    if not moments and not slow_phrases:   # a promise with a moment, even a late one, is not vague
-        findings += rules["vague_promise"].findings(folded)
+    vague_rule = rules["vague_promise"]
+    # a promise with a moment, even a late one, is not vague
+    if (is_complaint or not vague_rule.complaints_only) and not moments and not slow_phrases:
+        findings += vague_rule.findings(folded)
     if is_complaint:
         findings += _no_empathy(rules["no_empathy"], text, folded)
     if char_limit is not None:

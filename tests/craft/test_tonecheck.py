@@ -187,6 +187,19 @@ def test_replies_to_praise_and_questions_are_not_held_to_complaint_rules():
     assert {f.rule for f in check_reply(reply, "nl")} == {"blame_others", "no_empathy"}
 
 
+@pytest.mark.parametrize(("language", "answer", "rule"), [
+    ("nl", "Dat kun je zelf aanpassen in de app, onder Instellingen > Abonnement.", "website_brushoff"),
+    ("nl", "Dat staat in je contract: je abonnement loopt tot 1 maart.", "fine_print"),
+    ("nl", "Ja, er komt glasvezel in jouw gemeente; we laten het je weten zodra je kunt aansluiten.", "vague_promise"),
+    ("en", "You'll find the full list of pick-up points on our website.", "website_brushoff"),
+    ("en", "We'll let you know as soon as the new plan is available.", "vague_promise"),
+])
+def test_an_answer_to_a_plain_question_may_point_at_the_page_or_the_terms(language, answer, rule):
+    """The same words are a brush-off in answer to a complaint."""
+    assert check_reply(answer, language, is_complaint=False) == []
+    assert rule in {f.rule for f in check_reply(answer, language)}
+
+
 @pytest.mark.parametrize(("language", "helpful", "brushoff", "rule"), [
     ("nl", "Sorry! Volgens onze voorwaarden mag u het gratis retourneren, dus ik heb het label al gestuurd.",
      "Sorry, volgens onze voorwaarden is retourneren na 14 dagen niet mogelijk.", "fine_print"),
