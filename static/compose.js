@@ -67,6 +67,9 @@
 
   function saveDraft() {
     if (saveTimer) { clearTimeout(saveTimer); saveTimer = null; }
+    // While an AI draft streams in (draft.js makes the box read-only) the box holds half a
+    // draft or nothing: saving that would replace the person's own saved text.
+    if (textarea.readOnly) { scheduleSave(); return; }
     var text = textarea.value, forTone = tone;
     if (text === savedText && forTone === savedTone) return;
     fetch("/api/mentions/" + mentionId + "/reply-draft", {

@@ -9,7 +9,7 @@
   if (!bar || !textarea) return;
   var button = document.getElementById("draft-button");
   var undo = document.getElementById("draft-undo");
-  var status = document.getElementById("draft-status");
+  var status = document.getElementById("assist-status");
   var csrf = document.body.dataset.csrf;
   var own = "";   // what the person had written before the draft replaced it
   var finished = false;

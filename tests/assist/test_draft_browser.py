@@ -34,7 +34,7 @@ async def test_the_revised_draft_streams_into_the_reply_box(browser, live_server
     fake_model.answers = [BAD, GOOD]
     await page.focus("#draft-button")
     await page.keyboard.press("Enter")                     # keyboard only
-    await page.locator("#draft-status", has_text="Draft ready").wait_for(timeout=10000)
+    await page.locator("#assist-status", has_text="Draft ready").wait_for(timeout=10000)
     assert await page.input_value("#reply-text") == GOOD  # the revision, not the first draft
     assert len(fake_model.requests) == 2 and fake_model.requests[0]["stream"] is True
     await page.wait_for_timeout(600)                       # the live tone check of the draft
@@ -56,14 +56,14 @@ async def test_a_failing_server_is_said_in_dutch_and_the_openers_still_work(brow
     await page.fill("#reply-text", "Mijn eigen begin")
     fake_model.answers = [Outage(delay=3)]
     await button.click()
-    status = page.locator("#draft-status.failed")
+    status = page.locator("#assist-status.failed")
     await expect(status).to_contain_text("De conceptserver antwoordde niet op tijd", timeout=10000)
     assert await page.input_value("#reply-text") == "Mijn eigen begin"   # nothing lost
     assert await button.is_enabled()
 
     fake_model.answers = [Outage(status=500)]
     await button.click()
-    await page.locator("#draft-status", has_text="werkt nu niet").wait_for(timeout=10000)
+    await page.locator("#assist-status", has_text="werkt nu niet").wait_for(timeout=10000)
     opener = page.locator("button.opener").first
     await opener.click()
     assert (await page.input_value("#reply-text")).startswith(await opener.get_attribute("data-text"))

@@ -49,6 +49,14 @@ async def assert_accessible(page) -> None:
     report = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} -> "
                        f"{[n['target'] for n in v['nodes']][:5]}" for v in blocking)
     assert not blocking, f"{page.url}: accessibility violations\n{report}"
+    # axe no longer reports repeated ids, but a script that finds the wrong element by its id
+    # writes into the wrong place (the reply-draft save once cleared the AI draft's message).
+    repeated = await page.evaluate("""() => {
+        const seen = new Set(), twice = new Set();
+        document.querySelectorAll('[id]').forEach(e => (seen.has(e.id) ? twice : seen).add(e.id));
+        return [...twice];
+    }""")
+    assert not repeated, f"{page.url}: ids used more than once: {repeated}"
 
 
 WIDTHS = (1440, 360)
