@@ -42,6 +42,7 @@ class _Rule:
     patterns: tuple[re.Pattern[str], ...]
     requires: tuple[re.Pattern[str], ...] = ()   # the match's part of its clause says one of these
     unless: tuple[re.Pattern[str], ...] = ()     # … and its clause none of these
+    cleared_by: tuple[re.Pattern[str], ...] = ()  # … and the whole reply none of these
     complaints_only: bool = False                # a mistake only in answer to a complaint
 
     def finding(self, start: int, end: int) -> Finding:
@@ -49,15 +50,17 @@ class _Rule:
 
     def applies(self, folded: str, start: int, end: int) -> bool:
         """Whether a match at folded[start:end] counts, judged by the clause around it
-        ("binnen 3 werkdagen" is slow for an answer, not for money on the account)."""
+        ("binnen 3 werkdagen" is slow for an answer, not for money on the account) and by
+        the whole reply (a page named beside a fix we made informs, it does not send away)."""
         if self.requires:
             part = clause_around(folded, start, end, parts=True)
             if not any(p.search(part) for p in self.requires):
                 return False
         if self.unless:
             clause = clause_around(folded, start, end)
-            return not any(p.search(clause) for p in self.unless)
-        return True
+            if any(p.search(clause) for p in self.unless):
+                return False
+        return not any(p.search(folded) for p in self.cleared_by)
 
     def findings(self, folded: str) -> list[Finding]:
         return [self.finding(m.start(), m.end()) for p in self.patterns for m in p.finditer(folded)
@@ -69,11 +72,13 @@ def _rules(language: str) -> dict[str, _Rule]:
     """The language's rules, patterns compiled once."""
     rules = {}
     for rule_id in RULE_IDS:
-        data = load("tone", language)["rules"][rule_id]
+        tone = load("tone", language)
+        data = tone["rules"][rule_id]
         rules[rule_id] = _Rule(rule_id, data["message"], data["suggestion"],
                                _compiled(data.get("patterns", []) + data.get("markers", [])),
                                _compiled(data.get("requires", [])),
                                _compiled(data.get("unless", [])),
+                               _compiled(tone.get("our_fix", []) if data.get("cleared_by_our_fix") else []),
                                data.get("complaints_only", False))
     return rules
 

@@ -187,6 +187,17 @@ def test_replies_to_praise_and_questions_are_not_held_to_complaint_rules():
     assert {f.rule for f in check_reply(reply, "nl")} == {"blame_others", "no_empathy"}
 
 
+@pytest.mark.parametrize(("pointer", "fix"), [
+    ("Balen! Op onze site staat de actuele stand van de storing.", " Ik hou je hier ook op de hoogte."),
+    ("Sorry! Volgens onze voorwaarden vergoeden we geen verzendkosten.", " Die heb ik toch teruggestort."),
+    ("Vervelend! In de app staat je nieuwe factuur.", " Het verschil is vandaag teruggestort."),
+])
+def test_a_page_or_the_terms_named_beside_our_own_fix_inform(pointer, fix):
+    """Anywhere in the reply: the fix often comes in the next sentence."""
+    assert {f.rule for f in check_reply(pointer, "nl")} & {"website_brushoff", "fine_print"}
+    assert check_reply(pointer + fix, "nl") == []
+
+
 @pytest.mark.parametrize(("language", "answer", "rule"), [
     ("nl", "Dat kun je zelf aanpassen in de app, onder Instellingen > Abonnement.", "website_brushoff"),
     ("nl", "Dat staat in je contract: je abonnement loopt tot 1 maart.", "fine_print"),

@@ -1601,6 +1601,16 @@ BAD = [
      'Vervelend. De andere bewoners van uw flat ondervinden geen hinder van de storing.'),
     ('nl', 'first_to_complain',
      'Excuses. Zoiets hebben we in al onze jaren nog nooit meegemaakt.'),
+    # Round 15 (2026-12-05): a web page or the terms named beside a weak step (a link sent, a note made) is
+    # still a brush-off; written with the 'our fix' exception (cleared_by_our_fix), as its guard
+    ('nl', 'website_brushoff',
+     'Sorry, alle info over retourneren staat op onze site, ik heb je de link gestuurd.'),
+    ('nl', 'fine_print',
+     'Vervelend! Volgens de voorwaarden vergoeden we dit niet, ik heb je klacht wel genoteerd.'),
+    ('nl', 'website_brushoff',
+     'Balen. Het antwoord staat in onze FAQ; ik heb de link hieronder gezet.'),
+    ('nl', 'fine_print',
+     'Sorry, dat staat in de kleine lettertjes van je contract, ik stuur je ze even door.'),
 ]
 
 # (language, what the customer wrote: complaint | praise | question, reply): no findings.
@@ -2031,4 +2041,57 @@ GOOD = [
      'Wachtwoord wijzigen.'),
     ('nl', 'praise',
      'Wat leuk, dank je wel! We houden je op de hoogte van nieuwe acties via onze nieuwsbrief.'),
+    # Round 15 (2026-12-05): a web page or the terms named beside what we fixed ourselves; written before
+    # the rules learned that (the 'our fix' exception, cleared_by_our_fix)
+    ('nl', 'complaint',
+     'Wat vervelend! In de app zie je je nieuwe factuur al staan; het verschil heb ik vandaag teruggestort.'),
+    ('nl', 'complaint',
+     'Balen, sorry. Op onze site staat de storing inmiddels vermeld, en ik stuur je om 15:00 een update hier.'),
+    ('nl', 'complaint',
+     'Sorry voor het gedoe! Je kunt het retourlabel downloaden via de link in je mail, maar ik heb het je ook net '
+     'hier gestuurd.'),
+    ('nl', 'complaint',
+     'Rot voor je. Volgens onze voorwaarden valt dit onder de garantie, dus ik heb een reparatie voor je ingepland '
+     'op dinsdag.'),
+    ('nl', 'complaint',
+     'Excuses! Onze voorwaarden staan een gratis retour toe, dus ik heb hem voor je aangemeld.'),
+    ('nl', 'complaint',
+     'Wat naar. De status van je reparatie kun je volgen in Mijn Omgeving, en ik bel je donderdag als hij klaar '
+     'is.'),
+    ('nl', 'complaint',
+     'Vervelend! Op de website vind je je nieuwe track-en-tracecode; het pakket komt morgen voor 12:00.'),
+    ('nl', 'complaint',
+     'Sorry, dat is niet de bedoeling. Je meterstand heb ik zelf ingevoerd op je account, de nieuwe factuur staat '
+     'nu online.'),
+    ('nl', 'complaint',
+     'Dat is balen. De voorwaarden zeggen dat we binnen 14 dagen terugbetalen, maar ik heb het vandaag al voor je '
+     'geregeld.'),
+    ('nl', 'complaint',
+     'Wat een gedoe, sorry! In ons contract met jou staat een vaste prijs, dus die verhoging draai ik terug.'),
+    ('nl', 'complaint',
+     'Vervelend voor u. Volgens uw polis bent u hiervoor gewoon verzekerd; ik heb de schadeclaim alvast '
+     'aangemaakt.'),
+    ('nl', 'complaint',
+     'Sorry! Op onze storingspagina kun je live zien wanneer het hersteld is, en ik laat het je hier om 18:00 '
+     'weten.'),
+    ('nl', 'complaint',
+     'Balen! Het formulier op onze site werkte niet goed; ik heb je aanvraag daarom zelf ingediend.'),
+    ('nl', 'complaint',
+     'Wat vervelend dat de FAQ je niet verder hielp. Hier het antwoord: je kunt de bundel per direct opzeggen, dat '
+     'heb ik nu gedaan.'),
+    ('nl', 'complaint',
+     'Excuses voor de verwarring. De informatie op onze website was verouderd; ik heb het laten aanpassen en je '
+     'korting alsnog verwerkt.'),
+    ('nl', 'complaint',
+     'Rot voor je. Zoals in je contract staat, heb je recht op een vervangend toestel; dat ligt morgen bij je.'),
+    ('nl', 'complaint',
+     'Vervelend! Je nieuwe wachtwoord stel je in via de link die ik je net heb gemaild.'),
+    ('nl', 'complaint',
+     'Sorry voor het lange wachten. In de app staat je bestelling nu op "verzonden", en je krijgt hem morgen.'),
+    ('nl', 'complaint',
+     'Wat naar, excuses. Volgens de voorwaarden van de actie had je die korting gewoon moeten krijgen, dus ik zet '
+     'hem er nu op.'),
+    ('nl', 'complaint',
+     'Balen! Op onze website stond de verkeerde openingstijd; dat is aangepast en je krijgt een tegoedbon van 10 '
+     'euro.'),
 ]
