@@ -2132,6 +2132,22 @@ GOOD = [
     ('nl', 'complaint',
      'Balen! Op onze website stond de verkeerde openingstijd; dat is aangepast en je krijgt een tegoedbon van 10 '
      'euro.'),
+    # Round 16 guards (written while widening the doubt rule): 'per ongeluk', 'vast', 'zeker weten',
+    # 'toevallig' and a suspected fall in replies that doubt no one
+    ('nl', 'complaint', 'Je pakket is per ongeluk naar je oude adres gestuurd, sorry; het nieuwe komt morgen.'),
+    ('nl', 'complaint', 'Je had vast niet verwacht dat het zo lang zou duren, sorry! Morgen komt hij.'),
+    ('nl', 'complaint', 'U heeft vast al gemerkt dat de storing voorbij is; excuses voor het ongemak.'),
+    ('nl', 'complaint',
+     'Sorry! Toevallig dat je dit vandaag meldt: we hebben net een update uitgebracht die het '
+     'oplost.'),
+    ('nl', 'complaint', 'Wat vervelend! Het kan zijn dat je sms niet is aangekomen; ik stuur hem nu opnieuw.'),
+    ('nl', 'complaint', 'Balen! Zeker weten dat we dit vandaag oplossen: de monteur komt om 14:00.'),
+    ('nl', 'complaint',
+     'Sorry, we vermoeden dat de schade door een val tijdens het transport komt; er gaat vandaag een '
+     'nieuwe naar je toe.'),
+    ('nl', 'complaint',
+     'Vervelend! Je hebt per ongeluk twee keer betaald door een fout in onze app; het geld staat morgen '
+     'terug.'),
     # Round 16 (2026-12-05): questions that gather facts without doubting the customer, written before
     # widening the doubt rule
     ('nl', 'complaint',
