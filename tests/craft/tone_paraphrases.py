@@ -2172,4 +2172,36 @@ GOOD = [
     ('nl', 'complaint',
      'Vervelend! Is het de eerste keer dat de app zo vastloopt? Dan stuur ik het meteen door naar onze '
      'ontwikkelaars, en om 16:00 hoor je van me.'),
+    # Round 17 (2026-12-05): a page or the terms named, but the answer or an outcome in the customer's favour
+    # given in the same reply; written before the 'our fix' list learned those
+    ('nl', 'complaint',
+     'Balen! De retourvoorwaarden vind je op onze site, maar kort gezegd: je mag alles binnen 30 dagen gratis '
+     'terugsturen.'),
+    ('nl', 'complaint',
+     'Vervelend, sorry! Op onze storingskaart zie je dat het in jouw wijk om 17:00 weer werkt.'),
+    ('nl', 'complaint',
+     'Wat naar! Volgens je contract heb je recht op compensatie; die staat morgen op je rekening.'),
+    ('nl', 'complaint',
+     'Sorry voor de verwarring. In de voorwaarden staat inderdaad iets anders dan in de reclame; wij houden ons '
+     'aan de reclame, dus de korting krijg je gewoon.'),
+    ('nl', 'complaint',
+     'Rot voor je. Je kunt de storing ook volgen op onze website, maar ik laat je het hier om 15:00 weten.'),
+    ('nl', 'complaint',
+     'Balen! De handleiding op onze site klopt niet, excuses; hier de juiste stappen: houd de knop 10 seconden '
+     'ingedrukt.'),
+    ('nl', 'complaint',
+     'Wat een gedoe. Via de app kun je de bezorger live volgen; hij is er rond 14:30.'),
+    ('nl', 'complaint',
+     'Vervelend! Je hebt gelijk, op onze website stond een verkeerde prijs. Je betaalt gewoon de lage prijs.'),
+    ('nl', 'complaint',
+     'Sorry! Volgens de voorwaarden mag ik je eigenlijk geen tweede voucher geven, maar ik maak een uitzondering.'),
+    ('nl', 'complaint',
+     'Balen dat het niet lukt! In onze FAQ staat een stappenplan, maar bel ons gerust: 0800-1234, dan lopen we het '
+     'samen door.'),
+    ('nl', 'complaint',
+     'Excuses voor het ongemak. Zoals afgesproken in je contract komt de monteur binnen 24 uur, dus morgen voor '
+     '10:00 is hij er.'),
+    ('nl', 'complaint',
+     'Dat is balen. Onze voorwaarden zijn daar niet duidelijk over, dus ik kies voor de uitleg die voor jou het '
+     'gunstigst is.'),
 ]
