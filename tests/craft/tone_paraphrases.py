@@ -1649,6 +1649,26 @@ BAD = [
      'Vervelend. Heeft u de batterij er wel goed in gedaan?'),
     ('nl', 'doubt_customer',
      'Oei, sorry. Je hebt vast per ongeluk op annuleren gedrukt.'),
+    # Round 18 (2026-12-05): the terms used to refuse, with a goodwill step in another sentence: still
+    # hiding behind the terms (the second look at the fresh set lost fine_print recall after a fix
+    # anywhere in the reply cleared it); written before narrowing that exception
+    ('nl', 'fine_print',
+     'Sorry, volgens de voorwaarden vergoeden we geen gevolgschade. Ik heb wel een tegoedbon van 10 euro voor je '
+     'klaargezet.'),
+    ('nl', 'fine_print',
+     'Vervelend! In de algemene voorwaarden staat dat annuleren binnen 24 uur niet kan. Ik heb je reservering wel '
+     'alvast omgeboekt naar volgende week.'),
+    ('nl', 'fine_print',
+     'Balen! Je contract loopt nog tot maart, zo staat het in de voorwaarden die je hebt getekend. Je nieuwe '
+     'toestel komt morgen.'),
+    ('nl', 'fine_print',
+     'Excuses. Volgens de polisvoorwaarden is waterschade uitgesloten. De reparatie van het scherm heb ik wel '
+     'geregeld.'),
+    ('nl', 'fine_print',
+     'Rot voor je. De kleine lettertjes zeggen dat de actie alleen online geldt. Ik heb je bestelling verder '
+     'gewoon verwerkt.'),
+    ('nl', 'fine_print',
+     'Sorry, je ging bij het afsluiten akkoord met de opzegtermijn van een maand. De opzegging zelf is verwerkt.'),
 ]
 
 # (language, what the customer wrote: complaint | praise | question, reply): no findings.
