@@ -112,6 +112,12 @@ def clause_around(text: str, start: int, end: int, *, parts: bool = False) -> st
     return text[left:right.start() if right else len(text)]
 
 
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence(s) holding text[start:end]."""
+    spans = [(a, b) for a, b in sentences(text) if a < end and b > start]
+    return text[spans[0][0]:spans[-1][1]] if spans else text[start:end]
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences in `text`, leading blanks excluded."""
     spans = []

@@ -10,7 +10,7 @@ from functools import cache
 
 from app.craft.datafiles import load, supported
 from app.craft.moments import MINUTES_PER_DAY, Moment, find_moments
-from app.craft.text import clause_around, fold, sentences
+from app.craft.text import clause_around, fold, sentence_around, sentences
 from connectors.textlength import GRAPHEMES, TextCounter
 
 RULE_IDS = ("first_to_complain", "fine_print", "management_decision", "website_brushoff",
@@ -42,7 +42,8 @@ class _Rule:
     patterns: tuple[re.Pattern[str], ...]
     requires: tuple[re.Pattern[str], ...] = ()   # the match's part of its clause says one of these
     unless: tuple[re.Pattern[str], ...] = ()     # … and its clause none of these
-    cleared_by: tuple[re.Pattern[str], ...] = ()  # … and the whole reply none of these
+    cleared_by: tuple[re.Pattern[str], ...] = ()  # … and the whole reply (or its sentence) none of these
+    cleared_in_sentence: bool = False
     complaints_only: bool = False                # a mistake only in answer to a complaint
 
     def finding(self, start: int, end: int) -> Finding:
@@ -51,7 +52,7 @@ class _Rule:
     def applies(self, folded: str, start: int, end: int) -> bool:
         """Whether a match at folded[start:end] counts, judged by the clause around it
         ("binnen 3 werkdagen" is slow for an answer, not for money on the account) and by
-        the whole reply (a page named beside a fix we made informs, it does not send away)."""
+        the whole reply or sentence (a page named beside a fix we made informs)."""
         if self.requires:
             part = clause_around(folded, start, end, parts=True)
             if not any(p.search(part) for p in self.requires):
@@ -60,7 +61,8 @@ class _Rule:
             clause = clause_around(folded, start, end)
             if any(p.search(clause) for p in self.unless):
                 return False
-        return not any(p.search(folded) for p in self.cleared_by)
+        scope = sentence_around(folded, start, end) if self.cleared_in_sentence else folded
+        return not any(p.search(scope) for p in self.cleared_by)
 
     def findings(self, folded: str) -> list[Finding]:
         return [self.finding(m.start(), m.end()) for p in self.patterns for m in p.finditer(folded)
@@ -79,6 +81,7 @@ def _rules(language: str) -> dict[str, _Rule]:
                                _compiled(data.get("requires", [])),
                                _compiled(data.get("unless", [])),
                                _compiled(tone.get("our_fix", []) if data.get("cleared_by_our_fix") else []),
+                               data.get("cleared_by_our_fix") == "sentence",
                                data.get("complaints_only", False))
     return rules
 

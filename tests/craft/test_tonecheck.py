@@ -187,15 +187,24 @@ def test_replies_to_praise_and_questions_are_not_held_to_complaint_rules():
     assert {f.rule for f in check_reply(reply, "nl")} == {"blame_others", "no_empathy"}
 
 
-@pytest.mark.parametrize(("pointer", "fix"), [
-    ("Balen! Op onze site staat de actuele stand van de storing.", " Ik hou je hier ook op de hoogte."),
-    ("Sorry! Volgens onze voorwaarden vergoeden we geen verzendkosten.", " Die heb ik toch teruggestort."),
-    ("Vervelend! In de app staat je nieuwe factuur.", " Het verschil is vandaag teruggestort."),
+@pytest.mark.parametrize(("pointer", "with_our_fix"), [
+    ("Balen! Op onze site staat de actuele stand van de storing.",
+     "Balen! Op onze site staat de actuele stand van de storing. Ik hou je hier ook op de hoogte."),
+    ("Vervelend! In de app staat je nieuwe factuur.",
+     "Vervelend! In de app staat je nieuwe factuur. Het verschil is vandaag teruggestort."),
+    ("Sorry! Volgens onze voorwaarden vergoeden we geen verzendkosten.",
+     "Sorry! Volgens onze voorwaarden vergoeden we geen verzendkosten, maar die heb ik toch teruggestort."),
 ])
-def test_a_page_or_the_terms_named_beside_our_own_fix_inform(pointer, fix):
-    """Anywhere in the reply: the fix often comes in the next sentence."""
+def test_a_page_or_the_terms_named_beside_our_own_fix_inform(pointer, with_our_fix):
+    """A page anywhere in the reply (the fix often comes in the next sentence); the terms in
+    the same sentence."""
     assert {f.rule for f in check_reply(pointer, "nl")} & {"website_brushoff", "fine_print"}
-    assert check_reply(pointer + fix, "nl") == []
+    assert check_reply(with_our_fix, "nl") == []
+
+
+def test_terms_used_to_refuse_stay_a_brush_off_beside_a_goodwill_step_elsewhere():
+    reply = "Sorry, volgens de voorwaarden vergoeden we geen gevolgschade. Ik heb wel een tegoedbon klaargezet."
+    assert {f.rule for f in check_reply(reply, "nl")} == {"fine_print"}
 
 
 @pytest.mark.parametrize(("language", "answer", "rule"), [
