@@ -2256,4 +2256,12 @@ GOOD = [
     ('nl', 'complaint',
      'Dat is balen. Onze voorwaarden zijn daar niet duidelijk over, dus ik kies voor de uitleg die voor jou het '
      'gunstigst is.'),
+    # Round 19 guards (written while widening the doubt rule): what the customer 'had moeten krijgen' from
+    # us is our failure, not theirs
+    ('nl', 'complaint', 'Sorry! Je had al gebeld moeten worden door onze monteur; hij belt je om 10:00.'),
+    ('nl', 'complaint', 'Vervelend, excuses. U had al lang geholpen moeten zijn; de monteur komt morgen om 9:00.'),
+    ('nl', 'complaint', 'Balen! Je had allang een nieuwe moeten hebben; die komt morgen.'),
+    ('nl', 'complaint', 'Sorry, je had van ons een sms moeten krijgen. Ik stuur hem nu alsnog.'),
+    ('nl', 'complaint', 'Rot voor je. Je had natuurlijk nooit zo lang moeten wachten; ik bel je om 15:00.'),
+    ('nl', 'complaint', 'Wat vervelend! Heb je zelf nog vragen over de nieuwe factuur? Ik help je graag.'),
 ]
