@@ -23,10 +23,12 @@ TARGET_RECALL = 0.90
 #: ceiling (false alarms), not a goal, since tuning on held-out replies would spoil them as a
 #: measure. Keyed by language and held-out set: "fresh" (data/tone_fresh_<lang>.jsonl) or "hash"
 #: (60 % of data/tone_replies_<lang>.jsonl, for a language without a fresh set).
-#: hash, measured 2026-12-05 after the second tuning: nl 61/69 = 88.4 %, en 59/65 = 90.8 %.
+#: hash, measured 2026-12-05 after the second tuning: nl 61/69 = 88.4 %, en 59/65 = 90.8 %
+#: (false alarms nl 1/81, en 1/86); the Dutch hash part has been tuning data since then.
+#: fresh nl, third and last look 2026-12-05 (tests/craft/data/README.md): false alarms 1/93 =
+#: 1.1 %, recall 141/155 = 91.0 %: the bar is met, so no floor is needed.
 REACHED_RECALL = {("nl", "hash"): 61 / 69, ("en", "hash"): 59 / 65}
-#: fresh, first look 2026-12-05: nl false alarms 3/93 = 3.2 % (fine_print 1, website_brushoff 2).
-REACHED_FALSE_ALARMS = {("nl", "fresh"): 3 / 93}
+REACHED_FALSE_ALARMS: dict[tuple[str, str], float] = {}
 
 
 @dataclass
