@@ -77,7 +77,7 @@ def _waiting(view: str, filters: QueueFilters, who: Principal) -> QueueFilters:
 
 async def tab_teams(ctx: AppContext, who: Principal) -> list[str]:
     """The team tabs a user sees: their own teams; leads and admins every team."""
-    async with ctx.db.read() as session:
+    async with ctx.db.quick_read() as session:
         if who.has_role("lead"):
             return await team_names(session, ctx.config)
         return await teams_of(session, ctx.config, who.user)
@@ -132,7 +132,7 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
     now, timezone = ctx.now(), ctx.config.sla.timezone
     today, due_by = start_of_day(now, timezone), now + DUE_WARNING
     waiting = _waiting_views(teams)
-    async with ctx.db.read() as session:
+    async with ctx.db.quick_read() as session:
         counts = await _view_counts(session, filters, who, now, timezone, teams)
         queue = await list_queue(session, _waiting(view if view in waiting else DEFAULT_VIEW, filters, who),
                                  now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
@@ -178,7 +178,7 @@ async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: P
     counts, the ids of the first page in order, and those of `ids` that are on it as rows."""
     now = ctx.now()
     waiting = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
-    async with ctx.db.read() as session:
+    async with ctx.db.quick_read() as session:
         counts = await _view_counts(session, filters, who, now, ctx.config.sla.timezone, teams)
         total, sla_counts = await queue_totals(session, waiting, now)
         page = await queue_page_ids(session, waiting, now, limit=PAGE_SIZE, urgent_first=urgent_first)

@@ -52,7 +52,7 @@ async def queue(ctx: Ctx, user: ApiUser,
     """The waiting mentions, most urgent first (`team`: routed to that team)."""
     filters = QueueFilters(channel=channel, sla_state=sla_state, language=language, category=category,
                            claimed=claimed, source=source, q=q, team=team)
-    async with ctx.db.read() as session:
+    async with ctx.db.quick_read() as session:
         queue_page = await list_queue(session, filters, ctx.now(), ctx.policy, limit=limit, offset=offset)
     return json_once(QueueOut, queue_page)
 
