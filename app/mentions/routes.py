@@ -10,8 +10,9 @@ from app.approvals.schemas import AwaitingApproval
 from app.approvals.service import needs_approval, request_approval
 from app.core.bounds import Count, RowId
 from app.mentions import actions, identities
+from app.mentions.detail import mention_detail
 from app.mentions.followups import follow_up_view, list_follow_ups
-from app.mentions.queries import QueueFilters, list_queue, mention_detail
+from app.mentions.queries import QueueFilters, list_queue
 from app.mentions.schemas import (
     AssignIn,
     BulkDismissIn,
