@@ -2,6 +2,7 @@
 mentions hold: channels, sources, languages)."""
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +36,7 @@ def distinct_values(column):
 FILTERED = {"channel": col(Mention.channel), "source": col(Mention.source), "language": col(Mention.language)}
 
 
+@cache  # the same statement every time: built once (it took longer to build than to run)
 def choices_query():
     """SQL: (filter, value) for every filter of FILTERED, in one statement (one round trip), each
     filter's values in order."""

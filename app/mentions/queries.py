@@ -151,27 +151,23 @@ def mention_view(m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, 
 
 # What a queue item reads, loaded for a page as plain rows: no ORM objects to build, and not
 # the columns the queue never shows (the connector's raw payload above all).
-ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in (
-    "id", "source", "channel", "external_id", "url", "author", "author_name", "text", "language", "category",
-    "urgency", "urgency_reasons", "posted_at", "due_at", "status", "claimed_by", "claim_expires_at", "backfill",
-    "visibility", "followers", "conversation_id", "team", "assigned_to"))
+ITEM_FIELDS = ("id", "source", "channel", "external_id", "url", "author", "author_name", "text", "language",
+               "category", "urgency", "urgency_reasons", "posted_at", "due_at", "status", "claimed_by",
+               "claim_expires_at", "backfill", "visibility", "followers", "conversation_id", "team", "assigned_to")
+ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in ITEM_FIELDS)
 
 
 def queue_item(m: Any, clock: sla.ClockAt) -> dict[str, Any]:
     """`mention_view` of a Mention or an ITEM_COLUMNS row, with the clock of the whole page."""
-    seconds_left, sla_state = clock.reading(m.posted_at)
-    claimed_by = m.claimed_by if m.status == "claimed" and not claim_expired(m, clock.now) else None
-    return {
-        "id": m.id, "source": m.source, "channel": m.channel, "external_id": m.external_id,
-        "url": m.url, "author": m.author, "author_name": m.author_name, "text": m.text,
-        "language": m.language, "category": m.category, "urgency": m.urgency,
-        "urgency_reasons": m.urgency_reasons, "posted_at": m.posted_at.isoformat(),
-        "due_at": m.due_at.isoformat() if m.due_at else None,
-        "seconds_left": seconds_left, "clock_running": clock.running, "sla_state": sla_state,
-        "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
-        "claimed_by": claimed_by, "team": m.team, "assigned_to": m.assigned_to, "backfill": m.backfill,
-        "visibility": m.visibility, "followers": m.followers, "conversation_id": m.conversation_id,
-    }
+    item = dict(zip(ITEM_FIELDS, m, strict=True)) if isinstance(m, sa.Row) else {f: getattr(m, f) for f in ITEM_FIELDS}
+    seconds_left, sla_state = clock.reading(item["posted_at"])
+    claimed = item["status"] == "claimed"
+    holder = item["claimed_by"] if claimed and not claim_expired(m, clock.now) else None
+    del item["claim_expires_at"]
+    item.update(posted_at=item["posted_at"].isoformat(), due_at=item["due_at"] and item["due_at"].isoformat(),
+                seconds_left=seconds_left, clock_running=clock.running, sla_state=sla_state, claimed_by=holder,
+                status="claimed" if holder else ("open" if claimed else item["status"]))
+    return item
 
 
 def claim_expired(m: Any, now: datetime) -> bool:

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from app.core import i18n
 from app.intake.demo_channel import DEMO_CHANNEL
@@ -58,11 +61,29 @@ def _channel(channel: str | None) -> str:
     return i18n.gettext("Demo channel") if channel == DEMO_CHANNEL else channel_name(channel)
 
 
+@pass_eval_context
+def _translated(eval_ctx: EvalContext, message: str, **variables: object) -> str:
+    """`_()` in templates, as Jinja's newstyle gettext has it (the translation, Markup when
+    autoescaping, always %-formatted with `variables` escaped into it) but without its two
+    context calls and formatting each time: a dashboard of 100 rows asks for some 400."""
+    if not eval_ctx.autoescape:
+        return i18n.gettext(message) % variables
+    if variables:
+        return Markup(i18n.gettext(message)) % variables
+    return _markup(i18n.current_language(), message)
+
+
+@lru_cache(maxsize=4096)
+def _markup(language: str, message: str) -> Markup:
+    return Markup(i18n.gettext_in(language, message)) % {}
+
+
 def build_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = _translated
     env.filters["duration"] = _duration
     env.filters["age"] = _age
     env.filters["age_since"] = _age_since
