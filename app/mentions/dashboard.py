@@ -32,8 +32,8 @@ from app.mentions.queries import (
     mention_view,
     oldest_open_query,
     queue_items,
-    queue_page,
     queue_page_ids,
+    summary_and_page,
     tabs_count_query,
     tally_totals,
 )
@@ -102,16 +102,22 @@ def _waiting_views(teams: Sequence[str]) -> list[str]:
     return [*WAITING_VIEWS, *(TEAM_VIEW + team for team in teams)]
 
 
-async def _counts(session: AsyncSession, filters: QueueFilters, who: Principal, now: datetime, timezone: str,
-                  teams: Sequence[str], shown: QueueFilters) -> tuple[dict[str, int], dict[str, Any], float | None]:
-    """How many mentions each view (tab) holds, the `total` and SLA counts of the queue shown,
-    and the oldest wait: one statement (one pass over the waiting index, three index seeks)."""
-    views = _waiting_views(teams)
+def _counts_query(filters: QueueFilters, who: Principal, now: datetime, timezone: str, teams: Sequence[str],
+                  shown: QueueFilters):
+    """SQL, one row: how many mentions each view (tab) holds, the `tally_totals` of the queue
+    shown, the follow-ups due, the answers today and the oldest wait (`_counts` reads it): one
+    pass over the waiting index and three index seeks."""
     extra = (follow_ups_count_query(filters, now + DUE_WARNING).scalar_subquery(),
              answered_count_query(filters, start_of_day(now, timezone)).scalar_subquery(),
              oldest_open_query().with_only_columns(col(Mention.posted_at)).scalar_subquery())
-    row = list((await session.execute(tabs_count_query([_waiting(v, filters, who) for v in views], now, shown,
-                                                       extra))).one())
+    return tabs_count_query([_waiting(v, filters, who) for v in _waiting_views(teams)], now, shown, extra)
+
+
+def _counts(row: Sequence[Any], teams: Sequence[str], now: datetime) -> tuple[dict[str, int], dict[str, Any],
+                                                                             float | None]:
+    """The tabs' counts, the queue's `total` and SLA counts, and the oldest wait in seconds,
+    from the row of `_counts_query`."""
+    views = _waiting_views(teams)
     counts = dict(zip(views, row[:len(views)], strict=True))
     total, sla_counts = tally_totals(row[len(views):len(views) + 4])
     counts["follow_ups"], counts["answered_today"], oldest = row[len(views) + 4:]
@@ -138,8 +144,10 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, asked: str | No
         teams = await _tab_teams(session, ctx, who)
         view = chosen_view(asked, teams)
         shown = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
-        counts, queue, oldest_seconds = await _counts(session, filters, who, now, timezone, teams, shown)
-        queue["items"] = await queue_page(session, shown, now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
+        row, items = await summary_and_page(session, _counts_query(filters, who, now, timezone, teams, shown), shown,
+                                            now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
+        counts, queue, oldest_seconds = _counts(row, teams, now)
+        queue["items"] = items
         if view == "answered_today":
             handled = [mention_view(m, now, ctx.policy) | {"answered_at": m.answered_at and m.answered_at.isoformat(),
                                                            "answered_by": m.answered_by,
@@ -184,8 +192,8 @@ async def queue_update(ctx: AppContext, filters: QueueFilters, asked: str | None
         teams = await _tab_teams(session, ctx, who)
         view = chosen_view(asked, teams)
         waiting = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
-        counts, queue, oldest_seconds = await _counts(session, filters, who, now, ctx.config.sla.timezone, teams,
-                                                      waiting)
+        query = _counts_query(filters, who, now, ctx.config.sla.timezone, teams, waiting)
+        counts, queue, oldest_seconds = _counts((await session.execute(query)).one(), teams, now)
         page = await queue_page_ids(session, waiting, now, limit=PAGE_SIZE, urgent_first=urgent_first)
         on_page = set(page)
         queue["items"] = await queue_items(session, [i for i in dict.fromkeys(ids) if i in on_page], now, ctx.policy)

@@ -159,11 +159,10 @@ ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in ITEM_FIELDS)
 
 def queue_item(m: Any, clock: sla.ClockAt) -> dict[str, Any]:
     """`mention_view` of a Mention or an ITEM_COLUMNS row, with the clock of the whole page."""
-    item = dict(zip(ITEM_FIELDS, m, strict=True)) if isinstance(m, sa.Row) else {f: getattr(m, f) for f in ITEM_FIELDS}
+    item = {f: getattr(m, f) for f in ITEM_FIELDS} if isinstance(m, Mention) else dict(zip(ITEM_FIELDS, m, strict=True))
     seconds_left, sla_state = clock.reading(item["posted_at"])
-    claimed = item["status"] == "claimed"
-    holder = item["claimed_by"] if claimed and not claim_expired(m, clock.now) else None
-    del item["claim_expires_at"]
+    expires, claimed = item.pop("claim_expires_at"), item["status"] == "claimed"
+    holder = item["claimed_by"] if claimed and not _expired(expires, clock.now) else None
     item.update(posted_at=item["posted_at"].isoformat(), due_at=item["due_at"] and item["due_at"].isoformat(),
                 seconds_left=seconds_left, clock_running=clock.running, sla_state=sla_state, claimed_by=holder,
                 status="claimed" if holder else ("open" if claimed else item["status"]))
@@ -171,17 +170,48 @@ def queue_item(m: Any, clock: sla.ClockAt) -> dict[str, Any]:
 
 
 def claim_expired(m: Any, now: datetime) -> bool:
-    return m.claim_expires_at is not None and m.claim_expires_at <= now
+    return _expired(m.claim_expires_at, now)
+
+
+def _expired(claim_expires_at: datetime | None, now: datetime) -> bool:
+    return claim_expires_at is not None and claim_expires_at <= now
+
+
+def _page_order(column, urgent_first: bool) -> list:
+    """The queue's order (`column`: a column by its name), least time left first, in the order of
+    ix_mentions_waiting_queue (`urgent_first`: the urgency before the clock)."""
+    order = [column("due_minute"), column("urgency").desc(), column("due_at"), column("id")]
+    return [column("urgency").desc(), *order] if urgent_first else order
 
 
 def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset: int = 0,
                urgent_first: bool = False):
-    """SQL: a page of the queue, least time left first, in the order of ix_mentions_waiting_queue
-    (`urgent_first`: the urgency before the clock)."""
-    order = [col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at), col(Mention.id)]
-    if urgent_first:
-        order.insert(0, col(Mention.urgency).desc())
+    """SQL: a page of the queue, in `_page_order`."""
+    order = _page_order(lambda name: col(getattr(Mention, name)), urgent_first)
     return sa.select(*ITEM_COLUMNS).where(*_conditions(filters, now)).order_by(*order).limit(limit).offset(offset)
+
+
+def beside_page(summary, page, urgent_first: bool = False):
+    """SQL: the one row of `summary` (counts) beside each row of `page` (a `queue_rows`), in the
+    page's order: both in one round trip. Joined LEFT, so an empty page brings the summary too
+    (beside NULLs)."""
+    counted = summary.subquery("summary")
+    rows = page.add_columns(col(Mention.due_minute).label("page_due_minute")).subquery("page")
+    order = _page_order(lambda name: rows.c["page_due_minute" if name == "due_minute" else name], urgent_first)
+    return sa.select(counted, rows).select_from(counted.outerjoin(rows, sa.true())).order_by(*order)
+
+
+async def summary_and_page(session: AsyncSession, summary, filters: QueueFilters, now: datetime,
+                           policy: sla.SlaPolicy, *, limit: int, offset: int = 0,
+                           urgent_first: bool = False) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The row of `summary` and the items of a page of the queue, read together (`beside_page`)."""
+    failpoint("queue-read")
+    page = queue_rows(filters, now, limit=limit, offset=offset, urgent_first=urgent_first)
+    rows = (await session.execute(beside_page(summary, page, urgent_first))).all()
+    width = len(summary.selected_columns)
+    clock = sla.ClockAt(now, policy)
+    items = [queue_item(row[width:width + len(ITEM_FIELDS)], clock) for row in rows if row[width] is not None]
+    return list(rows[0][:width]), items
 
 
 def _tally(own: list, sla_state: str | None, now: datetime) -> list:
@@ -202,21 +232,13 @@ def queue_tally(filters: QueueFilters, now: datetime):
     return sa.select(*_tally([], filters.sla_state, now)).where(*_conditions(replace(filters, sla_state=None), now))
 
 
-async def queue_page(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
-                     *, limit: int = 50, offset: int = 0, urgent_first: bool = False) -> list[dict[str, Any]]:
-    """The items of `list_queue` without its counts."""
-    failpoint("queue-read")
-    rows = (await session.execute(queue_rows(filters, now, limit=limit, offset=offset, urgent_first=urgent_first)))
-    clock = sla.ClockAt(now, policy)
-    return [queue_item(m, clock) for m in rows]
-
-
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
                      *, limit: int = 50, offset: int = 0, urgent_first: bool = False) -> dict[str, Any]:
     """Least time left first (the same minute: the most urgent first); `urgent_first` puts the
     urgency (threat to cancel, anger, reach, repeat contact) before the clock."""
-    items = await queue_page(session, filters, now, policy, limit=limit, offset=offset, urgent_first=urgent_first)
-    total, counts = await queue_totals(session, filters, now)
+    counted, items = await summary_and_page(session, queue_tally(filters, now), filters, now, policy, limit=limit,
+                                            offset=offset, urgent_first=urgent_first)
+    total, counts = tally_totals(counted)
     return {"items": items, "total": total, "counts": counts}
 
 

@@ -17,8 +17,10 @@ from app.mentions.queries import (
     QueueFilters,
     answered_count_query,
     answered_query,
+    beside_page,
     count_tabs,
     follow_ups_count_query,
+    list_queue,
     oldest_open_query,
     queue_rows,
     queue_tally,
@@ -163,3 +165,20 @@ async def test_the_filter_choices_are_read_in_one_statement_through_their_indexe
         assert index in found, found
     assert "Seq Scan on mentions" not in found, found
     assert choices == {"channel": ["push"], "source": ["push"], "language": ["de", "en", "nl"]}
+
+
+async def test_the_queue_page_comes_with_its_counts_in_one_statement(ctx, history):
+    """The page's rows in their order, each beside the counts, from the waiting index; an empty
+    page still brings its counts."""
+    tally, page = queue_tally(QueueFilters(), history), queue_rows(QueueFilters(), history, limit=100)
+    async with ctx.db.read() as session:
+        found = await plan(session, beside_page(tally, page))
+        rows = (await session.execute(beside_page(tally, page))).all()
+        alone = (await session.execute(page)).all()
+        counted = tuple((await session.execute(tally)).one())
+        empty = await list_queue(session, QueueFilters(channel="nowhere"), history, ctx.policy)
+    assert_uses(found, "ix_mentions_waiting_queue")
+    assert len(alone) == WAITING and counted[0] == WAITING
+    assert [tuple(row[4:4 + len(alone[0])]) for row in rows] == [tuple(row) for row in alone]
+    assert {tuple(row[:4]) for row in rows} == {counted}
+    assert empty == {"items": [], "total": 0, "counts": {"ok": 0, "warning": 0, "breached": 0}}
