@@ -36,20 +36,22 @@ async def waiting(session: AsyncSession, limit: int = 200) -> list[tuple[ReplyAp
 
 
 async def awaiting_among(session: AsyncSession, mention_ids: list[int]) -> set[int]:
-    """Which of these mentions have a reply waiting for a lead (the queue tags them)."""
+    """Which of these mentions have a reply waiting for a lead (the queue tags them): every
+    waiting one read (a few: leads decide them) and matched here, not an IN list of 100 ids."""
     if not mention_ids:
         return set()
-    rows = await session.exec(select(ReplyApproval.mention_id).where(
-        col(ReplyApproval.mention_id).in_(mention_ids), col(ReplyApproval.state).in_(WAITING)))
-    return set(rows.all())
+    rows = await session.exec(select(ReplyApproval.mention_id).where(col(ReplyApproval.state).in_(WAITING)))
+    return set(rows.all()) & set(mention_ids)
+
+
+_NEWER = aliased(ReplyApproval)  # made once: an alias costs more to build than the query takes
 
 
 async def my_approvals(session: AsyncSession, username: str, limit: int = 20) -> list[dict[str, Any]]:
     """The author's latest approval per mention still waiting for its answer, newest first:
     on their queue page, live, so a returned reply and the lead's note reach them."""
-    newer = aliased(ReplyApproval)
-    superseded = exists().where(col(newer.mention_id) == col(ReplyApproval.mention_id),
-                                col(newer.id) > col(ReplyApproval.id))
+    superseded = exists().where(col(_NEWER.mention_id) == col(ReplyApproval.mention_id),
+                                col(_NEWER.id) > col(ReplyApproval.id))
     rows = await session.exec(
         _with_mention().where(col(ReplyApproval.author) == username, col(ReplyApproval.state).in_(AUTHOR_SEES),
                               ~superseded)

@@ -98,8 +98,23 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
     # pre_ping: a connection the server dropped (a restart) is replaced before use, not failed with.
     # A bounded connect: while the server is away, a request or a readiness check fails in
     # seconds instead of hanging for asyncpg's default minute.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
-                               pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
+                                 pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
+    engine.dialect.do_ping = _ping_in_one_round_trip  # type: ignore[method-assign]
+    return engine
+
+
+def _ping_in_one_round_trip(dbapi_connection) -> bool:
+    """The pre-ping as one statement: SQLAlchemy's asyncpg ping wraps it in BEGIN and ROLLBACK
+    (for pgbouncer's transaction mode, which nothing here uses), three round trips for every
+    connection a request takes from the pool."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.ping()
+    finally:
+        dbapi_connection.autocommit = autocommit
+    return True
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -148,6 +163,10 @@ class Database:
         self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
         self.sqlite = is_sqlite(url)
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # PostgreSQL reads under READ COMMITTED take a fresh snapshot per statement, in a
+        # transaction or not: outside one, a request's few reads save BEGIN and ROLLBACK.
+        quick = self.engine if self.sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._quick_read = async_sessionmaker(quick, class_=AsyncSession, expire_on_commit=False)
         write_engine = self.engine.execution_options(webcare_write=True)
         self._write = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False)
         self._on_events: list[Callable[[], None]] = []
@@ -162,6 +181,14 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._read() as session:
+            yield session
+
+    @asynccontextmanager
+    async def quick_read(self) -> AsyncIterator[AsyncSession]:
+        """`read()` for a few statements that need no transaction of their own (a page, a
+        token): on PostgreSQL outside any, two round trips fewer; no streaming (server-side
+        cursors need a transaction). SQLite reads as `read()`: one snapshot, at no cost."""
+        async with self._quick_read() as session:
             yield session
 
     @asynccontextmanager

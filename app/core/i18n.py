@@ -31,7 +31,12 @@ def _catalog(language: str) -> dict[str, str]:
 
 
 def gettext(message: str) -> str:
-    return _catalog(_current.get()).get(message, message)
+    return gettext_in(_current.get(), message)
+
+
+def gettext_in(language: str, message: str) -> str:
+    """`message` in `language` (whatever the request's)."""
+    return _catalog(language).get(message, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -15,7 +15,8 @@ from app.craft.moments import suggest_follow_up_times
 from app.craft.openers import TONES
 from app.craft.tonecheck import Finding, check_reply
 from app.mentions import drafts, presence
-from app.mentions.queries import known_channels, mention_detail
+from app.mentions.detail import mention_detail
+from app.mentions.queries import known_channels
 from app.mentions.saved_texts import openers_for_mention
 from app.mentions.send import capabilities_for
 from connectors.base import PRIVATE_VISIBILITIES

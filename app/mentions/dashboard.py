@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts.principal import Principal
@@ -24,17 +25,17 @@ from app.mentions.choices import filter_choices
 from app.mentions.followups import DUE_WARNING, follow_up_view
 from app.mentions.queries import (
     QueueFilters,
-    count_answered,
-    count_follow_ups_due,
-    count_tabs,
+    answered_count_query,
+    follow_ups_count_query,
     list_answered,
     list_follow_ups_due,
-    list_queue,
     mention_view,
-    oldest_open,
+    oldest_open_query,
     queue_items,
     queue_page_ids,
-    queue_totals,
+    summary_and_page,
+    tabs_count_query,
+    tally_totals,
 )
 from app.teams.directory import team_names, teams_of
 
@@ -75,12 +76,11 @@ def _waiting(view: str, filters: QueueFilters, who: Principal) -> QueueFilters:
     return filters
 
 
-async def tab_teams(ctx: AppContext, who: Principal) -> list[str]:
+async def _tab_teams(session: AsyncSession, ctx: AppContext, who: Principal) -> list[str]:
     """The team tabs a user sees: their own teams; leads and admins every team."""
-    async with ctx.db.read() as session:
-        if who.has_role("lead"):
-            return await team_names(session, ctx.config)
-        return await teams_of(session, ctx.config, who.user)
+    if who.has_role("lead"):
+        return await team_names(session, ctx.config)
+    return await teams_of(session, ctx.config, who.user)
 
 
 def start_of_day(now: datetime, timezone: str) -> datetime:
@@ -102,14 +102,26 @@ def _waiting_views(teams: Sequence[str]) -> list[str]:
     return [*WAITING_VIEWS, *(TEAM_VIEW + team for team in teams)]
 
 
-async def _view_counts(session: AsyncSession, filters: QueueFilters, who: Principal, now: datetime,
-                       timezone: str, teams: Sequence[str]) -> dict[str, int]:
-    """How many mentions each view (tab) holds."""
+def _counts_query(filters: QueueFilters, who: Principal, now: datetime, timezone: str, teams: Sequence[str],
+                  shown: QueueFilters):
+    """SQL, one row: how many mentions each view (tab) holds, the `tally_totals` of the queue
+    shown, the follow-ups due, the answers today and the oldest wait (`_counts` reads it): one
+    pass over the waiting index and three index seeks."""
+    extra = (follow_ups_count_query(filters, now + DUE_WARNING).scalar_subquery(),
+             answered_count_query(filters, start_of_day(now, timezone)).scalar_subquery(),
+             oldest_open_query().with_only_columns(col(Mention.posted_at)).scalar_subquery())
+    return tabs_count_query([_waiting(v, filters, who) for v in _waiting_views(teams)], now, shown, extra)
+
+
+def _counts(row: Sequence[Any], teams: Sequence[str], now: datetime) -> tuple[dict[str, int], dict[str, Any],
+                                                                             float | None]:
+    """The tabs' counts, the queue's `total` and SLA counts, and the oldest wait in seconds,
+    from the row of `_counts_query`."""
     views = _waiting_views(teams)
-    counts = dict(zip(views, await count_tabs(session, [_waiting(v, filters, who) for v in views], now), strict=True))
-    counts["follow_ups"] = await count_follow_ups_due(session, filters, now + DUE_WARNING)
-    counts["answered_today"] = await count_answered(session, filters, start_of_day(now, timezone))
-    return counts
+    counts = dict(zip(views, row[:len(views)], strict=True))
+    total, sla_counts = tally_totals(row[len(views):len(views) + 4])
+    counts["follow_ups"], counts["answered_today"], oldest = row[len(views) + 4:]
+    return counts, {"total": total, "counts": sla_counts}, (now - oldest).total_seconds() if oldest else None
 
 
 def _tabs(counts: dict[str, int], view: str, filters: QueueFilters, urgent_first: bool,
@@ -123,19 +135,19 @@ def _tabs(counts: dict[str, int], view: str, filters: QueueFilters, urgent_first
     return tabs
 
 
-def _oldest_seconds(oldest: Mention | None, now: datetime) -> float | None:
-    return (now - oldest.posted_at).total_seconds() if oldest else None
-
-
-async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who: Principal,
-                         urgent_first: bool = False, teams: Sequence[str] = ()) -> dict[str, Any]:
+async def dashboard_view(ctx: AppContext, filters: QueueFilters, asked: str | None, who: Principal,
+                         urgent_first: bool = False) -> dict[str, Any]:
+    """The dashboard in the view `asked` for (the default when it is not one of this user's)."""
     now, timezone = ctx.now(), ctx.config.sla.timezone
     today, due_by = start_of_day(now, timezone), now + DUE_WARNING
-    waiting = _waiting_views(teams)
-    async with ctx.db.read() as session:
-        counts = await _view_counts(session, filters, who, now, timezone, teams)
-        queue = await list_queue(session, _waiting(view if view in waiting else DEFAULT_VIEW, filters, who),
-                                 now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
+    async with ctx.db.quick_read() as session:
+        teams = await _tab_teams(session, ctx, who)
+        view = chosen_view(asked, teams)
+        shown = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
+        row, items = await summary_and_page(session, _counts_query(filters, who, now, timezone, teams, shown), shown,
+                                            now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
+        counts, queue, oldest_seconds = _counts(row, teams, now)
+        queue["items"] = items
         if view == "answered_today":
             handled = [mention_view(m, now, ctx.policy) | {"answered_at": m.answered_at and m.answered_at.isoformat(),
                                                            "answered_by": m.answered_by,
@@ -148,7 +160,6 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
         else:
             handled = None
         await _mark_rows(session, handled if handled is not None else queue["items"], who, now)
-        oldest = await oldest_open(session)
         sources = await source_health(session, ctx.sources(), now, timezone=timezone)
         choices = await filter_choices(session) | {"person": await active_usernames(session)}
         mine = await my_approvals(session, who.username)
@@ -159,7 +170,7 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, view: str, who:
             "clear_url": view_url(view, QueueFilters(), urgent_first),
             "list_url": view_url(view, filters, urgent_first), "urgent_first": urgent_first,
             "other_order_url": view_url(view, filters, not urgent_first),
-            "oldest_seconds": _oldest_seconds(oldest, now), "my_approvals": mine}
+            "oldest_seconds": oldest_seconds, "my_approvals": mine}
 
 
 async def _mark_rows(session: AsyncSession, items: list[dict[str, Any]], who: Principal, now: datetime) -> None:
@@ -172,20 +183,20 @@ async def _mark_rows(session: AsyncSession, items: list[dict[str, Any]], who: Pr
         item["awaiting_approval"] = item["id"] in awaiting
 
 
-async def queue_update(ctx: AppContext, filters: QueueFilters, view: str, who: Principal, ids: list[int],
-                       urgent_first: bool = False, teams: Sequence[str] = ()) -> dict[str, Any]:
+async def queue_update(ctx: AppContext, filters: QueueFilters, asked: str | None, who: Principal, ids: list[int],
+                       urgent_first: bool = False) -> dict[str, Any]:
     """What a live page needs after the mentions `ids` changed, instead of the whole list: the
     counts, the ids of the first page in order, and those of `ids` that are on it as rows."""
     now = ctx.now()
-    waiting = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
-    async with ctx.db.read() as session:
-        counts = await _view_counts(session, filters, who, now, ctx.config.sla.timezone, teams)
-        total, sla_counts = await queue_totals(session, waiting, now)
+    async with ctx.db.quick_read() as session:
+        teams = await _tab_teams(session, ctx, who)
+        view = chosen_view(asked, teams)
+        waiting = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
+        query = _counts_query(filters, who, now, ctx.config.sla.timezone, teams, waiting)
+        counts, queue, oldest_seconds = _counts((await session.execute(query)).one(), teams, now)
         page = await queue_page_ids(session, waiting, now, limit=PAGE_SIZE, urgent_first=urgent_first)
         on_page = set(page)
-        items = await queue_items(session, [i for i in dict.fromkeys(ids) if i in on_page], now, ctx.policy)
-        await _mark_rows(session, items, who, now)
-        oldest = await oldest_open(session)
-    return {"queue": {"items": items, "total": total, "counts": sla_counts}, "page": page, "now": now,
-            "tabs": _tabs(counts, view, filters, urgent_first, teams),
-            "list_url": view_url(view, filters, urgent_first), "oldest_seconds": _oldest_seconds(oldest, now)}
+        queue["items"] = await queue_items(session, [i for i in dict.fromkeys(ids) if i in on_page], now, ctx.policy)
+        await _mark_rows(session, queue["items"], who, now)
+    return {"queue": queue, "page": page, "now": now, "tabs": _tabs(counts, view, filters, urgent_first, teams),
+            "list_url": view_url(view, filters, urgent_first), "oldest_seconds": oldest_seconds}

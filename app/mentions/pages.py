@@ -12,7 +12,7 @@ from app.core.bounds import RowId, as_row_id
 from app.core.errors import DomainError
 from app.core.i18n import N_
 from app.mentions import actions, compose, drafts, identities
-from app.mentions.dashboard import ROWS_PER_UPDATE, URGENT, chosen_view, dashboard_view, queue_update, tab_teams
+from app.mentions.dashboard import ROWS_PER_UPDATE, URGENT, dashboard_view, queue_update
 from app.mentions.followups import local_moment
 from app.mentions.queries import QueueFilters
 from app.mentions.send import send_reply
@@ -40,9 +40,7 @@ PageFilters = Annotated[QueueFilters, Depends(_filters)]
 async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
                     m: int | None = None, tone: str | None = None, order: str | None = None):
     """The queue; with `m`, the split view: that mention and its composer beside the list."""
-    teams = await tab_teams(ctx, user)
-    shown = await dashboard_view(ctx, filters, chosen_view(view, teams), user, urgent_first=order == URGENT,
-                                 teams=teams)
+    shown = await dashboard_view(ctx, filters, view, user, urgent_first=order == URGENT)
     pane = await compose.mention_page(ctx, m, user, tone) if m is not None else {}
     return render(request, "dashboard.html", **{**shown, **pane}, selected=m)
 
@@ -50,9 +48,7 @@ async def dashboard(request: Request, ctx: Ctx, user: PageUser, filters: PageFil
 @router.get("/partials/queue")
 async def queue_partial(request: Request, ctx: Ctx, user: PageUser, filters: PageFilters, view: str | None = None,
                         m: int | None = None, order: str | None = None):
-    teams = await tab_teams(ctx, user)
-    shown = await dashboard_view(ctx, filters, chosen_view(view, teams), user, urgent_first=order == URGENT,
-                                 teams=teams)
+    shown = await dashboard_view(ctx, filters, view, user, urgent_first=order == URGENT)
     return render(request, "partials/queue.html", **shown, selected=m)
 
 
@@ -62,9 +58,7 @@ async def queue_rows_partial(request: Request, ctx: Ctx, user: PageUser, filters
                              view: str | None = None, m: int | None = None, order: str | None = None):
     """The live queue after the mentions `ids` changed: their rows (those on the first page),
     the page's order and the counts, so the page redraws only what changed (static/app.js)."""
-    teams = await tab_teams(ctx, user)
-    shown = await queue_update(ctx, filters, chosen_view(view, teams), user, ids, urgent_first=order == URGENT,
-                               teams=teams)
+    shown = await queue_update(ctx, filters, view, user, ids, urgent_first=order == URGENT)
     return render(request, "partials/queue_rows.html", **shown, selected=m)
 
 

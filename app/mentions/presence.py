@@ -99,13 +99,16 @@ async def others_on(session: AsyncSession, mention_id: int, me: str, now: dateti
 
 
 async def viewers(session: AsyncSession, mention_ids: list[int], me: str, now: datetime) -> dict[int, list[str]]:
-    """For the queue's markers: who else has each of these mentions open."""
+    """For the queue's markers: who else has each of these mentions open. Every fresh row is
+    read (a few: one per person and open mention) and matched here: an IN list of a page's 100
+    ids cost more to build and send than the rows it would have left out."""
     if not mention_ids:
         return {}
-    rows = await session.exec(select(Presence).where(
-        col(Presence.mention_id).in_(mention_ids), col(Presence.seen_at) > now - FRESH,
-        col(Presence.username) != me).order_by(col(Presence.username)))
+    wanted = set(mention_ids)
+    rows = await session.execute(select(col(Presence.mention_id), col(Presence.username)).where(
+        col(Presence.seen_at) > now - FRESH, col(Presence.username) != me).order_by(col(Presence.username)))
     found: dict[int, list[str]] = defaultdict(list)
-    for row in rows:
-        found[row.mention_id].append(row.username)
+    for mention_id, username in rows:
+        if mention_id in wanted:
+            found[mention_id].append(username)
     return dict(found)

@@ -11,26 +11,19 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Index, and_, case, func, literal_column, or_
+from sqlalchemy import Index, and_, case, func, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sla
-from app.approvals.records import brief as approval_brief
-from app.approvals.records import latest_for_mention
 from app.core import sqlite_hints  # noqa: F401  (renders the INDEXED BY below)
-from app.core.errors import NotFound
 from app.core.failpoints import failpoint
-from app.core.models import FollowUp, Mention, Note, Reply
-from app.mentions import identities
-from app.mentions.followups import follow_up_view
-from app.mentions.profiles import profile_url
+from app.core.models import FollowUp, Mention
 
 # Waiting for an answer: nobody has it yet, or someone is on it. The one definition of an
 # open mention; everything that asks "is it still waiting?" uses the helpers below.
 OPEN_STATUSES = ("open", "claimed")
 SLA_STATES = ("ok", "warning", "breached")
-HISTORY_LIMIT = 20  # earlier mentions in the customer panel
 
 
 def open_status():
@@ -116,7 +109,16 @@ def text_contains(column, needle: str):
 
 
 def _state_expr(now: datetime):
-    return case((col(Mention.due_at) <= now, "breached"), (col(Mention.warning_at) <= now, "warning"), else_="ok")
+    return case((_breached(now), "breached"), (_warned(now), "warning"), else_="ok")
+
+
+def _breached(now: datetime):
+    return col(Mention.due_at) <= now
+
+
+def _warned(now: datetime):
+    """Past the warning moment (breached too, perhaps: the breach comes first, as above)."""
+    return col(Mention.warning_at) <= now
 
 
 def _about(filters: QueueFilters, person_column) -> list:
@@ -149,66 +151,113 @@ def mention_view(m: Mention, now: datetime, policy: sla.SlaPolicy) -> dict[str, 
 
 # What a queue item reads, loaded for a page as plain rows: no ORM objects to build, and not
 # the columns the queue never shows (the connector's raw payload above all).
-ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in (
-    "id", "source", "channel", "external_id", "url", "author", "author_name", "text", "language", "category",
-    "urgency", "urgency_reasons", "posted_at", "due_at", "status", "claimed_by", "claim_expires_at", "backfill",
-    "visibility", "followers", "conversation_id", "team", "assigned_to"))
+ITEM_FIELDS = ("id", "source", "channel", "external_id", "url", "author", "author_name", "text", "language",
+               "category", "urgency", "urgency_reasons", "posted_at", "due_at", "status", "claimed_by",
+               "claim_expires_at", "backfill", "visibility", "followers", "conversation_id", "team", "assigned_to")
+ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in ITEM_FIELDS)
+
+
+class Item(dict):
+    """A queue item: the API's dict, whose fields a template reads as attributes (`item.text`)
+    without Jinja's failed attribute lookup before each key, some 30 per row."""
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def queue_item(m: Any, clock: sla.ClockAt) -> dict[str, Any]:
     """`mention_view` of a Mention or an ITEM_COLUMNS row, with the clock of the whole page."""
-    seconds_left, sla_state = clock.reading(m.posted_at)
-    claimed_by = m.claimed_by if m.status == "claimed" and not claim_expired(m, clock.now) else None
-    return {
-        "id": m.id, "source": m.source, "channel": m.channel, "external_id": m.external_id,
-        "url": m.url, "author": m.author, "author_name": m.author_name, "text": m.text,
-        "language": m.language, "category": m.category, "urgency": m.urgency,
-        "urgency_reasons": m.urgency_reasons, "posted_at": m.posted_at.isoformat(),
-        "due_at": m.due_at.isoformat() if m.due_at else None,
-        "seconds_left": seconds_left, "clock_running": clock.running, "sla_state": sla_state,
-        "status": "claimed" if claimed_by else ("open" if m.status == "claimed" else m.status),
-        "claimed_by": claimed_by, "team": m.team, "assigned_to": m.assigned_to, "backfill": m.backfill,
-        "visibility": m.visibility, "followers": m.followers, "conversation_id": m.conversation_id,
-    }
+    item = Item((f, getattr(m, f)) for f in ITEM_FIELDS) if isinstance(m, Mention) else Item(zip(ITEM_FIELDS, m,
+                                                                                                   strict=True))
+    seconds_left, sla_state = clock.reading(item["posted_at"])
+    expires, claimed = item.pop("claim_expires_at"), item["status"] == "claimed"
+    holder = item["claimed_by"] if claimed and not _expired(expires, clock.now) else None
+    item.update(posted_at=item["posted_at"].isoformat(), due_at=item["due_at"] and item["due_at"].isoformat(),
+                seconds_left=seconds_left, clock_running=clock.running, sla_state=sla_state, claimed_by=holder,
+                status="claimed" if holder else ("open" if claimed else item["status"]))
+    return item
 
 
 def claim_expired(m: Any, now: datetime) -> bool:
-    return m.claim_expires_at is not None and m.claim_expires_at <= now
+    return _expired(m.claim_expires_at, now)
+
+
+def _expired(claim_expires_at: datetime | None, now: datetime) -> bool:
+    return claim_expires_at is not None and claim_expires_at <= now
+
+
+def _page_order(column, urgent_first: bool) -> list:
+    """The queue's order (`column`: a column by its name), least time left first, in the order of
+    ix_mentions_waiting_queue (`urgent_first`: the urgency before the clock)."""
+    order = [column("due_minute"), column("urgency").desc(), column("due_at"), column("id")]
+    return [column("urgency").desc(), *order] if urgent_first else order
 
 
 def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset: int = 0,
                urgent_first: bool = False):
-    """SQL: a page of the queue, least time left first, in the order of ix_mentions_waiting_queue
-    (`urgent_first`: the urgency before the clock)."""
-    order = [col(Mention.due_minute), col(Mention.urgency).desc(), col(Mention.due_at), col(Mention.id)]
-    if urgent_first:
-        order.insert(0, col(Mention.urgency).desc())
+    """SQL: a page of the queue, in `_page_order`."""
+    order = _page_order(lambda name: col(getattr(Mention, name)), urgent_first)
     return sa.select(*ITEM_COLUMNS).where(*_conditions(filters, now)).order_by(*order).limit(limit).offset(offset)
 
 
+def beside_page(summary, page, urgent_first: bool = False):
+    """SQL: the one row of `summary` (counts) beside each row of `page` (a `queue_rows`), in the
+    page's order: both in one round trip. Joined LEFT, so an empty page brings the summary too
+    (beside NULLs)."""
+    counted = summary.subquery("summary")
+    rows = page.add_columns(col(Mention.due_minute).label("page_due_minute")).subquery("page")
+    order = _page_order(lambda name: rows.c["page_due_minute" if name == "due_minute" else name], urgent_first)
+    return sa.select(counted, rows).select_from(counted.outerjoin(rows, sa.true())).order_by(*order)
+
+
+async def summary_and_page(session: AsyncSession, summary, filters: QueueFilters, now: datetime,
+                           policy: sla.SlaPolicy, *, limit: int, offset: int = 0,
+                           urgent_first: bool = False) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The row of `summary` and the items of a page of the queue, read together (`beside_page`)."""
+    failpoint("queue-read")
+    page = queue_rows(filters, now, limit=limit, offset=offset, urgent_first=urgent_first)
+    rows = (await session.execute(beside_page(summary, page, urgent_first))).all()
+    width = len(summary.selected_columns)
+    clock = sla.ClockAt(now, policy)
+    items = [queue_item(row[width:width + len(ITEM_FIELDS)], clock) for row in rows if row[width] is not None]
+    return list(rows[0][:width]), items
+
+
+def _tally(own: list, sla_state: str | None, now: datetime) -> list:
+    """Four counts of the waiting mentions that also meet `own`: the `total` (in `sla_state` if
+    given, backfill included), then, without backfill (outside the SLA), all, breached and
+    warning (ok: the rest). Aggregates in one row: a GROUP BY on the state sorted every waiting
+    mention through a temporary B-tree on SQLite."""
+    selected = [*own, _state_expr(now) == sla_state] if sla_state else own
+    in_sla = and_(*own, col(Mention.backfill).is_(False))
+    return [func.count(case((and_(*selected), 1))) if selected else func.count(),
+            func.count(case((in_sla, 1))),
+            func.count(case((in_sla, case((_breached(now), 1))))),
+            func.count(case((in_sla, case((_breached(now), sa.null()), (_warned(now), 1)))))]
+
+
 def queue_tally(filters: QueueFilters, now: datetime):
-    """SQL: the filtered queue counted per (backfill, SLA state), in one pass over the index."""
-    state = _state_expr(now)
-    conds = _conditions(QueueFilters(**{**filters.__dict__, "sla_state": None}), now)
-    backfill = col(Mention.backfill)
-    return select(backfill, state, func.count()).where(*conds).group_by(backfill, state)
+    """SQL: the filtered queue's `total` and counts per SLA state, in one pass over the index."""
+    return sa.select(*_tally([], filters.sla_state, now)).where(*_conditions(replace(filters, sla_state=None), now))
 
 
 async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime, policy: sla.SlaPolicy,
                      *, limit: int = 50, offset: int = 0, urgent_first: bool = False) -> dict[str, Any]:
     """Least time left first (the same minute: the most urgent first); `urgent_first` puts the
     urgency (threat to cancel, anger, reach, repeat contact) before the clock."""
-    failpoint("queue-read")
-    rows = (await session.exec(queue_rows(filters, now, limit=limit, offset=offset,
-                                          urgent_first=urgent_first))).all()
-    total, counts = await queue_totals(session, filters, now)
-    clock = sla.ClockAt(now, policy)
-    return {"items": [queue_item(m, clock) for m in rows], "total": total, "counts": counts}
+    counted, items = await summary_and_page(session, queue_tally(filters, now), filters, now, policy, limit=limit,
+                                            offset=offset, urgent_first=urgent_first)
+    total, counts = tally_totals(counted)
+    return {"items": items, "total": total, "counts": counts}
 
 
 async def queue_totals(session: AsyncSession, filters: QueueFilters, now: datetime) -> tuple[int, dict[str, int]]:
     """The `total` and `counts` of `list_queue` without its rows."""
-    return _totals((await session.exec(queue_tally(filters, now))).all(), filters.sla_state)
+    return tally_totals((await session.execute(queue_tally(filters, now))).one())
 
 
 async def queue_page_ids(session: AsyncSession, filters: QueueFilters, now: datetime, *, limit: int,
@@ -228,22 +277,17 @@ async def queue_items(session: AsyncSession, ids: list[int], now: datetime, poli
     return [queue_item(m, clock) for m in rows]
 
 
-def _totals(tally, sla_state: str | None) -> tuple[int, dict[str, int]]:
+def tally_totals(counted: Sequence[int]) -> tuple[int, dict[str, int]]:
     """`total`: every mention the filters select (an SLA state filter included, backfill too);
-    `counts`: per SLA state, whatever the state filter, without backfill (outside the SLA)."""
-    counts = dict.fromkeys(SLA_STATES, 0)
-    total = 0
-    for backfill, state, n in tally:
-        if not backfill:
-            counts[state] += n
-        if sla_state is None or state == sla_state:
-            total += n
-    return total, counts
+    `counts`: per SLA state, whatever the state filter, without backfill (outside the SLA).
+    From the four counts of `_tally`."""
+    total, in_sla, breached, warning = counted
+    return total, {"ok": in_sla - breached - warning, "warning": warning, "breached": breached}
 
 
 async def sla_counts(session: AsyncSession, filters: QueueFilters, now: datetime) -> dict[str, int]:
     """Open mentions per SLA state (backfill stays out: it is outside the SLA)."""
-    return _totals((await session.exec(queue_tally(filters, now))).all(), None)[1]
+    return (await queue_totals(session, replace(filters, sla_state=None), now))[1]
 
 
 def oldest_open_query():
@@ -312,16 +356,24 @@ async def list_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_
 TAB_FIELDS = ("person", "team", "claimed")
 
 
-def tabs_count_query(tabs: Sequence[QueueFilters], now: datetime):
-    """SQL: how many waiting mentions each of `tabs` selects, in one pass over the waiting index
-    (one column per tab). The tabs may differ only in TAB_FIELDS."""
+def tabs_count_query(tabs: Sequence[QueueFilters], now: datetime, shown: QueueFilters | None = None,
+                     extra: Sequence[Any] = ()):
+    """SQL, one row: how many waiting mentions each of `tabs` selects (one column per tab), then
+    the four counts of `_tally` for `shown` (one of the tabs) and the `extra` scalar subqueries,
+    in one pass over the waiting index. The tabs may differ only in TAB_FIELDS."""
     shared = {replace(tab, **dict.fromkeys(TAB_FIELDS)) for tab in tabs}
     assert len(shared) == 1, "the tabs differ in more than their own fields"
+    common = shared.pop()
+    in_state = [_state_expr(now) == common.sla_state] if common.sla_state else []
 
-    def counted(tab: QueueFilters):
-        own = _conditions(QueueFilters(**{field: getattr(tab, field) for field in TAB_FIELDS}), now)[1:]
-        return func.count(case((and_(*own), 1))) if own else func.count()
-    return sa.select(*(counted(tab) for tab in tabs)).where(*_conditions(shared.pop(), now))
+    def own(tab: QueueFilters) -> list:
+        return _conditions(QueueFilters(**{field: getattr(tab, field) for field in TAB_FIELDS}), now)[1:]
+
+    def counted(conds: list):
+        return func.count(case((and_(*conds), 1))) if conds else func.count()
+    tallied = _tally(own(shown), common.sla_state, now) if shown is not None else []
+    return (sa.select(*(counted([*own(tab), *in_state]) for tab in tabs), *tallied, *extra)
+            .where(*_conditions(replace(common, sla_state=None), now)))
 
 
 async def count_tabs(session: AsyncSession, tabs: Sequence[QueueFilters], now: datetime) -> list[int]:
@@ -336,57 +388,3 @@ async def known_channels(session: AsyncSession) -> list[str]:
 
 async def oldest_open(session: AsyncSession) -> Mention | None:
     return (await session.exec(oldest_open_query())).first()
-
-
-async def mention_detail(session: AsyncSession, mention_id: int, now: datetime,
-                         policy: sla.SlaPolicy) -> dict[str, Any]:
-    """The mention with everything around it (`GET /api/mentions/{id}`, the mention page), or NotFound."""
-    m = await session.get(Mention, mention_id)
-    if m is None:
-        raise NotFound("no such mention")
-    view = mention_view(m, now, policy)
-    view.update({
-        "direction": m.direction, "answered_at": m.answered_at and m.answered_at.isoformat(),
-        "answered_by": m.answered_by, "first_response_seconds": m.first_response_seconds,
-        "within_target": m.within_target, "dismiss_reason": m.dismiss_reason, "dismissed_by": m.dismissed_by,
-        "dismissed_at": m.dismissed_at and m.dismissed_at.isoformat(),
-        "removed": m.removed, "in_reply_to": m.in_reply_to,
-    })
-    root = m.conversation_id or m.id
-    thread = (await session.exec(select(Mention)
-                                 .where(or_(col(Mention.id) == root, col(Mention.conversation_id) == root))
-                                 .order_by(col(Mention.posted_at)))).all()
-    view["conversation"] = [{"id": t.id, "direction": t.direction, "author": t.author, "text": t.text,
-                             "posted_at": t.posted_at.isoformat(), "status": t.status, "url": t.url}
-                            for t in thread]
-    replies = (await session.exec(select(Reply).where(col(Reply.mention_id) == m.id)
-                                  .order_by(col(Reply.created_at)))).all()
-    view["replies"] = [{"id": r.id, "author": r.author, "text": r.text, "created_at": r.created_at.isoformat(),
-                        "state": r.state, "url": r.remote_url or r.elsewhere_url, "error": r.error}
-                       for r in replies]
-    notes = await session.exec(select(Note).where(col(Note.mention_id) == m.id).order_by(col(Note.created_at)))
-    view["notes"] = [{"id": n.id, "author": n.author, "text": n.text, "created_at": n.created_at.isoformat()}
-                     for n in notes]
-    follow_ups = await session.exec(select(FollowUp).where(col(FollowUp.mention_id) == m.id)
-                                    .order_by(col(FollowUp.due_at)))
-    view["follow_ups"] = [follow_up_view(f, now) for f in follow_ups]
-    # The customer panel: the author's page, their other handles (linked by a lead), and
-    # their earlier mentions on every one of those.
-    handles = await identities.linked(session, m.channel, m.author)
-    pairs = {(m.channel, m.author)} | {(h.channel, h.author) for h in handles}
-    conversation = col(Mention.conversation_id)
-    earlier = await session.exec(select(Mention).where(
-        identities.handles_condition(pairs), col(Mention.id) != m.id,
-        col(Mention.direction) == "inbound", or_(conversation.is_(None), conversation != root))
-        .order_by(col(Mention.posted_at).desc()).limit(HISTORY_LIMIT))
-    view["author_history"] = [{"id": e.id, "text": e.text, "posted_at": e.posted_at.isoformat(), "status": e.status,
-                               "category": e.category, "answered_by": e.answered_by,
-                               "dismiss_reason": e.dismiss_reason, "channel": e.channel, "author": e.author}
-                              for e in earlier]
-    view["profile_url"] = profile_url(m.channel, m.author, m.raw, m.url)
-    own = identities.normalise(m.author)
-    view["identities"] = [identities.view(h) for h in handles
-                          if (h.channel, identities.normalise(h.author)) != (m.channel, own)]
-    latest = await latest_for_mention(session, mention_id)
-    view["approval"] = approval_brief(latest) if latest else None
-    return view

@@ -10,8 +10,9 @@ from app.approvals.schemas import AwaitingApproval
 from app.approvals.service import needs_approval, request_approval
 from app.core.bounds import Count, RowId
 from app.mentions import actions, identities
+from app.mentions.detail import mention_detail
 from app.mentions.followups import follow_up_view, list_follow_ups
-from app.mentions.queries import QueueFilters, list_queue, mention_detail
+from app.mentions.queries import QueueFilters, list_queue
 from app.mentions.schemas import (
     AssignIn,
     BulkDismissIn,
@@ -52,7 +53,7 @@ async def queue(ctx: Ctx, user: ApiUser,
     """The waiting mentions, most urgent first (`team`: routed to that team)."""
     filters = QueueFilters(channel=channel, sla_state=sla_state, language=language, category=category,
                            claimed=claimed, source=source, q=q, team=team)
-    async with ctx.db.read() as session:
+    async with ctx.db.quick_read() as session:
         queue_page = await list_queue(session, filters, ctx.now(), ctx.policy, limit=limit, offset=offset)
     return json_once(QueueOut, queue_page)
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +27,7 @@ _WHOLE_DAY = ((time(0), END_OF_DAY),)
 SEARCH_DAYS = 400
 
 _SECOND = timedelta(seconds=1)
+_NONE = timedelta()
 _ONE_DAY = timedelta(days=1)
 _INTERVAL_TEXT = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
 
@@ -129,6 +130,15 @@ class SlaPolicy:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)  # ZoneInfo caches instances per key
+
+    # Worked out once per policy, not once per mention of a page.
+    @cached_property
+    def target(self) -> timedelta:
+        return timedelta(minutes=self.target_minutes)
+
+    @cached_property
+    def warning(self) -> timedelta:
+        return timedelta(minutes=self.warning_minutes)
 
     @property
     def always_open(self) -> bool:
@@ -244,21 +254,26 @@ def _after_open_time(start: datetime, needed: timedelta, policy: SlaPolicy) -> d
 
 def _elapsed(posted_at: datetime, now: datetime, policy: SlaPolicy) -> timedelta:
     """Open time used so far; a mention stamped in the future (clock skew) has used none."""
-    return max(_open_time(_utc("posted_at", posted_at), _utc("now", now), policy), timedelta())
+    return _used(_utc("posted_at", posted_at), _utc("now", now), policy)
+
+
+def _used(posted: datetime, now: datetime, policy: SlaPolicy) -> timedelta:
+    """`_elapsed` between instants already in UTC."""
+    return max(_open_time(posted, now, policy), _NONE)
 
 
 def _state(elapsed: timedelta, policy: SlaPolicy) -> SlaState:
     # Same boundaries as the stored warning_at/due_at: the state flips at that very instant.
-    if elapsed >= timedelta(minutes=policy.target_minutes):
+    if elapsed >= policy.target:
         return "breached"
-    if elapsed >= timedelta(minutes=policy.warning_minutes):
+    if elapsed >= policy.warning:
         return "warning"
     return "ok"
 
 
 def _seconds_left(elapsed: timedelta, policy: SlaPolicy) -> int:
     # Rounded up, so 0 or less means breached and a positive count means time remains.
-    return -((elapsed - timedelta(minutes=policy.target_minutes)) // _SECOND)
+    return -((elapsed - policy.target) // _SECOND)
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -270,12 +285,12 @@ def sla_seconds_between(start: datetime, end: datetime, policy: SlaPolicy) -> fl
 
 def due_at(posted_at: datetime, policy: SlaPolicy) -> datetime:
     """When target_minutes of open time have passed since posted_at (UTC)."""
-    return _after_open_time(_utc("posted_at", posted_at), timedelta(minutes=policy.target_minutes), policy)
+    return _after_open_time(_utc("posted_at", posted_at), policy.target, policy)
 
 
 def warning_at(posted_at: datetime, policy: SlaPolicy) -> datetime:
     """When warning_minutes of open time have passed since posted_at (UTC)."""
-    return _after_open_time(_utc("posted_at", posted_at), timedelta(minutes=policy.warning_minutes), policy)
+    return _after_open_time(_utc("posted_at", posted_at), policy.warning, policy)
 
 
 def clock_running(now: datetime, policy: SlaPolicy) -> bool:
@@ -315,6 +330,6 @@ class ClockAt:
 
     def reading(self, posted_at: datetime) -> tuple[int, SlaState]:
         """Seconds left and the SLA state of a mention posted at `posted_at` (as `evaluate`)."""
-        elapsed = _elapsed(posted_at, self.now, self.policy)
+        elapsed = _used(_utc("posted_at", posted_at), self.now, self.policy)
         return _seconds_left(elapsed, self.policy), _state(elapsed, self.policy)
 

@@ -31,7 +31,7 @@ async def _principal(request: Request, ctx: AppContext) -> Principal | None:
     now = ctx.now()
     principal = None
     header = request.headers.get("authorization", "")
-    async with ctx.db.read() as session:
+    async with ctx.db.quick_read() as session:
         if header.lower().startswith("bearer "):
             principal, stale = await tokens.lookup(session, header[7:].strip(), now)
             if principal and stale and principal.token_id is not None:

@@ -12,17 +12,21 @@ from sqlalchemy import insert, select
 from sqlmodel import col
 
 from app.core.models import FollowUp, Mention, utcnow
-from app.mentions.choices import distinct_values
+from app.mentions.choices import choices_query, distinct_values, filter_choices
 from app.mentions.queries import (
     QueueFilters,
     answered_count_query,
     answered_query,
+    beside_page,
     count_tabs,
     follow_ups_count_query,
+    list_queue,
     oldest_open_query,
     queue_rows,
     queue_tally,
+    queue_totals,
     tabs_count_query,
+    tally_totals,
 )
 from tests.support.plans import gather_statistics, mention_row, plan
 
@@ -127,3 +131,54 @@ async def test_the_filter_choices_jump_through_an_index(ctx, history, column, in
     assert_uses(found, index)
     expected = {"channel": ["push"], "source": ["push"], "language": ["de", "en", "nl"]}[column.key]
     assert values == expected
+
+
+async def test_the_dashboard_counts_every_tab_its_queue_and_oldest_wait_in_one_pass(ctx, history):
+    """Tabs, the shown queue's SLA counts, follow-ups due, answered today and the oldest wait:
+    one statement, the same figures as asked one by one, and still no scan of the table."""
+    tabs = [QueueFilters(), QueueFilters(person="ann"), QueueFilters(claimed=False), QueueFilters(team="billing")]
+    today = history - timedelta(hours=10)
+    extra = (follow_ups_count_query(QueueFilters(), history).scalar_subquery(),
+             answered_count_query(QueueFilters(), today).scalar_subquery(),
+             oldest_open_query().with_only_columns(col(Mention.posted_at)).scalar_subquery())
+    query = tabs_count_query(tabs, history, tabs[2], extra)
+    async with ctx.db.read() as session:
+        found = await plan(session, query)
+        row = list((await session.execute(query)).one())
+        one_by_one = [*await count_tabs(session, tabs, history), await queue_totals(session, tabs[2], history),
+                      (await session.execute(follow_ups_count_query(QueueFilters(), history))).scalar_one(),
+                      (await session.execute(answered_count_query(QueueFilters(), today))).scalar_one(),
+                      (await session.execute(oldest_open_query())).scalars().first().posted_at]
+    assert_uses(found, "ix_mentions_waiting_queue")
+    for index in ("ix_mentions_waiting_posted", "ix_mentions_answered", "ix_follow_ups_"):
+        assert index in found, found
+    assert [*row[:4], tally_totals(row[4:8]), *row[8:]] == one_by_one
+    # 40 waiting: 30 unclaimed, of which 28 inside the SLA (2 of the backfill, every tenth).
+    assert one_by_one[4][0] == 30 and sum(one_by_one[4][1].values()) == 28, one_by_one
+
+
+async def test_the_filter_choices_are_read_in_one_statement_through_their_indexes(ctx, history):
+    async with ctx.db.read() as session:
+        found = await plan(session, choices_query())
+        choices = await filter_choices(session)
+    for index in ("ix_mentions_source", "ix_mentions_inbound_language"):
+        assert index in found, found
+    assert "Seq Scan on mentions" not in found, found
+    assert choices == {"channel": ["push"], "source": ["push"], "language": ["de", "en", "nl"]}
+
+
+async def test_the_queue_page_comes_with_its_counts_in_one_statement(ctx, history):
+    """The page's rows in their order, each beside the counts, from the waiting index; an empty
+    page still brings its counts."""
+    tally, page = queue_tally(QueueFilters(), history), queue_rows(QueueFilters(), history, limit=100)
+    async with ctx.db.read() as session:
+        found = await plan(session, beside_page(tally, page))
+        rows = (await session.execute(beside_page(tally, page))).all()
+        alone = (await session.execute(page)).all()
+        counted = tuple((await session.execute(tally)).one())
+        empty = await list_queue(session, QueueFilters(channel="nowhere"), history, ctx.policy)
+    assert_uses(found, "ix_mentions_waiting_queue")
+    assert len(alone) == WAITING and counted[0] == WAITING
+    assert [tuple(row[4:4 + len(alone[0])]) for row in rows] == [tuple(row) for row in alone]
+    assert {tuple(row[:4]) for row in rows} == {counted}
+    assert empty == {"items": [], "total": 0, "counts": {"ok": 0, "warning": 0, "breached": 0}}
