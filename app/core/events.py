@@ -148,12 +148,12 @@ def _to_stream(row: Event) -> StreamEvent:
 
 
 async def events_after(db: Database, last_id: int, limit: int = REPLAY_LIMIT) -> list[StreamEvent]:
-    async with db.read() as session:
+    async with db.read(single=True) as session:
         event_id = col(Event.id)
         rows = await session.exec(select(Event).where(event_id > last_id).order_by(event_id).limit(limit))
         return [_to_stream(r) for r in rows]
 
 
 async def latest_event_id(db: Database) -> int:
-    async with db.read() as session:
+    async with db.read(single=True) as session:
         return (await session.exec(select(func.coalesce(func.max(Event.id), 0)))).one() or 0

@@ -142,6 +142,6 @@ async def count_success(db: Database, source_name: str, *, now: datetime, fetche
     transaction of its own: every push to a source updates this one row, and a row lock held
     through the push's whole transaction made concurrent pushes queue behind each other. The
     counter is added in the database, so concurrent pushes lose none."""
-    async with db.write() as session:
+    async with db.write(single=True) as session:
         await session.exec(update(SourceState).where(col(SourceState.source) == source_name).values(
             last_poll_at=now, last_success_at=now, fetched_total=col(SourceState.fetched_total) + fetched))
