@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,6 +32,9 @@ SQLITE_ANALYSIS_LIMIT = 400
 # Set in a write session's `info` by whoever writes event rows (app/core/events.py), so the
 # process's own event hub is woken the moment they commit.
 EVENTS_WRITTEN = "webcare_events_written"
+# In every session's `info`: which Database it came from, named in its NOTIFY (app/core/events.py)
+# so this Database's own listener skips what its commits have woken it for already.
+ORIGIN = "webcare_origin"
 # A pooled connection unused for longer is pinged before use (_ping_when_idle).
 PING_IDLE_SECONDS = 2.0
 _USED_AT = "webcare_used_at"
@@ -178,16 +182,18 @@ class Database:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
         self.sqlite = is_sqlite(url)
-        self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.origin = uuid.uuid4().hex
+        info = {ORIGIN: self.origin}
+        self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False, info=info)
         write_engine = self.engine.execution_options(webcare_write=True)
-        self._write = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False)
+        self._write = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False, info=info)
         # PostgreSQL runs a lone statement atomically by itself: no BEGIN and COMMIT/ROLLBACK
         # around it, two round trips of three. SQLite keeps its transactions (see _on_begin).
         self._single_read, self._single_write = self._read, self._write
         if not self.sqlite:
             self._single_read = self._single_write = async_sessionmaker(
                 self.engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
-                expire_on_commit=False)
+                expire_on_commit=False, info=info)
         self._on_events: list[Callable[[], None]] = []
         self._optimized_at = time.monotonic()
 

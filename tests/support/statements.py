@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 CHECKOUT, BEGIN, COMMIT, ROLLBACK = "<checkout>", "<begin>", "<commit>", "<rollback>"
+_counting: ContextVar[object | None] = ContextVar("counting", default=None)
 
 
 @dataclass
@@ -42,24 +44,36 @@ class StatementLog:
 
 
 @contextmanager
-def counting(engine: AsyncEngine) -> Iterator[StatementLog]:
+def counting(engine: AsyncEngine, *, this_task: bool = False) -> Iterator[StatementLog]:
+    """`this_task`: only what the task entering the block and the tasks it starts send (a
+    request served over ASGI), not the event hub's reads, which run in a task started before."""
     sync = engine.sync_engine
+    token = _counting.set(object()) if this_task else None
+    mine = _counting.get()
     postgres = sync.dialect.name == "postgresql"
     log = StatementLog(ping_round_trips=(3 if postgres else 1) if getattr(sync.pool, "_pre_ping", False) else 0)
 
+    def ours() -> bool:  # tasks inherit the context they are started in
+        return token is None or _counting.get() is mine
+
     def on_execute(_conn, _cursor, statement, _parameters, _context, _executemany):
-        log.entries.append(statement)
+        if ours():
+            log.entries.append(statement)
 
     def ends(entry: str):
         def on_event(conn):
             # Under AUTOCOMMIT the driver sends no BEGIN, COMMIT or ROLLBACK.
-            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            if ours() and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
                 log.entries.append(entry)
         return on_event
 
+    def on_checkout(*_):
+        if ours():
+            log.entries.append(CHECKOUT)
+
     listeners = [(sync, "before_cursor_execute", on_execute),
                  (sync, "commit", ends(COMMIT)), (sync, "rollback", ends(ROLLBACK)),
-                 (sync.pool, "checkout", lambda *_: log.entries.append(CHECKOUT))]
+                 (sync.pool, "checkout", on_checkout)]
     if postgres:  # SQLite's BEGIN is a statement (app/core/db.py)
         listeners.append((sync, "begin", ends(BEGIN)))
     for target, name, fn in listeners:
@@ -69,3 +83,5 @@ def counting(engine: AsyncEngine) -> Iterator[StatementLog]:
     finally:
         for target, name, fn in listeners:
             event.remove(target, name, fn)
+        if token is not None:
+            _counting.reset(token)
