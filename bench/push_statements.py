@@ -1,8 +1,9 @@
 """What one single-mention push costs the database: every statement, transaction end and pool
 checkout (each a round trip; a checkout pings first when the pool pre-pings), listed for one
 push after a warm-up, then the CPU this process spends per push over `--pushes` more. The
-baseline beside it, measured in the same run: a replayed push (same `webhook-id`), which only
-verifies and reads its receipt.
+baseline beside it, measured in the same run: a push refused for its signature (401), which
+costs the HTTP handling and the signature check but no database. A replayed push (same
+`webhook-id`) is shown too.
 
 In process, over ASGI (no uvicorn, no network), so the figures are the app's own: the web
 process of bench/load.py spends this per push plus HTTP parsing.
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from base64 import b64encode
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from tests.support.push import mention, signed_headers
 from tests.support.statements import StatementLog, counting
 
 WARM_UP = 20
+OTHER_SECRET = "whsec_" + b64encode(b"not-the-push-source-secret-32byt").decode()
 
 
 @contextlib.asynccontextmanager
@@ -64,10 +67,11 @@ async def database(backend: str, folder: Path) -> AsyncIterator[str]:
         await conn.close()
 
 
-async def send(client: httpx.AsyncClient, external_id: str, msg_id: str | None = None) -> None:
+async def send(client: httpx.AsyncClient, external_id: str, msg_id: str | None = None, *,
+               secret: str = PUSH_SECRET, status: int = 202) -> None:
     body = json.dumps({"mentions": [mention(external_id, author=f"author-{external_id}")]}).encode()
-    r = await client.post("/api/ingest/push", content=body, headers=signed_headers(body, msg_id=msg_id))
-    assert r.status_code == 202, r.text
+    r = await client.post("/api/ingest/push", content=body, headers=signed_headers(body, msg_id=msg_id, secret=secret))
+    assert r.status_code == status, r.text
 
 
 async def measure(backend: str, pushes: int, quiet: bool) -> None:
@@ -86,17 +90,19 @@ async def measure(backend: str, pushes: int, quiet: bool) -> None:
                 with counting(ctx.db.engine) as log:
                     await send(client, "counted")
                 report(backend, log, quiet)
-                fresh = await cpu_per_push(client, pushes, lambda i: (f"cpu-{i}", None))
-                replay = await cpu_per_push(client, pushes, lambda i: ("warm-0", "msg_warm_0"))
+                fresh = await cpu_per_push(client, pushes, lambda i: send(client, f"cpu-{i}"))
+                refused = await cpu_per_push(client, pushes, lambda i: send(
+                    client, f"cpu-{i}", secret=OTHER_SECRET, status=401))
+                replay = await cpu_per_push(client, pushes, lambda i: send(client, "warm-0", "msg_warm_0"))
             await ctx.db.dispose()
-    print(f"{backend}: CPU per push {fresh:.2f} ms over {pushes}; a replayed push {replay:.2f} ms "
-          f"(ratio {fresh / replay:.2f})")
+    print(f"{backend}: CPU per push {fresh:.2f} ms over {pushes}; a push refused for its signature "
+          f"{refused:.2f} ms (ratio {fresh / refused:.2f}); a replayed push {replay:.2f} ms")
 
 
-async def cpu_per_push(client: httpx.AsyncClient, pushes: int, which) -> float:
+async def cpu_per_push(client: httpx.AsyncClient, pushes: int, push) -> float:
     start = time.process_time()
     for i in range(pushes):
-        await send(client, *which(i))
+        await push(i)
     return (time.process_time() - start) * 1000 / pushes
 
 
