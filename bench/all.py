@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "ingest": (["--rows", "100000", "--batch", "500"], ["--rows", "2000", "--batch", "500"]),
     "classify": ([], ["--synthetic", "2000", "--rounds", "1"]),
     "events": (["--pushes", "100"], ["--pushes", "20"]),
+    "push_statements": (["--pushes", "300"], ["--pushes", "20", "--quiet"]),
     "queue_api": ([], ["--mentions", "200", "--requests", "30"]),
     "queue_scale": ([], ["--open", "500", "--totals", "2000,10000", "--requests", "20"]),
     "spikes": ([], ["--per-window", "300", "--background", "5000"]),
@@ -35,7 +36,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
              ["--clients", "20", "--rate", "20", "--seconds", "5"]),
 }
 POSTGRES_ONLY = {"load"}
-POSTGRES_OPTIONAL = {"events", "queue_scale", "reports"}
+POSTGRES_OPTIONAL = {"events", "push_statements", "queue_scale", "reports"}
 
 
 def unmet(name: str) -> str | None:

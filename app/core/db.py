@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Table, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +32,12 @@ SQLITE_ANALYSIS_LIMIT = 400
 # Set in a write session's `info` by whoever writes event rows (app/core/events.py), so the
 # process's own event hub is woken the moment they commit.
 EVENTS_WRITTEN = "webcare_events_written"
+# In every session's `info`: which Database it came from, named in its NOTIFY (app/core/events.py)
+# so this Database's own listener skips what its commits have woken it for already.
+ORIGIN = "webcare_origin"
+# A pooled connection unused for longer is pinged before use (_ping_when_idle).
+PING_IDLE_SECONDS = 2.0
+_USED_AT = "webcare_used_at"
 
 
 # Drivers whose frames mark an OSError (a refused or dropped connection) as the database's.
@@ -95,26 +103,38 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    # pre_ping: a connection the server dropped (a restart) is replaced before use, not failed with.
     # A bounded connect: while the server is away, a request or a readiness check fails in
-    # seconds instead of hanging for asyncpg's default minute.
+    # seconds instead of hanging for asyncpg's default minute. LIFO: the connections in use
+    # stay warm (no ping, _ping_when_idle), the spare ones go idle together.
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
-                                 pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
-    engine.dialect.do_ping = _ping_in_one_round_trip  # type: ignore[method-assign]
+                                 pool_use_lifo=True, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
+    _ping_when_idle(engine)
     return engine
 
 
-def _ping_in_one_round_trip(dbapi_connection) -> bool:
-    """The pre-ping as one statement: SQLAlchemy's asyncpg ping wraps it in BEGIN and ROLLBACK
-    (for pgbouncer's transaction mode, which nothing here uses), three round trips for every
-    connection a request takes from the pool."""
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True
-    try:
-        dbapi_connection.ping()
-    finally:
-        dbapi_connection.autocommit = autocommit
-    return True
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """A connection the server dropped (a restart) is replaced before use, not failed with:
+    SQLAlchemy's pre-ping, but only for a connection idle longer than PING_IDLE_SECONDS. The
+    pre-ping on every checkout cost asyncpg three round trips (BEGIN, ping, ROLLBACK), most of
+    a push's. A restart takes the server away for longer than that; a connection in use when it
+    went fails its statement, and the disconnect renews the whole pool (503 for that request)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "connect")
+    @event.listens_for(pool, "checkin")
+    def _used(_dbapi_connection, record):
+        if record is not None:
+            record.info[_USED_AT] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get(_USED_AT, 0.0) <= PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # renews this and every older pooled connection, then retries
+            raise InvalidatePoolError(f"ping of an idle connection failed: {exc}") from exc
+        record.info[_USED_AT] = time.monotonic()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -162,13 +182,18 @@ class Database:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
         self.sqlite = is_sqlite(url)
-        self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-        # PostgreSQL reads under READ COMMITTED take a fresh snapshot per statement, in a
-        # transaction or not: outside one, a request's few reads save BEGIN and ROLLBACK.
-        quick = self.engine if self.sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._quick_read = async_sessionmaker(quick, class_=AsyncSession, expire_on_commit=False)
+        self.origin = uuid.uuid4().hex
+        info = {ORIGIN: self.origin}
+        self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False, info=info)
         write_engine = self.engine.execution_options(webcare_write=True)
-        self._write = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False)
+        self._write = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False, info=info)
+        # PostgreSQL runs a lone statement atomically by itself: no BEGIN and COMMIT/ROLLBACK
+        # around it, two round trips of three. SQLite keeps its transactions (see _on_begin).
+        self._quick_read, self._single_write = self._read, self._write
+        if not self.sqlite:
+            self._quick_read = self._single_write = async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
+                expire_on_commit=False, info=info)
         self._on_events: list[Callable[[], None]] = []
         self._optimized_at = time.monotonic()
 
@@ -185,16 +210,18 @@ class Database:
 
     @asynccontextmanager
     async def quick_read(self) -> AsyncIterator[AsyncSession]:
-        """`read()` for a few statements that need no transaction of their own (a page, a
-        token): on PostgreSQL outside any, two round trips fewer; no streaming (server-side
+        """`read()` for statements that need no transaction of their own (a page, a token, the
+        event tail): on PostgreSQL outside any, two round trips fewer (under READ COMMITTED each
+        statement takes a fresh snapshot in a transaction or not); no streaming (server-side
         cursors need a transaction). SQLite reads as `read()`: one snapshot, at no cost."""
         async with self._quick_read() as session:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed when the block ends, rolled back on error."""
-        async with self._write() as session:
+    async def write(self, *, single: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed when the block ends, rolled back on error.
+        `single`: the block runs one statement (atomic by itself) and writes no events."""
+        async with (self._single_write if single else self._write)() as session:
             async with session.begin():
                 yield session
             if session.info.pop(EVENTS_WRITTEN, False):

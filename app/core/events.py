@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.db import EVENTS_WRITTEN, Database
+from app.core.db import EVENTS_WRITTEN, ORIGIN, Database
 from app.core.models import Event, Mention, UTCDateTime, utcnow
 
 EVENTS_LOCK_ID = 0x57EBE7E5
@@ -39,10 +39,14 @@ NOTIFY_CHANNEL = "webcare_events"
 # A transaction's events, kept in its session until commit.
 PENDING_EVENTS = "webcare_pending_events"
 EVENT_COLUMNS = ["created_at", "type", "mention_id", "source", "data"]
-# The event-order lock with the wake-up of every other process: the NOTIFY is delivered at
-# commit (never for a rollback), and PostgreSQL folds a transaction's repeats into one.
-_ORDER_LOCK: sa.Select = sa.select(sa.literal_column(f"pg_advisory_xact_lock({EVENTS_LOCK_ID})").label("locked"),
-                        sa.literal_column(f"pg_notify('{NOTIFY_CHANNEL}', '')").label("notified"))
+
+
+def _order_lock(origin: str) -> sa.Select:
+    """The event-order lock with the wake-up of every other process: the NOTIFY is delivered
+    at commit (never for a rollback), and PostgreSQL folds a transaction's repeats into one. Its
+    payload names the writing Database, whose own hub its commit wakes directly (app/core/db.py)."""
+    return sa.select(sa.literal_column(f"pg_advisory_xact_lock({EVENTS_LOCK_ID})").label("locked"),
+                     sa.func.pg_notify(NOTIFY_CHANNEL, origin).label("notified"))
 
 
 @dataclass(frozen=True)
@@ -117,21 +121,22 @@ def _write_pending(session: Session) -> None:
     session.flush()  # the change's own rows first, outside the lock window
     connection = session.connection()
     locked = connection.dialect.name != "postgresql"  # SQLite: BEGIN IMMEDIATE serialises writers
+    order_lock = _order_lock(session.info.get(ORIGIN, ""))
     for n, events in enumerate(pending):
         if isinstance(events, list):
             if not locked:
-                connection.execute(_ORDER_LOCK)
+                connection.execute(order_lock)
                 locked = True
             connection.execute(insert(Event), events)
             continue
         if not locked and n < len(pending) - 1:
-            connection.execute(_ORDER_LOCK)
+            connection.execute(order_lock)
             locked = True
         if not locked:
             # The last INSERT takes the lock itself: held then for one round trip less (on a
             # busy event loop, each is milliseconds). Its rows, and so their ids, follow the
             # lock; a SELECT finding no rows may skip it, but then nothing is written.
-            events = events.join(_ORDER_LOCK.subquery("event_order"), sa.true())
+            events = events.join(order_lock.subquery("event_order"), sa.true())
         connection.execute(insert(Event).from_select(EVENT_COLUMNS, events))
 
 
@@ -148,12 +153,12 @@ def _to_stream(row: Event) -> StreamEvent:
 
 
 async def events_after(db: Database, last_id: int, limit: int = REPLAY_LIMIT) -> list[StreamEvent]:
-    async with db.read() as session:
+    async with db.quick_read() as session:
         event_id = col(Event.id)
         rows = await session.exec(select(Event).where(event_id > last_id).order_by(event_id).limit(limit))
         return [_to_stream(r) for r in rows]
 
 
 async def latest_event_id(db: Database) -> int:
-    async with db.read() as session:
+    async with db.quick_read() as session:
         return (await session.exec(select(func.coalesce(func.max(Event.id), 0)))).one() or 0

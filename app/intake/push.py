@@ -12,16 +12,16 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.core.bounds import MAX_BODY_BYTES
 from app.core.config import SourceConfig
 from app.core.context import AppContext
-from app.core.db import Database
+from app.core.db import Database, insert_ignoring_conflicts
 from app.core.errors import Invalid, NotFound, TooLarge, Unauthenticated, Unavailable
-from app.core.models import SourceState, WebhookReceipt
+from app.core.models import SourceState, WebhookReceipt, table_of
 from app.core.sources import PUSH
 from app.intake.schemas import MAX_MENTIONS, PushMention
 from app.intake.store import is_settled, save_cursor, store_batch
@@ -96,42 +96,70 @@ def _mentions(body: bytes, ctx: AppContext) -> list[NewMention]:
 
 
 async def _receipt(ctx: AppContext, source: str, webhook_id: str) -> dict[str, Any] | None:
-    async with ctx.db.read() as session:
+    async with ctx.db.quick_read() as session:
         receipt = await session.get(WebhookReceipt, (source, webhook_id))
     return receipt.response if receipt else None
 
 
+class _Replayed(Exception):
+    """The push's `webhook-id` has a receipt already: its transaction is rolled back."""
+
+
+async def _keep_receipt(session: AsyncSession, source: str, webhook_id: str, now: datetime,
+                        response: dict[str, Any]) -> None:
+    """Insert the receipt, or raise _Replayed when one exists: one statement for the lookup and
+    the insert. On PostgreSQL a concurrent push of the same id waits here for the first to
+    commit (or roll back), as it would on the unique key."""
+    connection = await session.connection()
+    table = table_of(WebhookReceipt)
+    kept = await connection.execute(
+        insert_ignoring_conflicts(connection.dialect.name, table, "source", "webhook_id")
+        .values(source=source, webhook_id=webhook_id, received_at=now, response=response)
+        .returning(table.c.webhook_id))
+    if kept.first() is None:
+        raise _Replayed
+
+
+async def _first_answer(ctx: AppContext, source: str, webhook_id: str) -> dict[str, Any]:
+    answered = await _receipt(ctx, source, webhook_id)
+    assert answered is not None  # receipts are never deleted
+    return answered
+
+
 async def receive_push(ctx: AppContext, source_name: str, headers: Mapping[str, str],
                        chunks: AsyncIterable[bytes]) -> dict[str, Any]:
-    """The answer to a push: `{"accepted", "duplicates"[, "filtered"]}`, or a domain error."""
+    """The answer to a push: `{"accepted", "duplicates"[, "filtered"]}`, or a domain error.
+
+    A replayed `webhook-id` is found by its receipt, which is written last in the push's
+    transaction: the replay's transaction is rolled back, nothing it carried is stored, and it
+    gets the first answer. Senders replay rarely (a lost answer), so a new push does not pay a
+    lookup of its own for them."""
     source, secret = _push_source(ctx, source_name)
     body = await _read_limited(headers, chunks)
     _verify(secret, body, headers)
     webhook_id = headers["webhook-id"]
-    if (answered := await _receipt(ctx, source.name, webhook_id)) is not None:
-        return answered
-    mentions = _mentions(body, ctx)
+    try:
+        mentions = _mentions(body, ctx)
+    except (Invalid, TooLarge):  # a replay gets the first answer, whatever it carries
+        if (answered := await _receipt(ctx, source.name, webhook_id)) is not None:
+            return answered
+        raise
     now = ctx.now()
     ref = ctx.source_ref(source)
     try:
         async with ctx.db.write() as session:
-            receipt = await session.get(WebhookReceipt, (source.name, webhook_id))
-            if receipt:
-                return receipt.response
             result = await store_batch(session, ref, mentions, ctx.ingest_context(source), now=now)
             response = {"accepted": result.accepted, "duplicates": result.duplicates}
             if result.filtered:
                 response["filtered"] = result.filtered
-            session.add(WebhookReceipt(source=source.name, webhook_id=webhook_id, received_at=now, response=response))
+            await _keep_receipt(session, source.name, webhook_id, now, response)
             # The source's state row is updated by every push: in the push's transaction only
             # when its health changes (rare), otherwise after it, briefly (count_success).
             settled = is_settled(await session.get(SourceState, source.name))
             if not settled:
                 await save_cursor(session, ref, None, now=now, fetched=len(mentions))
-    except IntegrityError:  # the same webhook-id committed by a concurrent request
-        if (answered := await _receipt(ctx, source.name, webhook_id)) is None:
-            raise
-        return answered
+    except _Replayed:
+        return await _first_answer(ctx, source.name, webhook_id)
     if settled:
         await count_success(ctx.db, source.name, now=now, fetched=len(mentions))
     return response
@@ -142,6 +170,6 @@ async def count_success(db: Database, source_name: str, *, now: datetime, fetche
     transaction of its own: every push to a source updates this one row, and a row lock held
     through the push's whole transaction made concurrent pushes queue behind each other. The
     counter is added in the database, so concurrent pushes lose none."""
-    async with db.write() as session:
+    async with db.write(single=True) as session:
         await session.exec(update(SourceState).where(col(SourceState.source) == source_name).values(
             last_poll_at=now, last_success_at=now, fetched_total=col(SourceState.fetched_total) + fetched))

@@ -195,10 +195,12 @@ async def _repeat_contacts(session: AsyncSession, batch: Sequence[NewMention],
             {"since": first - REPEAT_WINDOW, "first": first,
              **{f"channel_{i}": ch for i, (ch, _) in enumerate(chunk)},
              **{f"author_{i}": author for i, (_, author) in enumerate(chunk)}})})
+        if first == last:  # only posts before one in the batch count: none here (a single post)
+            continue
         for ch, author, posted_at, ext in await session.exec(
                 select(channel_, author_, posted_at_, col(Mention.external_id))
                 .where(tuple_(channel_, author_).in_(chunk), col(Mention.direction) == "inbound",
-                       posted_at_ >= first, posted_at_ <= last)):
+                       posted_at_ >= first, posted_at_ < last)):
             earlier.setdefault((ch, author), []).append((posted_at, ext))
     for m in batch:
         earlier.setdefault((channel(m), m.author), []).append((m.posted_at, m.external_id))

@@ -40,7 +40,7 @@ class EventHub:
         self._subscriptions: set[Subscription] = set()
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
-        self._listener = None if db.sqlite else Listener(db.url, NOTIFY_CHANNEL, self.wake)
+        self._listener = None if db.sqlite else Listener(db.url, NOTIFY_CHANNEL, self.wake, own_payload=db.origin)
         self._unhook: Callable[[], None] | None = None
 
     async def start(self) -> None:

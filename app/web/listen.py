@@ -25,11 +25,14 @@ def asyncpg_dsn(sqlalchemy_url: str) -> str:
 
 
 class Listener:
-    """Calls `on_notify()` for every notification on `channel`, and once per (re)connection."""
+    """Calls `on_notify()` for every notification on `channel` but those whose payload is
+    `own_payload` (sent by this process's own writes, which wake it directly), and once per
+    (re)connection."""
 
     def __init__(self, url: str, channel: str, on_notify: Callable[[], None], *,
-                 check_seconds: float = CHECK_SECONDS):
+                 check_seconds: float = CHECK_SECONDS, own_payload: str | None = None):
         self._dsn = asyncpg_dsn(url)
+        self._own_payload = own_payload
         self._channel, self._on_notify, self._check_seconds = channel, on_notify, check_seconds
         self._task: asyncio.Task | None = None
         self.listening = False
@@ -78,5 +81,6 @@ class Listener:
             self._on_notify()  # the caller polls faster while nobody listens
             connection.terminate()
 
-    def _notified(self, _connection, _pid, _channel, _payload) -> None:
-        self._on_notify()
+    def _notified(self, _connection, _pid, _channel, payload) -> None:
+        if payload != self._own_payload:
+            self._on_notify()

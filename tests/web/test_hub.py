@@ -11,10 +11,10 @@ import pytest
 
 from app.accounts.principal import Principal
 from app.core.db import Database
-from app.core.events import emit
+from app.core.events import NOTIFY_CHANNEL, emit
 from app.core.models import User
 from app.web.hub import EventHub
-from app.web.listen import APPLICATION_NAME, asyncpg_dsn
+from app.web.listen import APPLICATION_NAME, Listener, asyncpg_dsn
 from tests.support.app import POSTGRES_ONLY
 
 pytestmark = pytest.mark.asyncio
@@ -95,3 +95,24 @@ async def test_the_listen_connection_is_made_again_when_it_is_killed(ctx, db_url
         await admin.close()
         await hub.stop()
         await other.dispose()
+
+
+async def test_a_listener_skips_the_notifications_of_its_own_database():
+    woken: list[str] = []
+    listener = Listener("postgresql+asyncpg://u@127.0.0.1/db", NOTIFY_CHANNEL, lambda: woken.append("woken"),
+                        own_payload="this-database")
+    listener._notified(None, 1, NOTIFY_CHANNEL, "this-database")  # its commit woke the hub already
+    listener._notified(None, 1, NOTIFY_CHANNEL, "another-database")
+    assert woken == ["woken"]
+
+
+@POSTGRES_ONLY
+async def test_a_commit_notifies_in_the_name_of_its_database(ctx, db_url):
+    listening = await asyncpg.connect(asyncpg_dsn(db_url))
+    payloads: asyncio.Queue[str] = asyncio.Queue()
+    try:
+        await listening.add_listener(NOTIFY_CHANNEL, lambda *args: payloads.put_nowait(args[3]))
+        await write_event(ctx.db, "named")
+        assert await asyncio.wait_for(payloads.get(), WITHIN) == ctx.db.origin
+    finally:
+        await listening.close()
