@@ -160,7 +160,9 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, policy: AddressPolicy, *, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
                  limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)):
-        super().__init__(limits=limits)
+        # verify=False only for the pool httpx builds here and that is replaced below: loading
+        # the CA bundle twice cost ~1 MiB per client. Ours verifies (create_ssl_context()).
+        super().__init__(limits=limits, verify=False)
         self.policy = policy
         # httpx's pool, again, with our network backend (httpx has no parameter for one).
         self.max_response_bytes = max_response_bytes
