@@ -73,14 +73,15 @@ class _Rule:
 def _rules(language: str) -> dict[str, _Rule]:
     """The language's rules, patterns compiled once."""
     rules = {}
+    tone = load("tone", language)
+    our_fix = _compiled(tone.get("our_fix", []))
     for rule_id in RULE_IDS:
-        tone = load("tone", language)
         data = tone["rules"][rule_id]
         rules[rule_id] = _Rule(rule_id, data["message"], data["suggestion"],
                                _compiled(data.get("patterns", []) + data.get("markers", [])),
                                _compiled(data.get("requires", [])),
                                _compiled(data.get("unless", [])),
-                               _compiled(tone.get("our_fix", []) if data.get("cleared_by_our_fix") else []),
+                               our_fix if data.get("cleared_by_our_fix") else (),
                                data.get("cleared_by_our_fix") == "sentence",
                                data.get("complaints_only", False))
     return rules
