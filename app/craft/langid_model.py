@@ -1,13 +1,19 @@
-"""py3langid's model with its two big tables read from disk instead of held in memory.
+"""py3langid's model, scored in plain Python over its tables kept on disk.
 
-The model ships as one xz-compressed .npz (4.5 MB). Loaded the usual way it costs every process
-~80 MB beyond NumPy: the 28 MB feature table (100,053 features × 142 languages), the 39 MB
-tokenizer automaton and their decompression. Here both stay in files and are read a row or a
-state at a time with `os.pread`, through the page cache that every process on the machine
-shares: a post of 200 bytes costs 200 small reads of the automaton (well under a millisecond),
-and the full feature table is only read for the rare near-tie (see language.py), one row per
-feature of the post. Memory-mapping the files instead was measured: the kernel maps the page
-cache's large folios whole, and one post faulted in 18 MB.
+Loaded the usual way the model costs every process ~80 MB (the 28 MB feature table, 100,053
+features × 142 languages, the 39 MB tokenizer automaton, their decompression) and py3langid
+imports NumPy, another ~15 MiB. Here neither is loaded: the model's tables are unpacked once
+into .npy files and
+
+- the automaton is walked a state at a time with `os.pread`, through the page cache every
+  process on the machine shares (a post of 200 bytes: 200 small reads, well under a
+  millisecond; memory-mapping was measured instead: the kernel maps the page cache's large
+  folios whole, and one post faulted in 18 MB);
+- a scorer for the few languages a team answers in copies just their columns of the feature
+  table (0.4 MB per language), and scores a post as py3langid does: naive Bayes over the
+  log1p of each feature's count, plus the language's prior. Sums are in double precision, so
+  a score may differ from py3langid's float32 one in the last bits, never in rank outside a
+  tie closer than that.
 
 Unpacking streams xz → a temporary .npz → one .npy per table, so it never holds a whole table
 in memory; it runs in a child process all the same (`python -m app.craft.langid_model FOLDER`),
@@ -17,33 +23,40 @@ one rename wins).
 """
 from __future__ import annotations
 
+import ast
+import importlib.util
 import lzma
+import math
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import zipfile
 from array import array
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 TABLES = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
-#: Rows of the feature table read at a time when copying a few of its columns.
-CHUNK_ROWS = 4096
+#: Bytes of the feature table read at a time when copying a few of its columns.
+CHUNK_BYTES = 1 << 20
+#: .npy element types the model uses → struct's code for one element.
+STRUCT_CODES = {"<f2": "e", "<f4": "f", "<u2": "H", "<u4": "I", "<i4": "i"}
 
 
-def _model_path() -> Path:
-    return Path(MODEL_DIR) / MODEL_FILE
+def model_file() -> Path:
+    """py3langid's packed model, found without importing py3langid (which imports NumPy)."""
+    spec = importlib.util.find_spec("py3langid")
+    if spec is None or not spec.submodule_search_locations:
+        raise OSError("py3langid is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "model.npz.xz"
 
 
 def cache_folder(cache_root: Path) -> Path:
     """Where this model's tables go: named by the model file's size and time, so an upgraded
     py3langid unpacks afresh."""
-    stat = _model_path().stat()
+    stat = model_file().stat()
     return cache_root / f"py3langid-{stat.st_size}-{int(stat.st_mtime)}"
 
 
@@ -56,7 +69,7 @@ def unpack(cache_root: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=cache_root))
     try:
         with tempfile.TemporaryFile(dir=work) as npz:
-            with lzma.open(_model_path()) as source:
+            with lzma.open(model_file()) as source:
                 shutil.copyfileobj(source, npz, length=1 << 20)
             npz.seek(0)
             with zipfile.ZipFile(npz) as archive:
@@ -73,49 +86,6 @@ def unpack(cache_root: Path) -> Path:
     return target
 
 
-class _OnDisk:
-    """A 2-D .npy table read with `os.pread`: `table[i]` is the i-th value of a 1-D table (an
-    int, as the automaton walk expects); `table[rows]` for an index array, those rows."""
-
-    def __init__(self, path: Path) -> None:
-        with open(path, "rb") as f:
-            version = np.lib.format.read_magic(f)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
-            self.shape, fortran, self.dtype = read_header(f)
-            self.offset = f.tell()
-        if fortran:
-            raise ValueError(f"{path}: expected a C-ordered table")
-        self.path = path
-        self.row_items = int(np.prod(self.shape[1:], dtype=np.int64))
-        self.row_bytes = self.row_items * self.dtype.itemsize
-        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        self._from_bytes = int.from_bytes
-
-    def __len__(self) -> int:
-        return int(self.shape[0])
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, int):   # one automaton step: keep it lean
-            return self._from_bytes(os.pread(self._fd, self.row_bytes, self.offset + index * self.row_bytes),
-                                    "little")
-        rows = np.asarray(index, dtype=np.intp)
-        out = np.empty((len(rows), self.row_items), dtype=self.dtype)
-        for n, row in enumerate(rows.tolist()):
-            out[n] = np.frombuffer(os.pread(self._fd, self.row_bytes, self.offset + row * self.row_bytes),
-                                   dtype=self.dtype)
-        return out
-
-    def columns(self, indices: list[int], chunk_rows: int = CHUNK_ROWS) -> Any:
-        """`table[:, indices]` as an ordinary array, read a chunk of rows at a time."""
-        out = np.empty((len(self), len(indices)), dtype=self.dtype)
-        for start in range(0, len(self), chunk_rows):
-            rows = min(chunk_rows, len(self) - start)
-            data = os.pread(self._fd, rows * self.row_bytes, self.offset + start * self.row_bytes)
-            out[start:start + rows] = np.frombuffer(data, dtype=self.dtype).reshape(rows, -1)[:, indices]
-        return out
-
-
 def unpacked(cache_root: Path) -> Path:
     """The folder holding the model's tables, unpacked first by a child process if needed."""
     target = cache_folder(cache_root)
@@ -127,42 +97,142 @@ def unpacked(cache_root: Path) -> Path:
     return target
 
 
-def _load(folder: Path, name: str) -> Any:
-    return np.load(folder / f"{name}.npy", allow_pickle=False)
+class Table:
+    """A C-ordered .npy table read with `os.pread`; only what a caller asks for is read."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as f:
+            magic = f.read(8)
+            if magic[:6] != b"\x93NUMPY":
+                raise ValueError(f"{path}: not a .npy file")
+            length = int.from_bytes(f.read(2 if magic[6] == 1 else 4), "little")
+            header = ast.literal_eval(f.read(length).decode("latin-1"))
+            self.offset = f.tell()
+        if header["fortran_order"]:
+            raise ValueError(f"{path}: expected a C-ordered table")
+        self.path, self.descr, self.shape = path, header["descr"], tuple(header["shape"])
+        # '<f2' is 2 bytes; '<U3' is 3 characters of UTF-32, 12 bytes
+        self.itemsize = int(self.descr[2:]) * (4 if self.descr[1] == "U" else 1)
+        self.row_items = math.prod(self.shape[1:])
+        self.row_bytes = self.row_items * self.itemsize
+        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+
+    def __len__(self) -> int:
+        return int(self.shape[0])
+
+    def _read(self, start: int, size: int) -> bytes:
+        data = os.pread(self._fd, size, self.offset + start)
+        if len(data) != size:
+            raise ValueError(f"{self.path}: truncated")
+        return data
+
+    def values(self) -> array:
+        """The whole (small) table as a stdlib array of numbers."""
+        code = STRUCT_CODES[self.descr]
+        data = self._read(0, len(self) * self.row_bytes)
+        if code == "e":   # array has no half floats: widen them
+            return array("f", struct.unpack(f"<{len(data) // 2}e", data))
+        return array(code, data) if sys.byteorder == "little" else array(code, data[::-1])[::-1]
+
+    def strings(self) -> list[str]:
+        """A table of fixed-width unicode strings ('<U3': UTF-32, padded with NULs)."""
+        data = self._read(0, len(self) * self.row_bytes)
+        return [data[i:i + self.row_bytes].decode("utf-32-le").rstrip("\0")
+                for i in range(0, len(data), self.row_bytes)]
+
+    def item(self, index: int) -> int:
+        """Element `index` of a 1-D unsigned table: one automaton step, kept lean."""
+        return int.from_bytes(os.pread(self._fd, self.itemsize, self.offset + index * self.itemsize), "little")
+
+    def columns(self, indices: list[int], chunk_bytes: int = CHUNK_BYTES) -> list[array]:
+        """`table[:, i]` for each of `indices` as float arrays, read a chunk of rows at a time:
+        each column's bytes are a strided slice of the chunk, so no row is unpacked whole."""
+        size = self.itemsize
+        # lanes[n][b]: byte b of every element of column n (an element's bytes are not adjacent
+        # in a strided slice, so each byte position is gathered apart and interleaved after)
+        lanes = [[bytearray() for _ in range(size)] for _ in indices]
+        rows_per_chunk = max(1, chunk_bytes // self.row_bytes)
+        for first in range(0, len(self), rows_per_chunk):
+            rows = min(rows_per_chunk, len(self) - first)
+            data = self._read(first * self.row_bytes, rows * self.row_bytes)
+            for column_lanes, index in zip(lanes, indices, strict=True):
+                for byte, lane in enumerate(column_lanes):
+                    lane.extend(data[index * size + byte::self.row_bytes])
+        out = []
+        for column_lanes in lanes:
+            packed = bytearray(len(self) * size)
+            for byte, lane in enumerate(column_lanes):
+                packed[byte::size] = lane
+            out.append(array("f", struct.unpack(f"<{len(self)}{STRUCT_CODES[self.descr]}", packed)))
+        return out
 
 
-def disk_identifier(cache_root: Path) -> LanguageIdentifier:
-    """The full identifier, its feature table and automaton read from the unpacked files; the
-    small tables in memory (compact stdlib arrays, indexed as plain ints like py3langid's)."""
-    folder = unpacked(cache_root)
-    out_feat = _load(folder, "out_feat")
-    if out_feat.dtype != np.int32 or _OnDisk(folder / "nextmove.npy").dtype.kind != "u":
-        raise ValueError(f"{folder}: unexpected py3langid model layout")
-    identifier = LanguageIdentifier(
-        _OnDisk(folder / "ptc.npy"), _load(folder, "pc"), _load(folder, "classes").tolist(),
-        _OnDisk(folder / "nextmove.npy"), array("i", out_feat.tobytes()), tk_row=array("I"))
-    compact_rows(identifier, _load(folder, "nextmove_row"))
-    return identifier
+def encode(text: str) -> bytes:
+    """The bytes py3langid walks: all-caps text lowered, NFC, UTF-8."""
+    if text.isupper():
+        text = text.lower()
+    return unicodedata.normalize("NFC", text).encode("utf-8", errors="surrogatepass")
 
 
-def compact_rows(identifier: LanguageIdentifier, rows: Any) -> None:
-    """Give `identifier` its automaton's row table, and the row offsets py3langid derives from
-    it, as stdlib arrays: 0.8 MB where its lists of ints take 8 MB (indexing either yields an
-    int, which is all the walk over a text's bytes does with them)."""
-    identifier.tk_row = array("I", np.asarray(rows, dtype=np.uint32).tobytes())
-    identifier._rowbase = array("I", (np.asarray(rows, dtype=np.uint32) << 8).tobytes())
+class Scorer:
+    """Naive Bayes scores of a few languages; a language the model holds twice (a script
+    alias, e.g. Serbian) scores the better of its two columns, as py3langid does."""
+
+    def __init__(self, model: DiskModel, columns: dict[str, list[tuple[float, array]]]) -> None:
+        self._model = model
+        self._columns = columns
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """The languages by score, best first; empty when the text has no feature at all."""
+        weights = self._model.feature_weights(text)
+        if not weights:
+            return []
+        scores = {language: max(prior + sum(w * column[f] for f, w in weights) for prior, column in pairs)
+                  for language, pairs in self._columns.items()}
+        return sorted(scores.items(), key=lambda item: item[1], reverse=True)
 
 
-def share_rows(identifier: LanguageIdentifier, base: LanguageIdentifier) -> LanguageIdentifier:
-    """A restricted identifier walks the same automaton as its full one: one copy of the rows."""
-    identifier.tk_row, identifier._rowbase = base.tk_row, base._rowbase
-    return identifier
+class DiskModel:
+    """The model's automaton and small tables; the feature table stays in its file."""
 
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.classes = Table(folder / "classes.npy").strings()
+        self._priors = Table(folder / "pc.npy").values()
+        self._features = Table(folder / "ptc.npy")
+        self._nextmove = Table(folder / "nextmove.npy")
+        self._output = Table(folder / "out_feat.npy").values()
+        # row offsets of the automaton's states, pre-shifted by a byte's 256 moves
+        self._rowbase = array("I", (row << 8 for row in Table(folder / "nextmove_row.npy").values()))
+        if (self._output.typecode != "i" or self._nextmove.descr not in ("<u2", "<u4")
+                or self._features.shape[1:] != (len(self.classes),)):
+            raise ValueError(f"{folder}: unexpected py3langid model layout")
 
-def columns(table: Any, indices: list[int]) -> Any:
-    """`table[:, indices]` as an ordinary array, without reading a table on disk into memory
-    whole."""
-    return table.columns(indices) if isinstance(table, _OnDisk) else table[:, indices]
+    def feature_weights(self, text: str) -> list[tuple[int, float]]:
+        """(feature, log1p(its count)) for each feature the automaton meets in `text`."""
+        step, rowbase, output = self._nextmove.item, self._rowbase, self._output
+        counts: dict[int, int] = {}
+        state = 0
+        for byte in encode(text):
+            state = step(rowbase[state] + byte)
+            feature = output[state]
+            if feature >= 0:
+                counts[feature] = counts.get(feature, 0) + 1
+        return [(feature, math.log1p(count)) for feature, count in counts.items()]
+
+    def scorer(self, languages: tuple[str, ...]) -> Scorer | None:
+        """A scorer of those of `languages` the model knows (None when it knows none)."""
+        indices = [i for i, c in enumerate(self.classes) if c in languages]
+        if not indices:
+            return None
+        columns: dict[str, list[tuple[float, array]]] = {}
+        for index, column in zip(indices, self._features.columns(indices), strict=True):
+            columns.setdefault(self.classes[index], []).append((self._priors[index], column))
+        return Scorer(self, columns)
 
 
 if __name__ == "__main__":

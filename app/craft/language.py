@@ -1,12 +1,18 @@
-"""Language of a post: the channel's own tag when we can use it, else py3langid."""
+"""Language of a post: the channel's own tag when we can use it, else py3langid's model."""
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from app.craft import langid_model
+from app.craft.langid_model import DiskModel, Scorer
 from app.craft.text import strip_noise
 
 #: Languages the team answers in (config `[app] languages` narrows them); mentions in any
@@ -16,87 +22,59 @@ LANGUAGES = ("nl", "en", "de", "fr")
 MIN_LETTERS = 8
 
 log = logging.getLogger(__name__)
-_identifier = None
+_model: DiskModel | None = None
 _lock = threading.Lock()
 _cache_root: Path | None = None
 
 
 def use_model_cache(folder: Path) -> None:
-    """Read the model's big tables from files in `folder` (see langid_model), unpacked there on
-    first use. Servers and workers call this; without it the model loads into memory."""
+    """Keep the model's tables (see langid_model) in `folder`, unpacked there on first use.
+    Servers and workers use their data folder; other callers the user's cache folder."""
     global _cache_root
     _cache_root = folder
 
 
-def _get_identifier():
-    """One identifier for the process, loaded on first use: NumPy and the model cost ~95 MB
-    when loaded into the process, ~25 MB when its big tables stay on disk."""
-    global _identifier
-    if _identifier is None:
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "webcare"
+
+
+def _get_model() -> DiskModel:
+    """One model for the process, opened on first use."""
+    global _model
+    if _model is None:
         with _lock:
-            if _identifier is None:
-                _identifier = _load_identifier()
-    return _identifier
+            if _model is None:
+                _model = _open_model()
+    return _model
 
 
-def _load_identifier():
-    if _cache_root is not None:
-        from app.craft.langid_model import disk_identifier
-
+def _open_model() -> DiskModel:
+    """The model from the configured cache; a read-only or full data folder only costs an
+    unpacking elsewhere (the user's cache, else a temporary folder), never detection."""
+    for root in (_cache_root, _user_cache()):
+        if root is None:
+            continue
         try:
-            return disk_identifier(_cache_root)
-        except OSError as exc:   # a read-only or full data folder: slower to start, not broken
-            log.warning("language model: cannot use the cache in %s (%s); loading it into memory",
-                        _cache_root, exc)
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE)
-
-
-#: Restricted and full scores are the same float32 sums, but sums of a different shape can
-#: differ in the last bits (at most ~n·6e-8 of the score for n features, n ≤ the text's bytes).
-#: When the two best allowed languages are closer than TIE_MARGIN per byte (at least 1000
-#: bytes) of the score, the full ranking decides, exactly as without restriction.
-TIE_MARGIN = 1e-6
+            return DiskModel(langid_model.unpacked(root))
+        except OSError as exc:
+            log.warning("language model: cannot use the cache in %s (%s)", root, exc)
+    scratch = Path(tempfile.mkdtemp(prefix="webcare-language-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    return DiskModel(langid_model.unpacked(scratch))
 
 
 @lru_cache(maxsize=16)
-def _restricted(allowed: tuple[str, ...]):
-    """An identifier that only scores the languages of `allowed` py3langid knows (None when
-    it knows none of them), sharing the shared model's tables."""
-    from py3langid.langid import LanguageIdentifier
-
-    from app.craft.langid_model import columns, share_rows
-
-    base = _get_identifier()   # never restricted itself: its tables are the full model
-    known = set(allowed)
-    indices = [i for i, c in enumerate(base.nb_classes) if c in known]
-    if not indices:
-        return None
-    # What py3langid's set_languages does, with the columns copied without mapping in the
-    # whole table (`columns`).
-    return share_rows(LanguageIdentifier(columns(base.nb_ptc, indices), base.nb_pc[indices],
-                                         [base.nb_classes[i] for i in indices],
-                                         base.tk_nextmove, base.tk_output, tk_row=()), base)
+def _scorer(allowed: tuple[str, ...]) -> Scorer | None:
+    """A scorer of the languages of `allowed` the model knows (None when it knows none); a
+    tuple of its own per `allowed`, so callers with different languages never interfere."""
+    return _get_model().scorer(allowed)
 
 
 def _likeliest(cleaned: str, allowed: list[str]) -> str | None:
-    """The allowed language ranked first by py3langid over all languages, or None."""
-    identifier = _restricted(tuple(allowed))
-    if identifier is None:
-        return None
-    ranked = identifier.rank(cleaned)
-    if len(ranked) < 2:
-        return ranked[0][0]
-    (best, score), (_, runner_up) = ranked[0], ranked[1]
-    margin = TIE_MARGIN * max(1000, 4 * len(cleaned)) * max(1.0, abs(score))
-    if score - runner_up > margin:
-        return best
-    # (near) tie: rank all languages, as the full model orders them
-    for language, _score in _get_identifier().rank(cleaned):
-        if language in allowed:
-            return language
-    return None
+    """The allowed language the model ranks first, or None."""
+    scorer = _scorer(tuple(allowed))
+    ranked = scorer.rank(cleaned) if scorer else []
+    return ranked[0][0] if ranked else None
 
 
 _ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -127,10 +105,9 @@ def detect_language(
     """ISO 639-1 code of `text`, always one of `allowed`.
 
     The channel's tag wins when it is one of `allowed`. Otherwise URLs, @mentions, emoji and
-    hashtags are stripped and py3langid picks the likeliest allowed language (one restricted
-    identifier per `allowed`, sharing the model's tables, so callers with different `allowed`
-    never interfere). Posts with almost no letters get `default` (else the first
-    allowed language: the team's main language)."""
+    hashtags are stripped and py3langid's model picks the likeliest allowed language. Posts
+    with almost no letters get `default` (else the first allowed language: the team's main
+    language)."""
     if not allowed:
         raise ValueError("allowed must name at least one language")
     allowed = [a.lower() for a in allowed]

@@ -45,11 +45,11 @@ def test_short_posts_fall_back_to_the_teams_language():
     assert detect_language("👍", tag=None, default="en") == "en"
 
 
-def test_one_identifier_built_lazily_once():
+def test_one_model_opened_lazily_once():
     detect_language("Dit is een Nederlandse zin over een factuur.", tag=None)
-    first = language_module._identifier
+    first = language_module._model
     detect_language("This is an English sentence about a bill.", tag=None, allowed=("en", "fr"))
-    assert first is not None and language_module._identifier is first
+    assert first is not None and language_module._model is first
 
 
 def test_empty_allowed_is_refused():

@@ -15,13 +15,14 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import cache
 
 import pytest
 
 from app.craft import classify, detect_language
 from app.craft.classify import _lexicon, rule_evidence
 from app.craft.datafiles import load
-from app.craft.language import MIN_LETTERS, _get_identifier, normalise_tag
+from app.craft.language import MIN_LETTERS, normalise_tag
 from app.craft.termlists import COMPOUND_MIN_LETTERS, FUZZY_MIN_LETTERS, GAP, MAX_GAP_WORDS, Doc, Heads, Term, TermList
 from app.craft.text import HASHTAG_RE, MENTION_RE, WORD_RE, split_handle, strip_noise
 
@@ -277,6 +278,14 @@ def ref_sounds_angry(text: str) -> bool:
             and sum(ch.isupper() for ch in letters) / len(letters) >= anger["caps_ratio"])
 
 
+@cache
+def py3langid_in_memory():
+    """py3langid itself, its model in memory (the product scores it from disk, without NumPy)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE)
+
+
 def ref_detect_language(text: str, tag=None, allowed=("nl", "en", "de", "fr")) -> str:
     allowed = [a.lower() for a in allowed]
     tagged = normalise_tag(tag)
@@ -285,7 +294,7 @@ def ref_detect_language(text: str, tag=None, allowed=("nl", "en", "de", "fr")) -
     cleaned = strip_noise(text, keep_hashtags=False)
     if sum(ch.isalpha() for ch in cleaned) < MIN_LETTERS:
         return allowed[0]
-    for language, _score in _get_identifier().rank(cleaned):
+    for language, _score in py3langid_in_memory().rank(cleaned):
         if language in allowed:
             return language
     return allowed[0]
