@@ -49,7 +49,7 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         async with ctx.db.write() as session:
-            await twofactor.seal_plain_seeds(session, ctx.sealer())
+            await twofactor.seal_plain_seeds(session, ctx.sealer)
         app.state.hub = EventHub(ctx.db)
         await app.state.hub.start()
         worker = None

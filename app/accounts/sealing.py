@@ -5,10 +5,10 @@ two-factor sign-in has to be turned off (`webcare user reset-2fa`) and enrolled 
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:   # imported when first needed: cryptography costs a serving process ~6 MiB
+    from cryptography.fernet import Fernet
 
 PREFIX = "sealed:"  # marks a sealed value; seeds from before sealing are plain base32
 
@@ -18,6 +18,10 @@ class Unreadable(Exception):
 
 
 def sealer(secret_key: str) -> Fernet:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"webcare sealed secrets").derive(
         secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
@@ -32,6 +36,8 @@ def is_sealed(stored: str) -> bool:
 
 
 def unseal(fernet: Fernet, stored: str) -> str:
+    from cryptography.fernet import InvalidToken
+
     if not is_sealed(stored):
         return stored  # stored before sealing; sealed at the next start (twofactor.seal_plain_seeds)
     try:

@@ -12,10 +12,9 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pyotp
-from cryptography.fernet import Fernet
 from sqlalchemy import delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +25,9 @@ from app.accounts.principal import AuthError
 from app.core.context import AppContext
 from app.core.errors import Unauthenticated
 from app.core.models import RecoveryCode, User
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 log = logging.getLogger(__name__)
 RECOVERY_CODES = 10
@@ -56,12 +58,13 @@ def provisioning_uri(user: User, issuer: str, sealer: Fernet) -> str:
     return pyotp.TOTP(seed(user, sealer)).provisioning_uri(name=user.username, issuer_name=issuer)
 
 
-async def seal_plain_seeds(session: AsyncSession, sealer: Fernet) -> int:
-    """Seal the seeds stored in plain before seeds were sealed; how many there were."""
+async def seal_plain_seeds(session: AsyncSession, sealer: Callable[[], Fernet]) -> int:
+    """Seal the seeds stored in plain before seeds were sealed; how many there were. The
+    sealer is made only if there is one (cryptography is imported with it)."""
     rows = (await session.exec(select(User).where(User.totp_secret.is_not(None),
                                                   User.totp_secret.not_like(f"{sealing.PREFIX}%")))).scalars().all()
     for user in rows:
-        user.totp_secret = sealing.seal(sealer, user.totp_secret)
+        user.totp_secret = sealing.seal(sealer(), user.totp_secret)
     return len(rows)
 
 

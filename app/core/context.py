@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 import httpx
-from cryptography.fernet import Fernet
 
 from app import sla
 from app.accounts.sealing import sealer
@@ -24,6 +24,9 @@ from app.intake.store import IngestContext, SourceRef
 from app.privacy.pseudonym import erasure_key
 from connectors.options import query_words
 from connectors.transport import OutboundClient
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 USER_AGENT = "WebcareMonitor/0.1 (self-hosted webcare monitor)"
 
