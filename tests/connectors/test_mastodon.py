@@ -85,6 +85,20 @@ async def test_backfill_pages_forward_from_since_across_pages(fake, connector) -
 
 
 @pytest.mark.asyncio
+async def test_a_notification_backlog_pages_by_eighty(fake, connector) -> None:
+    """Mastodon allows 80 notifications a page (40 for timelines): half the requests."""
+    customer = fake.customers[0]
+    fake.mention_brand(customer, "eerste vraag")
+    _, cursor, _ = await fetch_all(connector, None)
+    backlog = [fake.mention_brand(customer, f"vraag {i}")["uri"] for i in range(170)]
+    fake.requests.clear()
+    mentions, _, _ = await fetch_all(connector, cursor)
+    assert ids(mentions) == set(backlog)
+    pages = [query for _, path, query in fake.requests if path == "/api/v1/notifications"]
+    assert [query["limit"] for query in pages] == ["80", "80", "80"]  # 80 + 80 + 10
+
+
+@pytest.mark.asyncio
 async def test_since_drops_older_posts_on_the_first_page(fake, connector) -> None:
     [_old] = fake.add_posts(1)
     fake.clock += timedelta(hours=1)
