@@ -5,7 +5,7 @@ seconds of posting) at its worst and when the feed stopped, the time to drain, a
 rate (posts stored per second while there was a backlog).
 
 Baseline, measured in the same run on the same database: the same number of posts in pages of
-40 stored by `ingest_batch` directly (no HTTP, no fake, no worker), the rate the worker's intake
+80 (a notifications page) stored by `ingest_batch` directly (no HTTP, no fake, no worker), the rate the worker's intake
 cannot exceed. The ratio drain / baseline says what fetching, leases and scheduling cost. (The
 old policy, 10 pages of 40 per poll and then the interval, capped a source at 400 posts per
 interval: at most ~73 posts/s with a 5 s interval and a half-second poll.)
@@ -34,11 +34,12 @@ from app.core.db import Database
 from app.core.models import Mention
 from app.intake.store import SourceRef, ingest_batch
 from connectors.base import NewMention
+from connectors.mastodon import NOTIFICATIONS_PAGE_SIZE
 from tests.support.connectors.conformance import serve
 from tests.support.connectors.fake_mastodon import TOKEN, FakeMastodon
 
 WEBCARE = str(Path(sys.executable).parent / "webcare")
-PAGE = 40
+PAGE = NOTIFICATIONS_PAGE_SIZE   # the source reads the brand's notifications
 TEXT = "Bericht {n}: mijn pakket is nog steeds niet bezorgd, kunnen jullie kijken?"
 
 

@@ -34,8 +34,11 @@ def use_model_cache(folder: Path) -> None:
     _cache_root = folder
 
 
-def _user_cache() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "webcare"
+def _user_cache() -> Path | None:
+    try:
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "webcare"
+    except RuntimeError:   # no home folder to be found
+        return None
 
 
 def _get_model() -> DiskModel:
@@ -65,8 +68,8 @@ def _open_model() -> DiskModel:
 
 @lru_cache(maxsize=16)
 def _scorer(allowed: tuple[str, ...]) -> Scorer | None:
-    """A scorer of the languages of `allowed` the model knows (None when it knows none); a
-    tuple of its own per `allowed`, so callers with different languages never interfere."""
+    """A scorer of the languages of `allowed` the model knows (None when it knows none), one
+    per set of languages, so callers with different languages never interfere."""
     return _get_model().scorer(allowed)
 
 
