@@ -30,11 +30,11 @@ async def capture(engine: AsyncEngine, request: Callable[[], Awaitable[object]])
 
 
 def _steps(log: StatementLog) -> list[tuple[str, tuple]]:
-    steps = []
+    steps: list[tuple[str, tuple]] = []
     for entry, parameters in zip(log.entries, log.parameters, strict=True):
         statement = _MARKERS.get(entry, entry)
         if statement is not None:
-            steps.append((statement, tuple(parameters or ())))
+            steps.append((statement, tuple(parameters or ())))  # type: ignore[arg-type]
     return steps
 
 
