@@ -18,12 +18,12 @@ from app.approvals.queries import awaiting_among, my_approvals
 from app.core.context import AppContext
 from app.core.i18n import N_
 from app.core.models import Mention
+from app.core.prepared import DUE_BY, NOW, TODAY, at, prepared
 from app.craft.classify import CATEGORIES
 from app.intake.health import source_health
 from app.mentions import presence
 from app.mentions.choices import filter_choices
 from app.mentions.followups import DUE_WARNING, follow_up_view
-from app.mentions.prepared import DUE_BY, NOW, TODAY, at, prepared
 from app.mentions.queries import (
     QueueFilters,
     answered_count_query,

@@ -19,7 +19,7 @@ from app import sla
 from app.core import sqlite_hints  # noqa: F401  (renders the INDEXED BY below)
 from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention
-from app.mentions.prepared import NOW, Moment, at, prepared
+from app.core.prepared import NOW, Moment, at, prepared
 
 # Waiting for an answer: nobody has it yet, or someone is on it. The one definition of an
 # open mention; everything that asks "is it still waiting?" uses the helpers below.
