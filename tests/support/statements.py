@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.db import LONE_STATEMENTS
+
 CHECKOUT, BEGIN, COMMIT, ROLLBACK = "<checkout>", "<begin>", "<commit>", "<rollback>"
 _counting: ContextVar[object | None] = ContextVar("counting", default=None)
 
@@ -66,8 +68,10 @@ def counting(engine: AsyncEngine, *, this_task: bool = False) -> Iterator[Statem
 
     def ends(entry: str):
         def on_event(conn):
-            # Under AUTOCOMMIT the driver sends no BEGIN, COMMIT or ROLLBACK.
-            if ours() and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            # Under AUTOCOMMIT the driver sends no BEGIN, COMMIT or ROLLBACK, nor SQLite's
+            # quick reads (app/core/db.py).
+            options = conn.get_execution_options()
+            if ours() and options.get("isolation_level") != "AUTOCOMMIT" and not options.get(LONE_STATEMENTS):
                 log.entries.append(entry)
                 log.parameters.append(None)
         return on_event
