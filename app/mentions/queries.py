@@ -159,15 +159,13 @@ ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in ITEM_FIELDS)
 
 
 class Item(dict):
-    """A queue item: the API's dict, whose fields a template reads as attributes (`item.text`)
-    without Jinja's failed attribute lookup before each key, some 30 per row."""
-    __slots__ = ()
+    """A queue item: a dict whose fields a template reads as attributes (`item.text`), some 30
+    per row: its own dict is its attribute dict, so Jinja's getattr finds each at once (through
+    __getattr__ it failed first, an exception per field)."""
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.__dict__ = self
 
 
 def queue_item(m: Any, clock: sla.ClockAt, make: type[dict] = Item) -> dict[str, Any]:
