@@ -5,8 +5,9 @@ Rows are loaded with plain SQL (executemany on SQLite, COPY on PostgreSQL in a d
 and dropped here, from WEBCARE_TEST_DATABASE_URL), statistics gathered (ANALYZE; VACUUM too on
 PostgreSQL, as autovacuum would), then
 sequential requests go through the whole app over httpx's ASGI transport. Each figure is
-printed beside its bare SQL measured in the same run through the bare driver: the page and
-the counts for the API, plus the oldest waiting mention for the dashboard (ratio app / bare),
+printed beside its bare SQL measured in the same run: the very statements (text and parameters,
+BEGIN/COMMIT/ROLLBACK too) the route's warm-up request sent, listed, then replayed through the
+bare driver, sqlite3 or asyncpg (bench/bare_sql.py; ratio app / bare),
 and each size beside the smallest (ratio: what history costs). It also times what one event
 costs each open dashboard: the whole list fragment against the changed row's update.
 
@@ -20,6 +21,7 @@ import asyncio
 import os
 import random
 import sqlite3
+import sys
 import tempfile
 import time
 import uuid
@@ -38,10 +40,14 @@ from app.core.migrate import upgrade
 from app.main import create_app
 from app.web.listen import asyncpg_dsn
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ and tests/support
+
+from bench.bare_sql import Replay, capture, describe, postgres_replay, sqlite_replay
+from tests.support.statements import StatementLog
+
 COLUMNS = ("source", "channel", "external_id", "direction", "author", "text", "urgency", "urgency_reasons",
            "posted_at", "fetched_at", "due_at", "warning_at", "due_minute", "backfill", "removed", "status")
 CONFIG = '[sla]\ntarget_minutes = 60\nwarning_minutes = 45\n'
-WAITING = "status IN ('open', 'claimed') AND direction = 'inbound' AND removed IS {false}"
 
 
 def make_rows(waiting: int, total: int, now: datetime) -> list[tuple]:
@@ -82,36 +88,9 @@ async def load_postgres(url: str, rows: list[tuple]) -> None:
         await conn.close()
 
 
-def bare_sqlite(path: Path) -> Callable[[bool], Awaitable[None]]:
-    conn = sqlite3.connect(path, check_same_thread=False)
-    where = WAITING.format(false="0")
-
-    async def run(dashboard: bool) -> None:
-        now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
-        # LIMIT bound as the app binds it: SQLite plans a literal LIMIT 1 below through
-        # ix_mentions_queue and a sort instead of ix_mentions_waiting_posted.
-        conn.execute(f"SELECT * FROM mentions WHERE {where} ORDER BY due_minute, urgency DESC, due_at, id "
-                     "LIMIT ?", (100,)).fetchall()
-        conn.execute(f"SELECT backfill, CASE WHEN due_at <= ? THEN 'breached' WHEN warning_at <= ? THEN 'warning' "
-                     f"ELSE 'ok' END, count(*) FROM mentions WHERE {where} GROUP BY 1, 2", (now, now)).fetchall()
-        if dashboard:
-            conn.execute(f"SELECT * FROM mentions WHERE {where} AND backfill IS 0 ORDER BY posted_at LIMIT ?",
-                         (1,)).fetchall()
-    return run
-
-
-def bare_postgres(conn: asyncpg.Connection) -> Callable[[bool], Awaitable[None]]:
-    where = WAITING.format(false="false")
-
-    async def run(dashboard: bool) -> None:
-        now = datetime.now(UTC)
-        await conn.fetch(f"SELECT * FROM mentions WHERE {where} ORDER BY due_minute, urgency DESC, due_at, id "
-                         "LIMIT 100")
-        await conn.fetch(f"SELECT backfill, CASE WHEN due_at <= $1 THEN 'breached' WHEN warning_at <= $1 "
-                         f"THEN 'warning' ELSE 'ok' END, count(*) FROM mentions WHERE {where} GROUP BY 1, 2", now)
-        if dashboard:
-            await conn.fetch(f"SELECT * FROM mentions WHERE {where} AND backfill IS false ORDER BY posted_at LIMIT 1")
-    return run
+def sqlite_driver(path: Path) -> Callable[[StatementLog], Replay]:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # as the app's (app/core/db.py)
+    return lambda log: sqlite_replay(conn, log)
 
 
 def p95(values: list[float]) -> float:
@@ -140,7 +119,7 @@ async def timed(requests: int, call: Callable[[], Awaitable[None]]) -> list[floa
     return [*times, (time.process_time() - cpu) / requests]
 
 
-async def measure(folder: Path, url: str, bare: Callable[[bool], Awaitable[None]], requests: int) -> dict:
+async def measure(folder: Path, url: str, bare: Callable[[StatementLog], Replay], requests: int) -> dict:
     ctx = AppContext(settings=Settings(data_dir=folder), config=load_config(folder / "webcare.toml"),
                      db=Database(url), secret_key="b" * 40)
     async with ctx.db.write() as session:
@@ -171,10 +150,14 @@ async def measure(folder: Path, url: str, bare: Callable[[bool], Awaitable[None]
             r = await client.get(f"/partials/queue/rows?ids={changed}", headers=headers)
             assert r.status_code == 200 and f'id="mention-{changed}"' in r.text
 
+        # Each route's bare SQL: what its warm-up request sent, replayed on the bare driver.
+        bare_api, bare_page = (await capture(ctx.db.engine, api)), (await capture(ctx.db.engine, page))
+        print(describe("GET /api/queue?limit=100", bare_api))
+        print(describe("GET /", bare_page))
         # Interleaved, so load on the machine touches both sides alike.
-        result["bare api"] = await timed(requests, lambda: bare(False))
+        result["bare api"] = await timed(requests, bare(bare_api))
         result["api"] = await timed(requests, api)
-        result["bare page"] = await timed(requests, lambda: bare(True))
+        result["bare page"] = await timed(requests, bare(bare_page))
         result["page"] = await timed(requests, page)
         result["whole list"] = await timed(requests, whole_list)
         result["rows"] = await timed(requests, rows)
@@ -195,7 +178,7 @@ def show(label: str, r: dict) -> None:
 async def run_postgres_size(url: str, folder: Path, requests: int) -> dict:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        return await measure(folder, url, bare_postgres(conn), requests)
+        return await measure(folder, url, lambda log: postgres_replay(conn, log), requests)
     finally:
         await conn.close()
 
@@ -215,7 +198,7 @@ def run(backend: str, waiting: int, totals: list[int], requests: int, admin_url:
                 load_sqlite(path, rows)
                 del rows  # a million tuples kept alive would weigh on every request measured
                 print(f"sqlite: loaded {total:,} rows in {time.perf_counter() - started:.1f} s")
-                results[total] = asyncio.run(measure(folder, url, bare_sqlite(path), requests))
+                results[total] = asyncio.run(measure(folder, url, sqlite_driver(path), requests))
             else:
                 name = f"webcare_bench_{uuid.uuid4().hex[:10]}"
                 url = f"{admin_url.rpartition('/')[0]}/{name}"

@@ -9,13 +9,14 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts import revocation
 from app.accounts.passwords import sha256
 from app.accounts.principal import Principal
 from app.core.models import AuthSession, User
+from app.core.prepared import prepared
 from app.teams.availability import mark_active, signed_in
 
 SESSION_COOKIE = "webcare_session"
@@ -58,9 +59,7 @@ def complete_session(auth: AuthSession, user: User, now: datetime) -> None:
 
 async def principal_from_session(session: AsyncSession, token: str, now: datetime) -> tuple[Principal | None, bool]:
     """The session's principal, and whether its last-seen time is due to be refreshed."""
-    row = (await session.exec(select(AuthSession, User).join(User, User.id == AuthSession.user_id).where(
-        AuthSession.token_hash == sha256(token), AuthSession.revoked_at.is_(None),
-        AuthSession.pending.is_(None), User.disabled.is_(False)))).first()
+    row = (await session.exec(_session_statement(), params={"token_hash": sha256(token)})).first()
     if row is None:
         return None, False
     auth, user = row
@@ -68,6 +67,14 @@ async def principal_from_session(session: AsyncSession, token: str, now: datetim
         return None, False
     principal = Principal(user=user, via="session", csrf_token=auth.csrf_token, session_hash=auth.token_hash)
     return principal, now - auth.last_seen_at > TOUCH_EVERY
+
+
+@prepared
+def _session_statement():
+    """Every page request's first read, built once (the hash its parameter)."""
+    return select(AuthSession, User).join(User, User.id == AuthSession.user_id).where(
+        AuthSession.token_hash == bindparam("token_hash"), AuthSession.revoked_at.is_(None),
+        AuthSession.pending.is_(None), User.disabled.is_(False))
 
 
 async def touch_session(session: AsyncSession, token_hash: str, now: datetime) -> None:

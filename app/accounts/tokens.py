@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts import revocation
 from app.accounts.passwords import sha256
 from app.accounts.principal import AuthError, Principal
 from app.core.models import ApiToken, User, utcnow
+from app.core.prepared import NOW, Moment, at, prepared
 from app.teams.availability import mark_active
 
 TOKEN_PREFIX = "wct_"
@@ -20,7 +21,7 @@ MAX_DAYS = 3650
 TOUCH_EVERY = timedelta(minutes=5)  # "last used" is this precise: no write on every request
 
 
-def _live(now: datetime):
+def _live(now: Moment):
     return (ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
 
 
@@ -63,13 +64,19 @@ async def revoke_tokens(session: AsyncSession, user: User, prefix: str | None = 
 
 async def lookup(session: AsyncSession, token: str, now: datetime) -> tuple[Principal | None, bool]:
     """The token's principal, and whether its last-used time is due to be refreshed."""
-    row = (await session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-        ApiToken.token_hash == sha256(token), *_live(now), User.disabled.is_(False)))).first()
+    row = (await session.exec(_lookup_statement(), params={"token_hash": sha256(token), NOW: now})).first()
     if row is None:
         return None, False
     api_token, user = row
     stale = api_token.last_used_at is None or now - api_token.last_used_at > TOUCH_EVERY
     return Principal(user=user, via="token", token_id=api_token.id), stale
+
+
+@prepared
+def _lookup_statement():
+    """Every API request's first read, built once (the hash and the moment its parameters)."""
+    return select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+        ApiToken.token_hash == bindparam("token_hash"), *_live(at(NOW)), User.disabled.is_(False))
 
 
 async def principal_from_token(session: AsyncSession, token: str, now: datetime) -> Principal | None:

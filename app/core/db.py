@@ -35,6 +35,8 @@ EVENTS_WRITTEN = "webcare_events_written"
 # In every session's `info`: which Database it came from, named in its NOTIFY (app/core/events.py)
 # so this Database's own listener skips what its commits have woken it for already.
 ORIGIN = "webcare_origin"
+# A SQLite connection's execution option: no BEGIN, each statement runs alone (quick_read).
+LONE_STATEMENTS = "webcare_lone_statements"
 # A pooled connection unused for longer is pinged before use (_ping_when_idle).
 PING_IDLE_SECONDS = 2.0
 _USED_AT = "webcare_used_at"
@@ -164,8 +166,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):
-        mode = "IMMEDIATE" if conn.get_execution_options().get("webcare_write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        if options.get(LONE_STATEMENTS):  # quick_read: each statement its own snapshot
+            return
+        conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if options.get('webcare_write') else 'DEFERRED'}")
+
+    dialect = engine.sync_engine.dialect
+    rollback = dialect.do_rollback
+
+    def do_rollback(dbapi_connection):
+        # Nothing to roll back (a quick read sends no BEGIN): sqlite3's rollback() would do
+        # nothing either, but only after a round trip to aiosqlite's thread.
+        if dbapi_connection._connection.in_transaction:
+            rollback(dbapi_connection)
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
 def insert_ignoring_conflicts(dialect_name: str, table: Table, *conflict_columns: str):
@@ -187,10 +201,14 @@ class Database:
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False, info=info)
         write_engine = self.engine.execution_options(webcare_write=True)
         self._write = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False, info=info)
-        # PostgreSQL runs a lone statement atomically by itself: no BEGIN and COMMIT/ROLLBACK
-        # around it, two round trips of three. SQLite keeps its transactions (see _on_begin).
-        self._quick_read, self._single_write = self._read, self._write
-        if not self.sqlite:
+        # A lone statement runs atomically by itself: no BEGIN and COMMIT/ROLLBACK around it,
+        # two round trips of three (on SQLite, each a trip to aiosqlite's thread). SQLite keeps
+        # its transactions for writes (see _on_begin).
+        self._single_write = self._write
+        if self.sqlite:
+            self._quick_read = async_sessionmaker(self.engine.execution_options(**{LONE_STATEMENTS: True}),
+                                                  class_=AsyncSession, expire_on_commit=False, info=info)
+        else:
             self._quick_read = self._single_write = async_sessionmaker(
                 self.engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
                 expire_on_commit=False, info=info)
@@ -213,7 +231,7 @@ class Database:
         """`read()` for statements that need no transaction of their own (a page, a token, the
         event tail): on PostgreSQL outside any, two round trips fewer (under READ COMMITTED each
         statement takes a fresh snapshot in a transaction or not); no streaming (server-side
-        cursors need a transaction). SQLite reads as `read()`: one snapshot, at no cost."""
+        cursors need a transaction). Likewise on SQLite (no BEGIN DEFERRED, no ROLLBACK)."""
         async with self._quick_read() as session:
             yield session
 

@@ -18,6 +18,7 @@ from app.approvals.queries import awaiting_among, my_approvals
 from app.core.context import AppContext
 from app.core.i18n import N_
 from app.core.models import Mention
+from app.core.prepared import DUE_BY, NOW, TODAY, at, prepared
 from app.craft.classify import CATEGORIES
 from app.intake.health import source_health
 from app.mentions import presence
@@ -26,6 +27,7 @@ from app.mentions.followups import DUE_WARNING, follow_up_view
 from app.mentions.queries import (
     QueueFilters,
     answered_count_query,
+    beside_page,
     follow_ups_count_query,
     list_answered,
     list_follow_ups_due,
@@ -33,6 +35,7 @@ from app.mentions.queries import (
     oldest_open_query,
     queue_items,
     queue_page_ids,
+    queue_rows,
     summary_and_page,
     tabs_count_query,
     tally_totals,
@@ -102,15 +105,29 @@ def _waiting_views(teams: Sequence[str]) -> list[str]:
     return [*WAITING_VIEWS, *(TEAM_VIEW + team for team in teams)]
 
 
-def _counts_query(filters: QueueFilters, who: Principal, now: datetime, timezone: str, teams: Sequence[str],
-                  shown: QueueFilters):
+def _counts_query(filters: QueueFilters, who: Principal, teams: Sequence[str], shown: QueueFilters):
     """SQL, one row: how many mentions each view (tab) holds, the `tally_totals` of the queue
     shown, the follow-ups due, the answers today and the oldest wait (`_counts` reads it): one
-    pass over the waiting index and three index seeks."""
-    extra = (follow_ups_count_query(filters, now + DUE_WARNING).scalar_subquery(),
-             answered_count_query(filters, start_of_day(now, timezone)).scalar_subquery(),
+    pass over the waiting index and three index seeks. Run with `_moments`."""
+    return _counts_statement(filters, tuple(_waiting(v, filters, who) for v in _waiting_views(teams)), shown)
+
+
+@prepared
+def _counts_statement(filters: QueueFilters, tabs: tuple[QueueFilters, ...], shown: QueueFilters):
+    extra = (follow_ups_count_query(filters, at(DUE_BY)).scalar_subquery(),
+             answered_count_query(filters, at(TODAY)).scalar_subquery(),
              oldest_open_query().with_only_columns(col(Mention.posted_at)).scalar_subquery())
-    return tabs_count_query([_waiting(v, filters, who) for v in _waiting_views(teams)], now, shown, extra)
+    return tabs_count_query(tabs, at(NOW), shown, extra)
+
+
+@prepared
+def _page_statement(counts, shown: QueueFilters, limit: int, urgent_first: bool):
+    """`counts` (a `_counts_statement`) beside the first page of the queue `shown`."""
+    return beside_page(counts, queue_rows(shown, at(NOW), limit=limit, urgent_first=urgent_first), urgent_first)
+
+
+def _moments(now: datetime, timezone: str) -> dict[str, datetime]:
+    return {NOW: now, DUE_BY: now + DUE_WARNING, TODAY: start_of_day(now, timezone)}
 
 
 def _counts(row: Sequence[Any], teams: Sequence[str], now: datetime) -> tuple[dict[str, int], dict[str, Any],
@@ -144,8 +161,10 @@ async def dashboard_view(ctx: AppContext, filters: QueueFilters, asked: str | No
         teams = await _tab_teams(session, ctx, who)
         view = chosen_view(asked, teams)
         shown = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
-        row, items = await summary_and_page(session, _counts_query(filters, who, now, timezone, teams, shown), shown,
-                                            now, ctx.policy, limit=PAGE_SIZE, urgent_first=urgent_first)
+        counts_query = _counts_query(filters, who, teams, shown)
+        row, items = await summary_and_page(session, _page_statement(counts_query, shown, PAGE_SIZE, urgent_first),
+                                            len(counts_query.selected_columns), _moments(now, timezone), now,
+                                            ctx.policy)
         counts, queue, oldest_seconds = _counts(row, teams, now)
         queue["items"] = items
         if view == "answered_today":
@@ -192,8 +211,8 @@ async def queue_update(ctx: AppContext, filters: QueueFilters, asked: str | None
         teams = await _tab_teams(session, ctx, who)
         view = chosen_view(asked, teams)
         waiting = _waiting(view if view in _waiting_views(teams) else DEFAULT_VIEW, filters, who)
-        query = _counts_query(filters, who, now, ctx.config.sla.timezone, teams, waiting)
-        counts, queue, oldest_seconds = _counts((await session.execute(query)).one(), teams, now)
+        query, moments = _counts_query(filters, who, teams, waiting), _moments(now, ctx.config.sla.timezone)
+        counts, queue, oldest_seconds = _counts((await session.execute(query, moments)).one(), teams, now)
         page = await queue_page_ids(session, waiting, now, limit=PAGE_SIZE, urgent_first=urgent_first)
         on_page = set(page)
         queue["items"] = await queue_items(session, [i for i in dict.fromkeys(ids) if i in on_page], now, ctx.policy)

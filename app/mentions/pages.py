@@ -24,10 +24,11 @@ router = APIRouter()
 LeadPage = Annotated[Principal, Depends(role("lead", page=True))]
 
 
-def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
+async def _filters(channel: str | None = None, sla_state: str | None = None, category: str | None = None,
              language: str | None = None, source: str | None = None, person: str | None = None,
              q: Annotated[str | None, Query(max_length=200)] = None) -> QueueFilters:
-    """The dashboard's filters from the query string (empty form fields mean "any")."""
+    """The dashboard's filters from the query string (empty form fields mean "any"). async: no
+    trip to a worker thread, as FastAPI makes for a plain `def` dependency."""
     return QueueFilters(channel=channel or None, sla_state=sla_state or None, category=category or None,
                         language=language or None, source=source or None, person=person or None,
                         q=(q or "").strip() or None)

@@ -19,6 +19,7 @@ from app import sla
 from app.core import sqlite_hints  # noqa: F401  (renders the INDEXED BY below)
 from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention
+from app.core.prepared import NOW, Moment, at, prepared
 
 # Waiting for an answer: nobody has it yet, or someone is on it. The one definition of an
 # open mention; everything that asks "is it still waiting?" uses the helpers below.
@@ -108,15 +109,15 @@ def text_contains(column, needle: str):
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
-def _state_expr(now: datetime):
+def _state_expr(now: Moment):
     return case((_breached(now), "breached"), (_warned(now), "warning"), else_="ok")
 
 
-def _breached(now: datetime):
+def _breached(now: Moment):
     return col(Mention.due_at) <= now
 
 
-def _warned(now: datetime):
+def _warned(now: Moment):
     """Past the warning moment (breached too, perhaps: the breach comes first, as above)."""
     return col(Mention.warning_at) <= now
 
@@ -134,7 +135,7 @@ def _about(filters: QueueFilters, person_column) -> list:
     return conds
 
 
-def _conditions(filters: QueueFilters, now: datetime) -> list:
+def _conditions(filters: QueueFilters, now: Moment) -> list:
     conds = [waiting_inbound(), *_about(filters, col(Mention.claimed_by))]
     if filters.claimed is not None:
         claimed_by = col(Mention.claimed_by)
@@ -158,20 +159,19 @@ ITEM_COLUMNS = tuple(col(getattr(Mention, name)) for name in ITEM_FIELDS)
 
 
 class Item(dict):
-    """A queue item: the API's dict, whose fields a template reads as attributes (`item.text`)
-    without Jinja's failed attribute lookup before each key, some 30 per row."""
-    __slots__ = ()
+    """A queue item: a dict whose fields a template reads as attributes (`item.text`), some 30
+    per row: its own dict is its attribute dict, so Jinja's getattr finds each at once (through
+    __getattr__ it failed first, an exception per field)."""
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.__dict__ = self
 
 
-def queue_item(m: Any, clock: sla.ClockAt) -> dict[str, Any]:
-    """`mention_view` of a Mention or an ITEM_COLUMNS row, with the clock of the whole page."""
-    item = Item((f, getattr(m, f)) for f in ITEM_FIELDS) if isinstance(m, Mention) else Item(zip(ITEM_FIELDS, m,
+def queue_item(m: Any, clock: sla.ClockAt, make: type[dict] = Item) -> dict[str, Any]:
+    """`mention_view` of a Mention or an ITEM_COLUMNS row, with the clock of the whole page
+    (`make`: a plain dict for JSON, which pydantic checks in half the time of a dict subclass)."""
+    item = make((f, getattr(m, f)) for f in ITEM_FIELDS) if isinstance(m, Mention) else make(zip(ITEM_FIELDS, m,
                                                                                                    strict=True))
     seconds_left, sla_state = clock.reading(item["posted_at"])
     expires, claimed = item.pop("claim_expires_at"), item["status"] == "claimed"
@@ -197,7 +197,7 @@ def _page_order(column, urgent_first: bool) -> list:
     return [column("urgency").desc(), *order] if urgent_first else order
 
 
-def queue_rows(filters: QueueFilters, now: datetime, *, limit: int = 50, offset: int = 0,
+def queue_rows(filters: QueueFilters, now: Moment, *, limit: int = 50, offset: int = 0,
                urgent_first: bool = False):
     """SQL: a page of the queue, in `_page_order`."""
     order = _page_order(lambda name: col(getattr(Mention, name)), urgent_first)
@@ -214,20 +214,19 @@ def beside_page(summary, page, urgent_first: bool = False):
     return sa.select(counted, rows).select_from(counted.outerjoin(rows, sa.true())).order_by(*order)
 
 
-async def summary_and_page(session: AsyncSession, summary, filters: QueueFilters, now: datetime,
-                           policy: sla.SlaPolicy, *, limit: int, offset: int = 0,
-                           urgent_first: bool = False) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The row of `summary` and the items of a page of the queue, read together (`beside_page`)."""
+async def summary_and_page(session: AsyncSession, statement, width: int, params: dict[str, Any], now: datetime,
+                           policy: sla.SlaPolicy, make: type[dict] = Item) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The row of a summary `width` columns wide and the items of a page of the queue, read
+    together (`statement`: a `beside_page`, run with `params`). Through the session's connection,
+    as Core: plain rows, no ORM result to build."""
     failpoint("queue-read")
-    page = queue_rows(filters, now, limit=limit, offset=offset, urgent_first=urgent_first)
-    rows = (await session.execute(beside_page(summary, page, urgent_first))).all()
-    width = len(summary.selected_columns)
+    rows = (await (await session.connection()).execute(statement, params)).all()
     clock = sla.ClockAt(now, policy)
-    items = [queue_item(row[width:width + len(ITEM_FIELDS)], clock) for row in rows if row[width] is not None]
+    items = [queue_item(row[width:width + len(ITEM_FIELDS)], clock, make) for row in rows if row[width] is not None]
     return list(rows[0][:width]), items
 
 
-def _tally(own: list, sla_state: str | None, now: datetime) -> list:
+def _tally(own: list, sla_state: str | None, now: Moment) -> list:
     """Four counts of the waiting mentions that also meet `own`: the `total` (in `sla_state` if
     given, backfill included), then, without backfill (outside the SLA), all, breached and
     warning (ok: the rest). Aggregates in one row: a GROUP BY on the state sorted every waiting
@@ -240,7 +239,7 @@ def _tally(own: list, sla_state: str | None, now: datetime) -> list:
             func.count(case((in_sla, case((_breached(now), sa.null()), (_warned(now), 1)))))]
 
 
-def queue_tally(filters: QueueFilters, now: datetime):
+def queue_tally(filters: QueueFilters, now: Moment):
     """SQL: the filtered queue's `total` and counts per SLA state, in one pass over the index."""
     return sa.select(*_tally([], filters.sla_state, now)).where(*_conditions(replace(filters, sla_state=None), now))
 
@@ -249,10 +248,17 @@ async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime
                      *, limit: int = 50, offset: int = 0, urgent_first: bool = False) -> dict[str, Any]:
     """Least time left first (the same minute: the most urgent first); `urgent_first` puts the
     urgency (threat to cancel, anger, reach, repeat contact) before the clock."""
-    counted, items = await summary_and_page(session, queue_tally(filters, now), filters, now, policy, limit=limit,
-                                            offset=offset, urgent_first=urgent_first)
+    counted, items = await summary_and_page(session, _queue_statement(filters, limit, offset, urgent_first), 4,
+                                            {NOW: now}, now, policy, dict)
     total, counts = tally_totals(counted)
     return {"items": items, "total": total, "counts": counts}
+
+
+@prepared
+def _queue_statement(filters: QueueFilters, limit: int, offset: int, urgent_first: bool):
+    now = at(NOW)
+    page = queue_rows(filters, now, limit=limit, offset=offset, urgent_first=urgent_first)
+    return beside_page(queue_tally(filters, now), page, urgent_first)
 
 
 async def queue_totals(session: AsyncSession, filters: QueueFilters, now: datetime) -> tuple[int, dict[str, int]]:
@@ -296,11 +302,11 @@ def oldest_open_query():
             .order_by(col(Mention.posted_at)).limit(1))
 
 
-def _answered_since(filters: QueueFilters, since: datetime) -> list:
+def _answered_since(filters: QueueFilters, since: Moment) -> list:
     return [answered_inbound(), col(Mention.answered_at) >= since, *_about(filters, col(Mention.answered_by))]
 
 
-def _follow_ups_due(filters: QueueFilters, due_by: datetime) -> list:
+def _follow_ups_due(filters: QueueFilters, due_by: Moment) -> list:
     return [col(FollowUp.state) == "pending", col(FollowUp.due_at) <= due_by,
             *_about(filters, col(FollowUp.created_by))]
 
@@ -312,7 +318,7 @@ def _by_answered_at(query):
     return query.with_hint(Mention.__table__, "INDEXED BY ix_mentions_answered", "sqlite")
 
 
-def answered_count_query(filters: QueueFilters, since: datetime):
+def answered_count_query(filters: QueueFilters, since: Moment):
     """SQL: how many were answered since `since`."""
     return _by_answered_at(select(func.count()).select_from(Mention).where(*_answered_since(filters, since)))
 
@@ -323,7 +329,7 @@ def answered_query(filters: QueueFilters, since: datetime, limit: int):
                            .order_by(col(Mention.answered_at).desc()).limit(limit))
 
 
-def follow_ups_count_query(filters: QueueFilters, due_by: datetime):
+def follow_ups_count_query(filters: QueueFilters, due_by: Moment):
     """SQL: how many pending promises are due by `due_by`."""
     return (select(func.count()).select_from(FollowUp).join(Mention, col(Mention.id) == col(FollowUp.mention_id))
             .where(*_follow_ups_due(filters, due_by)))
@@ -356,7 +362,7 @@ async def list_follow_ups_due(session: AsyncSession, filters: QueueFilters, due_
 TAB_FIELDS = ("person", "team", "claimed")
 
 
-def tabs_count_query(tabs: Sequence[QueueFilters], now: datetime, shown: QueueFilters | None = None,
+def tabs_count_query(tabs: Sequence[QueueFilters], now: Moment, shown: QueueFilters | None = None,
                      extra: Sequence[Any] = ()):
     """SQL, one row: how many waiting mentions each of `tabs` selects (one column per tab), then
     the four counts of `_tally` for `shown` (one of the tabs) and the `extra` scalar subqueries,

@@ -18,7 +18,8 @@ class LoginRequired(Exception):
     """Raised for pages; answered with a 303 to /login."""
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a hand-off per request.
     return request.app.state.ctx
 
 

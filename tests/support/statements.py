@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.db import LONE_STATEMENTS
+
 CHECKOUT, BEGIN, COMMIT, ROLLBACK = "<checkout>", "<begin>", "<commit>", "<rollback>"
 _counting: ContextVar[object | None] = ContextVar("counting", default=None)
 
@@ -22,6 +24,9 @@ class StatementLog:
     BEGIN is a statement of its own, app/core/db.py), COMMITs and ROLLBACKs."""
 
     entries: list[str] = field(default_factory=list)
+    # Beside each entry: the parameters a statement was sent with as the driver got them
+    # (None for the other entries), so bench/bare_sql.py can replay it on the bare driver.
+    parameters: list[object] = field(default_factory=list)
     # What a pool pre-ping costs per checkout: asyncpg pings in a transaction of its own
     # (BEGIN, ping, ROLLBACK); nothing when the pool does not pre-ping.
     ping_round_trips: int = 0
@@ -56,20 +61,25 @@ def counting(engine: AsyncEngine, *, this_task: bool = False) -> Iterator[Statem
     def ours() -> bool:  # tasks inherit the context they are started in
         return token is None or _counting.get() is mine
 
-    def on_execute(_conn, _cursor, statement, _parameters, _context, _executemany):
+    def on_execute(_conn, _cursor, statement, parameters, _context, _executemany):
         if ours():
             log.entries.append(statement)
+            log.parameters.append(parameters)
 
     def ends(entry: str):
         def on_event(conn):
-            # Under AUTOCOMMIT the driver sends no BEGIN, COMMIT or ROLLBACK.
-            if ours() and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            # Under AUTOCOMMIT the driver sends no BEGIN, COMMIT or ROLLBACK, nor SQLite's
+            # quick reads (app/core/db.py).
+            options = conn.get_execution_options()
+            if ours() and options.get("isolation_level") != "AUTOCOMMIT" and not options.get(LONE_STATEMENTS):
                 log.entries.append(entry)
+                log.parameters.append(None)
         return on_event
 
     def on_checkout(*_):
         if ours():
             log.entries.append(CHECKOUT)
+            log.parameters.append(None)
 
     listeners = [(sync, "before_cursor_execute", on_execute),
                  (sync, "commit", ends(COMMIT)), (sync, "rollback", ends(ROLLBACK)),

@@ -1,0 +1,63 @@
+"""A request's bare SQL: the very statements one request sent to the database (same text, same
+parameters, with its BEGIN/COMMIT/ROLLBACK), captured through SQLAlchemy's events during a
+warm-up request and replayed through the bare driver (sqlite3 or asyncpg) in the same run.
+What the app costs beyond that is Python: routing, auth, SQLAlchemy, building and rendering."""
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the helpers in tests/support
+
+from tests.support.statements import BEGIN, CHECKOUT, COMMIT, ROLLBACK, StatementLog, counting
+
+# What the driver sends for each marker counting() logs (a checkout sends nothing: no
+# pre-ping while connections are in use, app/core/db.py).
+_MARKERS = {BEGIN: "BEGIN", COMMIT: "COMMIT", ROLLBACK: "ROLLBACK", CHECKOUT: None}
+Replay = Callable[[], Awaitable[None]]
+
+
+async def capture(engine: AsyncEngine, request: Callable[[], Awaitable[object]]) -> StatementLog:
+    """What `request` sends (it runs in this task, as httpx's ASGI transport runs the app)."""
+    with counting(engine, this_task=True) as log:
+        await request()
+    return log
+
+
+def _steps(log: StatementLog) -> list[tuple[str, tuple]]:
+    steps: list[tuple[str, tuple]] = []
+    for entry, parameters in zip(log.entries, log.parameters, strict=True):
+        statement = _MARKERS.get(entry, entry)
+        if statement is not None:
+            steps.append((statement, tuple(parameters or ())))  # type: ignore[arg-type]
+    return steps
+
+
+def describe(name: str, log: StatementLog) -> str:
+    lines = [f"{name}: {len(log.statements)} statements, {len(_steps(log))} round trips"]
+    lines += [f"    {line}" for line in log.lines() if line != CHECKOUT]
+    return "\n".join(lines)
+
+
+def sqlite_replay(conn: sqlite3.Connection, log: StatementLog) -> Replay:
+    """`conn`: opened with isolation_level=None, as the app's (transactions are its statements)."""
+    steps = _steps(log)
+
+    async def run() -> None:
+        for statement, parameters in steps:
+            conn.execute(statement, parameters).fetchall()
+    return run
+
+
+def postgres_replay(conn: asyncpg.Connection, log: StatementLog) -> Replay:
+    steps = _steps(log)
+
+    async def run() -> None:
+        for statement, parameters in steps:
+            await conn.fetch(statement, *parameters)
+    return run
