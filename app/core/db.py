@@ -177,7 +177,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def do_rollback(dbapi_connection):
         # Nothing to roll back (a quick read sends no BEGIN): sqlite3's rollback() would do
         # nothing either, but only after a round trip to aiosqlite's thread.
-        if dbapi_connection._connection.in_transaction:
+        # (should the adapter's connection ever be out of reach, roll back as before)
+        if getattr(getattr(dbapi_connection, "_connection", None), "in_transaction", True):
             rollback(dbapi_connection)
     dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
