@@ -3,10 +3,12 @@ mentions a second (signed pushes, one mention each) for `--seconds`, through Deb
 running deploy/nginx.conf in front of two `webcare serve --no-worker` processes and a
 `webcare worker`, on PostgreSQL.
 
-Prints errors (failed pushes, broken streams, events missing or twice at any client), the
-push's own round trip and push → event at the SSE clients (p50/p95/max over every mention at
-every client) against the target (zero errors, p95 ≤ 1 s), beside its baseline measured in the
-same run against the same servers: the same pushes with one client.
+The streams are held by child processes, 50 each (bench/sse_clients.py), so that reading them
+never delays the pushes or their clocks here. Prints errors (failed pushes, broken streams,
+events missing or twice at any client), the push's own round trip and push → event at the SSE
+clients (p50/p95/max over every mention at every client) against the target (zero errors, p95
+≤ 1 s), beside its baseline measured in the same run against the same servers: the same pushes
+with one client.
 
     .venv/bin/python bench/load.py [--clients 200] [--rate 50] [--seconds 60]
     (needs WEBCARE_TEST_DATABASE_URL, a PostgreSQL server it may create a database on, and
@@ -42,43 +44,44 @@ from tests.support.nginx import nginx_available, nginx_folder, nginx_running
 from tests.support.push import signed_headers
 
 P95_TARGET = 1.0
+ROOT = Path(__file__).resolve().parents[1]
+#: Streams per child process holding them (bench/sse_clients.py): 200 take four.
+STREAMS_PER_HOLDER = 50
 CONFIG = f'[[sources]]\nname = "push"\nkind = "webhook"\nsecret_env = "{PUSH_SECRET_ENV}"\n'
 
 
-@dataclass
-class Client:
-    """One dashboard's event stream, read with a bare socket (HTTP/1.0, so no chunking), so
-    that 200 of them cost the benchmark little CPU beside the servers it measures."""
-    host: str
-    port: int
-    token: str
-    arrived: dict[str, list[float]] = field(default_factory=dict)
-    broken: str | None = None
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
+class StreamHolder:
+    """A child process holding `count` event streams (bench/sse_clients.py)."""
 
-    async def follow(self) -> None:
-        try:
-            reader, writer = await asyncio.open_connection(self.host, self.port, limit=1 << 20)
-            writer.write(f"GET /api/events HTTP/1.0\r\nHost: {self.host}\r\nAccept: text/event-stream\r\n"
-                         f"Authorization: Bearer {self.token}\r\n\r\n".encode())
-            status = await reader.readline()
-            if b" 200 " not in status:
-                raise RuntimeError(status.decode(errors="replace").strip())
-            while (await reader.readline()).strip():
-                pass  # headers
-            self.ready.set()
-            event = b""
-            while line := await reader.readline():
-                if line.startswith(b"event:"):
-                    event = line[6:].strip()
-                elif line.startswith(b"data:") and event == b"mention.created":
-                    self.arrived.setdefault(json.loads(line[5:])["external_id"], []).append(time.perf_counter())
-            self.broken = "the server ended the stream"
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # counted, and the run goes on
-            self.broken = f"{type(exc).__name__}: {exc}"
-            self.ready.set()
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process, self.fewest, self.result = process, 0, b""
+
+    @classmethod
+    async def start(cls, base: str, token: str, count: int, prefix: str) -> StreamHolder:
+        address = urlsplit(base)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.sse_clients", address.hostname or "127.0.0.1", str(address.port or 80),
+            token, str(count), prefix, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, limit=1 << 30)
+        holder = cls(process)
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 90)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"the stream holder did not start: {line[:200]!r}")
+        return holder
+
+    async def follow_progress(self) -> None:
+        assert self.process.stdout is not None
+        while (line := await self.process.stdout.readline()).startswith(b"progress "):
+            self.fewest = int(line.split()[1])
+        self.result = line
+
+    async def finish(self, progress: asyncio.Task) -> list[dict]:
+        """Each stream's arrivals and breakage, once the holder has let them go."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        await asyncio.wait_for(progress, 60)
+        await self.process.wait()
+        return json.loads(self.result)
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Phase:
     lags: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cpu: float = 0.0
+    clients_cpu: float = 0.0   # the stream holders' own CPU
 
 
 async def push_one(client: httpx.AsyncClient, external_id: str, phase: Phase) -> None:
@@ -110,12 +114,12 @@ async def push_one(client: httpx.AsyncClient, external_id: str, phase: Phase) ->
 async def run_phase(base: str, token: str, clients: int, rate: int, seconds: float, label: str,
                     server_pids: list[int]) -> Phase:
     phase = Phase(clients)
-    address = urlsplit(base)
-    readers = [Client(address.hostname or "127.0.0.1", address.port or 80, token) for _ in range(clients)]
-    tasks = [asyncio.create_task(reader.follow()) for reader in readers]
-    await asyncio.wait_for(asyncio.gather(*(reader.ready.wait() for reader in readers)), 60)
+    counts = [len(part) for part in _split(clients, STREAMS_PER_HOLDER)]
+    holders = await asyncio.gather(*(StreamHolder.start(base, token, n, f"{label}-") for n in counts))
+    progress = [asyncio.create_task(holder.follow_progress()) for holder in holders]
     await asyncio.sleep(1)
     cpu_before = sum(cpu_seconds(pid) for pid in server_pids)
+    clients_cpu_before = sum(cpu_seconds(h.process.pid) for h in holders)
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         pushes: list[asyncio.Task] = []
@@ -128,24 +132,30 @@ async def run_phase(base: str, token: str, clients: int, rate: int, seconds: flo
             await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
         await asyncio.gather(*pushes)
     deadline = time.perf_counter() + 15
-    while time.perf_counter() < deadline and not all(set(phase.sent) <= set(r.arrived) or r.broken for r in readers):
+    while time.perf_counter() < deadline and any(h.fewest < len(phase.sent) for h in holders):
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # an event sent twice would be here by now
     phase.cpu = (sum(cpu_seconds(pid) for pid in server_pids) - cpu_before) / seconds
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    phase.clients_cpu = (sum(cpu_seconds(h.process.pid) for h in holders) - clients_cpu_before) / seconds
+    readers = [stream for holder, task in zip(holders, progress, strict=True) for stream in await holder.finish(task)]
     for number, reader in enumerate(readers):
-        if reader.broken:
-            phase.errors.append(f"client {number}: {reader.broken}")
-        missing = set(phase.sent) - set(reader.arrived)
-        twice = [k for k, times in reader.arrived.items() if k in phase.sent and len(times) > 1]
+        if reader["broken"]:
+            phase.errors.append(f"client {number}: {reader['broken']}")
+        arrived = reader["arrived"]
+        missing = set(phase.sent) - set(arrived)
+        twice = [k for k, times in arrived.items() if k in phase.sent and len(times) > 1]
         if missing:
             phase.errors.append(f"client {number}: {len(missing)} mentions never arrived")
         if twice:
             phase.errors.append(f"client {number}: {len(twice)} mentions arrived twice")
-        phase.lags += [reader.arrived[k][0] - t for k, t in phase.sent.items() if k in reader.arrived]
+        phase.lags += [arrived[k][0] - t for k, t in phase.sent.items() if k in arrived]
     return phase
+
+
+def _split(count: int, per_part: int) -> list[range]:
+    """`count` streams in parts of at most `per_part`, as even as can be."""
+    parts = max(1, -(-count // per_part))
+    return [range(count * i // parts, count * (i + 1) // parts) for i in range(parts)]
 
 
 def ms(seconds: float) -> str:
@@ -155,7 +165,8 @@ def ms(seconds: float) -> str:
 def show(phase: Phase, rate: int, seconds: float) -> None:
     label = f"{phase.clients} client{'s' if phase.clients > 1 else ''}"
     print(f"load {label:>11}: {len(phase.sent)} pushes at {rate}/s for {seconds:.0f} s, "
-          f"{len(phase.lags)} events delivered, {len(phase.errors)} errors; server CPU {phase.cpu:.2f} s/s")
+          f"{len(phase.lags)} events delivered, {len(phase.errors)} errors; server CPU {phase.cpu:.2f} s/s "
+          f"(the clients' {phase.clients_cpu:.2f} s/s)")
     if phase.answered:
         print(f"load {label:>11}: push round trip p50 {ms(statistics.median(phase.answered))}, "
               f"p95 {ms(pct(phase.answered, .95))}")
