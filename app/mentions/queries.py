@@ -226,6 +226,9 @@ async def summary_and_page(session: AsyncSession, statement, width: int, params:
     return list(rows[0][:width]), items
 
 
+TALLY_WIDTH = 4   # the columns of `_tally`
+
+
 def _tally(own: list, sla_state: str | None, now: Moment) -> list:
     """Four counts of the waiting mentions that also meet `own`: the `total` (in `sla_state` if
     given, backfill included), then, without backfill (outside the SLA), all, breached and
@@ -248,8 +251,8 @@ async def list_queue(session: AsyncSession, filters: QueueFilters, now: datetime
                      *, limit: int = 50, offset: int = 0, urgent_first: bool = False) -> dict[str, Any]:
     """Least time left first (the same minute: the most urgent first); `urgent_first` puts the
     urgency (threat to cancel, anger, reach, repeat contact) before the clock."""
-    counted, items = await summary_and_page(session, _queue_statement(filters, limit, offset, urgent_first), 4,
-                                            {NOW: now}, now, policy, dict)
+    statement = _queue_statement(filters, limit, offset, urgent_first)
+    counted, items = await summary_and_page(session, statement, TALLY_WIDTH, {NOW: now}, now, policy, dict)
     total, counts = tally_totals(counted)
     return {"items": items, "total": total, "counts": counts}
 
