@@ -136,7 +136,10 @@ class Table:
         data = self._read(0, len(self) * self.row_bytes)
         if code == "e":   # array has no half floats: widen them
             return array("f", struct.unpack(f"<{len(data) // 2}e", data))
-        return array(code, data) if sys.byteorder == "little" else array(code, data[::-1])[::-1]
+        values = array(code, data)
+        if sys.byteorder == "big":   # the tables are little-endian ('<' in their descr)
+            values.byteswap()
+        return values
 
     def strings(self) -> list[str]:
         """A table of fixed-width unicode strings ('<U3': UTF-32, padded with NULs)."""
