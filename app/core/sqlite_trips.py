@@ -74,7 +74,7 @@ class OneTripCursor:
             _execute, self._connection._conn, sql, () if parameters is None else parameters)
         return self
 
-    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneTripCursor:
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
         def run(conn: sqlite3.Connection) -> tuple[int, int | None]:
             cursor = conn.executemany(sql, parameters)
             try:
