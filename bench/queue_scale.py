@@ -47,7 +47,9 @@ from tests.support.statements import StatementLog
 
 COLUMNS = ("source", "channel", "external_id", "direction", "author", "text", "urgency", "urgency_reasons",
            "posted_at", "fetched_at", "due_at", "warning_at", "due_minute", "backfill", "removed", "status")
-CONFIG = '[sla]\ntarget_minutes = 60\nwarning_minutes = 45\n'
+# One source, the one the rows came in by: its health is on the dashboard, as in any team's.
+CONFIG = ('[sla]\ntarget_minutes = 60\nwarning_minutes = 45\n\n'
+          '[[sources]]\nname = "push"\nkind = "webhook"\nsecret_env = "WEBCARE_BENCH_PUSH_SECRET"\n')
 
 
 def make_rows(waiting: int, total: int, now: datetime) -> list[tuple]:

@@ -130,11 +130,15 @@ def stream_view(source: SourceConfig, state: SourceState | None, now: datetime) 
 
 
 async def source_health(session: AsyncSession, sources: list[SourceConfig], now: datetime, *,
-                        detail: bool = False, timezone: str = "UTC") -> list[dict[str, Any]]:
+                        detail: bool = False, timezone: str = "UTC", intake: bool = False) -> list[dict[str, Any]]:
+    """Each source's health; `intake`: with its intake latency, a read of the source's posts of
+    the last hour (the sources page and API show it; the dashboard's strip and the wallboard,
+    read on every refresh, show only the status, and a busy hour is thousands of rows)."""
     states = {s.source: s for s in await session.exec(select(SourceState))}
     # The demo's posts are invented, its backlog dated in the past on purpose: no latency there.
     return [health_view(source, states.get(source.name), now, detail=detail, timezone=timezone,
-                        latency=None if source.kind == DEMO else await intake_latency(session, source.name, now))
+                        latency=await intake_latency(session, source.name, now)
+                        if intake and source.kind != DEMO else None)
             for source in sources]
 
 

@@ -14,5 +14,6 @@ router = APIRouter()
 async def sources_page(request: Request, ctx: Ctx, user: PageUser):
     admin = user.has_role("admin")  # a remote server's own words are for admins only
     async with ctx.db.read() as session:
-        sources = await source_health(session, ctx.sources(), ctx.now(), detail=admin, timezone=ctx.config.sla.timezone)
+        sources = await source_health(session, ctx.sources(), ctx.now(), detail=admin, timezone=ctx.config.sla.timezone,
+                                      intake=True)
     return render(request, "sources.html", sources=sources)

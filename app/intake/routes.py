@@ -29,4 +29,4 @@ async def sources(ctx: Ctx, user: ApiUser):
     detail), next poll, items fetched."""
     async with ctx.db.read() as session:
         return {"sources": await source_health(session, ctx.sources(), ctx.now(), detail=user.has_role("admin"),
-                                               timezone=ctx.config.sla.timezone)}
+                                               timezone=ctx.config.sla.timezone, intake=True)}

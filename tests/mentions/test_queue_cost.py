@@ -38,3 +38,21 @@ async def test_the_statement_built_once_reads_the_moment_it_runs_at(app_client, 
     assert fresh["counts"] == {"ok": 2, "warning": 0, "breached": 0}
     assert later["counts"] == {"ok": 0, "warning": 0, "breached": 2}
     assert (breached_now["total"], breached_later["total"]) == (0, 2)
+
+
+async def test_the_dashboard_leaves_the_intake_window_to_the_sources_page(app_client, ctx):
+    """The dashboard's strip of source health (refetched by every open page) shows each source's
+    status only: no read of the source's posts of the last hour, which the sources page shows
+    as its intake latency (a busy hour is thousands of rows per source)."""
+    assert (await push(app_client, [mention("a", 5)])).status_code == 202
+    headers = bearer(await add_user(ctx, "anna"))
+    assert (await app_client.get("/", headers=headers)).status_code == 200
+
+    def intake_reads(log) -> list[str]:
+        return [s for s in log.statements if "mentions.fetched_at >=" in s]
+    with counting(ctx.db.engine, this_task=True) as dashboard:
+        assert (await app_client.get("/", headers=headers)).status_code == 200
+    with counting(ctx.db.engine, this_task=True) as sources:
+        r = await app_client.get("/api/sources", headers=headers)
+    assert r.json()["sources"][0]["intake_posts"] == 1 and len(intake_reads(sources)) == 1
+    assert intake_reads(dashboard) == [], "\n".join(dashboard.lines())
