@@ -3,12 +3,13 @@ select (its subqueries, their columns, SQLAlchemy's cache key) cost more CPU per
 SQLite took to run it; built once, the statement keeps its cache key and its compiled SQL."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.columns import UTCDateTime
 
@@ -31,3 +32,10 @@ def prepared(build: F) -> F:
 def at(name: str) -> sa.BindParameter:
     """A moment given when the statement runs (`params[name]`), an aware datetime."""
     return sa.bindparam(name, type_=UTCDateTime())
+
+
+async def core_rows(session: AsyncSession, statement: sa.Executable, params: dict[str, Any] | None = None,
+                    ) -> Sequence[Any]:
+    """The rows of a Core `statement` (one kept, not built per request) as tuples, run on the
+    session's connection: the ORM's execution cost more than reading a few rows."""
+    return (await (await session.connection()).execute(statement, params or {})).all()

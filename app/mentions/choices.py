@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.models import Mention
+from app.core.prepared import core_rows
 from app.mentions.queries import sql_literal
 
 
@@ -49,7 +50,7 @@ def choices_query():
 async def filter_choices(session: AsyncSession) -> dict[str, list[str]]:
     """The values the dashboard's drop-downs offer: what the stored mentions hold."""
     choices: dict[str, list[str]] = {key: [] for key in FILTERED}
-    for key, value in await session.execute(choices_query()):
+    for key, value in await core_rows(session, choices_query()):
         if value:
             choices[key].append(value)
     return choices

@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,6 +21,7 @@ from app.accounts.principal import Principal
 from app.core.errors import NotFound
 from app.core.events import emit, mention_event_data
 from app.core.models import Mention, Presence
+from app.core.prepared import at, core_rows
 
 HEARTBEAT_SECONDS = 15               # the page's heartbeat (static/presence.js reads it from the page)
 FRESH = timedelta(seconds=45)        # three heartbeats missed: gone
@@ -98,6 +100,12 @@ async def others_on(session: AsyncSession, mention_id: int, me: str, now: dateti
     return [_view(r, now) for r in rows]
 
 
+# Built once: every dashboard and live update of the queue reads it.
+_OTHERS_VIEWING = sa.select(col(Presence.mention_id), col(Presence.username)).where(
+    col(Presence.seen_at) > at("fresh_since"), col(Presence.username) != sa.bindparam("me")
+).order_by(col(Presence.username))
+
+
 async def viewers(session: AsyncSession, mention_ids: list[int], me: str, now: datetime) -> dict[int, list[str]]:
     """For the queue's markers: who else has each of these mentions open. Every fresh row is
     read (a few: one per person and open mention) and matched here: an IN list of a page's 100
@@ -105,8 +113,7 @@ async def viewers(session: AsyncSession, mention_ids: list[int], me: str, now: d
     if not mention_ids:
         return {}
     wanted = set(mention_ids)
-    rows = await session.execute(select(col(Presence.mention_id), col(Presence.username)).where(
-        col(Presence.seen_at) > now - FRESH, col(Presence.username) != me).order_by(col(Presence.username)))
+    rows = await core_rows(session, _OTHERS_VIEWING, {"fresh_since": now - FRESH, "me": me})
     found: dict[int, list[str]] = defaultdict(list)
     for mention_id, username in rows:
         if mention_id in wanted:

@@ -19,7 +19,7 @@ from app import sla
 from app.core import sqlite_hints  # noqa: F401  (renders the INDEXED BY below)
 from app.core.failpoints import failpoint
 from app.core.models import FollowUp, Mention
-from app.core.prepared import NOW, Moment, at, prepared
+from app.core.prepared import NOW, Moment, at, core_rows, prepared
 
 # Waiting for an answer: nobody has it yet, or someone is on it. The one definition of an
 # open mention; everything that asks "is it still waiting?" uses the helpers below.
@@ -220,7 +220,7 @@ async def summary_and_page(session: AsyncSession, statement, width: int, params:
     together (`statement`: a `beside_page`, run with `params`). Through the session's connection,
     as Core: plain rows, no ORM result to build."""
     failpoint("queue-read")
-    rows = (await (await session.connection()).execute(statement, params)).all()
+    rows = await core_rows(session, statement, params)
     clock = sla.ClockAt(now, policy)
     items = [queue_item(row[width:width + len(ITEM_FIELDS)], clock, make) for row in rows if row[width] is not None]
     return list(rows[0][:width]), items

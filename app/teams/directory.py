@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import ValidationError
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import Config
 from app.core.models import RoutingRuleRow, Team, TeamMember, User
+from app.core.prepared import core_rows
 from app.teams.rules import Router
 from app.teams.settings import RoutingRule
 
@@ -44,10 +46,15 @@ async def router(session: AsyncSession, config: Config) -> Router:
     return Router.of(rules, config.author_lists, config.default_team)
 
 
+# Built once: every dashboard and live update of the queue reads the teams (its tabs).
+_UI_TEAMS = select(col(Team.name)).order_by(col(Team.name))
+_TEAMS_OF = select(col(TeamMember.team)).where(col(TeamMember.username) == bindparam("username"))
+
+
 async def team_names(session: AsyncSession, config: Config) -> list[str]:
     """Every team: the file's in its order, then the UI's alphabetically."""
     names = [t.name for t in config.teams]
-    made = (await session.exec(select(Team.name).order_by(col(Team.name)))).all()
+    made = [name for name, in await core_rows(session, _UI_TEAMS)]
     return names + [n for n in made if n not in names]
 
 
@@ -66,7 +73,7 @@ async def members(session: AsyncSession, config: Config, team: str) -> list[Memb
 async def teams_of(session: AsyncSession, config: Config, user: User) -> list[str]:
     """The teams `user` belongs to, in the order of team_names."""
     mine = {t.name for t in config.teams if user.username in t.members}
-    mine |= set((await session.exec(select(TeamMember.team).where(TeamMember.username == user.username))).all())
+    mine |= {team for team, in await core_rows(session, _TEAMS_OF, {"username": user.username})}
     mine |= set(user.oidc_teams or [])
     return [name for name in await team_names(session, config) if name in mine]
 
