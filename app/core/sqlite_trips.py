@@ -5,6 +5,9 @@ for every statement (make the cursor, execute, fetch the rows, close). Each trip
 between threads and a wake-up of the event loop: for a quick read that cost more than SQLite
 took to run it. `OneTripCursor` does all four in one trip; only a result larger than a chunk
 (a streamed export) takes further trips for the rest, as before.
+
+It runs its calls as aiosqlite's own cursor does, through the connection's `_execute`; should a
+release of aiosqlite change that, tests/core/test_sqlite_trips.py fails first.
 """
 from __future__ import annotations
 
