@@ -28,8 +28,10 @@ from tests.support.outbound import CheckedAs, fake_dns
 
 CUSTOMER = "did:plc:klant00000000000000000001"
 OTHER = "did:plc:anders0000000000000000001"
-# Short waits: the fake is quiet once it has replayed its log.
-FAST = StreamLimits(max_events=1000, max_seconds=5.0, idle_seconds=0.2, open_timeout=0.5)
+# Short waits: the fake is quiet once it has replayed its log. The handshake's deadline is
+# generous: on a loaded machine a local handshake took over half a second (a test that stalls
+# the handshake on purpose waits it out).
+FAST = StreamLimits(max_events=1000, max_seconds=5.0, idle_seconds=0.2, open_timeout=5.0)
 
 
 def source(base_url: str | None, **overrides) -> dict:
