@@ -1,7 +1,11 @@
 """A request's bare SQL: the very statements one request sent to the database (same text, same
 parameters, with its BEGIN/COMMIT/ROLLBACK), captured through SQLAlchemy's events during a
 warm-up request and replayed through the bare driver (sqlite3 or asyncpg) in the same run.
-What the app costs beyond that is Python: routing, auth, SQLAlchemy, building and rendering."""
+What the app costs beyond that is Python: routing, auth, SQLAlchemy, building and rendering.
+
+`engine_replay` sends the same statements the way the app's quick reads do (a session from the
+app's Database, SQLAlchemy's async engine, aiosqlite's thread or asyncpg), rows fetched but not
+typed: the least any route on this stack pays for those statements before it uses a row."""
 from __future__ import annotations
 
 import sqlite3
@@ -11,6 +15,8 @@ from pathlib import Path
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.db import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the helpers in tests/support
 
@@ -60,4 +66,17 @@ def postgres_replay(conn: asyncpg.Connection, log: StatementLog) -> Replay:
     async def run() -> None:
         for statement, parameters in steps:
             await conn.fetch(statement, *parameters)
+    return run
+
+
+def engine_replay(db: Database, log: StatementLog) -> Replay:
+    """What the request read, again through `db` as a quick read: its statements one after the
+    other on one pooled connection, without the BEGIN/COMMIT a quick read does not send."""
+    statements = [step for step in _steps(log) if step[0] not in _MARKERS.values()]
+
+    async def run() -> None:
+        async with db.quick_read() as session:
+            conn = await session.connection()
+            for statement, parameters in statements:
+                (await conn.exec_driver_sql(statement, parameters)).all()
     return run

@@ -7,7 +7,8 @@ PostgreSQL, as autovacuum would), then
 sequential requests go through the whole app over httpx's ASGI transport. Each figure is
 printed beside its bare SQL measured in the same run: the very statements (text and parameters,
 BEGIN/COMMIT/ROLLBACK too) the route's warm-up request sent, listed, then replayed through the
-bare driver, sqlite3 or asyncpg (bench/bare_sql.py; ratio app / bare),
+bare driver, sqlite3 or asyncpg (bench/bare_sql.py; ratio app / bare), and through the app's own
+engine (SQLAlchemy's async engine and driver, rows fetched untyped: the stack's floor for that SQL),
 and each size beside the smallest (ratio: what history costs). It also times what one event
 costs each open dashboard: the whole list fragment against the changed row's update.
 
@@ -42,7 +43,7 @@ from app.web.listen import asyncpg_dsn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ and tests/support
 
-from bench.bare_sql import Replay, capture, describe, postgres_replay, sqlite_replay
+from bench.bare_sql import Replay, capture, describe, engine_replay, postgres_replay, sqlite_replay
 from tests.support.statements import StatementLog
 
 COLUMNS = ("source", "channel", "external_id", "direction", "author", "text", "urgency", "urgency_reasons",
@@ -158,8 +159,10 @@ async def measure(folder: Path, url: str, bare: Callable[[StatementLog], Replay]
         print(describe("GET /", bare_page))
         # Interleaved, so load on the machine touches both sides alike.
         result["bare api"] = await timed(requests, bare(bare_api))
+        result["engine api"] = await timed(requests, engine_replay(ctx.db, bare_api))
         result["api"] = await timed(requests, api)
         result["bare page"] = await timed(requests, bare(bare_page))
+        result["engine page"] = await timed(requests, engine_replay(ctx.db, bare_page))
         result["page"] = await timed(requests, page)
         result["whole list"] = await timed(requests, whole_list)
         result["rows"] = await timed(requests, rows)
@@ -172,6 +175,10 @@ def show(label: str, r: dict) -> None:
         print(f"{label}: {what} p50 {p50(r[name]):6.1f} ms  p95 {p95(r[name]):6.1f} ms   bare SQL p50 "
               f"{p50(r[bare]):6.1f} ms  p95 {p95(r[bare]):6.1f} ms   ratio p50 {p50(r[name]) / p50(r[bare]):4.2f}  "
               f"p95 {p95(r[name]) / p95(r[bare]):4.2f}   CPU {cpu(r[name]):5.1f} ms/request (bare {cpu(r[bare]):4.1f})")
+        engine = r["engine " + name]
+        print(f"{label}: {what} the same SQL through the app's engine (untyped rows) p50 {p50(engine):6.1f} ms  "
+              f"p95 {p95(engine):6.1f} ms   app / engine ratio p50 {p50(r[name]) / p50(engine):4.2f}  "
+              f"p95 {p95(r[name]) / p95(engine):4.2f}")
     print(f"{label}: one event, the whole list (/partials/queue) p50 {p50(r['whole list']):6.1f} ms  p95 "
           f"{p95(r['whole list']):6.1f} ms   the changed row (/partials/queue/rows) p50 {p50(r['rows']):6.1f} ms  "
           f"p95 {p95(r['rows']):6.1f} ms   ratio p50 {p50(r['rows']) / p50(r['whole list']):4.2f}")

