@@ -15,13 +15,13 @@ from tests.support.push import mention, push
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 PASSWORD = "correct-horse-battery"
-LOCALES = {"en": ("en-GB", "All open", "Suggested openers"),
-           "nl": ("nl-NL", "Alles open", "Voorgestelde openingszinnen")}
+LOCALES = {"en": ("en-GB", "All open", "Suggested openers", "Queue"),
+           "nl": ("nl-NL", "Alles open", "Voorgestelde openingszinnen", "Wachtrij")}
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 async def test_queue_and_mention_pages_at_every_width(browser, live_server, ctx, tmp_path, lang):
-    locale, all_open, openers = LOCALES[lang]
+    locale, all_open, openers, queue = LOCALES[lang]
     await add_user(ctx, "anna", password=PASSWORD)
     bob = bearer(await add_user(ctx, "bob"))
     async with httpx.AsyncClient(base_url=live_server) as client:
@@ -39,6 +39,8 @@ async def test_queue_and_mention_pages_at_every_width(browser, live_server, ctx,
     folder = shots(tmp_path)
 
     assert all_open in await page.inner_text("nav.tabs a[aria-current=page]")
+    # The page's name in a screen reader's list of headings (axe: page-has-heading-one).
+    assert await page.get_by_role("heading", level=1, name=queue, exact=True).count() == 1
     await look(page, folder, f"queue-{lang}")
     await page.goto(f"{live_server}/?view=open&channel=reddit")
     await look(page, folder, f"queue-empty-{lang}")

@@ -35,6 +35,7 @@ async def test_wallboard_counts_a_new_mention_live(browser, live_server, ctx):  
         await page.goto(f"{live_server}/wallboard")
         await page.evaluate("window.__marker = 'same page'")
         await page.wait_for_selector("#stream-status.ok")
+        assert await page.get_by_role("heading", level=1, name="Wallboard").count() == 1  # for screen readers
         assert await page.inner_text('[data-wall="open"] .n') == "1"
         assert await page.inner_text('[data-wall="breached"] .n') == "1"
         await push(client, [mention("fresh", 1, text="Factuur klopt niet")])
