@@ -86,9 +86,7 @@ async def test_stream_is_an_option_of_its_own() -> None:
 async def test_posts_edits_and_deletions_arrive_live(fake, client, transport) -> None:
     run = await listening(fake, client, transport)
     try:
-        await fake.wait_for_listeners(2 if transport == "sse" else 1)
-        if transport == "websocket":
-            await asyncio.sleep(0.2)  # the second stream is subscribed by a message
+        await fake.wait_for_streams(("hashtag", TAG), ("user:notification", None))
         tagged = fake.add_posts(1, html=f"<p>Pakket kwijt #{TAG}</p>")[0]
         mention = fake.mention_brand(fake.customers[1], "Waar blijft mijn bestelling?")
         await run.until(lambda: len(run.mentions) == 2)

@@ -61,6 +61,14 @@ class FakeMastodonStreaming(FakeMastodon):
                 await asyncio.sleep(0.01)
         await asyncio.wait_for(enough(), timeout)
 
+    async def wait_for_streams(self, *streams: tuple[str, str | None], timeout: float = 10.0) -> None:
+        """Until the listeners between them take every one of `streams` (a WebSocket client
+        subscribes to its second stream by a message after the socket is open)."""
+        async def taken() -> None:
+            while not set(streams) <= {s for listener in self.listeners for s in listener.streams}:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(taken(), timeout)
+
     # --- what the streams carry ----------------------------------------------------------------
 
     def post(self, account, content, *, tags=(), visibility="public", in_reply_to=None, spoiler_text=""):
