@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -29,6 +30,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from tests.support.connectors.fake_mastodon import HOST, TOKEN, FakeMastodon
 
 _CUT = object()  # put on a listener's queue: end that stream now
+
+
+async def _until(condition: Callable[[], bool], timeout: float) -> None:
+    async def reached() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(reached(), timeout)
 
 
 class Listener:
@@ -56,18 +64,12 @@ class FakeMastodonStreaming(FakeMastodon):
             listener.queue.put_nowait(_CUT)
 
     async def wait_for_listeners(self, count: int, timeout: float = 10.0) -> None:
-        async def enough() -> None:
-            while len(self.listeners) < count:
-                await asyncio.sleep(0.01)
-        await asyncio.wait_for(enough(), timeout)
+        await _until(lambda: len(self.listeners) >= count, timeout)
 
     async def wait_for_streams(self, *streams: tuple[str, str | None], timeout: float = 10.0) -> None:
         """Until the listeners between them take every one of `streams` (a WebSocket client
         subscribes to its second stream by a message after the socket is open)."""
-        async def taken() -> None:
-            while not set(streams) <= {s for listener in self.listeners for s in listener.streams}:
-                await asyncio.sleep(0.01)
-        await asyncio.wait_for(taken(), timeout)
+        await _until(lambda: set(streams) <= {s for listener in self.listeners for s in listener.streams}, timeout)
 
     # --- what the streams carry ----------------------------------------------------------------
 
