@@ -5,7 +5,9 @@ What the app costs beyond that is Python: routing, auth, SQLAlchemy, building an
 
 `engine_replay` sends the same statements the way the app's quick reads do (a session from the
 app's Database, SQLAlchemy's async engine, aiosqlite's thread or asyncpg), rows fetched but not
-typed: the least any route on this stack pays for those statements before it uses a row."""
+typed: the least any route on this stack pays for those statements before it uses a row.
+`sqlalchemy_replay` (SQLite) sends them through SQLAlchemy alone, on a plain connection in this
+thread: what of that is SQLAlchemy's own and what the hand-off to aiosqlite's thread."""
 from __future__ import annotations
 
 import sqlite3
@@ -14,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import Database
@@ -79,4 +82,14 @@ def engine_replay(db: Database, log: StatementLog) -> Replay:
             conn = await session.connection()
             for statement, parameters in statements:
                 (await conn.exec_driver_sql(statement, parameters)).all()
+    return run
+
+
+def sqlalchemy_replay(conn: sa.Connection, log: StatementLog) -> Replay:
+    """`engine_replay` without the async driver: `conn` from a plain SQLAlchemy engine (pysqlite)."""
+    statements = [step for step in _steps(log) if step[0] not in _MARKERS.values()]
+
+    async def run() -> None:
+        for statement, parameters in statements:
+            conn.exec_driver_sql(statement, parameters).all()
     return run
