@@ -47,6 +47,11 @@ def _steps(log: StatementLog) -> list[tuple[str, tuple]]:
     return steps
 
 
+def _statements(log: StatementLog) -> list[tuple[str, tuple]]:
+    """The steps without BEGIN/COMMIT/ROLLBACK, as a quick read sends them (no transaction)."""
+    return [step for step in _steps(log) if step[0] not in _MARKERS.values()]
+
+
 def describe(name: str, log: StatementLog) -> str:
     lines = [f"{name}: {len(log.statements)} statements, {len(_steps(log))} round trips"]
     lines += [f"    {line}" for line in log.lines() if line != CHECKOUT]
@@ -75,7 +80,7 @@ def postgres_replay(conn: asyncpg.Connection, log: StatementLog) -> Replay:
 def engine_replay(db: Database, log: StatementLog) -> Replay:
     """What the request read, again through `db` as a quick read: its statements one after the
     other on one pooled connection, without the BEGIN/COMMIT a quick read does not send."""
-    statements = [step for step in _steps(log) if step[0] not in _MARKERS.values()]
+    statements = _statements(log)
 
     async def run() -> None:
         async with db.quick_read() as session:
@@ -87,7 +92,7 @@ def engine_replay(db: Database, log: StatementLog) -> Replay:
 
 def sqlalchemy_replay(conn: sa.Connection, log: StatementLog) -> Replay:
     """`engine_replay` without the async driver: `conn` from a plain SQLAlchemy engine (pysqlite)."""
-    statements = [step for step in _steps(log) if step[0] not in _MARKERS.values()]
+    statements = _statements(log)
 
     async def run() -> None:
         for statement, parameters in statements:
