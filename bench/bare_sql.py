@@ -58,14 +58,17 @@ def describe(name: str, log: StatementLog) -> str:
     return "\n".join(lines)
 
 
-def sqlite_replay(conn: sqlite3.Connection, log: StatementLog) -> Replay:
-    """`conn`: opened with isolation_level=None, as the app's (transactions are its statements)."""
-    steps = _steps(log)
-
+def _in_turn(steps: list[tuple[str, tuple]], send: Callable[[str, tuple], object]) -> Replay:
+    """A replay through a driver that blocks (each statement sent and its rows fetched in turn)."""
     async def run() -> None:
         for statement, parameters in steps:
-            conn.execute(statement, parameters).fetchall()
+            send(statement, parameters)
     return run
+
+
+def sqlite_replay(conn: sqlite3.Connection, log: StatementLog) -> Replay:
+    """`conn`: opened with isolation_level=None, as the app's (transactions are its statements)."""
+    return _in_turn(_steps(log), lambda statement, parameters: conn.execute(statement, parameters).fetchall())
 
 
 def postgres_replay(conn: asyncpg.Connection, log: StatementLog) -> Replay:
@@ -92,9 +95,4 @@ def engine_replay(db: Database, log: StatementLog) -> Replay:
 
 def sqlalchemy_replay(conn: sa.Connection, log: StatementLog) -> Replay:
     """`engine_replay` without the async driver: `conn` from a plain SQLAlchemy engine (pysqlite)."""
-    statements = _statements(log)
-
-    async def run() -> None:
-        for statement, parameters in statements:
-            conn.exec_driver_sql(statement, parameters).all()
-    return run
+    return _in_turn(_statements(log), lambda statement, parameters: conn.exec_driver_sql(statement, parameters).all())
